@@ -1,0 +1,37 @@
+using PipelineHost.Pipelines.Components.Sinks;
+using PipelineHost.Pipelines.Components.Sources;
+
+namespace PipelineHost.Pipelines.Components;
+
+/// <summary>The providers a host knows, by name. The catalogue of <c>rrext_services</c> and the validator's registry.</summary>
+public sealed class ComponentCatalog
+{
+    private readonly Dictionary<string, IComponentProvider> _providers = new(StringComparer.Ordinal);
+
+    /// <summary>Creates a catalogue of <paramref name="providers"/>; names must be unique.</summary>
+    public ComponentCatalog(IEnumerable<IComponentProvider> providers)
+    {
+        foreach (var provider in providers)
+        {
+            if (!_providers.TryAdd(provider.Definition.Name, provider))
+            {
+                throw new ArgumentException($"Provider '{provider.Definition.Name}' is registered twice.", nameof(providers));
+            }
+        }
+    }
+
+    /// <summary>Every built-in provider.</summary>
+    public static ComponentCatalog CreateDefault() => new(
+    [
+        new WebhookSourceProvider(),
+        new ResponseSinkProvider(),
+        new NullSinkProvider(),
+    ]);
+
+    /// <summary>All providers, sorted by name.</summary>
+    public IEnumerable<IComponentProvider> Providers => _providers.Values.OrderBy(p => p.Definition.Name, StringComparer.Ordinal);
+
+    /// <summary>Looks up a provider by name.</summary>
+    public bool TryGet(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IComponentProvider? provider) =>
+        _providers.TryGetValue(name, out provider);
+}

@@ -1,0 +1,71 @@
+using System.Text.Json.Nodes;
+
+namespace PipelineHost.Pipelines.Components;
+
+/// <summary>
+/// A kind of component (a "provider" in the pipeline file). Adding a provider means one class implementing this
+/// interface and one line in <see cref="ComponentCatalog.CreateDefault"/>.
+/// </summary>
+public interface IComponentProvider
+{
+    /// <summary>The provider's catalogue entry.</summary>
+    ServiceDefinition Definition { get; }
+
+    /// <summary>
+    /// Builds the task-wide component from its already schema-validated <paramref name="config"/>. Throw
+    /// <see cref="ComponentConfigException"/> for config that the schema cannot express as invalid.
+    /// </summary>
+    IComponent Create(JsonObject config, ComponentEnvironment environment);
+}
+
+/// <summary>
+/// A component configured for one task. Shared by every object of the task, so it must be safe for concurrent
+/// use; per-object state belongs in the <see cref="IObjectProcessor"/> it begins.
+/// </summary>
+public interface IComponent
+{
+    /// <summary>Starts processing one object.</summary>
+    IObjectProcessor Begin(ObjectContext context);
+}
+
+/// <summary>One component working on one object: lane items arrive in order, then one close.</summary>
+public interface IObjectProcessor
+{
+    /// <summary>An item arrived on <paramref name="lane"/>. Emit results through <paramref name="output"/>.</summary>
+    ValueTask WriteAsync(string lane, Lanes.LanePayload payload, IComponentOutput output, CancellationToken cancellationToken);
+
+    /// <summary>No more input for this object: flush anything buffered.</summary>
+    ValueTask CloseAsync(IComponentOutput output, CancellationToken cancellationToken);
+}
+
+/// <summary>Where a processor sends its results and reports what it saw.</summary>
+public interface IComponentOutput
+{
+    /// <summary>Sends <paramref name="payload"/> to every component listening to this one on <paramref name="lane"/>.</summary>
+    ValueTask EmitAsync(string lane, Lanes.LanePayload payload, CancellationToken cancellationToken);
+
+    /// <summary>Records a warning against the task (kept in status <c>warnings</c>).</summary>
+    void Warn(string message);
+
+    /// <summary>Adds to a named counter: <c>wordsCount</c>/<c>wordsSize</c> feed status; others are billing counters.</summary>
+    void Count(string counter, long amount);
+}
+
+/// <summary>A component's config is invalid in a way the schema could not say.</summary>
+public sealed class ComponentConfigException(string message) : Exception(message);
+
+/// <summary>Host-wide settings components may depend on, fixed when the task starts.</summary>
+public sealed record ComponentEnvironment
+{
+    /// <summary>Folders a <c>filesys</c> source may read from. Empty: none.</summary>
+    public IReadOnlyList<string> AllowedRoots { get; init; } = [];
+
+    /// <summary>Programs an <c>exec</c> component may run (absolute paths). Empty: <c>exec</c> is refused.</summary>
+    public IReadOnlyList<string> ExecAllowList { get; init; } = [];
+
+    /// <summary>The task's output folder, where <c>writer</c> puts its files.</summary>
+    public string OutputDirectory { get; init; } = Path.GetTempPath();
+
+    /// <summary>The clock; tests replace it.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}

@@ -1,0 +1,121 @@
+using System.Text.Json.Nodes;
+
+namespace PipelineHost.Pipelines.Components;
+
+/// <summary>The object being processed: identity, type and the result that sinks fill in.</summary>
+public sealed class ObjectContext
+{
+    /// <summary>Creates a context.</summary>
+    public ObjectContext(string name, string mimeType, string objectId, JsonObject? metadata = null)
+    {
+        Name = name;
+        MimeType = mimeType;
+        ObjectId = objectId;
+        Metadata = metadata ?? [];
+    }
+
+    /// <summary>The object's name (<c>object.name</c>, or a generated lowercase UUID).</summary>
+    public string Name { get; }
+
+    /// <summary>The MIME type given on open, lower-cased, without parameters.</summary>
+    public string MimeType { get; }
+
+    /// <summary>A fresh lowercase UUID identifying this object.</summary>
+    public string ObjectId { get; }
+
+    /// <summary>The client's object info (<c>object</c> on open) minus nothing; read-only by convention.</summary>
+    public JsonObject Metadata { get; }
+
+    /// <summary>The result returned to the client on close; sinks add lanes to it.</summary>
+    public ObjectResult Result { get; } = new();
+}
+
+/// <summary>
+/// The body of a pipe's <c>close</c> response beyond its identity: <c>result_types</c> and one field per lane.
+/// Thread-safe because fan-in sinks may add concurrently.
+/// </summary>
+public sealed class ObjectResult
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, (string Type, JsonArray Values)> _fields = new(StringComparer.Ordinal);
+
+    /// <summary>Appends <paramref name="value"/> to result field <paramref name="field"/> of type <paramref name="type"/>.</summary>
+    public void Add(string field, string type, JsonNode? value)
+    {
+        lock (_lock)
+        {
+            if (!_fields.TryGetValue(field, out var entry))
+            {
+                entry = (type, new JsonArray());
+                _fields[field] = entry;
+            }
+
+            entry.Values.Add(value);
+        }
+    }
+
+    /// <summary>Makes sure <paramref name="field"/> exists (possibly empty) with <paramref name="type"/>.</summary>
+    public void Declare(string field, string type)
+    {
+        lock (_lock)
+        {
+            _fields.TryAdd(field, (type, new JsonArray()));
+        }
+    }
+
+    /// <summary>Appends text to the last string of <paramref name="field"/>, creating it when absent.</summary>
+    public void AppendText(string field, string text)
+    {
+        lock (_lock)
+        {
+            if (!_fields.TryGetValue(field, out var entry))
+            {
+                entry = (field, new JsonArray());
+                _fields[field] = entry;
+            }
+
+            if (entry.Values.Count == 0)
+            {
+                entry.Values.Add(JsonValue.Create(text));
+            }
+            else
+            {
+                var last = entry.Values[^1]!.GetValue<string>();
+                entry.Values[^1] = JsonValue.Create(last + text);
+            }
+        }
+    }
+
+    /// <summary>True when no sink added anything.</summary>
+    public bool IsEmpty
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _fields.Count == 0;
+            }
+        }
+    }
+
+    /// <summary>Writes <c>result_types</c> and the fields into <paramref name="body"/>; nothing when empty.</summary>
+    public void WriteTo(JsonObject body)
+    {
+        lock (_lock)
+        {
+            if (_fields.Count == 0)
+            {
+                return;
+            }
+
+            var types = new JsonObject();
+            foreach (var (field, (type, values)) in _fields)
+            {
+                types[field] = type;
+                body[field] = values.DeepClone();
+            }
+
+            body["result_types"] = types;
+        }
+    }
+}

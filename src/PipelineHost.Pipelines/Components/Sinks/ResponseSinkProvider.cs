@@ -1,0 +1,67 @@
+using System.Text.Json.Nodes;
+using PipelineHost.Pipelines.Lanes;
+
+namespace PipelineHost.Pipelines.Components.Sinks;
+
+/// <summary>
+/// Returns its input lanes to the caller in the pipe's <c>close</c> body: one field per lane plus
+/// <c>result_types</c>. Text written in several chunks arrives as one string, each chunk followed by a blank
+/// line, exactly as the reference engine returns it.
+/// </summary>
+public sealed class ResponseSinkProvider : IComponentProvider
+{
+    /// <inheritdoc />
+    public ServiceDefinition Definition { get; } = new(
+        Name: "response",
+        Title: "Response",
+        Description: "Returns whatever reaches it to the client that sent the object, one result field per lane.",
+        ClassTypes: ["sink"],
+        Lanes: LaneNames.All.ToDictionary(l => l, _ => (IReadOnlyList<string>)[], StringComparer.Ordinal),
+        ConfigSchema: new JsonObject
+        {
+            ["type"] = "object",
+            ["properties"] = new JsonObject
+            {
+                ["lanes"] = new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" } },
+            },
+        })
+    {
+        Example = JsonNode.Parse("""{"id":"response_1","provider":"response","config":{},"input":[{"lane":"text","from":"webhook_1"}]}""")!.AsObject(),
+    };
+
+    /// <inheritdoc />
+    public IComponent Create(JsonObject config, ComponentEnvironment environment) => new Response();
+
+    private sealed class Response : IComponent
+    {
+        public IObjectProcessor Begin(ObjectContext context) => new Processor(context.Result);
+    }
+
+    private sealed class Processor(ObjectResult result) : IObjectProcessor
+    {
+        public ValueTask WriteAsync(string lane, LanePayload payload, IComponentOutput output, CancellationToken cancellationToken)
+        {
+            if (payload is TextPayload text)
+            {
+                result.AppendText(lane, text.Text + "\n\n");
+            }
+            else if (payload is DocumentsPayload or ClassificationsPayload && LanePayloadJson.ToJson(payload) is JsonArray items)
+            {
+                result.Declare(lane, lane);
+                foreach (var item in items.ToList())
+                {
+                    items.Remove(item);
+                    result.Add(lane, lane, item);
+                }
+            }
+            else
+            {
+                result.Add(lane, lane, LanePayloadJson.ToJson(payload));
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask CloseAsync(IComponentOutput output, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    }
+}

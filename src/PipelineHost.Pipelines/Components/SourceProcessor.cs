@@ -1,0 +1,60 @@
+using System.Text;
+using PipelineHost.Pipelines.Lanes;
+
+namespace PipelineHost.Pipelines.Components;
+
+/// <summary>
+/// What every source does with an object's bytes: emit them on <c>tags</c>, and as text on <c>text</c> when
+/// the MIME type is textual, one text item per write (the reference engine's streaming behaviour). A MIME type
+/// <c>lane/&lt;name&gt;</c> targets that lane directly: text for <c>text</c>, JSON for the structured lanes.
+/// </summary>
+public sealed class SourceProcessor(ObjectContext context) : IObjectProcessor
+{
+    // Stateful so that a UTF-8 character split across two writes is decoded whole.
+    private readonly Decoder _decoder = new UTF8Encoding(false, false).GetDecoder();
+    private readonly string? _directLane = context.MimeType.StartsWith("lane/", StringComparison.Ordinal)
+        ? context.MimeType["lane/".Length..]
+        : null;
+
+    /// <summary>True when the MIME type is decoded onto the <c>text</c> lane.</summary>
+    public static bool IsTextual(string mimeType) =>
+        mimeType.StartsWith("text/", StringComparison.Ordinal) || mimeType == "lane/text";
+
+    /// <inheritdoc />
+    public async ValueTask WriteAsync(string lane, LanePayload payload, IComponentOutput output, CancellationToken cancellationToken)
+    {
+        if (payload is not BytesPayload bytes)
+        {
+            await output.EmitAsync(lane, payload, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (_directLane is not null && _directLane != LaneNames.Text && _directLane != LaneNames.Tags)
+        {
+            await output.EmitAsync(_directLane, LanePayloadJson.Parse(_directLane, bytes.Bytes.Span), cancellationToken)
+                .ConfigureAwait(false);
+            return;
+        }
+
+        if (_directLane is null || _directLane == LaneNames.Tags)
+        {
+            await output.EmitAsync(LaneNames.Tags, bytes, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (IsTextual(context.MimeType))
+        {
+            var text = Decode(bytes.Bytes.Span, flush: false);
+            await output.EmitAsync(LaneNames.Text, new TextPayload(text), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask CloseAsync(IComponentOutput output, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    private string Decode(ReadOnlySpan<byte> bytes, bool flush)
+    {
+        var chars = new char[_decoder.GetCharCount(bytes, flush)];
+        var count = _decoder.GetChars(bytes, chars, flush);
+        return new string(chars, 0, count);
+    }
+}

@@ -1,0 +1,91 @@
+using System.Buffers;
+using System.Buffers.Binary;
+
+namespace PipelineHost.Protocol.Framing;
+
+/// <summary>
+/// Frames on a byte stream (the host ↔ worker channel): a 4-byte big-endian length, one flags byte (bit 0: the
+/// codec asked for a binary frame), then the frame. Any <see cref="IMessageCodec"/> rides on it.
+/// </summary>
+public static class LengthPrefixedFraming
+{
+    /// <summary>Bytes before each frame.</summary>
+    public const int HeaderSize = 5;
+
+    private const byte BinaryFlag = 1;
+
+    /// <summary>Writes one frame header for a frame of <paramref name="length"/> bytes.</summary>
+    public static void WriteHeader(Span<byte> destination, int length, bool binary)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(destination, length);
+        destination[4] = binary ? BinaryFlag : (byte)0;
+    }
+
+    /// <summary>
+    /// Reads the next frame into <paramref name="buffer"/>. Returns null at a clean end of stream; a stream that
+    /// ends inside a frame, or a length above <paramref name="maxFrameSize"/>, is an error.
+    /// </summary>
+    public static async ValueTask<ReceivedFrame?> ReadAsync(
+        Stream stream, ArrayBufferWriter<byte> buffer, int maxFrameSize, CancellationToken cancellationToken)
+    {
+        var header = new byte[HeaderSize];
+        var read = await stream.ReadAtLeastAsync(header, HeaderSize, throwOnEndOfStream: false, cancellationToken)
+            .ConfigureAwait(false);
+        if (read == 0)
+        {
+            return null;
+        }
+
+        if (read < HeaderSize)
+        {
+            throw new EndOfStreamException("The stream ended inside a frame header.");
+        }
+
+        var length = BinaryPrimitives.ReadInt32BigEndian(header);
+        if (length < 0 || length > maxFrameSize)
+        {
+            throw new InvalidDataException($"Frame length {length} is outside 0..{maxFrameSize}.");
+        }
+
+        buffer.ResetWrittenCount();
+        var memory = buffer.GetMemory(Math.Max(length, 1))[..length];
+        await stream.ReadExactlyAsync(memory, cancellationToken).ConfigureAwait(false);
+        buffer.Advance(length);
+        return new ReceivedFrame(buffer.WrittenMemory, (header[4] & BinaryFlag) != 0);
+    }
+}
+
+/// <summary>Writes codec-encoded messages as length-prefixed frames; safe for concurrent callers.</summary>
+public sealed class LengthPrefixedMessageWriter(Stream stream, IMessageCodec codec) : IDisposable
+{
+    private readonly SemaphoreSlim _lock = new(1, 1);
+    private readonly ArrayBufferWriter<byte> _buffer = new(4096);
+    private readonly byte[] _header = new byte[LengthPrefixedFraming.HeaderSize];
+    private long _seq;
+
+    /// <summary>Assigns the next <c>seq</c>, encodes and writes <paramref name="message"/>, then flushes.</summary>
+    public async ValueTask<long> WriteAsync(ProtocolMessage message, CancellationToken cancellationToken)
+    {
+        await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var seq = ++_seq;
+            _buffer.ResetWrittenCount();
+            var binary = codec.Encode(message with { Seq = seq }, _buffer);
+            LengthPrefixedFraming.WriteHeader(_header, _buffer.WrittenCount, binary);
+
+            // Once a frame has started it must finish, or the stream is corrupt: no cancellation past this point.
+            await stream.WriteAsync(_header, CancellationToken.None).ConfigureAwait(false);
+            await stream.WriteAsync(_buffer.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
+            await stream.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            return seq;
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _lock.Dispose();
+}

@@ -1,0 +1,1 @@
+namespace PipelineHost.Protocol.Tests;
