@@ -1,0 +1,96 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using PipelineHost.Engine.Security;
+using PipelineHost.Protocol;
+using PipelineHost.Protocol.Json;
+using PipelineHost.Server.Auth;
+using PipelineHost.Server.Commands;
+using PipelineHost.Server.Connections;
+using PipelineHost.Server.Http;
+using Serilog;
+using Serilog.Events;
+
+namespace PipelineHost.Server.Hosting;
+
+/// <summary>The composition root: reads like a table of contents of the server.</summary>
+public static class PipelineHostApp
+{
+    /// <summary>Builds the server from command-line <paramref name="args"/> and the process environment.</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var environment = Environment.GetEnvironmentVariables()
+            .Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal);
+        return Build(ServerOptionsParser.Parse(args, environment), configure);
+    }
+
+    /// <summary>Builds the server from <paramref name="options"/>.</summary>
+    public static WebApplication Build(ServerOptions options, Action<WebApplicationBuilder>? configure = null)
+    {
+        Directory.CreateDirectory(options.DataDirectory);
+        var keys = ApiKeyStore.LoadOrCreate(options.ApiKeys, options.DataDirectory, out var generatedKey, out var keyFile);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseUrls(options.Url);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxMessageSize;
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSerilog(CreateLogger(), dispose: true);
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ServerInfo>();
+        services.AddSingleton(new ApiKeyStore(keys));
+        services.AddSingleton<ITaskCredentialResolver, NoTaskCredentials>();
+        services.AddSingleton<CredentialAuthenticator>();
+        services.AddSingleton(new UnauthenticatedConnectionLimiter(options.MaxUnauthenticatedPerIp, options.MaxUnauthenticatedIps));
+        services.AddSingleton<ConnectionRegistry>();
+        services.AddSingleton<IMessageCodec>(JsonMessageCodec.Instance);
+        services.AddSingleton<MessageCodecs>();
+        services.AddSingleton<ICommandModule, SessionCommands>();
+        services.AddSingleton<CommandTable>();
+        services.AddSingleton<CommandDispatcher>();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseWebSockets();
+        app.MapRootEndpoints();
+        app.MapTaskService();
+
+        app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, options, generatedKey, keyFile));
+        return app;
+    }
+
+    private static Serilog.ILogger CreateLogger() => new LoggerConfiguration()
+        .MinimumLevel.Information()
+        .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+        .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
+        .Enrich.FromLogContext()
+        .WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss} [{Level:u3}] {Message:lj} {Properties:j}{NewLine}{Exception}")
+        .CreateLogger();
+
+    private static void PrintBanner(WebApplication app, ServerOptions options, string? generatedKey, string keyFile)
+    {
+        var address = app.Urls.FirstOrDefault() ?? options.Url;
+        var ws = address.Replace("http://", "ws://", StringComparison.Ordinal).Replace("https://", "wss://", StringComparison.Ordinal);
+        Console.WriteLine($"PipelineHost listening on {address}  (WebSocket {ws}{TaskServiceEndpoint.Path})");
+        Console.WriteLine($"Data folder: {options.DataDirectory}");
+        if (generatedKey is not null)
+        {
+            // Printed once, on the start that created it; never logged.
+            Console.WriteLine($"Generated API key (stored in {keyFile}): {generatedKey}");
+        }
+        else if (options.ApiKeys.Count == 0)
+        {
+            Console.WriteLine($"API key: see {keyFile}");
+        }
+    }
+
+    private sealed class NoTaskCredentials : ITaskCredentialResolver
+    {
+        public Caller? Resolve(string credential) => null;
+    }
+}

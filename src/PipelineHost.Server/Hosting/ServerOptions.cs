@@ -1,0 +1,50 @@
+namespace PipelineHost.Server.Hosting;
+
+/// <summary>Everything the host can be told at start. Defaults make <c>dotnet run</c> work with no setup.</summary>
+public sealed record ServerOptions
+{
+    /// <summary>The port of the WebSocket and HTTP API (RocketRide's default).</summary>
+    public int Port { get; init; } = 5565;
+
+    /// <summary>The address to bind; loopback unless told otherwise.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>Accepted API keys. Empty: a key is generated on first start and kept in the data folder.</summary>
+    public IReadOnlyList<string> ApiKeys { get; init; } = [];
+
+    /// <summary>Where the server keeps its state.</summary>
+    public string DataDirectory { get; init; } = Path.GetFullPath(".pipelinehost");
+
+    /// <summary>Largest WebSocket message accepted (250 MiB, as the RocketRide clients).</summary>
+    public long MaxMessageSize { get; init; } = 250L * 1024 * 1024;
+
+    /// <summary>Unauthenticated sockets one IP address may hold at once.</summary>
+    public int MaxUnauthenticatedPerIp { get; init; } = 10;
+
+    /// <summary>Distinct IP addresses that may hold unauthenticated sockets at once.</summary>
+    public int MaxUnauthenticatedIps { get; init; } = 10_000;
+
+    /// <summary>Authentication attempts allowed over one socket's life.</summary>
+    public int MaxAuthAttempts { get; init; } = 5;
+
+    /// <summary>Requests one connection may have in flight; further frames wait (back-pressure).</summary>
+    public int MaxInFlightPerConnection { get; init; } = 256;
+
+    /// <summary>Events that may wait in one connection's send queue before it is dropped as hopelessly behind.</summary>
+    public int MaxQueuedEvents { get; init; } = 4096;
+
+    /// <summary>WebSocket keep-alive ping interval.</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a missing pong is tolerated.</summary>
+    public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Folders a <c>filesys</c> source may read (<c>--allow-root</c>). Empty: none.</summary>
+    public IReadOnlyList<string> AllowedRoots { get; init; } = [];
+
+    /// <summary>Programs an <c>exec</c> component may run (<c>--allow-exec</c>). Empty: <c>exec</c> is refused.</summary>
+    public IReadOnlyList<string> ExecAllowList { get; init; } = [];
+
+    /// <summary>The URL the server listens on.</summary>
+    public string Url => $"http://{(Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]" : Host)}:{Port}";
+}

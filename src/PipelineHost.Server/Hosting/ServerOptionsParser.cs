@@ -1,0 +1,129 @@
+using System.Globalization;
+
+namespace PipelineHost.Server.Hosting;
+
+/// <summary>
+/// Reads <see cref="ServerOptions"/> from the command line and <c>PIPELINEHOST_*</c> environment variables.
+/// The command line wins. Options that may repeat (<c>--api-key</c>) also accept comma-separated lists.
+/// </summary>
+public static class ServerOptionsParser
+{
+    /// <summary>Parses <paramref name="args"/> over the values in <paramref name="environment"/>.</summary>
+    /// <exception cref="ArgumentException">An option is unknown, lacks its value or has a bad value.</exception>
+    public static ServerOptions Parse(IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> environment)
+    {
+        var options = new ServerOptions();
+        options = ApplyEnvironment(options, environment);
+
+        var apiKeys = new List<string>();
+        var roots = new List<string>();
+        var execs = new List<string>();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"Unexpected argument '{arg}'.");
+            }
+
+            string name;
+            string value;
+            var equals = arg.IndexOf('=', StringComparison.Ordinal);
+            if (equals > 0)
+            {
+                name = arg[2..equals];
+                value = arg[(equals + 1)..];
+            }
+            else
+            {
+                name = arg[2..];
+                if (i + 1 >= args.Count)
+                {
+                    throw new ArgumentException($"Option '--{name}' needs a value.");
+                }
+
+                value = args[++i];
+            }
+
+            switch (name)
+            {
+                case "port": options = options with { Port = ParsePort(value) }; break;
+                case "host": options = options with { Host = value }; break;
+                case "api-key": apiKeys.AddRange(SplitList(value)); break;
+                case "data-dir": options = options with { DataDirectory = Path.GetFullPath(value) }; break;
+                case "allow-root": roots.AddRange(SplitList(value).Select(Path.GetFullPath)); break;
+                case "allow-exec": execs.AddRange(SplitList(value).Select(Path.GetFullPath)); break;
+                default:
+                    // ASP.NET's own switches (urls, environment...) pass through untouched.
+                    if (!name.Contains(':', StringComparison.Ordinal) && name is not ("urls" or "environment" or "contentRoot"))
+                    {
+                        throw new ArgumentException($"Unknown option '--{name}'.");
+                    }
+
+                    break;
+            }
+        }
+
+        if (apiKeys.Count > 0)
+        {
+            options = options with { ApiKeys = apiKeys };
+        }
+
+        if (roots.Count > 0)
+        {
+            options = options with { AllowedRoots = roots };
+        }
+
+        if (execs.Count > 0)
+        {
+            options = options with { ExecAllowList = execs };
+        }
+
+        return options;
+    }
+
+    private static ServerOptions ApplyEnvironment(ServerOptions options, IReadOnlyDictionary<string, string?> environment)
+    {
+        string? Get(string name) => environment.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v : null;
+
+        if (Get("PIPELINEHOST_PORT") is { } port)
+        {
+            options = options with { Port = ParsePort(port) };
+        }
+
+        if (Get("PIPELINEHOST_HOST") is { } host)
+        {
+            options = options with { Host = host };
+        }
+
+        if (Get("PIPELINEHOST_API_KEY") is { } keys)
+        {
+            options = options with { ApiKeys = SplitList(keys).ToList() };
+        }
+
+        if (Get("PIPELINEHOST_DATA_DIR") is { } dir)
+        {
+            options = options with { DataDirectory = Path.GetFullPath(dir) };
+        }
+
+        if (Get("PIPELINEHOST_ALLOW_ROOT") is { } roots)
+        {
+            options = options with { AllowedRoots = SplitList(roots).Select(Path.GetFullPath).ToList() };
+        }
+
+        if (Get("PIPELINEHOST_ALLOW_EXEC") is { } execs)
+        {
+            options = options with { ExecAllowList = SplitList(execs).Select(Path.GetFullPath).ToList() };
+        }
+
+        return options;
+    }
+
+    private static int ParsePort(string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 0 and <= 65535
+            ? port
+            : throw new ArgumentException($"Port '{value}' is not a number from 0 to 65535.");
+
+    private static IEnumerable<string> SplitList(string value) =>
+        value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}

@@ -1,0 +1,115 @@
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.TestHost;
+using PipelineHost.Server.Hosting;
+
+namespace PipelineHost.Server.Tests.Support;
+
+/// <summary>
+/// A PipelineHost in the test process: in memory (TestHost) where that is faithful, or on a real Kestrel
+/// socket bound to 127.0.0.1 with an OS-chosen port where frame limits and handshakes matter.
+/// </summary>
+public sealed class TestServer : IAsyncDisposable
+{
+    public const string ApiKey = "test-api-key";
+
+    private TestServer(WebApplication app, string dataDirectory, bool kestrel)
+    {
+        App = app;
+        DataDirectory = dataDirectory;
+        IsKestrel = kestrel;
+    }
+
+    public WebApplication App { get; }
+
+    public string DataDirectory { get; }
+
+    public bool IsKestrel { get; }
+
+    public IServiceProvider Services => App.Services;
+
+    public static async Task<TestServer> StartAsync(
+        bool kestrel = false,
+        Func<ServerOptions, ServerOptions>? options = null,
+        Action<IServiceCollection>? services = null)
+    {
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "pipelinehost-tests", Guid.NewGuid().ToString("N"));
+        var serverOptions = new ServerOptions { Port = 0, ApiKeys = [ApiKey], DataDirectory = dataDirectory };
+        serverOptions = options?.Invoke(serverOptions) ?? serverOptions;
+        var app = PipelineHostApp.Build(serverOptions, builder =>
+        {
+            if (!kestrel)
+            {
+                builder.WebHost.UseTestServer();
+            }
+
+            services?.Invoke(builder.Services);
+        });
+        await app.StartAsync().WaitAsync(TestTimeouts.Default);
+        return new TestServer(app, dataDirectory, kestrel);
+    }
+
+    /// <summary>The base HTTP address of a Kestrel server.</summary>
+    public Uri BaseAddress => new(App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
+    public Uri WebSocketUri => new UriBuilder(BaseAddress) { Scheme = "ws", Path = "/task/service" }.Uri;
+
+    public HttpClient CreateHttpClient() => IsKestrel
+        ? new HttpClient { BaseAddress = BaseAddress }
+        : App.GetTestServer().CreateClient();
+
+    public async Task<WebSocket> OpenSocketAsync(params string[] subProtocols)
+    {
+        if (IsKestrel)
+        {
+            var socket = new ClientWebSocket();
+            foreach (var p in subProtocols)
+            {
+                socket.Options.AddSubProtocol(p);
+            }
+
+            await socket.ConnectAsync(WebSocketUri, CancellationToken.None).WaitAsync(TestTimeouts.Default);
+            return socket;
+        }
+
+        var client = App.GetTestServer().CreateWebSocketClient();
+        foreach (var p in subProtocols)
+        {
+            client.SubProtocols.Add(p);
+        }
+
+        return await client.ConnectAsync(new Uri("ws://localhost/task/service"), CancellationToken.None).WaitAsync(TestTimeouts.Default);
+    }
+
+    public async Task<DapTestClient> ConnectAsync(string? credential = ApiKey)
+    {
+        var client = new DapTestClient(await OpenSocketAsync());
+        if (credential is not null)
+        {
+            var response = await client.RequestAsync("auth", new() { ["auth"] = credential, ["clientName"] = "xunit" });
+            Assert.True(response.Success, response.Message);
+        }
+
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync().WaitAsync(TestTimeouts.Default);
+        await App.DisposeAsync();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+public static class TestTimeouts
+{
+    /// <summary>A hang guard, never a speed assertion.</summary>
+    public static readonly TimeSpan Default = TimeSpan.FromSeconds(30);
+}
