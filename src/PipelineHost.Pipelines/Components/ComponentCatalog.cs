@@ -1,5 +1,6 @@
 using PipelineHost.Pipelines.Components.Sinks;
 using PipelineHost.Pipelines.Components.Sources;
+using PipelineHost.Pipelines.Components.Testing;
 
 namespace PipelineHost.Pipelines.Components;
 
@@ -20,13 +21,22 @@ public sealed class ComponentCatalog
         }
     }
 
-    /// <summary>Every built-in provider.</summary>
-    public static ComponentCatalog CreateDefault() => new(
-    [
-        new WebhookSourceProvider(),
-        new ResponseSinkProvider(),
-        new NullSinkProvider(),
-    ]);
+    /// <summary>Every built-in provider; <paramref name="includeTestComponents"/> adds the test-only <c>fault</c>.</summary>
+    public static ComponentCatalog CreateDefault(bool includeTestComponents = false)
+    {
+        List<IComponentProvider> providers =
+        [
+            new WebhookSourceProvider(),
+            new ResponseSinkProvider(),
+            new NullSinkProvider(),
+        ];
+        if (includeTestComponents)
+        {
+            providers.Add(new FaultProvider());
+        }
+
+        return new ComponentCatalog(providers);
+    }
 
     /// <summary>All providers, sorted by name.</summary>
     public IEnumerable<IComponentProvider> Providers => _providers.Values.OrderBy(p => p.Definition.Name, StringComparer.Ordinal);

@@ -64,7 +64,11 @@ public sealed class LengthPrefixedMessageWriter(Stream stream, IMessageCodec cod
     private long _seq;
 
     /// <summary>Assigns the next <c>seq</c>, encodes and writes <paramref name="message"/>, then flushes.</summary>
-    public async ValueTask<long> WriteAsync(ProtocolMessage message, CancellationToken cancellationToken)
+    /// <param name="message">The message; its <c>seq</c> is replaced.</param>
+    /// <param name="cancellationToken">Cancels waiting for the writer, never a frame half written.</param>
+    /// <param name="beforeSend">Called with the assigned <c>seq</c> before any byte is sent, so a caller can
+    /// register for the answer before the answer can possibly arrive.</param>
+    public async ValueTask<long> WriteAsync(ProtocolMessage message, CancellationToken cancellationToken, Action<long>? beforeSend = null)
     {
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -72,6 +76,7 @@ public sealed class LengthPrefixedMessageWriter(Stream stream, IMessageCodec cod
             var seq = ++_seq;
             _buffer.ResetWrittenCount();
             var binary = codec.Encode(message with { Seq = seq }, _buffer);
+            beforeSend?.Invoke(seq);
             LengthPrefixedFraming.WriteHeader(_header, _buffer.WrittenCount, binary);
 
             // Once a frame has started it must finish, or the stream is corrupt: no cancellation past this point.

@@ -1,4 +1,5 @@
 using PipelineHost.Engine.Security;
+using PipelineHost.Engine.Tasks;
 
 namespace PipelineHost.Server.Commands;
 
@@ -38,6 +39,10 @@ public sealed partial class CommandDispatcher(CommandTable table, ILogger<Comman
             return await definition.Handler(context, cancellationToken).ConfigureAwait(false);
         }
         catch (CommandException ex)
+        {
+            return CommandResult.Fail(ex.Message);
+        }
+        catch (TaskException ex)
         {
             return CommandResult.Fail(ex.Message);
         }

@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using PipelineHost.Engine;
 using PipelineHost.Engine.Security;
+using PipelineHost.Engine.Tasks;
+using PipelineHost.Pipelines.Components;
 using PipelineHost.Protocol;
 using PipelineHost.Protocol.Json;
 using PipelineHost.Server.Auth;
@@ -44,13 +47,19 @@ public static class PipelineHostApp
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ServerInfo>();
         services.AddSingleton(new ApiKeyStore(keys));
-        services.AddSingleton<ITaskCredentialResolver, NoTaskCredentials>();
+        services.AddSingleton(EngineOptionsFrom(options));
+        services.AddSingleton(sp => ComponentCatalog.CreateDefault(options.TestComponents));
+        services.AddSingleton<TaskManager>();
+        services.AddSingleton<ITaskCredentialResolver>(sp => sp.GetRequiredService<TaskManager>());
         services.AddSingleton<CredentialAuthenticator>();
         services.AddSingleton(new UnauthenticatedConnectionLimiter(options.MaxUnauthenticatedPerIp, options.MaxUnauthenticatedIps));
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<IMessageCodec>(JsonMessageCodec.Instance);
         services.AddSingleton<MessageCodecs>();
         services.AddSingleton<ICommandModule, SessionCommands>();
+        services.AddSingleton<ICommandModule, TaskCommands>();
+        services.AddSingleton<ICommandModule, DataCommands>();
+        services.AddSingleton<ICommandModule, CatalogCommands>();
         services.AddSingleton<CommandTable>();
         services.AddSingleton<CommandDispatcher>();
         configure?.Invoke(builder);
@@ -89,8 +98,16 @@ public static class PipelineHostApp
         }
     }
 
-    private sealed class NoTaskCredentials : ITaskCredentialResolver
+    private static EngineOptions EngineOptionsFrom(ServerOptions options) => new()
     {
-        public Caller? Resolve(string credential) => null;
-    }
+        DataDirectory = options.DataDirectory,
+        AllowedRoots = options.AllowedRoots,
+        ExecAllowList = options.ExecAllowList,
+        TestComponents = options.TestComponents,
+        Retention = options.Retention,
+        StopGrace = options.StopGrace,
+        ServerEnvironment = Environment.GetEnvironmentVariables()
+            .Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal),
+    };
 }

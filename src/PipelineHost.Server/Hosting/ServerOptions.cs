@@ -45,6 +45,15 @@ public sealed record ServerOptions
     /// <summary>Programs an <c>exec</c> component may run (<c>--allow-exec</c>). Empty: <c>exec</c> is refused.</summary>
     public IReadOnlyList<string> ExecAllowList { get; init; } = [];
 
+    /// <summary>Enables the test-only <c>fault</c> component (<c>--test-components true</c>).</summary>
+    public bool TestComponents { get; init; }
+
+    /// <summary>How long finished tasks stay queryable.</summary>
+    public TimeSpan Retention { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>Time a stopping worker gets before it is killed.</summary>
+    public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The URL the server listens on.</summary>
     public string Url => $"http://{(Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]" : Host)}:{Port}";
 }

@@ -53,6 +53,9 @@ public static class ServerOptionsParser
                 case "data-dir": options = options with { DataDirectory = Path.GetFullPath(value) }; break;
                 case "allow-root": roots.AddRange(SplitList(value).Select(Path.GetFullPath)); break;
                 case "allow-exec": execs.AddRange(SplitList(value).Select(Path.GetFullPath)); break;
+                case "test-components": options = options with { TestComponents = ParseBool(name, value) }; break;
+                case "retention": options = options with { Retention = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
+                case "stop-grace": options = options with { StopGrace = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
                 default:
                     // ASP.NET's own switches (urls, environment...) pass through untouched.
                     if (!name.Contains(':', StringComparison.Ordinal) && name is not ("urls" or "environment" or "contentRoot"))
@@ -123,6 +126,14 @@ public static class ServerOptionsParser
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 0 and <= 65535
             ? port
             : throw new ArgumentException($"Port '{value}' is not a number from 0 to 65535.");
+
+    private static bool ParseBool(string name, string value) =>
+        bool.TryParse(value, out var result) ? result : throw new ArgumentException($"Option '--{name}' must be true or false.");
+
+    private static double ParseSeconds(string name, string value) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0
+            ? seconds
+            : throw new ArgumentException($"Option '--{name}' must be a number of seconds.");
 
     private static IEnumerable<string> SplitList(string value) =>
         value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -1,7 +1,6 @@
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
-using System.Threading.Channels;
 using PipelineHost.Protocol;
 using PipelineHost.Protocol.Framing;
 using PipelineHost.Protocol.Json;
@@ -13,7 +12,6 @@ public sealed class DapTestClient : IAsyncDisposable
 {
     private readonly WebSocket _socket;
     private readonly IMessageCodec _codec;
-    private readonly Channel<ProtocolMessage> _incoming = Channel.CreateUnbounded<ProtocolMessage>();
     private readonly List<ProtocolMessage> _seen = [];
     private readonly Task _reader;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
@@ -86,10 +84,13 @@ public sealed class DapTestClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits for the next message matching <paramref name="predicate"/>, including ones already seen but not yet taken.</summary>
+    /// <summary>
+    /// Waits for the first message matching <paramref name="predicate"/> that no other waiter took, including
+    /// ones that arrived before the call. Safe for many concurrent waiters.
+    /// </summary>
     public async Task<ProtocolMessage> NextAsync(Func<ProtocolMessage, bool> predicate)
     {
-        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        var waiter = (predicate, new TaskCompletionSource<ProtocolMessage>(TaskCreationOptions.RunContinuationsAsynchronously));
         lock (_pending)
         {
             var index = _pending.FindIndex(m => predicate(m));
@@ -99,24 +100,52 @@ public sealed class DapTestClient : IAsyncDisposable
                 _pending.RemoveAt(index);
                 return found;
             }
+
+            if (_closed)
+            {
+                throw new InvalidOperationException("The socket is closed.");
+            }
+
+            _waiters.Add(waiter);
         }
 
-        while (true)
+        return await waiter.Item2.Task.WaitAsync(TestTimeouts.Default);
+    }
+
+    private void Deliver(ProtocolMessage message)
+    {
+        lock (_pending)
         {
-            var message = await _incoming.Reader.ReadAsync(timeout.Token);
-            if (predicate(message))
+            var index = _waiters.FindIndex(w => w.Predicate(message));
+            if (index >= 0)
             {
-                return message;
+                var waiter = _waiters[index];
+                _waiters.RemoveAt(index);
+                waiter.Completion.TrySetResult(message);
+                return;
             }
 
-            lock (_pending)
+            _pending.Add(message);
+        }
+    }
+
+    private void CloseWaiters()
+    {
+        lock (_pending)
+        {
+            _closed = true;
+            foreach (var waiter in _waiters)
             {
-                _pending.Add(message);
+                waiter.Completion.TrySetException(new InvalidOperationException("The socket closed before the message arrived."));
             }
+
+            _waiters.Clear();
         }
     }
 
     private readonly List<ProtocolMessage> _pending = [];
+    private readonly List<(Func<ProtocolMessage, bool> Predicate, TaskCompletionSource<ProtocolMessage> Completion)> _waiters = [];
+    private bool _closed;
 
     /// <summary>Waits until the server closes the socket.</summary>
     public async Task WaitForCloseAsync()
@@ -155,7 +184,7 @@ public sealed class DapTestClient : IAsyncDisposable
                     _seen.Add(message);
                 }
 
-                _incoming.Writer.TryWrite(message);
+                Deliver(message);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException)
@@ -164,7 +193,7 @@ public sealed class DapTestClient : IAsyncDisposable
         }
         finally
         {
-            _incoming.Writer.TryComplete();
+            CloseWaiters();
         }
     }
 

@@ -1,0 +1,40 @@
+using PipelineHost.Engine.Workers;
+
+namespace PipelineHost.Engine;
+
+/// <summary>Engine settings; the host fills them from its own options.</summary>
+public sealed record EngineOptions
+{
+    /// <summary>Where task output folders live (<c>&lt;data&gt;/tasks/&lt;id&gt;</c>).</summary>
+    public string DataDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "pipelinehost");
+
+    /// <summary>How to start workers.</summary>
+    public WorkerLaunchOptions Worker { get; init; } = new();
+
+    /// <summary>Time a stopping worker gets before it is killed.</summary>
+    public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long finished tasks stay queryable in memory.</summary>
+    public TimeSpan Retention { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long <c>execute</c> waits for a task to become RUNNING.</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>A data pipe with no activity this long is closed as failed.</summary>
+    public TimeSpan PipeIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Largest <c>threads</c> a task may ask for (RocketRide leaves it unbounded).</summary>
+    public int MaxThreads { get; init; } = 256;
+
+    /// <summary>Folders a <c>filesys</c> source may read.</summary>
+    public IReadOnlyList<string> AllowedRoots { get; init; } = [];
+
+    /// <summary>Programs an <c>exec</c> component may run.</summary>
+    public IReadOnlyList<string> ExecAllowList { get; init; } = [];
+
+    /// <summary>Enables the test-only <c>fault</c> component.</summary>
+    public bool TestComponents { get; init; }
+
+    /// <summary>The server's environment, the base for <c>${ROCKETRIDE_*}</c>/<c>${PIPELINEHOST_*}</c> placeholders.</summary>
+    public IReadOnlyDictionary<string, string?> ServerEnvironment { get; init; } = new Dictionary<string, string?>();
+}

@@ -1,0 +1,31 @@
+using System.Text.Json.Nodes;
+
+namespace PipelineHost.Engine.Tasks;
+
+/// <summary>The arguments of <c>execute</c> (and <c>POST /task</c>).</summary>
+public sealed record ExecuteRequest(JsonNode? Pipeline)
+{
+    /// <summary>Overrides the pipeline's source component.</summary>
+    public string? Source { get; init; }
+
+    /// <summary>A caller-chosen token; a random <c>tk_</c> token otherwise.</summary>
+    public string? Token { get; init; }
+
+    /// <summary>Return the running task with this token instead of failing.</summary>
+    public bool UseExisting { get; init; }
+
+    /// <summary>Idle time-to-live; zero means never.</summary>
+    public TimeSpan? Ttl { get; init; }
+
+    /// <summary>Concurrent data pipes.</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>RocketRide's <c>pipelineTraceLevel</c>.</summary>
+    public string? TraceLevel { get; init; }
+
+    /// <summary>Display name (clients send the pipeline file's name).</summary>
+    public string? Name { get; init; }
+
+    /// <summary><c>ROCKETRIDE_*</c>/<c>PIPELINEHOST_*</c> overrides for placeholders.</summary>
+    public JsonObject? Environment { get; init; }
+}

@@ -1,0 +1,25 @@
+using System.Text.Json.Nodes;
+
+namespace PipelineHost.Engine.Tasks;
+
+/// <summary>Something happened to a task that subscribers may want to hear about.</summary>
+public abstract record TaskEvent(PipelineTask Task);
+
+/// <summary>The task's status changed; <paramref name="StateChanged"/> when its state did.</summary>
+public sealed record TaskStatusChanged(PipelineTask Task, bool StateChanged) : TaskEvent(Task);
+
+/// <summary><c>begin</c>, <c>end</c> or <c>restart</c>.</summary>
+public sealed record TaskLifecycle(PipelineTask Task, string Action) : TaskEvent(Task);
+
+/// <summary>A DETAIL event (<c>apaevt_status_counts</c>, <c>_error</c>, <c>_warning</c>, <c>_message</c>, <c>_object</c>).</summary>
+public sealed record TaskDetail(PipelineTask Task, string EventName, JsonObject Body) : TaskEvent(Task);
+
+/// <summary>A line the worker printed (stdout of components and stderr).</summary>
+public sealed record TaskOutput(PipelineTask Task, string Line) : TaskEvent(Task);
+
+/// <summary>Hears task events. Called synchronously on the engine's threads: must not block.</summary>
+public interface ITaskObserver
+{
+    /// <summary>Handles one event.</summary>
+    void OnTaskEvent(TaskEvent taskEvent);
+}

@@ -1,0 +1,29 @@
+using System.Security.Cryptography;
+
+namespace PipelineHost.Engine.Tasks;
+
+/// <summary>Who a task is: its credentials, its pipeline identity and its owner.</summary>
+/// <param name="Token">The private token: full control of the task.</param>
+/// <param name="PublicKey">The public key: sending data only.</param>
+/// <param name="ProjectId">The pipeline's <c>project_id</c>.</param>
+/// <param name="Source">The source component id.</param>
+/// <param name="Provider">The source component's provider.</param>
+/// <param name="Name">The status <c>name</c>.</param>
+/// <param name="UserId">The owner.</param>
+public sealed record TaskIdentity(string Token, string PublicKey, string ProjectId, string Source, string Provider, string Name, string UserId)
+{
+    /// <summary>The short id: the first 8 characters of the token after its prefix, a dot, the source.</summary>
+    public string Id { get; } = $"{ShortToken(Token)}.{Source}";
+
+    /// <summary>A new random private token: <c>tk_</c> and 32 hex digits (128 bits).</summary>
+    public static string NewToken() => "tk_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    /// <summary>A new random public key: <c>pk_</c> and 32 hex digits.</summary>
+    public static string NewPublicKey() => "pk_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    private static string ShortToken(string token)
+    {
+        var bare = token.StartsWith("tk_", StringComparison.Ordinal) || token.StartsWith("pk_", StringComparison.Ordinal) ? token[3..] : token;
+        return bare.Length > 8 ? bare[..8] : bare;
+    }
+}

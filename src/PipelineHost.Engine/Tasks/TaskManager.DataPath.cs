@@ -1,0 +1,231 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PipelineHost.Engine.Workers;
+using PipelineHost.Pipelines.Runtime;
+
+namespace PipelineHost.Engine.Tasks;
+
+/// <summary>The data path: <c>rrext_process</c> open, write and close, forwarded to the task's worker.</summary>
+public sealed partial class TaskManager
+{
+    /// <summary>
+    /// Opens a pipe for one object. Waits (does not fail) while all of the task's <c>threads</c> pipes are in
+    /// use; gives up when <paramref name="cancellationToken"/> fires (the client went away) or the task ends.
+    /// </summary>
+    public async Task<int> OpenPipeAsync(PipelineTask task, JsonObject objectInfo, string? mimeType, string? provider, string owner, CancellationToken cancellationToken)
+    {
+        ThrowIfNotRunning(task);
+        if (!string.IsNullOrEmpty(provider) && provider != task.Identity.Provider)
+        {
+            throw new TaskException($"You are looking for a \"{provider}\", but this pipeline isn't it");
+        }
+
+        using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, task.EndedToken))
+        {
+            try
+            {
+                await task.PipeSlots.WaitAsync(linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (task.EndedToken.IsCancellationRequested)
+            {
+                ThrowIfNotRunning(task);
+                throw;
+            }
+        }
+
+        try
+        {
+            var worker = task.Worker ?? throw new TaskException("The task is not running");
+            var response = await worker.RequestAsync(
+                WorkerProtocol.Open,
+                new JsonObject { ["object"] = objectInfo.DeepClone(), ["mimeType"] = mimeType ?? "application/octet-stream" },
+                null,
+                cancellationToken).ConfigureAwait(false);
+            if (!response.Success)
+            {
+                throw new TaskException(response.Message ?? "The pipe could not be opened");
+            }
+
+            var pipeId = response.Body?["pipe_id"]?.GetValue<int>() ?? throw new TaskException("The worker did not return a pipe id");
+            _pipes[(task.Token, pipeId)] = new HostPipe(task, pipeId, owner, _time.GetTimestamp());
+            Touch(task);
+            return pipeId;
+        }
+        catch
+        {
+            task.PipeSlots.Release();
+            throw;
+        }
+    }
+
+    /// <summary>Writes a chunk of the object.</summary>
+    public async Task WritePipeAsync(PipelineTask task, int pipeId, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var pipe = FindPipe(task, pipeId, "Write");
+        var worker = task.Worker ?? throw new TaskException(StoppedMessage(task));
+        Interlocked.Increment(ref pipe.Busy);
+        try
+        {
+            var response = await Forward(worker, WorkerProtocol.Write, new JsonObject { ["pipe_id"] = pipeId }, data, task, cancellationToken).ConfigureAwait(false);
+            pipe.LastActivity = _time.GetTimestamp();
+            Touch(task);
+            if (!response.Success)
+            {
+                throw new TaskException(response.Message ?? "Write failed");
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref pipe.Busy);
+        }
+    }
+
+    /// <summary>Ends the object and returns its result (the pipe's <c>close</c> body).</summary>
+    public async Task<JsonObject> ClosePipeAsync(PipelineTask task, int pipeId, CancellationToken cancellationToken)
+    {
+        var pipe = FindPipe(task, pipeId, "Close");
+        if (!_pipes.TryRemove(new KeyValuePair<(string, int), HostPipe>((task.Token, pipeId), pipe)))
+        {
+            throw new TaskException(string.Create(CultureInfo.InvariantCulture, $"Close pipe with id {pipeId} not found"));
+        }
+
+        try
+        {
+            var worker = task.Worker ?? throw new TaskException(StoppedMessage(task));
+            var response = await Forward(worker, WorkerProtocol.Close, new JsonObject { ["pipe_id"] = pipeId }, null, task, cancellationToken).ConfigureAwait(false);
+            Touch(task);
+            if (response.Body is JsonObject answer && answer[WorkerProtocol.CountsProperty] is JsonObject counts)
+            {
+                answer.Remove(WorkerProtocol.CountsProperty);
+                ApplyCounts(task, counts);
+            }
+
+            return response.Success
+                ? response.Body as JsonObject ?? []
+                : throw new TaskException(response.Message ?? "The object failed");
+        }
+        finally
+        {
+            pipe.Release();
+        }
+    }
+
+    /// <summary>Fails every pipe a closed connection left open, so their slots come back.</summary>
+    public void ReleasePipesOwnedBy(string owner)
+    {
+        foreach (var pipe in _pipes.Values.Where(p => p.Owner == owner).ToList())
+        {
+            AbandonPipe(pipe, "The client disconnected");
+        }
+    }
+
+    private void ReapIdlePipes(long now)
+    {
+        foreach (var pipe in _pipes.Values)
+        {
+            if (Volatile.Read(ref pipe.Busy) == 0 && _time.GetElapsedTime(pipe.LastActivity, now) >= _options.PipeIdleTimeout)
+            {
+                AbandonPipe(pipe, string.Create(CultureInfo.InvariantCulture, $"The pipe was idle for {_options.PipeIdleTimeout.TotalSeconds:F0} s"));
+            }
+        }
+    }
+
+    private void AbandonPipe(HostPipe pipe, string reason)
+    {
+        if (!_pipes.TryRemove(new KeyValuePair<(string, int), HostPipe>((pipe.Task.Token, pipe.PipeId), pipe)))
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                if (pipe.Task.Worker is { } worker)
+                {
+                    await worker.RequestAsync(WorkerProtocol.Close, new JsonObject { ["pipe_id"] = pipe.PipeId, ["fail"] = reason }, null, CancellationToken.None)
+                        .WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is WorkerGoneException or TimeoutException or IOException)
+            {
+            }
+            finally
+            {
+                pipe.Release();
+            }
+        });
+    }
+
+    private void ReleasePipes(PipelineTask task)
+    {
+        foreach (var pipe in _pipes.Values.Where(p => p.Task == task).ToList())
+        {
+            if (_pipes.TryRemove(new KeyValuePair<(string, int), HostPipe>((task.Token, pipe.PipeId), pipe)))
+            {
+                pipe.Release();
+            }
+        }
+    }
+
+    private async Task<Protocol.ResponseMessage> Forward(WorkerProcess worker, string command, JsonObject arguments, ReadOnlyMemory<byte>? data, PipelineTask task, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await worker.RequestAsync(command, arguments, data, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WorkerGoneException)
+        {
+            await task.Ended.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw new TaskException(StoppedMessage(task));
+        }
+    }
+
+    private HostPipe FindPipe(PipelineTask task, int pipeId, string verb) =>
+        _pipes.TryGetValue((task.Token, pipeId), out var pipe)
+            ? pipe
+            : throw new TaskException(task.State.IsTerminal()
+                ? StoppedMessage(task)
+                : string.Create(CultureInfo.InvariantCulture, $"{verb} pipe with id {pipeId} not found"));
+
+    private static string StoppedMessage(PipelineTask task) => task.State switch
+    {
+        TaskState.Completed => "Task has already completed",
+        TaskState.Cancelled => string.IsNullOrEmpty(task.ExitMessage) ? "The task has stopped" : task.ExitMessage,
+        _ => "The task is stopping",
+    };
+
+    private void Touch(PipelineTask task) => task.LastDataActivity = _time.GetTimestamp();
+
+    /// <summary>Reads <c>pipe_id</c> from arguments.</summary>
+    public static int ReadPipeId(JsonObject arguments) =>
+        arguments["pipe_id"] is JsonValue value && value.GetValueKind() == JsonValueKind.Number && value.TryGetValue(out int id)
+            ? id
+            : throw new TaskException("No pipe_id specified");
+
+    private sealed class HostPipe(PipelineTask task, int pipeId, string owner, long lastActivity)
+    {
+        private int _released;
+
+        public PipelineTask Task { get; } = task;
+
+        public int PipeId { get; } = pipeId;
+
+        public string Owner { get; } = owner;
+
+        public long LastActivity { get; set; } = lastActivity;
+
+#pragma warning disable SA1401, CA1051 // A counter updated with Interlocked must be a field.
+        public int Busy;
+#pragma warning restore SA1401, CA1051
+
+        public void Release()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                Task.PipeSlots.Release();
+            }
+        }
+    }
+}

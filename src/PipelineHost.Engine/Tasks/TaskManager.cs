@@ -1,0 +1,596 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using PipelineHost.Engine.Security;
+using PipelineHost.Engine.Workers;
+using PipelineHost.Pipelines.Components;
+using PipelineHost.Pipelines.Definition;
+using PipelineHost.Pipelines.Runtime;
+using PipelineHost.Pipelines.Validation;
+using PipelineHost.Protocol;
+
+namespace PipelineHost.Engine.Tasks;
+
+/// <summary>
+/// The registry of tasks and every operation on them: start, stop, restart, status, and the data path. Each
+/// task runs in its own worker process; a worker that crashes ends only its own task.
+/// </summary>
+public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, PipelineTask> _tasks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, PipelineTask> _byPublicKey = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _creationLocks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Token, int PipeId), HostPipe> _pipes = new();
+    private readonly EngineOptions _options;
+    private readonly ComponentCatalog _catalog;
+    private readonly PipelineValidator _validator;
+    private readonly TimeProvider _time;
+    private readonly ILogger<TaskManager> _logger;
+    private readonly ITaskObserver[] _observers;
+    private readonly ITimer _housekeeping;
+    private readonly CancellationTokenSource _disposing = new();
+
+    /// <summary>Creates the manager.</summary>
+    public TaskManager(EngineOptions options, ComponentCatalog catalog, TimeProvider time, ILogger<TaskManager> logger, IEnumerable<ITaskObserver> observers)
+    {
+        _options = options;
+        _catalog = catalog;
+        _validator = new PipelineValidator(catalog);
+        _time = time;
+        _logger = logger;
+        _observers = observers.ToArray();
+        _housekeeping = time.CreateTimer(_ => Housekeeping(), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>Every known task (running and retained), in no particular order.</summary>
+    public IEnumerable<PipelineTask> Tasks => _tasks.Values;
+
+    /// <summary>The catalogue tasks are validated against.</summary>
+    public ComponentCatalog Catalog => _catalog;
+
+    /// <summary>Validates a pipeline as <c>execute</c> would, resolving placeholders first.</summary>
+    public ValidationResult Validate(JsonNode? pipeline, string? source, JsonObject? environment)
+    {
+        var flat = Unwrap(pipeline);
+        var resolved = PlaceholderResolver.Resolve(flat, PlaceholderResolver.MergeEnvironment(_options.ServerEnvironment, environment));
+        return _validator.Validate(resolved, source);
+    }
+
+    /// <summary>
+    /// Starts a task and waits until it is RUNNING. With <see cref="ExecuteRequest.UseExisting"/>, concurrent
+    /// calls with one token all get the one task.
+    /// </summary>
+    public async Task<PipelineTask> ExecuteAsync(ExecuteRequest request, Caller caller, CancellationToken cancellationToken)
+    {
+        if (caller.IsTaskScoped)
+        {
+            throw new TaskException("Permission 'task.control' denied: a task credential cannot start tasks");
+        }
+
+        var flat = Unwrap(request.Pipeline);
+        var validation = _validator.Validate(flat, request.Source);
+        if (!validation.IsValid)
+        {
+            throw new TaskException(validation.Errors[0].Message);
+        }
+
+        var pipeline = validation.Normalized;
+        if (pipeline["project_id"] is not JsonValue projectValue || projectValue.GetValueKind() != JsonValueKind.String)
+        {
+            pipeline["project_id"] = Guid.NewGuid().ToString("D");
+        }
+
+        var options = ReadOptions(request);
+        var token = request.Token is { Length: > 0 } chosen ? CheckToken(chosen) : TaskIdentity.NewToken();
+        var gate = _creationLocks.GetOrAdd(token, _ => new SemaphoreSlim(1, 1));
+        PipelineTask task;
+        var created = false;
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_tasks.TryGetValue(token, out var existing) && !existing.State.IsTerminal())
+            {
+                if (!request.UseExisting)
+                {
+                    throw new TaskException("Pipeline is already running.");
+                }
+
+                task = existing;
+            }
+            else
+            {
+                task = Register(token, pipeline, validation.Definition!, options, request.Name, caller);
+                created = true;
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        if (created)
+        {
+            Log.TaskCreated(_logger, task.Id);
+            Notify(new TaskLifecycle(task, "begin"));
+            _ = StartWorkerAsync(task, PlaceholderResolver.MergeEnvironment(_options.ServerEnvironment, request.Environment));
+        }
+
+        await WaitUntilRunningAsync(task, cancellationToken).ConfigureAwait(false);
+        return task;
+    }
+
+    /// <summary>
+    /// The task <paramref name="token"/> names, if <paramref name="caller"/> may do <paramref name="permission"/>
+    /// on it. A task credential always means its own task, whatever token is passed (as the reference does).
+    /// </summary>
+    public PipelineTask GetTask(string? token, Caller caller, Permissions permission)
+    {
+        PipelineTask? task;
+        if (caller.TaskToken is { } own)
+        {
+            _tasks.TryGetValue(own, out task);
+        }
+        else
+        {
+            if (string.IsNullOrEmpty(token))
+            {
+                throw new TaskException("Task token is required");
+            }
+
+            task = Find(token);
+        }
+
+        if (task is null)
+        {
+            throw new TaskNotFoundException();
+        }
+
+        if (!caller.CanAccess(task.Token, permission))
+        {
+            throw new TaskException($"Permission '{PermissionName(permission)}' denied");
+        }
+
+        return task;
+    }
+
+    /// <summary>The newest task of <paramref name="projectId"/>/<paramref name="source"/>, running ones first.</summary>
+    public PipelineTask? FindByProject(string projectId, string source) => _tasks.Values
+        .Where(t => t.Identity.ProjectId == projectId && t.Identity.Source == source)
+        .OrderBy(t => t.State.IsTerminal())
+        .ThenByDescending(t => t.StartTime)
+        .FirstOrDefault();
+
+    /// <inheritdoc />
+    public Caller? Resolve(string credential)
+    {
+        if (credential.StartsWith("pk_", StringComparison.Ordinal) && _byPublicKey.TryGetValue(credential, out var byKey))
+        {
+            return new Caller(CredentialKind.PublicKey, byKey.Identity.UserId, Permissions.Data, byKey.Token);
+        }
+
+        return credential.StartsWith("tk_", StringComparison.Ordinal) && _tasks.TryGetValue(credential, out var task)
+            ? new Caller(CredentialKind.TaskToken, task.Identity.UserId, Permissions.Control | Permissions.Data | Permissions.Monitor | Permissions.Store, task.Token)
+            : null;
+    }
+
+    /// <summary>Stops a task (graceful, then killed after the grace) and waits for its final state.</summary>
+    public async Task TerminateAsync(PipelineTask task, string reason, CancellationToken cancellationToken)
+    {
+        if (task.RequestStop(reason))
+        {
+            Log.Stopping(_logger, task.Id, reason);
+            task.SetStatusText("Stopping");
+            Notify(new TaskStatusChanged(task, false));
+            if (task.Worker is { } worker)
+            {
+                _ = worker.StopAsync(_options.StopGrace);
+            }
+        }
+
+        await task.Ended.WaitAsync(_options.StopGrace + TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Restarts a running task with a new pipeline; identity, tokens and start time are kept.</summary>
+    public async Task<PipelineTask> RestartAsync(PipelineTask task, JsonNode? pipeline, CancellationToken cancellationToken)
+    {
+        var flat = Unwrap(pipeline);
+
+        // The restarted pipeline is the same task: its identity is forced onto the new definition.
+        flat["project_id"] = task.Identity.ProjectId;
+        flat["source"] = task.Identity.Source;
+        var validation = _validator.Validate(flat, task.Identity.Source);
+        if (!validation.IsValid)
+        {
+            throw new TaskException(validation.Errors[0].Message);
+        }
+
+        if (!task.RequestRestart(validation.Normalized))
+        {
+            throw new TaskException(task.State.IsTerminal() ? TaskNotFoundException.NotRunning : "The task is already stopping");
+        }
+
+        task.SetStatusText("Restarting");
+        Notify(new TaskStatusChanged(task, false));
+        if (task.Worker is { } worker)
+        {
+            _ = worker.StopAsync(_options.StopGrace);
+        }
+
+        // MonitorExitAsync sees the restart flag, resets the task and starts it again.
+        await Task.WhenAny(task.Restarted, task.Ended).WaitAsync(_options.StopGrace + TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
+        await WaitUntilRunningAsync(task, cancellationToken).ConfigureAwait(false);
+        return task;
+    }
+
+    private PipelineTask Register(string token, JsonObject pipeline, PipelineDefinition definition, TaskOptions options, string? name, Caller caller)
+    {
+        var sourceComponent = definition.SourceComponent;
+        var identityToken = token;
+        var shortId = new TaskIdentity(identityToken, string.Empty, string.Empty, definition.Source, string.Empty, string.Empty, caller.UserId).Id.Split('.')[0];
+        var label = sourceComponent.Name
+            ?? (sourceComponent.Config["name"] is JsonValue n && n.GetValueKind() == JsonValueKind.String ? n.GetValue<string>() : null)
+            ?? definition.Source;
+        var identity = new TaskIdentity(
+            token,
+            TaskIdentity.NewPublicKey(),
+            pipeline["project_id"]!.GetValue<string>(),
+            definition.Source,
+            sourceComponent.Provider,
+            $"{(string.IsNullOrEmpty(name) ? shortId : name)}.{label}",
+            caller.UserId);
+        var task = new PipelineTask(identity, pipeline, options, _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0)
+        {
+            LastDataActivity = _time.GetTimestamp(),
+        };
+
+        if (_tasks.TryGetValue(token, out var replaced))
+        {
+            _byPublicKey.TryRemove(replaced.Identity.PublicKey, out _);
+        }
+
+        _tasks[token] = task;
+        _byPublicKey[identity.PublicKey] = task;
+        return task;
+    }
+
+    private async Task StartWorkerAsync(PipelineTask task, IReadOnlyDictionary<string, string> variables)
+    {
+        try
+        {
+            task.TryMove(TaskState.Starting, "Starting");
+            Notify(new TaskStatusChanged(task, true));
+
+            var resolved = PlaceholderResolver.Resolve(task.Pipeline, variables);
+            var outputDirectory = Path.Combine(_options.DataDirectory, "tasks", SafeFolderName(task.Token), "output");
+            var settings = new WorkerStartSettings(
+                resolved,
+                task.Identity.Source,
+                task.Options.Threads,
+                new ComponentEnvironment
+                {
+                    AllowedRoots = _options.AllowedRoots,
+                    ExecAllowList = _options.ExecAllowList,
+                    OutputDirectory = outputDirectory,
+                    Time = _time,
+                },
+                _options.TestComponents);
+
+            var worker = WorkerProcess.Start(_options.Worker, null, evt => OnWorkerEvent(task, evt), line => OnWorkerOutput(task, line));
+            task.Worker = worker;
+            Log.WorkerStarted(_logger, task.Id, worker.ProcessId);
+            _ = MonitorExitAsync(task, worker);
+            task.TryMove(TaskState.Initializing, "Loading pipeline");
+            Notify(new TaskStatusChanged(task, true));
+
+            if (task.StopRequested)
+            {
+                _ = worker.StopAsync(_options.StopGrace);
+                return;
+            }
+
+            using var timeout = new CancellationTokenSource(_options.StartTimeout);
+            var response = await worker.RequestAsync(WorkerProtocol.Start, settings.ToJson(), null, timeout.Token).ConfigureAwait(false);
+            if (!response.Success)
+            {
+                // The worker exits by itself with its start-failure code; MonitorExitAsync ends the task.
+                task.WorkerExitMessage ??= response.Message;
+            }
+        }
+        catch (Exception ex) when (ex is WorkerGoneException or OperationCanceledException or System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
+        {
+            Log.StartFailed(_logger, task.Id, ex);
+            task.WorkerExitMessage ??= ex is OperationCanceledException
+                ? $"The worker did not load the pipeline within {_options.StartTimeout.TotalSeconds:F0} s"
+                : $"Could not start the worker: {ex.Message}";
+            if (task.Worker is { } worker)
+            {
+                worker.Kill();
+            }
+            else
+            {
+                FinishWithoutWorker(task);
+            }
+        }
+    }
+
+    private void FinishWithoutWorker(PipelineTask task)
+    {
+        task.TryMove(TaskState.Stopping, "Stopping");
+        task.Finish(TaskState.Cancelled, "Failed", null, task.WorkerExitMessage ?? "The task could not start", Now());
+        Notify(new TaskStatusChanged(task, true));
+        Notify(new TaskLifecycle(task, "end"));
+    }
+
+    private async Task MonitorExitAsync(PipelineTask task, WorkerProcess worker)
+    {
+        var code = await worker.Exited.ConfigureAwait(false);
+        ReleasePipes(task);
+        await worker.DisposeAsync().ConfigureAwait(false);
+        task.TryMove(TaskState.Stopping, "Stopping");
+        Notify(new TaskStatusChanged(task, true));
+
+        if (task.Restarting && !_disposing.IsCancellationRequested)
+        {
+            task.ResetForRestart();
+            Log.Restarting(_logger, task.Id);
+            Notify(new TaskLifecycle(task, "restart"));
+            _ = StartWorkerAsync(task, PlaceholderResolver.MergeEnvironment(_options.ServerEnvironment, null));
+            return;
+        }
+
+        var (state, status, message) = task.StopRequested
+            ? (TaskState.Cancelled, "Stopped", task.StopReason ?? "Stopped")
+            : code == 0
+                ? (TaskState.Completed, "Completed", task.WorkerExitMessage ?? "Completed")
+                : (TaskState.Cancelled, "Failed", task.WorkerExitMessage ?? CrashMessage(code, task.RecentOutput()));
+        task.Finish(state, status, code, message, Now());
+        Log.TaskEnded(_logger, task.Id, state.ToString(), code, message);
+        Notify(new TaskStatusChanged(task, true));
+        Notify(new TaskLifecycle(task, "end"));
+    }
+
+    private void OnWorkerEvent(PipelineTask task, EventMessage evt)
+    {
+        var body = evt.Body;
+        switch (evt.Event)
+        {
+            case WorkerProtocol.ServiceEvent when body["up"]?.GetValueKind() == JsonValueKind.True:
+                task.SetServiceUp(true);
+                var batch = _catalog.TryGet(task.Identity.Provider, out var provider) && provider.Definition.Source == SourceKind.Batch;
+                if (task.TryMove(TaskState.Running, batch ? "Processing" : "Ready - accepting data"))
+                {
+                    task.PipeSlots.Release(task.Options.Threads);
+                    Notify(new TaskStatusChanged(task, true));
+                }
+
+                break;
+            case WorkerProtocol.CountsEvent:
+                ApplyCounts(task, body);
+                break;
+            case WorkerProtocol.ObjectEvent:
+                var name = body["name"]?.GetValue<string>();
+                var size = body["size"] is JsonValue s && s.TryGetValue(out long l) ? l : 0;
+                task.SetCurrentObject(name, size);
+                Notify(new TaskDetail(task, "apaevt_status_object", new JsonObject { ["object"] = name, ["size"] = size }));
+                Notify(new TaskStatusChanged(task, false));
+                break;
+            case WorkerProtocol.WarningEvent:
+                var warning = body["message"]?.GetValue<string>() ?? string.Empty;
+                task.AddWarning(warning);
+                Notify(new TaskDetail(task, "apaevt_status_warning", new JsonObject { ["message"] = warning }));
+                Notify(new TaskStatusChanged(task, false));
+                break;
+            case WorkerProtocol.ErrorEvent:
+                var error = body["message"]?.GetValue<string>() ?? string.Empty;
+                task.AddError(error);
+                Notify(new TaskDetail(task, "apaevt_status_error", new JsonObject { ["message"] = error }));
+                Notify(new TaskStatusChanged(task, false));
+                break;
+            case WorkerProtocol.ExitEvent:
+                if (body["code"] is JsonValue c && c.TryGetValue(out int exitCode) && exitCode != 0 || !task.StopRequested)
+                {
+                    task.WorkerExitMessage ??= body["message"]?.GetValue<string>();
+                }
+
+                break;
+            case WorkerProtocol.UsageEvent:
+                Notify(new TaskDetail(task, "usage", (JsonObject)body.DeepClone()));
+                break;
+        }
+    }
+
+    private void ApplyCounts(PipelineTask task, JsonObject counts)
+    {
+        task.ApplyCounts(counts);
+        Notify(new TaskDetail(task, "apaevt_status_counts", (JsonObject)counts.DeepClone()));
+        Notify(new TaskStatusChanged(task, false));
+    }
+
+    private void OnWorkerOutput(PipelineTask task, string line)
+    {
+        task.AddOutput(line);
+        Notify(new TaskOutput(task, line));
+    }
+
+    private async Task WaitUntilRunningAsync(PipelineTask task, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await task.RunningOrEnded.WaitAsync(_options.StartTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            await TerminateAsync(task, "The task did not become ready in time", CancellationToken.None).ConfigureAwait(false);
+            throw new TaskException($"The task did not become ready within {_options.StartTimeout.TotalSeconds:F0} s");
+        }
+
+        ThrowIfNotRunning(task);
+    }
+
+    private static void ThrowIfNotRunning(PipelineTask task)
+    {
+        switch (task.State)
+        {
+            case TaskState.Running:
+                return;
+            case TaskState.Completed:
+                throw new TaskException("Task has already completed");
+            case TaskState.Cancelled:
+                throw new TaskException(string.IsNullOrEmpty(task.ExitMessage) ? "The task has stopped" : task.ExitMessage);
+            default:
+                throw new TaskException(task.StopRequested ? "The task is stopping" : "The task is not running");
+        }
+    }
+
+    private void Notify(TaskEvent taskEvent)
+    {
+        foreach (var observer in _observers)
+        {
+            try
+            {
+                observer.OnTaskEvent(taskEvent);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Log.ObserverFailed(_logger, observer.GetType().Name, ex);
+            }
+        }
+    }
+
+    private void Housekeeping()
+    {
+        var now = _time.GetTimestamp();
+        foreach (var task in _tasks.Values)
+        {
+            if (task.State == TaskState.Running && task.Options.Ttl > TimeSpan.Zero && _time.GetElapsedTime(task.LastDataActivity, now) >= task.Options.Ttl)
+            {
+                _ = TerminateAsync(task, $"Stopped: idle for more than {task.Options.Ttl.TotalSeconds:F0} s (ttl)", CancellationToken.None);
+            }
+
+            if (task.State.IsTerminal() && task.EndTime > 0 && Now() - task.EndTime > _options.Retention.TotalSeconds)
+            {
+                if (_tasks.TryRemove(new KeyValuePair<string, PipelineTask>(task.Token, task)))
+                {
+                    _byPublicKey.TryRemove(task.Identity.PublicKey, out _);
+                    _creationLocks.TryRemove(task.Token, out _);
+                }
+            }
+        }
+
+        ReapIdlePipes(now);
+    }
+
+    private double Now() => _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
+
+    private PipelineTask? Find(string token) =>
+        _tasks.TryGetValue(token, out var task) ? task : _byPublicKey.GetValueOrDefault(token);
+
+    private TaskOptions ReadOptions(ExecuteRequest request)
+    {
+        var threads = request.Threads ?? TaskOptions.Default.Threads;
+        if (threads < 1 || threads > _options.MaxThreads)
+        {
+            throw new TaskException(string.Create(CultureInfo.InvariantCulture, $"Argument 'threads' must be from 1 to {_options.MaxThreads}."));
+        }
+
+        var ttl = request.Ttl ?? TaskOptions.Default.Ttl;
+        if (ttl < TimeSpan.Zero)
+        {
+            throw new TaskException("Argument 'ttl' must not be negative.");
+        }
+
+        return new TaskOptions(threads, ttl, string.IsNullOrEmpty(request.TraceLevel) || request.TraceLevel == "none" ? null : request.TraceLevel);
+    }
+
+    private static string CheckToken(string token)
+    {
+        if (token.Length > 128 || token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            throw new TaskException("Argument 'token' must be at most 128 characters without spaces.");
+        }
+
+        return token.StartsWith("pk_", StringComparison.Ordinal)
+            ? throw new TaskException("Argument 'token' must not start with 'pk_' (reserved for public keys).")
+            : token;
+    }
+
+    private static JsonObject Unwrap(JsonNode? pipeline)
+    {
+        try
+        {
+            return PipelineDocument.Unwrap(pipeline);
+        }
+        catch (FormatException ex)
+        {
+            throw new TaskException(ex.Message);
+        }
+    }
+
+    private static string CrashMessage(int code, IReadOnlyList<string> output)
+    {
+        var last = output.LastOrDefault(l => !string.IsNullOrWhiteSpace(l));
+        var reason = !OperatingSystem.IsWindows() && code > 128 && code < 160
+            ? string.Create(CultureInfo.InvariantCulture, $"The worker was killed by signal {code - 128} ({SignalName(code - 128)})")
+            : string.Create(CultureInfo.InvariantCulture, $"The worker exited with code {code}");
+        return last is null ? reason : $"{reason}: {last.Trim()}";
+    }
+
+    private static string SignalName(int signal) => signal switch
+    {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        6 => "SIGABRT",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        15 => "SIGTERM",
+        _ => "signal " + signal.ToString(CultureInfo.InvariantCulture),
+    };
+
+    private static string SafeFolderName(string token) =>
+        string.Concat(token.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
+
+    internal static string PermissionName(Permissions permission) => permission switch
+    {
+        Permissions.Control => "task.control",
+        Permissions.Data => "task.data",
+        Permissions.Monitor => "task.monitor",
+        Permissions.Store => "task.store",
+        _ => "task.debug",
+    };
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _disposing.CancelAsync().ConfigureAwait(false);
+        await _housekeeping.DisposeAsync().ConfigureAwait(false);
+        var stops = _tasks.Values.Where(t => !t.State.IsTerminal()).Select(t => TerminateAsync(t, "The host stopped", CancellationToken.None)
+            .ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default));
+        await Task.WhenAll(stops).ConfigureAwait(false);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Task {TaskId} created")]
+        public static partial void TaskCreated(ILogger logger, string taskId);
+
+        [LoggerMessage(2, LogLevel.Information, "Task {TaskId} worker started (pid {Pid})")]
+        public static partial void WorkerStarted(ILogger logger, string taskId, int pid);
+
+        [LoggerMessage(3, LogLevel.Information, "Task {TaskId} ended {State} (exit code {ExitCode}): {ExitMessage}")]
+        public static partial void TaskEnded(ILogger logger, string taskId, string state, int exitCode, string exitMessage);
+
+        [LoggerMessage(4, LogLevel.Information, "Task {TaskId} stopping: {Reason}")]
+        public static partial void Stopping(ILogger logger, string taskId, string reason);
+
+        [LoggerMessage(5, LogLevel.Warning, "Task {TaskId} could not start")]
+        public static partial void StartFailed(ILogger logger, string taskId, Exception exception);
+
+        [LoggerMessage(6, LogLevel.Warning, "Task observer {Observer} failed")]
+        public static partial void ObserverFailed(ILogger logger, string observer, Exception exception);
+
+        [LoggerMessage(7, LogLevel.Information, "Task {TaskId} restarting")]
+        public static partial void Restarting(ILogger logger, string taskId);
+    }
+}

@@ -1,0 +1,11 @@
+namespace PipelineHost.Engine.Tasks;
+
+/// <summary>How a task runs, fixed at <c>execute</c>.</summary>
+/// <param name="Threads">Data pipes that may be open at once.</param>
+/// <param name="Ttl">Idle time after which the task is stopped; <see cref="TimeSpan.Zero"/> means never.</param>
+/// <param name="TraceLevel">RocketRide's <c>pipelineTraceLevel</c>; enables flow events when set.</param>
+public sealed record TaskOptions(int Threads, TimeSpan Ttl, string? TraceLevel)
+{
+    /// <summary>RocketRide's defaults over the WebSocket.</summary>
+    public static readonly TaskOptions Default = new(64, TimeSpan.FromSeconds(900), null);
+}

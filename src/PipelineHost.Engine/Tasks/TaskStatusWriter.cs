@@ -1,0 +1,62 @@
+using System.Text.Json.Nodes;
+
+namespace PipelineHost.Engine.Tasks;
+
+/// <summary>Builds TASK_STATUS exactly as RocketRide clients expect it, field for field and in the reference's order.</summary>
+internal static class TaskStatusWriter
+{
+    public static JsonObject ZeroCounts() => new()
+    {
+        ["currentObject"] = string.Empty,
+        ["currentSize"] = 0,
+        ["totalSize"] = 0,
+        ["totalCount"] = 0,
+        ["completedSize"] = 0,
+        ["completedCount"] = 0,
+        ["failedSize"] = 0,
+        ["failedCount"] = 0,
+        ["wordsSize"] = 0,
+        ["wordsCount"] = 0,
+        ["rateSize"] = 0,
+        ["rateCount"] = 0,
+        ["serviceUp"] = false,
+    };
+
+    public static JsonObject Write(PipelineTask task, JsonObject counts, IEnumerable<string> errors, IEnumerable<string> warnings, JsonArray notes)
+    {
+        var state = task.State;
+        return new JsonObject
+        {
+            ["name"] = task.Identity.Name,
+            ["project_id"] = task.Identity.ProjectId,
+            ["source"] = task.Identity.Source,
+            ["completed"] = state.IsTerminal(),
+            ["state"] = (int)state,
+            ["startTime"] = task.StartTime,
+            ["endTime"] = task.EndTime,
+            ["debuggerAttached"] = false,
+            ["status"] = task.StatusText,
+            ["warnings"] = new JsonArray(warnings.Select(w => (JsonNode)JsonValue.Create(w)!).ToArray()),
+            ["errors"] = new JsonArray(errors.Select(e => (JsonNode)JsonValue.Create(e)!).ToArray()),
+            ["currentObject"] = counts["currentObject"]?.DeepClone(),
+            ["currentSize"] = counts["currentSize"]?.DeepClone(),
+            ["notes"] = notes.DeepClone(),
+            ["totalSize"] = counts["totalSize"]?.DeepClone(),
+            ["totalCount"] = counts["totalCount"]?.DeepClone(),
+            ["completedSize"] = counts["completedSize"]?.DeepClone(),
+            ["completedCount"] = counts["completedCount"]?.DeepClone(),
+            ["failedSize"] = counts["failedSize"]?.DeepClone(),
+            ["failedCount"] = counts["failedCount"]?.DeepClone(),
+            ["wordsSize"] = counts["wordsSize"]?.DeepClone(),
+            ["wordsCount"] = counts["wordsCount"]?.DeepClone(),
+            ["rateSize"] = counts["rateSize"]?.DeepClone(),
+            ["rateCount"] = counts["rateCount"]?.DeepClone(),
+            ["serviceUp"] = counts["serviceUp"]?.DeepClone(),
+            ["exitCode"] = task.ExitCode,
+            ["exitMessage"] = task.ExitMessage,
+            ["pipeflow"] = new JsonObject { ["totalPipes"] = task.Options.Threads, ["byPipe"] = new JsonObject() },
+            ["id"] = task.Id,
+            ["provider"] = task.Identity.Provider,
+        };
+    }
+}

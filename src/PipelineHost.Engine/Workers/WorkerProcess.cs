@@ -1,0 +1,226 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using PipelineHost.Pipelines.Runtime;
+using PipelineHost.Protocol;
+using PipelineHost.Protocol.Framing;
+using PipelineHost.Protocol.Json;
+
+namespace PipelineHost.Engine.Workers;
+
+/// <summary>
+/// One worker process and the framed channel to it. Requests are correlated by <c>seq</c>; events go to the
+/// owner. <see cref="Exited"/> completes only after the process has exited <em>and</em> its last frames were
+/// read, so nothing the worker reported before dying is lost.
+/// </summary>
+internal sealed class WorkerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly LengthPrefixedMessageWriter _writer;
+    private readonly IMessageCodec _codec;
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<ResponseMessage>> _pending = new();
+    private readonly Action<EventMessage> _onEvent;
+    private readonly Action<string> _onOutput;
+    private readonly Task<int> _exited;
+    private int _disposed;
+
+    private WorkerProcess(Process process, IMessageCodec codec, Action<EventMessage> onEvent, Action<string> onOutput)
+    {
+        _process = process;
+        _codec = codec;
+        _onEvent = onEvent;
+        _onOutput = onOutput;
+        _writer = new LengthPrefixedMessageWriter(process.StandardInput.BaseStream, codec);
+        var reader = Task.Run(ReadFramesAsync);
+        var errors = Task.Run(ReadOutputAsync);
+        _exited = WaitForExitAsync(reader, errors);
+    }
+
+    /// <summary>The worker's process id.</summary>
+    public int ProcessId => _process.Id;
+
+    /// <summary>The exit code, once the worker has exited and its output was drained.</summary>
+    public Task<int> Exited => _exited;
+
+    /// <summary>Starts a worker.</summary>
+    public static WorkerProcess Start(WorkerLaunchOptions options, IMessageCodec? codec, Action<EventMessage> onEvent, Action<string> onOutput)
+    {
+        var path = options.WorkerPath;
+        var info = path.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+            ? new ProcessStartInfo(DotnetHost(), [path])
+            : new ProcessStartInfo(path);
+        info.RedirectStandardInput = true;
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.UseShellExecute = false;
+        info.WorkingDirectory = Path.GetDirectoryName(path) ?? AppContext.BaseDirectory;
+        foreach (var hidden in options.HiddenVariables)
+        {
+            info.Environment.Remove(hidden);
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start the worker '{path}'.");
+        return new WorkerProcess(process, codec ?? JsonMessageCodec.Instance, onEvent, onOutput);
+    }
+
+    /// <summary>Sends a request and waits for its response.</summary>
+    /// <exception cref="WorkerGoneException">The worker exited before answering.</exception>
+    public async Task<ResponseMessage> RequestAsync(string command, JsonObject? arguments, ReadOnlyMemory<byte>? data, CancellationToken cancellationToken)
+    {
+        var completion = new TaskCompletionSource<ResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        long seq;
+        try
+        {
+            seq = await _writer.WriteAsync(
+                new RequestMessage(command) { Arguments = arguments, Data = data },
+                cancellationToken,
+                s => _pending[s] = completion).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            throw new WorkerGoneException();
+        }
+
+        if (_exited.IsCompleted)
+        {
+            _pending.TryRemove(seq, out _);
+            throw new WorkerGoneException();
+        }
+
+        try
+        {
+            return await completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _pending.TryRemove(seq, out _);
+        }
+    }
+
+    /// <summary>
+    /// Asks the worker to stop, waits up to <paramref name="grace"/>, then kills the whole process tree. Never
+    /// waits forever: a process that survives the kill is reported and abandoned.
+    /// </summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        if (!_exited.IsCompleted)
+        {
+            try
+            {
+                using var ask = new CancellationTokenSource(grace);
+                await RequestAsync(WorkerProtocol.Stop, null, null, ask.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is WorkerGoneException or OperationCanceledException or IOException)
+            {
+                // Already gone, or not listening: the kill below takes care of it.
+            }
+        }
+
+        if (await WaitAsync(grace).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        Kill();
+        await WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+    }
+
+    /// <summary>Kills the worker and everything it started.</summary>
+    public void Kill()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException) when (_process.HasExited)
+        {
+        }
+    }
+
+    private async Task<bool> WaitAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await _exited.WaitAsync(timeout).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private async Task ReadFramesAsync()
+    {
+        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
+        var stream = _process.StandardOutput.BaseStream;
+        try
+        {
+            while (await LengthPrefixedFraming.ReadAsync(stream, buffer, WorkerProtocol.MaxFrameSize, CancellationToken.None).ConfigureAwait(false) is { } frame)
+            {
+                switch (_codec.Decode(frame.Payload.Span, frame.Binary))
+                {
+                    case ResponseMessage response when response.RequestSeq is { } seq && _pending.TryGetValue(seq, out var waiter):
+                        waiter.TrySetResult(response);
+                        break;
+                    case EventMessage evt:
+                        _onEvent(evt);
+                        break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or EndOfStreamException or ProtocolFormatException)
+        {
+            _onOutput($"worker channel error: {ex.Message}");
+        }
+    }
+
+    private async Task ReadOutputAsync()
+    {
+        while (await _process.StandardError.ReadLineAsync().ConfigureAwait(false) is { } line)
+        {
+            _onOutput(line);
+        }
+    }
+
+    private async Task<int> WaitForExitAsync(Task reader, Task errors)
+    {
+        await _process.WaitForExitAsync().ConfigureAwait(false);
+        await Task.WhenAll(reader, errors).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        foreach (var waiter in _pending.Values)
+        {
+            waiter.TrySetException(new WorkerGoneException());
+        }
+
+        return _process.ExitCode;
+    }
+
+    private static string DotnetHost()
+    {
+        var current = Environment.ProcessPath;
+        return current is not null && Path.GetFileNameWithoutExtension(current).Equals("dotnet", StringComparison.OrdinalIgnoreCase)
+            ? current
+            : "dotnet";
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        if (!_exited.IsCompleted)
+        {
+            Kill();
+            await WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+
+        _writer.Dispose();
+        _process.Dispose();
+    }
+}
+
+/// <summary>The worker exited (or its channel broke) before answering.</summary>
+internal sealed class WorkerGoneException() : Exception("The task's worker has exited");

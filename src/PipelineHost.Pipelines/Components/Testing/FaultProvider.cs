@@ -1,0 +1,74 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PipelineHost.Pipelines.Lanes;
+
+namespace PipelineHost.Pipelines.Components.Testing;
+
+/// <summary>
+/// A test-only component that misbehaves on purpose: fails the object, exits the worker with a code, or
+/// crashes it. Registered only when the host runs with test components enabled, so the lifecycle's failure
+/// paths can be proved with a real worker process.
+/// </summary>
+public sealed class FaultProvider : IComponentProvider
+{
+    /// <inheritdoc />
+    public ServiceDefinition Definition { get; } = new(
+        Name: "fault",
+        Title: "Fault (tests only)",
+        Description: "On the first write: 'throw' fails the object, 'exit' ends the worker with exitCode, 'crash' aborts the worker process.",
+        ClassTypes: ["transform"],
+        Lanes: LaneNames.All.ToDictionary(l => l, l => (IReadOnlyList<string>)[l], StringComparer.Ordinal),
+        ConfigSchema: new JsonObject
+        {
+            ["type"] = "object",
+            ["properties"] = new JsonObject
+            {
+                ["mode"] = new JsonObject { ["type"] = "string", ["enum"] = new JsonArray("throw", "exit", "crash", "none") },
+                ["exitCode"] = new JsonObject { ["type"] = "integer", ["minimum"] = 0, ["maximum"] = 255 },
+                ["match"] = new JsonObject { ["type"] = "string" },
+            },
+        });
+
+    /// <inheritdoc />
+    public IComponent Create(JsonObject config, ComponentEnvironment environment) => new Fault(
+        config["mode"]?.GetValue<string>() ?? "throw",
+        config["exitCode"]?.GetValue<int>() ?? 3,
+        config["match"] is JsonValue m && m.GetValueKind() == JsonValueKind.String ? m.GetValue<string>() : null);
+
+    private sealed class Fault(string mode, int exitCode, string? match) : IComponent
+    {
+        public IObjectProcessor Begin(ObjectContext context) =>
+            match is null || context.Name.Contains(match, StringComparison.Ordinal) ? new Processor(mode, exitCode) : new PassThrough();
+    }
+
+    private sealed class Processor(string mode, int exitCode) : IObjectProcessor
+    {
+        public ValueTask WriteAsync(string lane, LanePayload payload, IComponentOutput output, CancellationToken cancellationToken)
+        {
+            switch (mode)
+            {
+                case "exit":
+                    Console.Error.WriteLine($"fault: exiting with code {exitCode}");
+                    Environment.Exit(exitCode);
+                    break;
+                case "crash":
+                    Environment.FailFast("fault: crashing on purpose");
+                    break;
+                case "throw":
+                    throw new InvalidOperationException("fault: failing this object on purpose");
+            }
+
+            return output.EmitAsync(lane, payload, cancellationToken);
+        }
+
+        public ValueTask CloseAsync(IComponentOutput output, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    }
+
+    private sealed class PassThrough : IObjectProcessor
+    {
+        public ValueTask WriteAsync(string lane, LanePayload payload, IComponentOutput output, CancellationToken cancellationToken) =>
+            output.EmitAsync(lane, payload, cancellationToken);
+
+        public ValueTask CloseAsync(IComponentOutput output, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,195 @@
+using PipelineHost.Pipelines.Components;
+using PipelineHost.Pipelines.Definition;
+using PipelineHost.Pipelines.Lanes;
+
+namespace PipelineHost.Pipelines.Runtime;
+
+/// <summary>What the runtime reports while objects flow: warnings and counters, for the task's status.</summary>
+public interface IRunObserver
+{
+    /// <summary>A component warned.</summary>
+    void Warn(string componentId, string message);
+
+    /// <summary>A component counted something (<c>wordsCount</c>, <c>pagesProcessed</c>…).</summary>
+    void Count(string counter, long amount);
+}
+
+/// <summary>
+/// A pipeline's components, configured once for a task and joined by their lanes in topological order. Every
+/// object gets its own <see cref="ObjectRun"/>; the graph itself is shared and immutable.
+/// </summary>
+public sealed class PipelineGraph
+{
+    private readonly Node[] _order;
+    private readonly Node _source;
+
+    private PipelineGraph(Node[] order, Node source, SourceKind kind)
+    {
+        _order = order;
+        _source = source;
+        SourceKind = kind;
+    }
+
+    /// <summary>Whether the source runs until stopped or finishes by itself.</summary>
+    public SourceKind SourceKind { get; }
+
+    /// <summary>The source component (an <see cref="IBatchSource"/> for batch pipelines).</summary>
+    public IComponent Source => _source.Component;
+
+    /// <summary>The source's component id.</summary>
+    public string SourceId => _source.Id;
+
+    /// <summary>Creates every component of <paramref name="definition"/>.</summary>
+    /// <exception cref="ComponentConfigException">A component refused its config.</exception>
+    public static PipelineGraph Build(PipelineDefinition definition, ComponentCatalog catalog, ComponentEnvironment environment)
+    {
+        var nodes = new Dictionary<string, Node>(StringComparer.Ordinal);
+        SourceKind kind = SourceKind.None;
+        foreach (var component in definition.Components)
+        {
+            if (!catalog.TryGet(component.Provider, out var provider))
+            {
+                throw new ComponentConfigException($"Component \"{component.Id}\": unknown provider \"{component.Provider}\"");
+            }
+
+            IComponent instance;
+            try
+            {
+                instance = provider.Create(component.Config, environment);
+            }
+            catch (ComponentConfigException ex)
+            {
+                throw new ComponentConfigException($"Component \"{component.Id}\": {ex.Message}");
+            }
+
+            nodes[component.Id] = new Node(component.Id, instance);
+            if (component.Id == definition.Source)
+            {
+                kind = provider.Definition.Source;
+            }
+        }
+
+        var indegree = nodes.Keys.ToDictionary(k => k, _ => 0, StringComparer.Ordinal);
+        foreach (var component in definition.Components)
+        {
+            foreach (var input in component.Inputs)
+            {
+                nodes[input.From].AddListener(input.Lane, nodes[component.Id]);
+                indegree[component.Id]++;
+            }
+        }
+
+        // Kahn's algorithm; the validator has already refused cycles.
+        var order = new List<Node>();
+        var ready = new Queue<string>(definition.Components.Select(c => c.Id).Where(id => indegree[id] == 0));
+        while (ready.TryDequeue(out var id))
+        {
+            var node = nodes[id];
+            order.Add(node);
+            foreach (var listener in node.Listeners.Values.SelectMany(l => l).Distinct())
+            {
+                if (--indegree[listener.Id] == 0)
+                {
+                    ready.Enqueue(listener.Id);
+                }
+            }
+        }
+
+        if (order.Count != nodes.Count)
+        {
+            throw new ComponentConfigException("Pipeline has a cycle");
+        }
+
+        return new PipelineGraph([.. order], nodes[definition.Source], kind);
+    }
+
+    /// <summary>Starts pushing one object through the pipeline.</summary>
+    public ObjectRun Begin(ObjectContext context, IRunObserver observer) => new(this, context, observer);
+
+    /// <summary>One component in the graph.</summary>
+    internal sealed class Node(string id, IComponent component)
+    {
+        private readonly Dictionary<string, List<Node>> _listeners = new(StringComparer.Ordinal);
+
+        public string Id { get; } = id;
+
+        public IComponent Component { get; } = component;
+
+        public IReadOnlyDictionary<string, List<Node>> Listeners => _listeners;
+
+        public void AddListener(string lane, Node node)
+        {
+            if (!_listeners.TryGetValue(lane, out var list))
+            {
+                list = [];
+                _listeners[lane] = list;
+            }
+
+            list.Add(node);
+        }
+    }
+
+    /// <summary>
+    /// One object on its way through the pipeline. Writes are pushed depth-first from the source; closing
+    /// flushes components in topological order, so every component has all its input before it closes.
+    /// </summary>
+    public sealed class ObjectRun
+    {
+        private readonly PipelineGraph _graph;
+        private readonly Dictionary<Node, (IObjectProcessor Processor, Output Output)> _processors = [];
+
+        internal ObjectRun(PipelineGraph graph, ObjectContext context, IRunObserver observer)
+        {
+            _graph = graph;
+            Context = context;
+            foreach (var node in graph._order)
+            {
+                _processors[node] = (node.Component.Begin(context), new Output(this, node, observer));
+            }
+        }
+
+        /// <summary>The object.</summary>
+        public ObjectContext Context { get; }
+
+        /// <summary>Feeds a chunk of the object's bytes to the source.</summary>
+        public ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+        {
+            var (processor, output) = _processors[_graph._source];
+            return processor.WriteAsync(LaneNames.Tags, new BytesPayload(bytes), output, cancellationToken);
+        }
+
+        /// <summary>Ends the object: every component flushes, in order.</summary>
+        public async ValueTask CloseAsync(CancellationToken cancellationToken)
+        {
+            foreach (var node in _graph._order)
+            {
+                var (processor, output) = _processors[node];
+                await processor.CloseAsync(output, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        private async ValueTask DeliverAsync(Node from, string lane, LanePayload payload, CancellationToken cancellationToken)
+        {
+            if (!from.Listeners.TryGetValue(lane, out var listeners))
+            {
+                return;
+            }
+
+            foreach (var listener in listeners)
+            {
+                var (processor, output) = _processors[listener];
+                await processor.WriteAsync(lane, payload, output, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        private sealed class Output(ObjectRun run, Node node, IRunObserver observer) : IComponentOutput
+        {
+            public ValueTask EmitAsync(string lane, LanePayload payload, CancellationToken cancellationToken) =>
+                run.DeliverAsync(node, lane, payload, cancellationToken);
+
+            public void Warn(string message) => observer.Warn(node.Id, message);
+
+            public void Count(string counter, long amount) => observer.Count(counter, amount);
+        }
+    }
+}

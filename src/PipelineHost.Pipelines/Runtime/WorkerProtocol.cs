@@ -1,0 +1,44 @@
+namespace PipelineHost.Pipelines.Runtime;
+
+/// <summary>
+/// The host ↔ worker channel: the same request/response/event envelope as the client protocol, in
+/// length-prefixed frames over the worker's stdin (host → worker) and stdout (worker → host). stderr is free
+/// text and becomes the task's <c>output</c> lines.
+/// </summary>
+public static class WorkerProtocol
+{
+    /// <summary>Host → worker: <c>{pipeline, threads, environment}</c>; answered once the pipeline is built.</summary>
+    public const string Start = "start";
+    /// <summary>Host → worker: <c>{object, mimeType}</c> → <c>{pipe_id}</c>.</summary>
+    public const string Open = "open";
+    /// <summary>Host → worker: <c>{pipe_id}</c> + bytes.</summary>
+    public const string Write = "write";
+    /// <summary>Host → worker: <c>{pipe_id, fail?}</c> → the object's result.</summary>
+    public const string Close = "close";
+    /// <summary>Host → worker: finish now; open objects fail; the worker flushes and exits 0.</summary>
+    public const string Stop = "stop";
+
+    /// <summary>Worker → host: <c>{up}</c>; up means the source accepts data (the task is RUNNING).</summary>
+    public const string ServiceEvent = "service";
+    /// <summary>Worker → host: the counters (totals, completed, failed, words, rates ×100).</summary>
+    public const string CountsEvent = "counts";
+    /// <summary>Worker → host: <c>{name, size}</c> of the object being processed.</summary>
+    public const string ObjectEvent = "object";
+    /// <summary>Worker → host: <c>{message}</c>.</summary>
+    public const string WarningEvent = "warning";
+    /// <summary>Worker → host: <c>{message}</c>.</summary>
+    public const string ErrorEvent = "error";
+    /// <summary>Worker → host: <c>{counters, timers}</c>, absolute usage snapshots for billing.</summary>
+    public const string UsageEvent = "usage";
+    /// <summary>Worker → host: <c>{code, message}</c> just before the worker exits by itself.</summary>
+    public const string ExitEvent = "exit";
+
+    /// <summary>The property of a <see cref="Close"/> answer that carries the counters after the object (removed by the host).</summary>
+    public const string CountsProperty = "__counts";
+
+    /// <summary>Largest frame either side accepts (a write carries at most one WebSocket message).</summary>
+    public const int MaxFrameSize = 256 * 1024 * 1024;
+
+    /// <summary>Exit code of a worker whose pipeline could not start.</summary>
+    public const int StartFailedExitCode = 2;
+}

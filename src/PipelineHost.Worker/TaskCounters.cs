@@ -1,0 +1,83 @@
+using System.Text.Json.Nodes;
+
+namespace PipelineHost.Worker;
+
+/// <summary>The task's object counters as the worker sees them; rates are RocketRide's ×100 fixed point.</summary>
+internal sealed class TaskCounters(TimeProvider time)
+{
+    private readonly Lock _lock = new();
+    private readonly long _started = time.GetTimestamp();
+    private readonly Dictionary<string, long> _custom = new(StringComparer.Ordinal);
+    private long _totalCount, _totalSize, _completedCount, _completedSize, _failedCount, _failedSize, _wordsCount, _wordsSize;
+    private bool _dirty = true;
+
+    public void Opened(long size) => Update(() => { _totalCount++; _totalSize += size; });
+
+    public void AddSize(long size) => Update(() => _totalSize += size);
+
+    public void Completed(long size) => Update(() => { _completedCount++; _completedSize += size; });
+
+    public void Failed(long size) => Update(() => { _failedCount++; _failedSize += size; });
+
+    public void Count(string counter, long amount) => Update(() =>
+    {
+        switch (counter)
+        {
+            case "wordsCount": _wordsCount += amount; break;
+            case "wordsSize": _wordsSize += amount; break;
+            default: _custom[counter] = _custom.GetValueOrDefault(counter) + amount; break;
+        }
+    });
+
+    /// <summary>The counters as a <c>counts</c> event body, or null when nothing changed since the last call.</summary>
+    public JsonObject? TakeIfChanged(bool force = false)
+    {
+        lock (_lock)
+        {
+            if (!_dirty && !force)
+            {
+                return null;
+            }
+
+            _dirty = false;
+            var seconds = Math.Max(time.GetElapsedTime(_started).TotalSeconds, 0.001);
+            return new JsonObject
+            {
+                ["totalSize"] = _totalSize,
+                ["totalCount"] = _totalCount,
+                ["completedSize"] = _completedSize,
+                ["completedCount"] = _completedCount,
+                ["failedSize"] = _failedSize,
+                ["failedCount"] = _failedCount,
+                ["wordsSize"] = _wordsSize,
+                ["wordsCount"] = _wordsCount,
+                ["rateSize"] = (long)Math.Round((_completedSize + _failedSize) / seconds * 100),
+                ["rateCount"] = (long)Math.Round((_completedCount + _failedCount) / seconds * 100),
+            };
+        }
+    }
+
+    /// <summary>Custom counters reported by components, for billing.</summary>
+    public JsonObject CustomCounters()
+    {
+        lock (_lock)
+        {
+            var obj = new JsonObject();
+            foreach (var (name, value) in _custom)
+            {
+                obj[name] = value;
+            }
+
+            return obj;
+        }
+    }
+
+    private void Update(Action change)
+    {
+        lock (_lock)
+        {
+            change();
+            _dirty = true;
+        }
+    }
+}

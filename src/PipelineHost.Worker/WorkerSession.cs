@@ -1,0 +1,445 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PipelineHost.Pipelines.Components;
+using PipelineHost.Pipelines.Runtime;
+using PipelineHost.Pipelines.Validation;
+using PipelineHost.Protocol;
+using PipelineHost.Protocol.Framing;
+using PipelineHost.Protocol.Json;
+
+namespace PipelineHost.Worker;
+
+/// <summary>
+/// The worker's side of one task: builds the pipeline the host sends, runs objects through it (sent by clients
+/// through the host, or produced by a batch source) and reports counters, warnings and errors back.
+/// </summary>
+internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
+{
+    private static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(100);
+
+    private readonly Stream _input;
+    private readonly LengthPrefixedMessageWriter _writer;
+    private readonly IMessageCodec _codec = JsonMessageCodec.Instance;
+    private readonly TaskCounters _counters;
+    private readonly ConcurrentDictionary<int, Pipe> _pipes = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource<int> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentBag<Task> _handlers = [];
+    private PipelineGraph? _graph;
+    private int _threads = 64;
+
+    public WorkerSession(Stream input, Stream output, TimeProvider? time = null)
+    {
+        _input = input;
+        _writer = new LengthPrefixedMessageWriter(output, _codec);
+        _counters = new TaskCounters(time ?? TimeProvider.System);
+    }
+
+    /// <summary>Serves the host until told to stop, the batch finishes or the host goes away; returns the exit code.</summary>
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        using var registration = cancellationToken.Register(() => Exit(0, "Stopped"));
+        var reader = ReadLoopAsync();
+        var reporter = ReportLoopAsync();
+        var code = await _exit.Task.ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_handlers).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await FlushCountsAsync().ConfigureAwait(false);
+        await reporter.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _ = reader;
+        return code;
+    }
+
+    public void Warn(string componentId, string message) =>
+        SendEvent(WorkerProtocol.WarningEvent, new JsonObject { ["message"] = $"{componentId}: {message}" });
+
+    public void Count(string counter, long amount) => _counters.Count(counter, amount);
+
+    private async Task ReadLoopAsync()
+    {
+        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
+        try
+        {
+            while (!_exit.Task.IsCompleted)
+            {
+                var frame = await LengthPrefixedFraming.ReadAsync(_input, buffer, WorkerProtocol.MaxFrameSize, _stopping.Token).ConfigureAwait(false);
+                if (frame is not { } received)
+                {
+                    // The host went away: nobody is left to serve.
+                    Exit(0, "Host closed the channel");
+                    return;
+                }
+
+                if (_codec.Decode(received.Payload.Span, received.Binary) is RequestMessage request)
+                {
+                    var handler = HandleAsync(request);
+                    _handlers.Add(handler);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or EndOfStreamException or ProtocolFormatException)
+        {
+            await Console.Error.WriteLineAsync($"worker: host channel failed: {ex.Message}").ConfigureAwait(false);
+            Exit(1, $"Host channel failed: {ex.Message}");
+        }
+    }
+
+    private async Task HandleAsync(RequestMessage request)
+    {
+        await Task.Yield();
+        ResponseMessage response;
+        try
+        {
+            var body = request.Command switch
+            {
+                WorkerProtocol.Start => Start(request.Arguments ?? []),
+                WorkerProtocol.Open => Open(request.Arguments ?? []),
+                WorkerProtocol.Write => await WriteAsync(request).ConfigureAwait(false),
+                WorkerProtocol.Close => await CloseAsync(request.Arguments ?? []).ConfigureAwait(false),
+                WorkerProtocol.Stop => StopRequested(),
+                _ => throw new WorkerException($"Unknown worker command '{request.Command}'"),
+            };
+            response = ResponseMessage.Ok(request, body);
+        }
+        catch (WorkerException ex)
+        {
+            response = ResponseMessage.Fail(request, ex.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            response = ResponseMessage.Fail(request, "The task is stopping");
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            await Console.Error.WriteLineAsync($"worker: {request.Command} failed: {ex}").ConfigureAwait(false);
+            response = ResponseMessage.Fail(request, ex.Message);
+        }
+
+        if (request.Command == WorkerProtocol.Close)
+        {
+            // The counters travel with the close answer, so a status read right after a send already shows it.
+            var body = response.Body as JsonObject ?? [];
+            body[WorkerProtocol.CountsProperty] = _counters.TakeIfChanged(force: true);
+            response = response with { Body = body };
+        }
+
+        await SendAsync(response).ConfigureAwait(false);
+        if (request.Command == WorkerProtocol.Start && !response.Success)
+        {
+            Exit(WorkerProtocol.StartFailedExitCode, response.Message ?? "Start failed");
+        }
+    }
+
+    private JsonObject? Start(JsonObject arguments)
+    {
+        var settings = WorkerStartSettings.FromJson(arguments);
+        var catalog = ComponentCatalog.CreateDefault(settings.TestComponents);
+        var validation = new PipelineValidator(catalog).Validate(settings.Pipeline, settings.Source);
+        if (validation.Definition is not { } definition)
+        {
+            throw new WorkerException(validation.Errors[0].Message);
+        }
+
+        Directory.CreateDirectory(settings.Environment.OutputDirectory);
+        try
+        {
+            _graph = PipelineGraph.Build(definition, catalog, settings.Environment);
+        }
+        catch (ComponentConfigException ex)
+        {
+            throw new WorkerException(ex.Message);
+        }
+
+        _threads = settings.Threads;
+        SendEvent(WorkerProtocol.ServiceEvent, new JsonObject { ["up"] = true });
+        if (_graph.Source is IBatchSource batch)
+        {
+            _handlers.Add(RunBatchAsync(batch));
+        }
+
+        return null;
+    }
+
+    private async Task RunBatchAsync(IBatchSource source)
+    {
+        await Task.Yield();
+        try
+        {
+            var options = new ParallelOptions { MaxDegreeOfParallelism = _threads, CancellationToken = _stopping.Token };
+            await Parallel.ForEachAsync(source.ReadAsync(_stopping.Token), options, async (item, ct) =>
+            {
+                var context = new ObjectContext(item.Name, item.MimeType, NewObjectId(), item.Metadata);
+                _counters.Opened(item.Size);
+                SendEvent(WorkerProtocol.ObjectEvent, new JsonObject { ["name"] = item.Name, ["size"] = item.Size });
+                var run = Graph.Begin(context, this);
+                long written = 0;
+                try
+                {
+                    var stream = await item.OpenAsync(ct).ConfigureAwait(false);
+                    await using (stream.ConfigureAwait(false))
+                    {
+                        var chunk = new byte[64 * 1024];
+                        int read;
+                        while ((read = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+                        {
+                            await run.WriteAsync(chunk.AsMemory(0, read), ct).ConfigureAwait(false);
+                            written += read;
+                        }
+                    }
+
+                    await run.CloseAsync(ct).ConfigureAwait(false);
+                    _counters.Completed(written);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    _counters.Failed(written);
+                    ReportObjectError(item.Name, ex.Message);
+                }
+            }).ConfigureAwait(false);
+            Exit(0, "Completed");
+        }
+        catch (OperationCanceledException)
+        {
+            Exit(0, "Stopped");
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            SendEvent(WorkerProtocol.ErrorEvent, new JsonObject { ["message"] = $"Source failed: {ex.Message}" });
+            Exit(1, $"Source failed: {ex.Message}");
+        }
+    }
+
+    private JsonObject Open(JsonObject arguments)
+    {
+        var graph = Graph;
+        var info = arguments["object"] as JsonObject ?? [];
+        var name = info["name"] is JsonValue n && n.GetValueKind() == JsonValueKind.String && n.GetValue<string>().Length > 0
+            ? n.GetValue<string>()
+            : NewObjectId();
+        var size = info["size"] is JsonValue s && s.TryGetValue(out long declared) ? declared : 0;
+        var mime = NormalizeMime(arguments["mimeType"]?.GetValue<string>());
+
+        var id = AllocatePipeId();
+        var context = new ObjectContext(name, mime, NewObjectId(), (JsonObject)info.DeepClone());
+        _pipes[id] = new Pipe(id, graph.Begin(context, this), size);
+        _counters.Opened(size);
+        SendEvent(WorkerProtocol.ObjectEvent, new JsonObject { ["name"] = name, ["size"] = size });
+        return new JsonObject { ["pipe_id"] = id };
+    }
+
+    private async Task<JsonObject?> WriteAsync(RequestMessage request)
+    {
+        var pipe = FindPipe(request.Arguments, "Write");
+        if (request.Data is not { } data)
+        {
+            throw new WorkerException("No data specified");
+        }
+
+        await pipe.Lock.WaitAsync(_stopping.Token).ConfigureAwait(false);
+        try
+        {
+            if (pipe.Failure is not null)
+            {
+                throw new WorkerException($"Write pipe with id {pipe.Id} has failed: {pipe.Failure}");
+            }
+
+            try
+            {
+                await pipe.Run.WriteAsync(data, _stopping.Token).ConfigureAwait(false);
+                pipe.Written += data.Length;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+            {
+                pipe.Failure = ex.Message;
+                throw new WorkerException($"Write pipe with id {pipe.Id} has failed: {ex.Message}");
+            }
+        }
+        finally
+        {
+            pipe.Lock.Release();
+        }
+
+        return null;
+    }
+
+    private async Task<JsonObject> CloseAsync(JsonObject arguments)
+    {
+        var pipe = FindPipe(arguments, "Close");
+        await pipe.Lock.WaitAsync(_stopping.Token).ConfigureAwait(false);
+        try
+        {
+            _pipes.TryRemove(pipe.Id, out _);
+            var size = Math.Max(pipe.Written, pipe.DeclaredSize);
+            if (pipe.DeclaredSize == 0 && pipe.Written > 0)
+            {
+                _counters.AddSize(pipe.Written);
+            }
+
+            if (arguments["fail"] is JsonValue reason && reason.GetValueKind() == JsonValueKind.String)
+            {
+                pipe.Failure ??= reason.GetValue<string>();
+            }
+
+            if (pipe.Failure is null)
+            {
+                try
+                {
+                    await pipe.Run.CloseAsync(_stopping.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+                {
+                    pipe.Failure = ex.Message;
+                }
+            }
+
+            if (pipe.Failure is { } failure)
+            {
+                _counters.Failed(size);
+                ReportObjectError(pipe.Run.Context.Name, failure);
+                throw new WorkerException(failure);
+            }
+
+            _counters.Completed(size);
+            var context = pipe.Run.Context;
+            var body = new JsonObject { ["name"] = context.Name, ["path"] = string.Empty, ["objectId"] = context.ObjectId };
+            context.Result.WriteTo(body);
+            return body;
+        }
+        finally
+        {
+            pipe.Lock.Release();
+        }
+    }
+
+    private JsonObject? StopRequested()
+    {
+        Exit(0, "Stopped");
+        return null;
+    }
+
+    private Pipe FindPipe(JsonObject? arguments, string verb)
+    {
+        if (arguments?["pipe_id"] is not JsonValue value || !value.TryGetValue(out int id))
+        {
+            throw new WorkerException("No pipe_id specified");
+        }
+
+        return _pipes.TryGetValue(id, out var pipe) && pipe != Pipe.Reserved
+            ? pipe
+            : throw new WorkerException($"{verb} pipe with id {id} not found");
+    }
+
+    private int AllocatePipeId()
+    {
+        // Pipe ids are slot numbers 0..threads-1, as in the reference engine.
+        for (var id = 0; id < _threads; id++)
+        {
+            if (_pipes.TryAdd(id, Pipe.Reserved))
+            {
+                return id;
+            }
+        }
+
+        throw new WorkerException($"All {_threads} pipes are busy");
+    }
+
+    private PipelineGraph Graph => _graph ?? throw new WorkerException("The pipeline has not started");
+
+    private void ReportObjectError(string name, string message) =>
+        SendEvent(WorkerProtocol.ErrorEvent, new JsonObject { ["message"] = $"Object \"{name}\": {message}" });
+
+    private void Exit(int code, string message)
+    {
+        if (_exit.TrySetResult(code))
+        {
+            SendEvent(WorkerProtocol.ExitEvent, new JsonObject { ["code"] = code, ["message"] = message });
+        }
+    }
+
+    private async Task ReportLoopAsync()
+    {
+        using var timer = new PeriodicTimer(ReportInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                if (_counters.TakeIfChanged() is { } counts)
+                {
+                    await SendAsync(new EventMessage(WorkerProtocol.CountsEvent, counts)).ConfigureAwait(false);
+                    await SendAsync(new EventMessage(WorkerProtocol.UsageEvent, new JsonObject
+                    {
+                        ["counters"] = _counters.CustomCounters(),
+                        ["timers"] = new JsonObject(),
+                    })).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task FlushCountsAsync()
+    {
+        await SendAsync(new EventMessage(WorkerProtocol.CountsEvent, _counters.TakeIfChanged(force: true)!)).ConfigureAwait(false);
+        await SendAsync(new EventMessage(WorkerProtocol.UsageEvent, new JsonObject
+        {
+            ["counters"] = _counters.CustomCounters(),
+            ["timers"] = new JsonObject(),
+        })).ConfigureAwait(false);
+    }
+
+    private void SendEvent(string name, JsonObject body) => _ = SendAsync(new EventMessage(name, body));
+
+    private async Task SendAsync(ProtocolMessage message)
+    {
+        try
+        {
+            await _writer.WriteAsync(message, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The host is gone; the read loop notices and ends the session.
+        }
+    }
+
+    private static string NewObjectId() => Guid.NewGuid().ToString("D");
+
+    private static string NormalizeMime(string? mimeType)
+    {
+        var mime = (mimeType ?? "application/octet-stream").Split(';')[0].Trim().ToLowerInvariant();
+        return mime.Length == 0 ? "application/octet-stream" : mime;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stopping.Dispose();
+        _writer.Dispose();
+        await ValueTask.CompletedTask.ConfigureAwait(false);
+    }
+
+    private sealed class Pipe(int id, PipelineGraph.ObjectRun run, long declaredSize)
+    {
+        public static readonly Pipe Reserved = new(-1, null!, 0);
+
+        public int Id { get; } = id;
+
+        public PipelineGraph.ObjectRun Run { get; } = run;
+
+        public long DeclaredSize { get; } = declaredSize;
+
+        public long Written { get; set; }
+
+        public string? Failure { get; set; }
+
+        public SemaphoreSlim Lock { get; } = new(1, 1);
+    }
+}
+
+/// <summary>A failure whose message goes back to the host (and on to the client) as is.</summary>
+internal sealed class WorkerException(string message) : Exception(message);

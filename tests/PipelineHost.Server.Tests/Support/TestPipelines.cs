@@ -1,0 +1,44 @@
+using System.Text.Json.Nodes;
+
+namespace PipelineHost.Server.Tests.Support;
+
+/// <summary>Pipelines the tests run, written as clients send them.</summary>
+public static class TestPipelines
+{
+    /// <summary>RocketRide's echo pipeline: webhook → response on the text lane.</summary>
+    public static JsonObject Echo(string? projectId = null) => new()
+    {
+        ["components"] = new JsonArray(
+            new JsonObject { ["id"] = "webhook_1", ["provider"] = "webhook", ["config"] = new JsonObject { ["mode"] = "Source" } },
+            new JsonObject
+            {
+                ["id"] = "response_1",
+                ["provider"] = "response",
+                ["config"] = new JsonObject(),
+                ["input"] = new JsonArray(new JsonObject { ["lane"] = "text", ["from"] = "webhook_1" }),
+            }),
+        ["source"] = "webhook_1",
+        ["project_id"] = projectId ?? Guid.NewGuid().ToString(),
+    };
+
+    /// <summary>webhook → fault(mode) → response: the worker misbehaves on the first write.</summary>
+    public static JsonObject Faulty(string mode, int exitCode = 3) => new()
+    {
+        ["components"] = new JsonArray(
+            new JsonObject { ["id"] = "webhook_1", ["provider"] = "webhook", ["config"] = new JsonObject { ["mode"] = "Source" } },
+            new JsonObject
+            {
+                ["id"] = "fault_1",
+                ["provider"] = "fault",
+                ["config"] = new JsonObject { ["mode"] = mode, ["exitCode"] = exitCode },
+                ["input"] = new JsonArray(new JsonObject { ["lane"] = "text", ["from"] = "webhook_1" }),
+            },
+            new JsonObject
+            {
+                ["id"] = "response_1",
+                ["provider"] = "response",
+                ["input"] = new JsonArray(new JsonObject { ["lane"] = "text", ["from"] = "fault_1" }),
+            }),
+        ["project_id"] = Guid.NewGuid().ToString(),
+    };
+}
