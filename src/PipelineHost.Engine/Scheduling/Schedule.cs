@@ -13,10 +13,14 @@ namespace PipelineHost.Engine.Scheduling;
 /// <c>a-b</c>, <c>*/n</c>, <c>a-b/n</c> or <c>a/n</c> (= <c>a-max/n</c>, so day-of-week <c>1/2</c> includes 7, Sunday);
 /// names may be used in ranges (<c>MON-FRI</c>). A step is 1 up to the field's maximum.</para>
 /// <para>Day-of-month and day-of-week combine as in Vixie cron: if either field starts with <c>*</c> a day must match
-/// both (so a plain <c>*</c> leaves only the other field); otherwise a day matches when either field matches.</para>
-/// <para>Occurrences are computed on the wall clock of the given time zone (UTC by default). A wall-clock time skipped
-/// by a spring-forward gap does not fire; a time repeated by a fall-back overlap fires once, at its first instant.
-/// Patterns no date satisfies (<c>0 0 30 2 *</c>) never fire; <c>0 0 29 2 *</c> fires on the next February 29th.</para>
+/// both (so a plain <c>*</c> leaves only the other field, and <c>0 0 */2 * MON</c> fires on odd-numbered Mondays only);
+/// otherwise a day matches when either field matches (<c>30 4 1,15 * 5</c>: the 1st, the 15th and every Friday).</para>
+/// <para>Occurrences have minute resolution and are computed on the wall clock of the given time zone (UTC by
+/// default). A wall-clock time skipped by a spring-forward gap does not fire; a time repeated by a fall-back overlap
+/// fires once, at its first instant.</para>
+/// <para>Patterns no date satisfies (<c>0 0 30 2 *</c>) are recognised when parsed and never fire. Otherwise the search
+/// covers 400 years, a full Gregorian cycle of dates and weekdays, so it misses nothing (<c>0 0 29 2 *</c> finds the
+/// next February 29th, eight years away across 2100); it never goes past the end of year 9998.</para>
 /// </remarks>
 public sealed class Schedule
 {
