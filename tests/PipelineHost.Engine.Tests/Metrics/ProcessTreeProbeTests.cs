@@ -9,15 +9,18 @@ public sealed class ProcessTreeProbeTests
 {
     private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(60);
 
-    [Fact]
-    public async Task ProcFs_tree_cpu_time_grows_and_covers_the_cpu_burning_children()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ProcFs_tree_cpu_time_grows_and_covers_the_cpu_burning_children(bool useChildrenFiles)
     {
-        if (!OperatingSystem.IsLinux())
+        if (!OperatingSystem.IsLinux() || (useChildrenFiles && !ProcFsProcessTreeProbe.ChildrenFilesSupported))
             return;
         var shell = Start("/bin/sh", "-c", "yes > /dev/null & yes > /dev/null & wait");
         try
         {
-            var probe = new ProcFsProcessTreeProbe();
+            var probe = new ProcFsProcessTreeProbe(useChildrenFiles: useChildrenFiles);
+            Assert.Equal(useChildrenFiles, probe.UsesChildrenFiles);
             var pids = new List<int>();
             await WaitUntil(() =>
             {
@@ -51,23 +54,33 @@ public sealed class ProcessTreeProbeTests
         }
     }
 
-    [Fact]
-    public async Task ProcFs_tree_rss_shows_a_200_MB_allocation()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ProcFs_tree_rss_shows_a_200_MB_allocation_in_a_child(bool useChildrenFiles)
     {
-        if (!OperatingSystem.IsLinux())
+        if (!OperatingSystem.IsLinux() || (useChildrenFiles && !ProcFsProcessTreeProbe.ChildrenFilesSupported))
             return;
-        var python = Start("python3", "-c", "b = bytearray(200 * 1024 * 1024); import time; time.sleep(60)");
+        // The allocation happens in a child of the root shell, so only a tree probe sees it.
+        var shell = Start("/bin/sh", "-c", "python3 -c 'b = bytearray(200 * 1024 * 1024); import time; time.sleep(60)'; :");
         try
         {
-            var probe = new ProcFsProcessTreeProbe();
+            var probe = new ProcFsProcessTreeProbe(useChildrenFiles: useChildrenFiles);
+            var pids = new List<int>();
             ProcessSnapshot? snapshot = null;
-            await WaitUntil(() => (snapshot = probe.Sample(python.Id)) is { RssBytes: >= 150L * 1024 * 1024 });
+            await WaitUntil(() =>
+            {
+                pids.Clear();
+                return (snapshot = probe.Sample(shell.Id, pids)) is { RssBytes: >= 150L * 1024 * 1024 };
+            });
 
             Assert.True(snapshot!.Value.RssBytes >= 150L * 1024 * 1024);
+            Assert.True(pids.Count >= 2);
+            Assert.True(OwnRssBytes(shell.Id) < 150L * 1024 * 1024); // the shell itself is small
         }
         finally
         {
-            KillTree(python);
+            KillTree(shell);
         }
     }
 
@@ -214,6 +227,12 @@ public sealed class ProcessTreeProbeTests
     {
         Assert.True(ProcStatParser.TryParseStat(File.ReadAllBytes($"/proc/{pid}/stat"), out _, out var ticks));
         return TimeSpan.FromTicks((long)ticks * TimeSpan.TicksPerSecond / ProcFsProcessTreeProbe.ClockTicksPerSecond);
+    }
+
+    private static long OwnRssBytes(int pid)
+    {
+        Assert.True(ProcStatParser.TryParseStatmResidentPages(File.ReadAllBytes($"/proc/{pid}/statm"), out var pages));
+        return pages * Environment.SystemPageSize;
     }
 
     private static async Task WaitUntil(Func<bool> condition)
