@@ -138,7 +138,16 @@ public sealed class TaskMetricsSampler : IAsyncDisposable
         }
 
         lock (_sampleGate)
-            SampleOnce();
+        {
+            try
+            {
+                SampleOnce(); // the baseline; if it fails, the first tick takes it
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogFailure(ex);
+            }
+        }
 
         ITimer? timer = _timeProvider.CreateTimer(static state => ((TaskMetricsSampler)state!).OnTick(), this, _interval, _interval);
         lock (_gate)

@@ -173,6 +173,23 @@ public sealed class TaskMetricsSamplerTests
     }
 
     [Fact]
+    public async Task A_failing_baseline_is_logged_and_the_first_tick_becomes_the_baseline()
+    {
+        var time = new ManualTimeProvider();
+        var probe = new FakeTreeProbe(time) { RssBytes = MiB, ThrowNext = true };
+        var samples = 0;
+        await using var sampler = new TaskMetricsSampler(RootPid, probe, NoGpuProbe.Instance, time, Tick, new TokenRates(), () => samples++, logicalCpuCount: 1);
+
+        sampler.Start();
+        time.Advance(Tick);
+        Assert.Equal(0, samples);
+        time.Advance(Tick);
+
+        Assert.Equal(1, samples);
+        Assert.Equal(1, sampler.Metrics.CpuMemoryMb, Exact);
+    }
+
+    [Fact]
     public async Task Start_is_once_only_and_stop_without_start_just_finishes()
     {
         var time = new ManualTimeProvider();
