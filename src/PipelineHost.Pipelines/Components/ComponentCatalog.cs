@@ -26,6 +26,8 @@ public sealed class ComponentCatalog
         new WebhookSourceProvider(),
         new ResponseSinkProvider(),
         new NullSinkProvider(),
+        new FileSystemSourceProvider(),
+        new SyntheticSourceProvider(),
     ]);
 
     /// <summary>All providers, sorted by name.</summary>
