@@ -1,5 +1,6 @@
 using PipelineHost.Pipelines.Components.Sinks;
 using PipelineHost.Pipelines.Components.Sources;
+using PipelineHost.Pipelines.Components.Transforms;
 
 namespace PipelineHost.Pipelines.Components;
 
@@ -28,6 +29,14 @@ public sealed class ComponentCatalog
         new NullSinkProvider(),
         new FileSystemSourceProvider(),
         new SyntheticSourceProvider(),
+        new ParseProvider(),
+        new PreprocessorProvider(),
+        new TextTransformProvider(),
+        new FilterProvider(),
+        new ExtractProvider(),
+        new WordCountProvider(),
+        new HashProvider(),
+        new ClassifyProvider(),
     ]);
 
     /// <summary>All providers, sorted by name.</summary>
