@@ -37,6 +37,8 @@ public sealed class ComponentCatalog
         new WordCountProvider(),
         new HashProvider(),
         new ClassifyProvider(),
+        new ExecProvider(),
+        new WriterSinkProvider(),
     ]);
 
     /// <summary>All providers, sorted by name.</summary>
