@@ -1,6 +1,7 @@
 using PipelineHost.Pipelines.Components.Sinks;
 using PipelineHost.Pipelines.Components.Sources;
 using PipelineHost.Pipelines.Components.Testing;
+using PipelineHost.Pipelines.Components.Transforms;
 
 namespace PipelineHost.Pipelines.Components;
 
@@ -27,7 +28,19 @@ public sealed class ComponentCatalog
         List<IComponentProvider> providers =
         [
             new WebhookSourceProvider(),
+            new FileSystemSourceProvider(),
+            new SyntheticSourceProvider(),
+            new ParseProvider(),
+            new PreprocessorProvider(),
+            new TextTransformProvider(),
+            new FilterProvider(),
+            new ExtractProvider(),
+            new WordCountProvider(),
+            new HashProvider(),
+            new ClassifyProvider(),
+            new ExecProvider(),
             new ResponseSinkProvider(),
+            new WriterSinkProvider(),
             new NullSinkProvider(),
         ];
         if (includeTestComponents)
