@@ -1,3 +1,4 @@
+using PipelineHost.Engine.Metrics;
 using PipelineHost.Engine.Workers;
 
 namespace PipelineHost.Engine;
@@ -34,6 +35,12 @@ public sealed record EngineOptions
 
     /// <summary>Enables the test-only <c>fault</c> component.</summary>
     public bool TestComponents { get; init; }
+
+    /// <summary>How often each running task's worker is sampled for CPU and memory.</summary>
+    public TimeSpan MetricsInterval { get; init; } = TaskMetricsSampler.DefaultInterval;
+
+    /// <summary>Billing token rates (configuration section <c>PipelineHost:TokenRates</c>).</summary>
+    public TokenRates TokenRates { get; init; } = new();
 
     /// <summary>The server's environment, the base for <c>${ROCKETRIDE_*}</c>/<c>${PIPELINEHOST_*}</c> placeholders.</summary>
     public IReadOnlyDictionary<string, string?> ServerEnvironment { get; init; } = new Dictionary<string, string?>();

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using PipelineHost.Engine.Metrics;
 using PipelineHost.Engine.Workers;
 
 namespace PipelineHost.Engine.Tasks;
@@ -72,6 +73,9 @@ public sealed class PipelineTask
 
     /// <summary>The running worker; null before it starts and after it ends.</summary>
     internal WorkerProcess? Worker { get; set; }
+
+    /// <summary>Samples the worker's resource use; kept after the end for its frozen tokens.</summary>
+    internal TaskMetricsSampler? Sampler { get; set; }
 
     /// <summary>Bounds open data pipes to <see cref="TaskOptions.Threads"/>.</summary>
     internal SemaphoreSlim PipeSlots { get; } = new(0, int.MaxValue);

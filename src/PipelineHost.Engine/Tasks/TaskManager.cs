@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using PipelineHost.Engine.Metrics;
 using PipelineHost.Engine.Security;
 using PipelineHost.Engine.Workers;
 using PipelineHost.Pipelines.Components;
@@ -30,6 +31,8 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     private readonly ILogger<TaskManager> _logger;
     private readonly ITaskObserver[] _observers;
     private readonly ITimer _housekeeping;
+    private readonly IProcessTreeProbe _processProbe;
+    private readonly IGpuMemoryProbe _gpuProbe;
     private readonly CancellationTokenSource _disposing = new();
 
     /// <summary>Creates the manager.</summary>
@@ -41,6 +44,8 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         _time = time;
         _logger = logger;
         _observers = observers.ToArray();
+        _processProbe = ProcessTreeProbe.CreateDefault(time);
+        _gpuProbe = GpuMemoryProbe.CreateDefault();
         _housekeeping = time.CreateTimer(_ => Housekeeping(), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
     }
 
@@ -55,7 +60,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     {
         var flat = Unwrap(pipeline);
         var resolved = PlaceholderResolver.Resolve(flat, PlaceholderResolver.MergeEnvironment(_options.ServerEnvironment, environment));
-        return _validator.Validate(resolved, source);
+        return _validator.Validate(resolved, source, ValidationEnvironment());
     }
 
     /// <summary>
@@ -70,7 +75,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         }
 
         var flat = Unwrap(request.Pipeline);
-        var validation = _validator.Validate(flat, request.Source);
+        var validation = _validator.Validate(flat, request.Source, ValidationEnvironment());
         if (!validation.IsValid)
         {
             throw new TaskException(validation.Errors[0].Message);
@@ -200,7 +205,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         // The restarted pipeline is the same task: its identity is forced onto the new definition.
         flat["project_id"] = task.Identity.ProjectId;
         flat["source"] = task.Identity.Source;
-        var validation = _validator.Validate(flat, task.Identity.Source);
+        var validation = _validator.Validate(flat, task.Identity.Source, ValidationEnvironment());
         if (!validation.IsValid)
         {
             throw new TaskException(validation.Errors[0].Message);
@@ -279,6 +284,16 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
 
             var worker = WorkerProcess.Start(_options.Worker, null, evt => OnWorkerEvent(task, evt), line => OnWorkerOutput(task, line));
             task.Worker = worker;
+            task.Sampler = new TaskMetricsSampler(
+                worker.ProcessId,
+                _processProbe,
+                _gpuProbe,
+                _time,
+                _options.MetricsInterval,
+                _options.TokenRates,
+                () => Notify(new TaskStatusChanged(task, false)),
+                logger: _logger);
+            task.Sampler.Start();
             Log.WorkerStarted(_logger, task.Id, worker.ProcessId);
             _ = MonitorExitAsync(task, worker);
             task.TryMove(TaskState.Initializing, "Loading pipeline");
@@ -326,6 +341,12 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     private async Task MonitorExitAsync(PipelineTask task, WorkerProcess worker)
     {
         var code = await worker.Exited.ConfigureAwait(false);
+        if (task.Sampler is { } sampler)
+        {
+            // Zeroes current, peak and average figures; the tokens are kept.
+            await sampler.StopAsync().ConfigureAwait(false);
+        }
+
         ReleasePipes(task);
         await worker.DisposeAsync().ConfigureAwait(false);
         task.TryMove(TaskState.Stopping, "Stopping");
@@ -396,9 +417,26 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
 
                 break;
             case WorkerProtocol.UsageEvent:
-                Notify(new TaskDetail(task, "usage", (JsonObject)body.DeepClone()));
+                task.Sampler?.SetReportedUsage(ReadNumbers(body["timers"]), ReadNumbers(body["counters"]));
                 break;
         }
+    }
+
+    private static Dictionary<string, double> ReadNumbers(JsonNode? node)
+    {
+        var result = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (node is JsonObject obj)
+        {
+            foreach (var (key, value) in obj)
+            {
+                if (value is JsonValue v && v.TryGetValue(out double number))
+                {
+                    result[key] = number;
+                }
+            }
+        }
+
+        return result;
     }
 
     private void ApplyCounts(PipelineTask task, JsonObject counts)
@@ -481,6 +519,13 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
 
         ReapIdlePipes(now);
     }
+
+    private ComponentEnvironment ValidationEnvironment() => new()
+    {
+        AllowedRoots = _options.AllowedRoots,
+        ExecAllowList = _options.ExecAllowList,
+        Time = _time,
+    };
 
     private double Now() => _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using PipelineHost.Engine.Metrics;
 
 namespace PipelineHost.Engine.Tasks;
 
@@ -55,6 +56,8 @@ internal static class TaskStatusWriter
             ["exitCode"] = task.ExitCode,
             ["exitMessage"] = task.ExitMessage,
             ["pipeflow"] = new JsonObject { ["totalPipes"] = task.Options.Threads, ["byPipe"] = new JsonObject() },
+            ["metrics"] = (task.Sampler?.Metrics ?? TaskMetrics.Zero).ToJson(),
+            ["tokens"] = (task.Sampler?.Tokens ?? TaskTokens.Zero).ToJson(),
             ["id"] = task.Id,
             ["provider"] = task.Identity.Provider,
         };

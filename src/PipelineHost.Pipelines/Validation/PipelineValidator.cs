@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using PipelineHost.Pipelines.Components;
 using PipelineHost.Pipelines.Definition;
 using PipelineHost.Pipelines.Lanes;
+using PipelineHost.Pipelines.Schema;
 
 namespace PipelineHost.Pipelines.Validation;
 
@@ -12,8 +13,13 @@ namespace PipelineHost.Pipelines.Validation;
 /// </summary>
 public sealed class PipelineValidator(ComponentCatalog catalog)
 {
-    /// <summary>Validates <paramref name="pipeline"/> (flat, already unwrapped); <paramref name="sourceOverride"/> wins over <c>pipeline.source</c>.</summary>
-    public ValidationResult Validate(JsonObject pipeline, string? sourceOverride = null)
+    /// <summary>
+    /// Validates <paramref name="pipeline"/> (flat, already unwrapped); <paramref name="sourceOverride"/> wins over
+    /// <c>pipeline.source</c>. With an <paramref name="environment"/>, every component is also built once, so
+    /// config that only the host's settings make invalid (an <c>exec</c> program not allowed, a folder outside
+    /// the allowed roots) is reported here rather than when the task starts.
+    /// </summary>
+    public ValidationResult Validate(JsonObject pipeline, string? sourceOverride = null, ComponentEnvironment? environment = null)
     {
         var normalized = (JsonObject)pipeline.DeepClone();
         foreach (var field in PipelineDocument.EditorFields)
@@ -35,6 +41,23 @@ public sealed class PipelineValidator(ComponentCatalog catalog)
             }
 
             providers[component.Id] = provider;
+            var configErrors = ConfigSchemaValidator.Validate(provider.Definition.ConfigSchema, component.Config);
+            foreach (var error in configErrors)
+            {
+                errors.Add(new($"Component \"{component.Id}\": {error}", component.Id));
+            }
+
+            if (configErrors.Count == 0 && environment is not null)
+            {
+                try
+                {
+                    provider.Create(component.Config, environment);
+                }
+                catch (ComponentConfigException ex)
+                {
+                    errors.Add(new($"Component \"{component.Id}\": {ex.Message}", component.Id));
+                }
+            }
         }
 
         if (source is not null && providers.TryGetValue(source, out var sourceProvider) && sourceProvider.Definition.Source == SourceKind.None)
