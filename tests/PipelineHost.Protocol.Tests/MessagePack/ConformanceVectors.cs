@@ -7,10 +7,14 @@ internal static class ConformanceVectors
 {
     private static readonly Lazy<JsonDocument> Document = new(Load);
 
+    // Parsed once: every theory case looks its vector up, and the file holds 2 MB of hex.
+    private static readonly Lazy<IReadOnlyList<Vector>> ParsedValues = new(() => Document.Value.RootElement.GetProperty("vectors").EnumerateArray()
+        .Select(v => new Vector(v.GetProperty("name").GetString()!, v.GetProperty("json"), Convert.FromHexString(v.GetProperty("hex").GetString()!)))
+        .ToList());
+
     public static string Generator => Document.Value.RootElement.GetProperty("generator").GetString()!;
 
-    public static IEnumerable<Vector> Values => Document.Value.RootElement.GetProperty("vectors").EnumerateArray()
-        .Select(v => new Vector(v.GetProperty("name").GetString()!, v.GetProperty("json"), Convert.FromHexString(v.GetProperty("hex").GetString()!)));
+    public static IEnumerable<Vector> Values => ParsedValues.Value;
 
     public static IEnumerable<EnvelopeVector> Envelopes => Document.Value.RootElement.GetProperty("envelopes").EnumerateArray()
         .Select(e => new EnvelopeVector(
