@@ -162,7 +162,7 @@ public static class MessagePackJson
         return (reader.ReadString(), offset);
     }
 
-    internal static string ToBase64(ReadOnlySequence<byte> bytes) =>
+    private static string ToBase64(ReadOnlySequence<byte> bytes) =>
         Convert.ToBase64String(bytes.IsSingleSegment ? bytes.FirstSpan : bytes.ToArray());
 
     /// <summary>Writes one node; <paramref name="depth"/> is the number of containers already open around it.</summary>

@@ -245,7 +245,7 @@ public ref struct MessagePackReader
             throw new MessagePackFormatException(start, Invariant($"{MessagePackCode.ToFormatName(code)} count {count} exceeds the {Remaining} remaining bytes."));
         }
 
-        return (int)count; // count <= Remaining <= the input, so in practice far below int.MaxValue
+        return CheckedCount(start, code, count);
     }
 
     /// <summary>Reads a map header and returns the number of key/value pairs that follow.</summary>
@@ -274,7 +274,7 @@ public ref struct MessagePackReader
             throw new MessagePackFormatException(start, Invariant($"{MessagePackCode.ToFormatName(code)} count {count} needs at least {count * 2} bytes, {Remaining} left."));
         }
 
-        return (int)count;
+        return CheckedCount(start, code, count);
     }
 
     /// <summary>Reads an extension header; read its data next with <see cref="ReadRaw"/>.</summary>
@@ -435,6 +435,11 @@ public ref struct MessagePackReader
         MessagePackCode.UInt64 or MessagePackCode.Int64 or MessagePackCode.Float64 => 8,
         _ => 0, // fixint and the other single-byte formats
     };
+
+    // Only a sequence beyond 2 GiB can hold a larger count; the caller's int loop must not wrap.
+    private static int CheckedCount(long start, byte code, long count) => count <= int.MaxValue
+        ? (int)count
+        : throw new MessagePackFormatException(start, Invariant($"{MessagePackCode.ToFormatName(code)} count {count} exceeds the largest supported count {int.MaxValue}."));
 
     private long ReadStringLength(long start, byte code)
     {

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace PipelineHost.Protocol.MessagePack;
 
 /// <summary>
@@ -54,11 +56,14 @@ public readonly record struct MessagePackTimestamp(long Seconds, uint Nanosecond
     /// <exception cref="ArgumentOutOfRangeException">The value lies outside years 1..9999, which ISO-8601's four-digit year cannot show.</exception>
     public string ToIsoString()
     {
-        var whole = DateTimeOffset.FromUnixTimeSeconds(FitsDateTimeOffset
-            ? Seconds
-            : throw new ArgumentOutOfRangeException(nameof(Seconds), Seconds, "The timestamp lies outside years 1..9999."));
+        if (!FitsDateTimeOffset)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Seconds), Seconds, "The timestamp lies outside years 1..9999.");
+        }
+
         Span<char> buffer = stackalloc char[32];
-        whole.TryFormat(buffer, out var written, "yyyy'-'MM'-'dd'T'HH':'mm':'ss", System.Globalization.CultureInfo.InvariantCulture);
+        DateTimeOffset.FromUnixTimeSeconds(Seconds)
+            .TryFormat(buffer, out var written, "yyyy'-'MM'-'dd'T'HH':'mm':'ss", CultureInfo.InvariantCulture);
         if (Nanoseconds != 0)
         {
             buffer[written++] = '.';
@@ -86,5 +91,5 @@ public readonly record struct MessagePackTimestamp(long Seconds, uint Nanosecond
     /// <inheritdoc cref="ToIsoString" />
     public override string ToString() => FitsDateTimeOffset
         ? ToIsoString()
-        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Seconds}s+{Nanoseconds}ns");
+        : string.Create(CultureInfo.InvariantCulture, $"{Seconds}s+{Nanoseconds}ns");
 }
