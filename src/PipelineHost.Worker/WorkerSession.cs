@@ -7,7 +7,6 @@ using PipelineHost.Pipelines.Runtime;
 using PipelineHost.Pipelines.Validation;
 using PipelineHost.Protocol;
 using PipelineHost.Protocol.Framing;
-using PipelineHost.Protocol.Json;
 
 namespace PipelineHost.Worker;
 
@@ -21,7 +20,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
 
     private readonly Stream _input;
     private readonly LengthPrefixedMessageWriter _writer;
-    private readonly IMessageCodec _codec = JsonMessageCodec.Instance;
+    private readonly IMessageCodec _codec = WorkerCodec.Default;
     private readonly TaskCounters _counters;
     private readonly ConcurrentDictionary<int, Pipe> _pipes = new();
     private readonly CancellationTokenSource _stopping = new();

@@ -5,7 +5,6 @@ using System.Text.Json.Nodes;
 using PipelineHost.Pipelines.Runtime;
 using PipelineHost.Protocol;
 using PipelineHost.Protocol.Framing;
-using PipelineHost.Protocol.Json;
 
 namespace PipelineHost.Engine.Workers;
 
@@ -61,7 +60,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start the worker '{path}'.");
-        return new WorkerProcess(process, codec ?? JsonMessageCodec.Instance, onEvent, onOutput);
+        return new WorkerProcess(process, codec ?? WorkerCodec.Default, onEvent, onOutput);
     }
 
     /// <summary>Sends a request and waits for its response.</summary>

@@ -92,13 +92,13 @@ public static class MessagePackJson
                 if (reader.NextCode == MessagePackCode.UInt64)
                 {
                     var unsigned = reader.ReadUInt64();
-                    return unsigned <= long.MaxValue ? JsonValue.Create((long)unsigned) : JsonValue.Create(unsigned);
+                    return NumberNode(unsigned);
                 }
 
-                return JsonValue.Create(reader.ReadInt64());
+                return NumberNode(reader.ReadInt64());
 
             case MessagePackType.Float:
-                return JsonValue.Create(reader.ReadDouble());
+                return NumberNode(reader.ReadDouble());
 
             case MessagePackType.String:
                 return JsonValue.Create(reader.ReadString());
@@ -373,5 +373,35 @@ public static class MessagePackJson
             throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
                 $"The JSON tree nests deeper than {MaxWriteDepth} levels."));
         }
+    }
+
+    // Numbers become element-backed values, exactly as JsonNode.Parse makes them, so code reading a tree gets
+    // the same conversions (GetValue<int> on a small integer, GetValue<double> on any number) whichever codec
+    // decoded it.
+    private static JsonValue NumberNode(long number) => ElementNode(number, default);
+
+    private static JsonValue NumberNode(ulong number) => ElementNode(number, default);
+
+    private static JsonValue NumberNode(double number) =>
+        double.IsFinite(number) ? ElementNode(number, "R", keepFloat: true) : JsonValue.Create(number);
+
+    private static JsonValue ElementNode<T>(T number, ReadOnlySpan<char> format, bool keepFloat = false)
+        where T : IUtf8SpanFormattable
+    {
+        Span<byte> text = stackalloc byte[34];
+        if (!number.TryFormat(text, out var written, format, CultureInfo.InvariantCulture))
+        {
+            throw new InvalidOperationException("A number did not fit its text buffer.");
+        }
+
+        // An integral float keeps a fraction ("1.0"), so it is written back as a float, not an integer.
+        if (keepFloat && text[..written].IndexOfAny((byte)'.', (byte)'e', (byte)'E') < 0)
+        {
+            text[written++] = (byte)'.';
+            text[written++] = (byte)'0';
+        }
+
+        var reader = new Utf8JsonReader(text[..written]);
+        return JsonValue.Create(JsonElement.ParseValue(ref reader))!;
     }
 }

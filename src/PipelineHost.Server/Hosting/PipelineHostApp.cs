@@ -5,6 +5,7 @@ using PipelineHost.Engine.Tasks;
 using PipelineHost.Pipelines.Components;
 using PipelineHost.Protocol;
 using PipelineHost.Protocol.Json;
+using PipelineHost.Protocol.MessagePack;
 using PipelineHost.Server.Auth;
 using PipelineHost.Server.Commands;
 using PipelineHost.Server.Connections;
@@ -55,6 +56,7 @@ public static class PipelineHostApp
         services.AddSingleton(new UnauthenticatedConnectionLimiter(options.MaxUnauthenticatedPerIp, options.MaxUnauthenticatedIps));
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<IMessageCodec>(JsonMessageCodec.Instance);
+        services.AddSingleton<IMessageCodec>(MessagePackMessageCodec.Instance);
         services.AddSingleton<MessageCodecs>();
         services.AddSingleton<ICommandModule, SessionCommands>();
         services.AddSingleton<ICommandModule, TaskCommands>();
