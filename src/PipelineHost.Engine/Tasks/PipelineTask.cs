@@ -132,6 +132,14 @@ public sealed class PipelineTask
         }
 
         _runningOrEnded.TrySetResult();
+    }
+
+    /// <summary>
+    /// Completes <see cref="Ended"/>. Called after the final status and end events were published, so whoever
+    /// awaits the end has every event of the task already queued.
+    /// </summary>
+    internal void SignalEnded()
+    {
         _ended.TrySetResult();
         _endedToken.Cancel();
     }

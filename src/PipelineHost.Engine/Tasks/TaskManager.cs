@@ -336,6 +336,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         task.Finish(TaskState.Cancelled, "Failed", null, task.WorkerExitMessage ?? "The task could not start", Now());
         Notify(new TaskStatusChanged(task, true));
         Notify(new TaskLifecycle(task, "end"));
+        task.SignalEnded();
     }
 
     private async Task MonitorExitAsync(PipelineTask task, WorkerProcess worker)
@@ -370,6 +371,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         Log.TaskEnded(_logger, task.Id, state.ToString(), code, message);
         Notify(new TaskStatusChanged(task, true));
         Notify(new TaskLifecycle(task, "end"));
+        task.SignalEnded();
     }
 
     private void OnWorkerEvent(PipelineTask task, EventMessage evt)

@@ -4,8 +4,9 @@ using PipelineHost.Engine.Metrics;
 namespace PipelineHost.Engine.Tasks;
 
 /// <summary>Builds TASK_STATUS exactly as RocketRide clients expect it, field for field and in the reference's order.</summary>
-internal static class TaskStatusWriter
+public static class TaskStatusWriter
 {
+    /// <summary>Every counter at zero.</summary>
     public static JsonObject ZeroCounts() => new()
     {
         ["currentObject"] = string.Empty,
@@ -23,7 +24,41 @@ internal static class TaskStatusWriter
         ["serviceUp"] = false,
     };
 
-    public static JsonObject Write(PipelineTask task, JsonObject counts, IEnumerable<string> errors, IEnumerable<string> warnings, JsonArray notes)
+    /// <summary>
+    /// RocketRide's stand-in status for a project/source with no task: state 0, "Not running", every field
+    /// present so clients can read it like any status.
+    /// </summary>
+    public static JsonObject Placeholder(string projectId, string source)
+    {
+        var status = new JsonObject
+        {
+            ["name"] = source,
+            ["project_id"] = projectId,
+            ["source"] = source,
+            ["completed"] = false,
+            ["state"] = 0,
+            ["startTime"] = 0.0,
+            ["endTime"] = 0.0,
+            ["debuggerAttached"] = false,
+            ["status"] = "Not running",
+            ["warnings"] = new JsonArray(),
+            ["errors"] = new JsonArray(),
+            ["notes"] = new JsonArray(),
+        };
+        foreach (var (key, value) in ZeroCounts())
+        {
+            status[key] = value?.DeepClone();
+        }
+
+        status["exitCode"] = 0;
+        status["exitMessage"] = string.Empty;
+        status["pipeflow"] = new JsonObject { ["totalPipes"] = 0, ["byPipe"] = new JsonObject() };
+        status["metrics"] = TaskMetrics.Zero.ToJson();
+        status["tokens"] = TaskTokens.Zero.ToJson();
+        return status;
+    }
+
+    internal static JsonObject Write(PipelineTask task, JsonObject counts, IEnumerable<string> errors, IEnumerable<string> warnings, JsonArray notes)
     {
         var state = task.State;
         return new JsonObject

@@ -12,6 +12,7 @@ internal sealed partial class SessionCommands(
     CredentialAuthenticator authenticator,
     ServerOptions options,
     ServerInfo info,
+    Events.EventHub hub,
     ILogger<SessionCommands> logger) : ICommandModule
 {
     public void Register(CommandTable table)
@@ -46,7 +47,19 @@ internal sealed partial class SessionCommands(
             return ValueTask.FromResult(CommandResult.Fail(result.Error!) with { CloseConnection = true });
         }
 
+        var firstSignIn = session.Caller is null;
         session.SignIn(caller, context.GetString("clientName"), context.GetString("clientVersion"));
+        if (firstSignIn && !caller.IsTaskScoped)
+        {
+            // Only the user's own dashboards hear of it (the reference tells every tenant).
+            hub.PublishDashboard("connection_added", new JsonObject
+            {
+                ["connectionId"] = connection.Id,
+                ["clientName"] = session.ClientName,
+                ["clientVersion"] = session.ClientVersion,
+            }, caller.UserId);
+        }
+
         Log.Authenticated(logger, caller.Kind.ToString(), session.ClientName ?? "unknown", session.ClientVersion ?? "unknown");
         return ValueTask.FromResult(CommandResult.Ok(AccountInfo(caller, CredentialAuthenticator.Normalize(credential))));
     }

@@ -88,42 +88,61 @@ internal sealed class ConnectionOutbox(int maxQueuedEvents, Action<string> onOve
     /// <summary>Stops accepting messages; the writer loop ends once the queue is empty.</summary>
     public void Complete() => _queue.Writer.TryComplete();
 
-    /// <summary>Writes queued messages until completed or the socket fails.</summary>
-    public async Task RunAsync(WebSocket socket, IMessageCodec codec, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes queued messages through <paramref name="send"/> (which gets each message with its <c>seq</c>
+    /// assigned) until completed, a close is reached, or a send fails.
+    /// </summary>
+    public async Task RunAsync(
+        Func<ProtocolMessage, CancellationToken, ValueTask> send,
+        Func<WebSocketCloseStatus, string, CancellationToken, ValueTask> close,
+        CancellationToken cancellationToken)
     {
-        var buffer = new ArrayBufferWriter<byte>(16 * 1024);
         await foreach (var slot in _queue.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (slot.Close is { } close)
+            if (slot.Close is { } closing)
             {
-                if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-                {
-                    await socket.CloseOutputAsync(close.Status, close.Reason, cancellationToken).ConfigureAwait(false);
-                }
-
+                await close(closing.Status, closing.Reason, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
-            var message = Take(slot);
-            if (message is null || socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+            if (Take(slot) is { } message)
             {
-                continue;
-            }
-
-            buffer.ResetWrittenCount();
-            var binary = codec.Encode(message with { Seq = ++_seq }, buffer);
-            await socket.SendAsync(
-                buffer.WrittenMemory,
-                binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text,
-                endOfMessage: true,
-                cancellationToken).ConfigureAwait(false);
-            SentCount++;
-
-            if (buffer.Capacity > 1 << 20)
-            {
-                buffer = new ArrayBufferWriter<byte>(16 * 1024);
+                await send(message with { Seq = ++_seq }, cancellationToken).ConfigureAwait(false);
+                SentCount++;
             }
         }
+    }
+
+    /// <summary>Writes queued messages to a WebSocket, encoded with <paramref name="codec"/>.</summary>
+    public Task RunAsync(WebSocket socket, IMessageCodec codec, CancellationToken cancellationToken)
+    {
+        var buffer = new ArrayBufferWriter<byte>(16 * 1024);
+        return RunAsync(
+            async (message, ct) =>
+            {
+                if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+                {
+                    return;
+                }
+
+                buffer.ResetWrittenCount();
+                var binary = codec.Encode(message, buffer);
+                await socket.SendAsync(buffer.WrittenMemory, binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, endOfMessage: true, ct)
+                    .ConfigureAwait(false);
+                if (buffer.Capacity > 1 << 20)
+                {
+                    // Do not pin a huge buffer for the connection's life after one large message.
+                    buffer = new ArrayBufferWriter<byte>(16 * 1024);
+                }
+            },
+            async (status, reason, ct) =>
+            {
+                if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                {
+                    await socket.CloseOutputAsync(status, reason, ct).ConfigureAwait(false);
+                }
+            },
+            cancellationToken);
     }
 
     private ProtocolMessage? Take(Slot slot)

@@ -74,6 +74,8 @@ internal sealed partial class DapConnection : IClientConnection
 
     public DateTimeOffset ConnectedAt { get; }
 
+    public Events.ConnectionSubscriptions Subscriptions { get; } = new();
+
     public CancellationToken Closed => _closed.Token;
 
     public bool SendEvent(EventMessage evt, string? coalesceKey = null) => _outbox.Send(evt, coalesceKey);

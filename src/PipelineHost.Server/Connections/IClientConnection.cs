@@ -24,6 +24,9 @@ public interface IClientConnection
     /// <summary>Cancelled when the connection closes.</summary>
     CancellationToken Closed { get; }
 
+    /// <summary>What this connection subscribed to with <c>rrext_monitor</c>.</summary>
+    Events.ConnectionSubscriptions Subscriptions { get; }
+
     /// <summary>Queues an event; see <see cref="ConnectionOutbox.Send(EventMessage, string?)"/>.</summary>
     bool SendEvent(EventMessage evt, string? coalesceKey = null);
 

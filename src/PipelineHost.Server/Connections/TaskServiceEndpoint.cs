@@ -26,6 +26,7 @@ internal static partial class TaskServiceEndpoint
         MessageCodecs codecs,
         ServerOptions options,
         TimeProvider time,
+        Events.EventHub hub,
         ILoggerFactory loggerFactory,
         IHostApplicationLifetime lifetime)
     {
@@ -75,6 +76,15 @@ internal static partial class TaskServiceEndpoint
             if (connection is not null)
             {
                 registry.Remove(connection);
+                if (connection.Caller is { IsTaskScoped: false } caller)
+                {
+                    hub.PublishDashboard("connection_removed", new System.Text.Json.Nodes.JsonObject
+                    {
+                        ["connectionId"] = connection.Id,
+                        ["clientName"] = connection.ClientName,
+                        ["clientVersion"] = connection.ClientVersion,
+                    }, caller.UserId);
+                }
             }
 
             Log.Disconnected(logger);

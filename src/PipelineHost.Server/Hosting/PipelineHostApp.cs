@@ -9,6 +9,7 @@ using PipelineHost.Protocol.MessagePack;
 using PipelineHost.Server.Auth;
 using PipelineHost.Server.Commands;
 using PipelineHost.Server.Connections;
+using PipelineHost.Server.Events;
 using PipelineHost.Server.Http;
 using Serilog;
 using Serilog.Events;
@@ -50,6 +51,8 @@ public static class PipelineHostApp
         services.AddSingleton(new ApiKeyStore(keys));
         services.AddSingleton(EngineOptionsFrom(options));
         services.AddSingleton(sp => ComponentCatalog.CreateDefault(options.TestComponents));
+        services.AddSingleton<EventHub>();
+        services.AddSingleton<ITaskObserver>(sp => sp.GetRequiredService<EventHub>());
         services.AddSingleton<TaskManager>();
         services.AddSingleton<ITaskCredentialResolver>(sp => sp.GetRequiredService<TaskManager>());
         services.AddSingleton<CredentialAuthenticator>();
@@ -62,6 +65,7 @@ public static class PipelineHostApp
         services.AddSingleton<ICommandModule, TaskCommands>();
         services.AddSingleton<ICommandModule, DataCommands>();
         services.AddSingleton<ICommandModule, CatalogCommands>();
+        services.AddSingleton<ICommandModule, MonitorCommands>();
         services.AddSingleton<CommandTable>();
         services.AddSingleton<CommandDispatcher>();
         configure?.Invoke(builder);
@@ -70,6 +74,7 @@ public static class PipelineHostApp
         app.UseWebSockets();
         app.MapRootEndpoints();
         app.MapTaskService();
+        app.MapTaskEvents();
 
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, options, generatedKey, keyFile));
         return app;

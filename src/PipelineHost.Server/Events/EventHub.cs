@@ -1,0 +1,159 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using PipelineHost.Engine.Security;
+using PipelineHost.Engine.Tasks;
+using PipelineHost.Protocol;
+using PipelineHost.Protocol.Events;
+using PipelineHost.Server.Connections;
+
+namespace PipelineHost.Server.Events;
+
+/// <summary>
+/// Turns task events into protocol events and delivers them to every connection whose subscriptions and
+/// rights match. Status updates go out at every state change and at most once a second per task otherwise;
+/// each connection's outbox coalesces a task's queued status updates, so a slow reader never slows a task or
+/// anyone else.
+/// </summary>
+public sealed partial class EventHub : ITaskObserver, IDisposable
+{
+    /// <summary>How often changed statuses are published between state changes.</summary>
+    public static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(1);
+
+    private readonly ConnectionRegistry _connections;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, PipelineTask> _dirty = new(StringComparer.Ordinal);
+    private readonly ITimer _timer;
+
+    /// <summary>Creates the hub.</summary>
+    public EventHub(ConnectionRegistry connections, TimeProvider time)
+    {
+        _connections = connections;
+        _time = time;
+        _timer = time.CreateTimer(_ => FlushStatuses(), null, StatusInterval, StatusInterval);
+    }
+
+    /// <summary>Events whose delivery was refused because a connection fell behind (it is closed).</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    private long _dropped;
+
+    /// <inheritdoc />
+    public void OnTaskEvent(TaskEvent taskEvent)
+    {
+        var task = taskEvent.Task;
+        switch (taskEvent)
+        {
+            case TaskStatusChanged { StateChanged: true }:
+                // Every state must reach every subscriber: state changes are never coalesced away.
+                _dirty.TryRemove(task.Token, out _);
+                PublishStatus(task, coalesce: false);
+                break;
+            case TaskStatusChanged:
+                _dirty[task.Token] = task;
+                break;
+            case TaskLifecycle lifecycle:
+                Publish(task, EventTypes.Task, () => TaskEvent(task, lifecycle.Action));
+                if (lifecycle.Action == "end" && task.ExitCode is { } code && code != 0)
+                {
+                    PublishDashboard("task_error", new JsonObject { ["taskId"] = task.Id, ["exitCode"] = code, ["exitMessage"] = task.ExitMessage }, task.Identity.UserId);
+                }
+
+                break;
+            case TaskDetail detail:
+                Publish(task, EventTypes.Detail, () => new EventMessage(detail.EventName, WithId(detail.Body, task.Id)));
+                break;
+            case TaskOutput output:
+                Publish(task, EventTypes.Output, () => new EventMessage("output", new JsonObject
+                {
+                    ["category"] = "console",
+                    ["output"] = output.Line + "\n",
+                    ["__id"] = task.Id,
+                }));
+                break;
+        }
+    }
+
+    /// <summary>An <c>apaevt_status_update</c> for <paramref name="task"/>.</summary>
+    public static EventMessage StatusEvent(PipelineTask task) => new("apaevt_status_update", WithId(task.Status(), task.Id));
+
+    /// <summary>An <c>apaevt_task</c> for one action, with the id both in the body and at the top level.</summary>
+    public static EventMessage TaskEvent(PipelineTask task, string action) => new("apaevt_task", new JsonObject
+    {
+        ["action"] = action,
+        ["name"] = task.Identity.Name,
+        ["projectId"] = task.Identity.ProjectId,
+        ["source"] = task.Identity.Source,
+        ["__id"] = task.Id,
+    })
+    { Id = task.Id };
+
+    /// <summary>Sends an <c>apaevt_dashboard</c> to DASHBOARD subscribers of <c>*</c> (of <paramref name="userId"/> when given).</summary>
+    public void PublishDashboard(string action, JsonObject body, string? userId)
+    {
+        body["action"] = action;
+        body["timestamp"] = _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
+        body["__id"] = string.Empty;
+        var message = new EventMessage("apaevt_dashboard", body);
+        foreach (var connection in _connections.All)
+        {
+            if (connection.Caller is { IsTaskScoped: false } caller
+                && (userId is null || caller.UserId == userId)
+                && connection.Subscriptions.MaskFor([SubscriptionKey.All]).HasFlag(EventTypes.Dashboard))
+            {
+                Deliver(connection, message, null);
+            }
+        }
+    }
+
+    private void FlushStatuses()
+    {
+        foreach (var token in _dirty.Keys)
+        {
+            if (_dirty.TryRemove(token, out var task))
+            {
+                PublishStatus(task, coalesce: true);
+            }
+        }
+    }
+
+    private void PublishStatus(PipelineTask task, bool coalesce) =>
+        Publish(task, EventTypes.Summary, () => StatusEvent(task), coalesceKey: coalesce ? "status:" + task.Token : null);
+
+    private void Publish(PipelineTask task, EventTypes type, Func<EventMessage> build, string? coalesceKey = null, int? pipeId = null)
+    {
+        var keys = SubscriptionKey.Matching(task.Identity.ProjectId, task.Identity.Source, pipeId).ToArray();
+        var needed = type == EventTypes.Sse ? Permissions.Data : Permissions.Monitor;
+        EventMessage? message = null;
+        foreach (var connection in _connections.All)
+        {
+            if (connection.Subscriptions.IsEmpty
+                || connection.Caller is not { } caller
+                || (connection.Subscriptions.MaskFor(keys) & type) == 0
+                || !caller.CanAccess(task.Token, needed))
+            {
+                continue;
+            }
+
+            // Built once, for the first interested connection only; shared read-only after that.
+            message ??= build();
+            Deliver(connection, message, coalesceKey);
+        }
+    }
+
+    private void Deliver(IClientConnection connection, EventMessage message, string? coalesceKey)
+    {
+        if (!connection.SendEvent(message, coalesceKey))
+        {
+            Interlocked.Increment(ref _dropped);
+        }
+    }
+
+    private static JsonObject WithId(JsonObject body, string id)
+    {
+        body["__id"] = id;
+        return body;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _timer.Dispose();
+}

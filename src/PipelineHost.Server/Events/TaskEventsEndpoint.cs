@@ -1,0 +1,86 @@
+using PipelineHost.Engine.Security;
+using PipelineHost.Engine.Tasks;
+using PipelineHost.Protocol.Events;
+using PipelineHost.Server.Auth;
+using PipelineHost.Server.Connections;
+using PipelineHost.Server.Hosting;
+
+namespace PipelineHost.Server.Events;
+
+/// <summary><c>GET /task/events?token=</c>: a task's events as Server-Sent Events, for clients without WebSockets.</summary>
+internal static class TaskEventsEndpoint
+{
+    public static IEndpointRouteBuilder MapTaskEvents(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/task/events", HandleAsync);
+        return endpoints;
+    }
+
+    private static async Task HandleAsync(
+        HttpContext context,
+        CredentialAuthenticator authenticator,
+        TaskManager tasks,
+        ConnectionRegistry registry,
+        ServerOptions options,
+        TimeProvider time)
+    {
+        var token = context.Request.Query["token"].ToString();
+        var header = context.Request.Headers.Authorization.ToString();
+        var credential = header.Length > 0 ? header
+            : context.Request.Query["auth"].ToString() is { Length: > 0 } auth ? auth
+            : token.StartsWith(CredentialAuthenticator.TaskTokenPrefix, StringComparison.Ordinal) ? token
+            : null;
+        if (authenticator.Authenticate(credential).Caller is not { } caller)
+        {
+            await Error(context, StatusCodes.Status401Unauthorized, "Access denied").ConfigureAwait(false);
+            return;
+        }
+
+        PipelineTask task;
+        EventTypes mask;
+        try
+        {
+            task = tasks.GetTask(token, caller, Permissions.Monitor);
+            var requested = context.Request.Query["types"].ToString();
+            mask = requested.Length == 0
+                ? EventTypes.Summary | EventTypes.Task
+                : EventTypeNames.Parse(new System.Text.Json.Nodes.JsonArray(requested.Split(',').Select(n => (System.Text.Json.Nodes.JsonNode)n.Trim()).ToArray()));
+        }
+        catch (TaskNotFoundException ex)
+        {
+            await Error(context, StatusCodes.Status404NotFound, ex.Message).ConfigureAwait(false);
+            return;
+        }
+        catch (TaskException ex)
+        {
+            await Error(context, StatusCodes.Status403Forbidden, ex.Message).ConfigureAwait(false);
+            return;
+        }
+
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache";
+        context.Response.Headers["X-Accel-Buffering"] = "no";
+        await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+
+        var connection = new SseConnection(caller, options.MaxQueuedEvents, time.GetUtcNow(), context.RequestAborted);
+        connection.Subscriptions.Set(SubscriptionKey.For(task.Identity.ProjectId, task.Identity.Source), mask);
+        connection.SendEvent(EventHub.StatusEvent(task));
+        registry.Add(connection);
+        try
+        {
+            // The stream ends with the task: Ended completes only after its final events were published.
+            _ = task.Ended.ContinueWith(_ => connection.Complete(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            await connection.RunAsync(context.Response).ConfigureAwait(false);
+        }
+        finally
+        {
+            registry.Remove(connection);
+        }
+    }
+
+    private static Task Error(HttpContext context, int status, string message)
+    {
+        context.Response.StatusCode = status;
+        return context.Response.WriteAsJsonAsync(new { status = "Error", error = new { message } }, context.RequestAborted);
+    }
+}
