@@ -68,8 +68,12 @@ public static class PipelineHostApp
 
         var app = builder.Build();
         app.UseWebSockets();
+        app.UseErrorEnvelope();
         app.MapRootEndpoints();
         app.MapTaskService();
+        app.MapTaskEndpoints();
+        app.MapDataEndpoints();
+        app.MapInfoEndpoints();
 
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, options, generatedKey, keyFile));
         return app;
