@@ -99,6 +99,7 @@ public partial class HttpApiTests
         Assert.Equal("via task/data\n\n", Objects(data)["body"]!["text"]![0]!.GetValue<string>());
         Assert.Equal("via task/process\n\n", Objects(process)["body"]!["text"]![0]!.GetValue<string>());
         AssertError(status, HttpStatusCode.Forbidden, "Permission 'task.monitor' denied");
+        Assert.Contains("Permission 'task.monitor' denied", status.Text, StringComparison.Ordinal); // readable, not \u0027
         AssertError(statusOwn, HttpStatusCode.Forbidden, "Permission 'task.monitor' denied");
         AssertError(stop, HttpStatusCode.Forbidden, "Permission 'task.control' denied");
         AssertError(start, HttpStatusCode.Forbidden);
@@ -376,6 +377,7 @@ public partial class HttpApiTests
         var token = Data(await CallAsync(http, HttpMethod.Post, "/task", Json(TestPipelines.Echo()), ApiKey))["token"]!.GetValue<string>();
         await using var socket = await server.ConnectAsync();
 
+        var taskStart = Data(await CallAsync(http, HttpMethod.Get, $"/task?token={token}"))["startTime"]!.GetValue<double>();
         var status = Data(await CallAsync(http, HttpMethod.Get, "/status", authorization: $"Bearer {ApiKey}"));
         var statusTk = Data(await CallAsync(http, HttpMethod.Get, "/status", authorization: token));
         var version = Data(await CallAsync(http, HttpMethod.Get, "/version"));
@@ -385,6 +387,7 @@ public partial class HttpApiTests
 
         Assert.Equal("PipelineHost", status["server"]!["version"]!["name"]!.GetValue<string>());
         Assert.True(status["server"]!["startTime"]!.GetValue<double>() > 1_600_000_000);
+        Assert.True(status["server"]!["startTime"]!.GetValue<double>() <= taskStart, "the server's start time is when it started, not when /status was first asked");
         Assert.True(status["server"]!["uptime"]!.GetValue<long>() >= 0);
         Assert.Equal(1, status["stats"]!["activeTasks"]!.GetValue<int>());
         Assert.Equal(1, status["stats"]!["connections"]!.GetValue<int>());

@@ -67,6 +67,7 @@ public static class PipelineHostApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        _ = app.Services.GetRequiredService<ServerInfo>(); // its creation is the server's start time (GET /status uptime)
         app.UseWebSockets();
         app.UseErrorEnvelope();
         app.MapRootEndpoints();

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Connections;
@@ -116,12 +117,15 @@ internal static partial class ErrorEnvelope
     /// <summary>Writes an envelope with its status.</summary>
     private sealed class EnvelopeResult(int statusCode, JsonObject body) : IResult
     {
+        // As the WebSocket's JSON: readable quotes and non-ASCII for curl users (the content type is JSON, never HTML).
+        private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
         public async Task ExecuteAsync(HttpContext httpContext)
         {
             var response = httpContext.Response;
             response.StatusCode = statusCode;
             response.ContentType = "application/json; charset=utf-8";
-            using (var writer = new Utf8JsonWriter(response.BodyWriter))
+            using (var writer = new Utf8JsonWriter(response.BodyWriter, WriterOptions))
             {
                 body.WriteTo(writer);
             }
