@@ -9,3 +9,6 @@ public sealed class TaskNotFoundException(string message = TaskNotFoundException
     /// <summary>RocketRide's message for an unknown task.</summary>
     public const string NotRunning = "Your pipeline is not running";
 }
+
+/// <summary>The caller's credential does not allow the operation (RocketRide's <c>Permission '…' denied</c>).</summary>
+public sealed class PermissionDeniedException(string message) : TaskException(message);

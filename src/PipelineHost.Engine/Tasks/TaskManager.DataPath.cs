@@ -34,26 +34,39 @@ public sealed partial class TaskManager
             }
         }
 
+        HostPipe? pipe = null;
         try
         {
             var worker = task.Worker ?? throw new TaskException("The task is not running");
-            var response = await worker.RequestAsync(
+            // Not cancellable once sent: the worker would open the pipe anyway, and nobody would close it.
+            var response = await Forward(
+                worker,
                 WorkerProtocol.Open,
                 new JsonObject { ["object"] = objectInfo.DeepClone(), ["mimeType"] = mimeType ?? "application/octet-stream" },
                 null,
-                cancellationToken).ConfigureAwait(false);
+                task,
+                CancellationToken.None).ConfigureAwait(false);
             if (!response.Success)
             {
                 throw new TaskException(response.Message ?? "The pipe could not be opened");
             }
 
             var pipeId = response.Body?["pipe_id"]?.GetValue<int>() ?? throw new TaskException("The worker did not return a pipe id");
-            _pipes[(task.Token, pipeId)] = new HostPipe(task, pipeId, owner, _time.GetTimestamp());
+            pipe = new HostPipe(task, pipeId, owner, _time.GetTimestamp());
+            _pipes[(task.Token, pipeId)] = pipe;
             Touch(task);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // The client left while the pipe was opening: give the pipe and its slot back.
+                AbandonPipe(pipe, "The client disconnected");
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
             return pipeId;
         }
-        catch
+        catch when (pipe is null)
         {
+            // Until a pipe exists the slot is ours to give back; after that the pipe owns it.
             task.PipeSlots.Release();
             throw;
         }

@@ -71,7 +71,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     {
         if (caller.IsTaskScoped)
         {
-            throw new TaskException("Permission 'task.control' denied: a task credential cannot start tasks");
+            throw new PermissionDeniedException("Permission 'task.control' denied: a task credential cannot start tasks");
         }
 
         var flat = Unwrap(request.Pipeline);
@@ -154,7 +154,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
 
         if (!caller.CanAccess(task.Token, permission))
         {
-            throw new TaskException($"Permission '{PermissionName(permission)}' denied");
+            throw new PermissionDeniedException($"Permission '{PermissionName(permission)}' denied");
         }
 
         return task;

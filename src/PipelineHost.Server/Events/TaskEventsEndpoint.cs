@@ -4,6 +4,7 @@ using PipelineHost.Protocol.Events;
 using PipelineHost.Server.Auth;
 using PipelineHost.Server.Connections;
 using PipelineHost.Server.Hosting;
+using PipelineHost.Server.Http;
 
 namespace PipelineHost.Server.Events;
 
@@ -24,37 +25,22 @@ internal static class TaskEventsEndpoint
         ServerOptions options,
         TimeProvider time)
     {
-        var token = context.Request.Query["token"].ToString();
-        var header = context.Request.Headers.Authorization.ToString();
-        var credential = header.Length > 0 ? header
-            : context.Request.Query["auth"].ToString() is { Length: > 0 } auth ? auth
-            : token.StartsWith(CredentialAuthenticator.TaskTokenPrefix, StringComparison.Ordinal) ? token
-            : null;
-        if (authenticator.Authenticate(credential).Caller is not { } caller)
-        {
-            await Error(context, StatusCodes.Status401Unauthorized, "Access denied").ConfigureAwait(false);
-            return;
-        }
-
-        PipelineTask task;
+        // The same credential rules as GET /task: a tk_ token in the query is its own credential.
+        var token = HttpCredentials.Token(context.Request);
+        var fallback = token is not null && token.StartsWith(CredentialAuthenticator.TaskTokenPrefix, StringComparison.Ordinal) ? token : null;
+        var caller = HttpCredentials.Authenticate(context, authenticator, fallback);
+        var task = tasks.GetTask(token, caller, Permissions.Monitor);
+        var requested = context.Request.Query["types"].ToString();
         EventTypes mask;
         try
         {
-            task = tasks.GetTask(token, caller, Permissions.Monitor);
-            var requested = context.Request.Query["types"].ToString();
             mask = requested.Length == 0
                 ? EventTypes.Summary | EventTypes.Task
                 : EventTypeNames.Parse(new System.Text.Json.Nodes.JsonArray(requested.Split(',').Select(n => (System.Text.Json.Nodes.JsonNode)n.Trim()).ToArray()));
         }
-        catch (TaskNotFoundException ex)
+        catch (FormatException ex)
         {
-            await Error(context, StatusCodes.Status404NotFound, ex.Message).ConfigureAwait(false);
-            return;
-        }
-        catch (TaskException ex)
-        {
-            await Error(context, StatusCodes.Status403Forbidden, ex.Message).ConfigureAwait(false);
-            return;
+            throw new HttpApiException(StatusCodes.Status400BadRequest, ex.Message);
         }
 
         context.Response.ContentType = "text/event-stream";
@@ -76,11 +62,5 @@ internal static class TaskEventsEndpoint
         {
             registry.Remove(connection);
         }
-    }
-
-    private static Task Error(HttpContext context, int status, string message)
-    {
-        context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(new { status = "Error", error = new { message } }, context.RequestAborted);
     }
 }

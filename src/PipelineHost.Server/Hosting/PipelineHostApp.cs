@@ -71,10 +71,15 @@ public static class PipelineHostApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        _ = app.Services.GetRequiredService<ServerInfo>(); // its creation is the server's start time (GET /status uptime)
         app.UseWebSockets();
+        app.UseErrorEnvelope();
         app.MapRootEndpoints();
         app.MapTaskService();
+        app.MapTaskEndpoints();
         app.MapTaskEvents();
+        app.MapDataEndpoints();
+        app.MapInfoEndpoints();
 
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, options, generatedKey, keyFile));
         return app;

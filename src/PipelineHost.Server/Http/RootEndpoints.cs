@@ -21,6 +21,7 @@ internal static class RootEndpoints
                 protocol = "DAP-style JSON over WebSocket (see protocol-spec/ in the repository)",
                 authentication = "send {\"type\":\"request\",\"seq\":1,\"command\":\"auth\",\"arguments\":{\"auth\":\"<api key>\"}} first",
                 status = "GET /task?token=<task token>",
+                http = "/openapi.json",
             });
         });
         return endpoints;

@@ -1,0 +1,137 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PipelineHost.Engine.Security;
+using PipelineHost.Engine.Tasks;
+using PipelineHost.Server.Auth;
+using PipelineHost.Server.Commands;
+
+namespace PipelineHost.Server.Http;
+
+/// <summary>
+/// <c>POST /task</c> (and the deprecated <c>PUT /task</c>), <c>GET /task</c>, <c>DELETE /task</c>: the task
+/// lifecycle over HTTP. Each route calls <see cref="TaskManager"/> directly, as the WebSocket commands do; none
+/// goes through a WebSocket.
+/// </summary>
+internal static class TaskEndpoints
+{
+    /// <summary>Largest pipeline document <c>POST /task</c> reads.</summary>
+    public const int MaxPipelineBytes = 16 * 1024 * 1024;
+
+    /// <summary>Pipes a task started over HTTP gets unless <c>threads</c> says otherwise (RocketRide's HTTP default).</summary>
+    public const int DefaultThreads = 4;
+
+    /// <summary>Largest <c>threads</c> accepted over HTTP (RocketRide's HTTP bound).</summary>
+    public const int MaxThreads = 64;
+
+    public static IEndpointRouteBuilder MapTaskEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPost("/task", StartAsync);
+        endpoints.MapPut("/task", StartAsync); // deprecated spelling, kept for old clients
+        endpoints.MapGet("/task", Status);
+        endpoints.MapDelete("/task", StopAsync);
+        return endpoints;
+    }
+
+    private static async Task<IResult> StartAsync(HttpContext context, TaskManager tasks, CredentialAuthenticator authenticator)
+    {
+        var caller = HttpCredentials.Authenticate(context, authenticator);
+        var query = context.Request.Query;
+        var threads = ReadInteger(query, "threads", 1, MaxThreads) ?? DefaultThreads;
+        var ttl = ReadInteger(query, "ttl", 0, int.MaxValue);
+        var request = new ExecuteRequest(await ReadPipelineAsync(context.Request, context.RequestAborted).ConfigureAwait(false))
+        {
+            Token = HttpCredentials.Token(context.Request),
+            Threads = threads,
+            Ttl = ttl is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+            Name = NonEmpty(query["name"]),
+            TraceLevel = NonEmpty(query["trace"]),
+            UseExisting = ReadBool(query, "useExisting"),
+        };
+
+        var task = await tasks.ExecuteAsync(request, caller, context.RequestAborted).ConfigureAwait(false);
+        return ErrorEnvelope.Ok(TaskCommands.StartedBody(task));
+    }
+
+    private static IResult Status(HttpContext context, TaskManager tasks, CredentialAuthenticator authenticator)
+    {
+        // A tk_ token is its own credential for its task: GET /task?token=tk_… works with no header at all.
+        var token = HttpCredentials.Token(context.Request);
+        var fallback = token is not null && token.StartsWith(CredentialAuthenticator.TaskTokenPrefix, StringComparison.Ordinal) ? token : null;
+        var caller = HttpCredentials.Authenticate(context, authenticator, fallback);
+        return ErrorEnvelope.Ok(tasks.GetTask(token, caller, Permissions.Monitor).Status());
+    }
+
+    private static async Task<IResult> StopAsync(HttpContext context, TaskManager tasks, CredentialAuthenticator authenticator)
+    {
+        var caller = HttpCredentials.Authenticate(context, authenticator);
+        var task = tasks.GetTask(HttpCredentials.Token(context.Request), caller, Permissions.Control);
+        await tasks.TerminateAsync(task, "Stopped", context.RequestAborted).ConfigureAwait(false);
+        return ErrorEnvelope.Ok();
+    }
+
+    /// <summary>The body as JSON, refusing more than <see cref="MaxPipelineBytes"/> (413) and bad JSON (400).</summary>
+    private static async Task<JsonNode> ReadPipelineAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > MaxPipelineBytes)
+        {
+            throw TooLarge();
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > MaxPipelineBytes)
+            {
+                throw TooLarge();
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        if (buffer.Length == 0)
+        {
+            throw new HttpApiException(StatusCodes.Status400BadRequest, "The request body must be the pipeline (JSON).");
+        }
+
+        try
+        {
+            return JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length))
+                ?? throw new HttpApiException(StatusCodes.Status400BadRequest, "The request body must be the pipeline (JSON).");
+        }
+        catch (JsonException ex)
+        {
+            throw new HttpApiException(StatusCodes.Status400BadRequest, $"Malformed JSON: {ex.Message}");
+        }
+
+        static HttpApiException TooLarge() => new(
+            StatusCodes.Status413PayloadTooLarge,
+            string.Create(CultureInfo.InvariantCulture, $"The pipeline must be at most {MaxPipelineBytes} bytes."));
+    }
+
+    private static int? ReadInteger(IQueryCollection query, string name, int min, int max)
+    {
+        if (NonEmpty(query[name]) is not { } text)
+        {
+            return null;
+        }
+
+        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
+            ? value
+            : throw new HttpApiException(
+                StatusCodes.Status400BadRequest,
+                string.Create(CultureInfo.InvariantCulture, $"Argument '{name}' must be from {min} to {max}."));
+    }
+
+    private static bool ReadBool(IQueryCollection query, string name) => NonEmpty(query[name]) switch
+    {
+        null => false,
+        var text when text.Equals("true", StringComparison.OrdinalIgnoreCase) || text == "1" => true,
+        var text when text.Equals("false", StringComparison.OrdinalIgnoreCase) || text == "0" => false,
+        _ => throw new HttpApiException(StatusCodes.Status400BadRequest, $"Argument '{name}' must be true or false."),
+    };
+
+    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}
