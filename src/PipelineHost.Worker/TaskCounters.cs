@@ -10,6 +10,7 @@ internal sealed class TaskCounters(TimeProvider time)
     private readonly Dictionary<string, long> _custom = new(StringComparer.Ordinal);
     private long _totalCount, _totalSize, _completedCount, _completedSize, _failedCount, _failedSize, _wordsCount, _wordsSize;
     private bool _dirty = true;
+    private long _version;
 
     public void Opened(long size) => Update(() => { _totalCount++; _totalSize += size; });
 
@@ -43,6 +44,9 @@ internal sealed class TaskCounters(TimeProvider time)
             var seconds = Math.Max(time.GetElapsedTime(_started).TotalSeconds, 0.001);
             return new JsonObject
             {
+                // Snapshots travel on several paths (close answers, periodic events); the version lets the host
+                // keep the newest whatever order they arrive in.
+                ["version"] = ++_version,
                 ["totalSize"] = _totalSize,
                 ["totalCount"] = _totalCount,
                 ["completedSize"] = _completedSize,

@@ -21,6 +21,7 @@ public sealed class PipelineTask
     private readonly LinkedList<string> _output = new();
     private JsonObject _counts = TaskStatusWriter.ZeroCounts();
     private JsonArray _notes = [];
+    private long _countsVersion;
     private JsonObject? _pendingRestart;
     private TaskCompletionSource _restarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -202,6 +203,7 @@ public sealed class PipelineTask
             _warnings.Clear();
             _notes = [];
             _counts = TaskStatusWriter.ZeroCounts();
+            _countsVersion = 0;
             ExitCode = null;
             ExitMessage = string.Empty;
             EndTime = 0;
@@ -224,14 +226,27 @@ public sealed class PipelineTask
         }
     }
 
-    internal void ApplyCounts(JsonObject counts)
+    /// <summary>Applies a counters snapshot from the worker unless a newer one was already applied.</summary>
+    internal bool ApplyCounts(JsonObject counts)
     {
         lock (_lock)
         {
+            var version = counts["version"] is JsonValue v && v.TryGetValue(out long n) ? n : long.MaxValue;
+            if (version <= _countsVersion)
+            {
+                return false;
+            }
+
+            _countsVersion = version == long.MaxValue ? _countsVersion : version;
             foreach (var (key, value) in counts)
             {
-                _counts[key] = value?.DeepClone();
+                if (key != "version")
+                {
+                    _counts[key] = value?.DeepClone();
+                }
             }
+
+            return true;
         }
     }
 

@@ -443,8 +443,14 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
 
     private void ApplyCounts(PipelineTask task, JsonObject counts)
     {
-        task.ApplyCounts(counts);
-        Notify(new TaskDetail(task, "apaevt_status_counts", (JsonObject)counts.DeepClone()));
+        if (!task.ApplyCounts(counts))
+        {
+            return;
+        }
+
+        var detail = (JsonObject)counts.DeepClone();
+        detail.Remove("version");
+        Notify(new TaskDetail(task, "apaevt_status_counts", detail));
         Notify(new TaskStatusChanged(task, false));
     }
 

@@ -1,6 +1,7 @@
 using PipelineHost.Pipelines.Components;
 using PipelineHost.Pipelines.Definition;
 using PipelineHost.Pipelines.Lanes;
+using PipelineHost.Pipelines.Validation;
 
 namespace PipelineHost.Pipelines.Runtime;
 
@@ -55,7 +56,7 @@ public sealed class PipelineGraph
             IComponent instance;
             try
             {
-                instance = provider.Create(component.Config, environment);
+                instance = provider.Create(PipelineValidator.ProviderConfig(component.Config), environment);
             }
             catch (ComponentConfigException ex)
             {

@@ -41,7 +41,7 @@ public sealed class PipelineValidator(ComponentCatalog catalog)
             }
 
             providers[component.Id] = provider;
-            var configErrors = ConfigSchemaValidator.Validate(provider.Definition.ConfigSchema, component.Config);
+            var configErrors = ConfigSchemaValidator.Validate(provider.Definition.ConfigSchema, ProviderConfig(component.Config));
             foreach (var error in configErrors)
             {
                 errors.Add(new($"Component \"{component.Id}\": {error}", component.Id));
@@ -51,7 +51,7 @@ public sealed class PipelineValidator(ComponentCatalog catalog)
             {
                 try
                 {
-                    provider.Create(component.Config, environment);
+                    provider.Create(PipelineValidator.ProviderConfig(component.Config), environment);
                 }
                 catch (ComponentConfigException ex)
                 {
@@ -92,6 +92,29 @@ public sealed class PipelineValidator(ComponentCatalog catalog)
         }
 
         return new ValidationResult(errors, warnings, normalized) { Definition = definition };
+    }
+
+    /// <summary>Keys RocketRide's editor and SDKs put in any component's config; not the provider's business.</summary>
+    public static readonly IReadOnlySet<string> StandardConfigKeys = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "mode", "type", "name", "hideForm", "parameters",
+    };
+
+    /// <summary>The config without the standard keys, as the provider's schema sees it.</summary>
+    public static JsonObject ProviderConfig(JsonObject config)
+    {
+        if (!config.Any(p => StandardConfigKeys.Contains(p.Key)))
+        {
+            return config;
+        }
+
+        var copy = (JsonObject)config.DeepClone();
+        foreach (var key in StandardConfigKeys)
+        {
+            copy.Remove(key);
+        }
+
+        return copy;
     }
 
     private static List<ComponentDefinition> ReadComponents(JsonObject pipeline, List<ValidationIssue> errors)
