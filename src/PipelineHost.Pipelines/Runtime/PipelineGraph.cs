@@ -56,7 +56,7 @@ public sealed class PipelineGraph
             IComponent instance;
             try
             {
-                instance = provider.Create(PipelineValidator.ProviderConfig(component.Config), environment);
+                instance = provider.Create(PipelineValidator.ProviderConfig(component.Config, provider), environment);
             }
             catch (ComponentConfigException ex)
             {

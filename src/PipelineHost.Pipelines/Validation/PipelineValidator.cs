@@ -41,7 +41,7 @@ public sealed class PipelineValidator(ComponentCatalog catalog)
             }
 
             providers[component.Id] = provider;
-            var configErrors = ConfigSchemaValidator.Validate(provider.Definition.ConfigSchema, ProviderConfig(component.Config));
+            var configErrors = ConfigSchemaValidator.Validate(provider.Definition.ConfigSchema, ProviderConfig(component.Config, provider));
             foreach (var error in configErrors)
             {
                 errors.Add(new($"Component \"{component.Id}\": {error}", component.Id));
@@ -51,7 +51,7 @@ public sealed class PipelineValidator(ComponentCatalog catalog)
             {
                 try
                 {
-                    provider.Create(PipelineValidator.ProviderConfig(component.Config), environment);
+                    provider.Create(ProviderConfig(component.Config, provider), environment);
                 }
                 catch (ComponentConfigException ex)
                 {
@@ -100,16 +100,23 @@ public sealed class PipelineValidator(ComponentCatalog catalog)
         "mode", "type", "name", "hideForm", "parameters",
     };
 
-    /// <summary>The config without the standard keys, as the provider's schema sees it.</summary>
-    public static JsonObject ProviderConfig(JsonObject config)
+    /// <summary>
+    /// The config as <paramref name="provider"/> sees it: standard keys its schema does not declare are removed
+    /// (a provider that does declare one, such as the preprocessor's <c>mode</c>, keeps it).
+    /// </summary>
+    public static JsonObject ProviderConfig(JsonObject config, IComponentProvider provider)
     {
-        if (!config.Any(p => StandardConfigKeys.Contains(p.Key)))
+        var declared = provider.Definition.ConfigSchema["properties"] as JsonObject;
+        var foreign = config.Select(p => p.Key)
+            .Where(k => StandardConfigKeys.Contains(k) && declared?.ContainsKey(k) != true)
+            .ToList();
+        if (foreign.Count == 0)
         {
             return config;
         }
 
         var copy = (JsonObject)config.DeepClone();
-        foreach (var key in StandardConfigKeys)
+        foreach (var key in foreign)
         {
             copy.Remove(key);
         }

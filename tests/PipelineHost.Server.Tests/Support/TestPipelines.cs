@@ -30,7 +30,7 @@ public static class TestPipelines
             {
                 ["id"] = "fault_1",
                 ["provider"] = "fault",
-                ["config"] = new JsonObject { ["mode"] = mode, ["exitCode"] = exitCode },
+                ["config"] = new JsonObject { ["action"] = mode, ["exitCode"] = exitCode },
                 ["input"] = new JsonArray(new JsonObject { ["lane"] = "text", ["from"] = "webhook_1" }),
             },
             new JsonObject

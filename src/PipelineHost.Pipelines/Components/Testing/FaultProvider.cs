@@ -15,7 +15,7 @@ public sealed class FaultProvider : IComponentProvider
     public ServiceDefinition Definition { get; } = new(
         Name: "fault",
         Title: "Fault (tests only)",
-        Description: "On the first write: 'throw' fails the object, 'exit' ends the worker with exitCode, 'crash' aborts the worker process.",
+        Description: "On the first write, by 'action': 'throw' fails the object, 'exit' ends the worker with exitCode, 'crash' aborts the worker process.",
         ClassTypes: ["transform"],
         Lanes: LaneNames.All.ToDictionary(l => l, l => (IReadOnlyList<string>)[l], StringComparer.Ordinal),
         ConfigSchema: new JsonObject
@@ -23,7 +23,7 @@ public sealed class FaultProvider : IComponentProvider
             ["type"] = "object",
             ["properties"] = new JsonObject
             {
-                ["mode"] = new JsonObject { ["type"] = "string", ["enum"] = new JsonArray("throw", "exit", "crash", "none") },
+                ["action"] = new JsonObject { ["type"] = "string", ["enum"] = new JsonArray("throw", "exit", "crash", "none") },
                 ["exitCode"] = new JsonObject { ["type"] = "integer", ["minimum"] = 0, ["maximum"] = 255 },
                 ["match"] = new JsonObject { ["type"] = "string" },
             },
@@ -31,7 +31,7 @@ public sealed class FaultProvider : IComponentProvider
 
     /// <inheritdoc />
     public IComponent Create(JsonObject config, ComponentEnvironment environment) => new Fault(
-        config["mode"]?.GetValue<string>() ?? "throw",
+        config["action"]?.GetValue<string>() ?? "throw",
         config["exitCode"]?.GetValue<int>() ?? 3,
         config["match"] is JsonValue m && m.GetValueKind() == JsonValueKind.String ? m.GetValue<string>() : null);
 
