@@ -286,6 +286,21 @@ public partial class TaskLifecycleTests
         Assert.Contains(list.Body!["tasks"]!.AsArray(), t => t!["token"]!.GetValue<string>() == token);
     }
 
+    [Fact]
+    public async Task An_idle_task_past_its_ttl_is_stopped_and_says_why()
+    {
+        await using var server = await StartServerAsync();
+        await using var client = await server.ConnectAsync();
+        var token = (await client.ExecuteAsync(TestPipelines.Echo(), new() { ["ttl"] = 1 }))["token"]!.GetValue<string>();
+        var keptAlive = (await client.ExecuteAsync(TestPipelines.Echo(), new() { ["ttl"] = 0 }))["token"]!.GetValue<string>();
+
+        var final = await client.WaitForStateAsync(token, 5, 6);
+
+        Assert.Equal(6, final["state"]!.GetValue<int>());
+        Assert.Equal("Stopped: idle for more than 1 s (ttl)", final["exitMessage"]!.GetValue<string>());
+        Assert.Equal(3, (await client.StatusAsync(keptAlive))["state"]!.GetValue<int>());
+    }
+
     [GeneratedRegex("^tk_[0-9a-f]{32}$")]
     private static partial Regex TokenPattern();
 
