@@ -41,7 +41,7 @@ public sealed class PipelineValidator(ComponentCatalog catalog)
             }
 
             providers[component.Id] = provider;
-            var configErrors = ConfigSchemaValidator.Validate(provider.Definition.ConfigSchema, component.Config);
+            var configErrors = ConfigSchemaValidator.Validate(provider.Definition.ConfigSchema, WithoutSourceMarkers(component.Config, provider.Definition));
             foreach (var error in configErrors)
             {
                 errors.Add(new($"Component \"{component.Id}\": {error}", component.Id));
@@ -332,6 +332,34 @@ public sealed class PipelineValidator(ComponentCatalog catalog)
             config["mode"] ??= "Source";
             config["type"] ??= ReadString(item, "provider");
         }
+    }
+
+    /// <summary>
+    /// RocketRide marks a source with <c>config.mode = "Source"</c> and <c>config.type = provider</c>, and this
+    /// validator adds both itself. They are the pipeline format's keys, not the provider's, so a source provider's
+    /// schema must not reject them; a schema that declares its own <c>mode</c> or <c>type</c> still checks it.
+    /// </summary>
+    private static JsonObject WithoutSourceMarkers(JsonObject config, ServiceDefinition definition)
+    {
+        if (definition.Source == SourceKind.None)
+        {
+            return config;
+        }
+
+        var declared = definition.ConfigSchema["properties"] as JsonObject;
+        var markers = new[] { "mode", "type" }.Where(key => config.ContainsKey(key) && declared?.ContainsKey(key) != true).ToList();
+        if (markers.Count == 0)
+        {
+            return config;
+        }
+
+        var copy = (JsonObject)config.DeepClone();
+        foreach (var key in markers)
+        {
+            copy.Remove(key);
+        }
+
+        return copy;
     }
 
     private static string? ReadString(JsonObject obj, string name) =>
