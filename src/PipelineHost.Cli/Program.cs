@@ -1,1 +1,3 @@
-return 0;
+using PipelineHost.Cli;
+
+return await CliApp.RunAsync(args, CliEnvironment.FromProcess()).ConfigureAwait(false);
