@@ -6,14 +6,20 @@ namespace PipelineHost.Client;
 /// One object being streamed into a task (<c>rrext_process</c> open → write… → close). Writes must be awaited one
 /// after another; each chunk reaches the pipeline as it was written. Disposing an unclosed pipe closes it.
 /// </summary>
+/// <remarks>
+/// The server keeps a pipe with the connection that opened it and drops it when that connection ends, so a pipe
+/// never follows an automatic reconnect: after a drop its calls fail with <see cref="PipelineHostConnectionException"/>.
+/// </remarks>
 public sealed class DataPipe : IAsyncDisposable
 {
     private readonly PipelineHostClient _client;
+    private readonly ClientConnection _connection;
     private int _closed;
 
-    internal DataPipe(PipelineHostClient client, string token, long pipeId)
+    internal DataPipe(PipelineHostClient client, ClientConnection connection, string token, long pipeId)
     {
         _client = client;
+        _connection = connection;
         Token = token;
         PipeId = pipeId;
     }
@@ -39,7 +45,7 @@ public sealed class DataPipe : IAsyncDisposable
             throw new InvalidOperationException("The pipe is closed.");
         }
 
-        return _client.CallAsync("rrext_process", Arguments("write"), data, cancellationToken);
+        return _client.CallOnAsync(_connection, "rrext_process", Arguments("write"), data, cancellationToken);
     }
 
     /// <summary>Ends the object and returns what the pipeline made of it.</summary>
@@ -53,7 +59,7 @@ public sealed class DataPipe : IAsyncDisposable
             throw new InvalidOperationException("The pipe is already closed.");
         }
 
-        var body = await _client.CallAsync("rrext_process", Arguments("close"), null, cancellationToken).ConfigureAwait(false);
+        var body = await _client.CallOnAsync(_connection, "rrext_process", Arguments("close"), null, cancellationToken).ConfigureAwait(false);
         return PipelineResult.FromJson(body);
     }
 

@@ -19,7 +19,7 @@ public sealed partial class PipelineHostClient
     public async Task<DataPipe> OpenPipeAsync(string token, JsonObject? objectInfo = null, string? mimeType = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(token);
-        var body = await CallAsync("rrext_process", new JsonObject
+        var (body, connection) = await CallWithConnectionAsync("rrext_process", new JsonObject
         {
             ["subcommand"] = "open",
             ["object"] = objectInfo?.DeepClone() ?? new JsonObject(),
@@ -28,7 +28,7 @@ public sealed partial class PipelineHostClient
         }, null, cancellationToken).ConfigureAwait(false);
         var pipeId = JsonFields.NullableInt64(body, "pipe_id")
             ?? throw new PipelineHostException("The server's answer to 'rrext_process open' has no pipe_id.", "rrext_process");
-        return new DataPipe(this, token, pipeId);
+        return new DataPipe(this, connection, token, pipeId);
     }
 
     /// <summary>Sends text as one object (<c>text/plain</c> unless told otherwise) and returns the pipeline's result.</summary>

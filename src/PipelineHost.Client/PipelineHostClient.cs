@@ -118,15 +118,32 @@ public sealed partial class PipelineHostClient : IAsyncDisposable
         return CallAsync(command, arguments, data: null, cancellationToken);
     }
 
-    internal async Task<JsonObject> CallAsync(string command, JsonObject? arguments, ReadOnlyMemory<byte>? data, CancellationToken cancellationToken)
+    internal async Task<JsonObject> CallAsync(string command, JsonObject? arguments, ReadOnlyMemory<byte>? data, CancellationToken cancellationToken) =>
+        (await CallWithConnectionAsync(command, arguments, data, cancellationToken).ConfigureAwait(false)).Body;
+
+    /// <summary>A request on whichever connection is current, waiting for one while reconnecting; also says which answered.</summary>
+    internal Task<(JsonObject Body, ClientConnection Connection)> CallWithConnectionAsync(
+        string command, JsonObject? arguments, ReadOnlyMemory<byte>? data, CancellationToken cancellationToken) =>
+        WithTimeoutAsync(command, async token =>
+        {
+            var connection = await CurrentConnectionAsync(token).ConfigureAwait(false);
+            return (await RequestAsync(connection, command, arguments, data, token).ConfigureAwait(false), connection);
+        }, cancellationToken);
+
+    /// <summary>
+    /// A request on one given connection, never another: for state the server keeps per connection (open pipes),
+    /// which a reconnect does not bring back.
+    /// </summary>
+    internal Task<JsonObject> CallOnAsync(ClientConnection connection, string command, JsonObject? arguments, ReadOnlyMemory<byte>? data, CancellationToken cancellationToken) =>
+        WithTimeoutAsync(command, token => RequestAsync(connection, command, arguments, data, token), cancellationToken);
+
+    private async Task<T> WithTimeoutAsync<T>(string command, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
         using var timeout = _options.RequestTimeout is { } limit ? new CancellationTokenSource(limit, _options.TimeProvider) : null;
         using var linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        var token = linked?.Token ?? cancellationToken;
         try
         {
-            var connection = await CurrentConnectionAsync(token).ConfigureAwait(false);
-            return await RequestAsync(connection, command, arguments, data, token).ConfigureAwait(false);
+            return await call(linked?.Token ?? cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timeout is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)
         {
@@ -302,9 +319,10 @@ public sealed partial class PipelineHostClient : IAsyncDisposable
             {
                 break;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception)
             {
-                // Anything else is treated as the server not being ready yet: the backoff keeps retries cheap.
+                // Anything else (a handshake timeout, say) is treated as the server not being ready yet: the
+                // backoff keeps retries cheap.
             }
         }
 

@@ -334,6 +334,28 @@ public abstract class SdkEndToEndTests
         Assert.Equal("still there\n\n", result.GetText());
     }
 
+    [Fact]
+    public async Task A_pipe_dies_with_its_connection_and_does_not_follow_the_reconnect()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var relay = new DroppableTcpRelay(server.Port);
+        await using var client = await PipelineHostClient.ConnectAsync(relay.Uri, TestServer.ApiKey, Options with { AutoReconnect = true })
+            .WaitAsync(TestTimeouts.Default);
+        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Reconnected += (_, _) => reconnected.TrySetResult();
+        var task = await client.UseAsync(TestPipelines.Echo()).WaitAsync(TestTimeouts.Default);
+        var pipe = await client.OpenPipeAsync(task.Token, mimeType: "text/plain").WaitAsync(TestTimeouts.Default);
+
+        relay.DropAll();
+        await reconnected.Task.WaitAsync(TestTimeouts.Default);
+
+        // The server released the pipe with the old socket: the write must not wander onto the new one.
+        await Assert.ThrowsAsync<PipelineHostConnectionException>(() => pipe.WriteAsync("late"u8.ToArray()).WaitAsync(TestTimeouts.Default));
+        await pipe.DisposeAsync().AsTask().WaitAsync(TestTimeouts.Default);
+        var fresh = await client.SendAsync(task.Token, "new pipe").WaitAsync(TestTimeouts.Default);
+        Assert.Equal("new pipe\n\n", fresh.GetText());
+    }
+
     [Fact(Skip = "needs rrext_monitor (events issue)")]
     public async Task Monitor_yields_a_status_update_for_the_task_and_unsubscribes_when_the_enumeration_ends()
     {

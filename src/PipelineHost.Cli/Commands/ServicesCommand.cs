@@ -81,11 +81,18 @@ internal sealed class ServicesCommand(CliEnvironment environment, GlobalOptions 
             var table = new Table().AddColumns("config", "type", "description");
             foreach (var (property, schema) in properties)
             {
-                table.AddRow(Markup.Escape(property), Markup.Escape(schema?["type"]?.ToJsonString().Trim('"') ?? string.Empty),
-                    Markup.Escape(schema?["description"]?.GetValue<string>() ?? string.Empty));
+                table.AddRow(Markup.Escape(property), Markup.Escape(Text(schema?["type"])), Markup.Escape(Text(schema?["description"])));
             }
 
             console.Write(table);
         }
     }
+
+    // Schema entries are free-form: a string as itself, anything else (a list of types, say) as JSON.
+    private static string Text(JsonNode? node) => node switch
+    {
+        null => string.Empty,
+        JsonValue value when value.TryGetValue(out string? text) => text,
+        _ => node.ToJsonString(),
+    };
 }

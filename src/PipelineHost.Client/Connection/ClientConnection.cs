@@ -28,6 +28,7 @@ internal sealed class ClientConnection : IAsyncDisposable
     private readonly CancellationTokenSource _stopReading = new();
     private readonly Task _receiveLoop;
     private volatile PipelineHostConnectionException? _closeReason;
+    private int _disposed;
 
     private ClientConnection(WebSocket socket, IMessageCodec codec, long maxMessageSize, Action<EventMessage> onEvent)
     {
@@ -226,6 +227,11 @@ internal sealed class ClientConnection : IAsyncDisposable
     /// <summary>Closes politely (close handshake, bounded), then for sure.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _closeReason ??= new PipelineHostConnectionException("The connection was closed by the client.");
         if (_socket.State == WebSocketState.Open)
         {

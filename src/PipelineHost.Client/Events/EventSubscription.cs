@@ -15,7 +15,6 @@ internal sealed class EventSubscription
     {
         FullMode = BoundedChannelFullMode.DropOldest,
         SingleReader = true,
-        SingleWriter = true,
     });
 
     private readonly string? _taskIdPrefix;
