@@ -73,6 +73,20 @@ public static class EventTypeNames
             .Where(t => t is not (EventTypes.None or EventTypes.All) && types.HasFlag(t))
             .Select(t => t.ToString().ToUpperInvariant());
 
+    /// <summary>The class an event belongs to, by its name (what a subscriber must have asked for).</summary>
+    public static EventTypes ClassOf(string eventName) => eventName switch
+    {
+        "apaevt_status_update" => EventTypes.Summary,
+        "apaevt_task" => EventTypes.Task,
+        "apaevt_flow" => EventTypes.Flow,
+        "apaevt_sse" => EventTypes.Sse,
+        "apaevt_dashboard" => EventTypes.Dashboard,
+        "output" => EventTypes.Output,
+        _ when eventName.StartsWith("apaevt_status_", StringComparison.Ordinal) => EventTypes.Detail,
+        "stopped" or "continued" or "thread" or "breakpoint" or "module" or "loadedSource" or "exited" or "terminated" or "initialized" => EventTypes.Debugger,
+        _ => EventTypes.None,
+    };
+
     private static EventTypes FromMask(int value) =>
         value is >= 0 and <= 255 ? (EventTypes)value : throw new FormatException("Argument 'types' must be a number from 0 to 255.");
 }

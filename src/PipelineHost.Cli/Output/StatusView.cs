@@ -1,0 +1,82 @@
+using PipelineHost.Client;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+using TaskStatus = PipelineHost.Client.TaskStatus;
+
+namespace PipelineHost.Cli.Output;
+
+/// <summary>How a task's status looks on the console: one grid, the same for <c>status</c>, <c>watch</c> and <c>run</c>.</summary>
+internal static class StatusView
+{
+    public static IRenderable Render(TaskStatus status)
+    {
+        var grid = new Grid().AddColumn(new GridColumn().NoWrap().PadRight(2)).AddColumn();
+        Row(grid, "task", status.Name);
+        Row(grid, "state", $"{StateMarkup(status.State)} {Markup.Escape(status.Status)}", escape: false);
+        var counts = status.Counts;
+        var objects = $"{counts.CompletedCount} done";
+        if (counts.TotalCount > 0)
+        {
+            objects += $" of {counts.TotalCount}";
+        }
+
+        if (counts.FailedCount > 0)
+        {
+            objects += $", {counts.FailedCount} failed";
+        }
+
+        Row(grid, "objects", objects);
+        Row(grid, "bytes", $"{Format.Bytes(counts.CompletedSize)} ({Format.Rate(status.Rates.BytesPerSecond)}, {Format.Number(status.Rates.ObjectsPerSecond)} objects/s)");
+        if (counts.WordsCount > 0)
+        {
+            Row(grid, "words", Format.Number(counts.WordsCount, "N0"));
+        }
+
+        // The server zeroes a finished task's metrics, so only a live task has figures worth a row.
+        if (!status.State.IsTerminal() || status.Metrics.PeakCpuMemoryMb > 0)
+        {
+            Row(grid, "cpu / memory", $"{Format.Number(status.Metrics.CpuPercent)} % / {Format.Number(status.Metrics.CpuMemoryMb)} MiB (peak {Format.Number(status.Metrics.PeakCpuPercent)} % / {Format.Number(status.Metrics.PeakCpuMemoryMb)} MiB)");
+        }
+
+        Row(grid, "started", Format.Time(status.StartTime));
+        if (status.EndTime is not null)
+        {
+            Row(grid, "ended", $"{Format.Time(status.EndTime)} (exit {status.ExitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}: {status.ExitMessage})");
+        }
+
+        foreach (var error in status.Errors)
+        {
+            Row(grid, "[red]error[/]", Markup.Escape(error), escape: false, labelMarkup: true);
+        }
+
+        foreach (var warning in status.Warnings)
+        {
+            Row(grid, "[yellow]warning[/]", Markup.Escape(warning), escape: false, labelMarkup: true);
+        }
+
+        return grid;
+    }
+
+    /// <summary>One line for progress displays: objects, bytes, rate, CPU and memory.</summary>
+    /// <param name="status">The status to show.</param>
+    /// <param name="metrics">The CPU and memory figures to show; the status's own by default.</param>
+    public static string Summary(TaskStatus status, TaskMetrics? metrics = null)
+    {
+        metrics ??= status.Metrics;
+        var counts = status.Counts;
+        var total = counts.TotalCount > 0 ? $"/{counts.TotalCount}" : string.Empty;
+        return $"{counts.CompletedCount + counts.FailedCount}{total} objects · {Format.Bytes(counts.CompletedSize)} · {Format.Number(status.Rates.ObjectsPerSecond)} obj/s · "
+            + $"cpu {Format.Number(metrics.CpuPercent)} % · {Format.Number(metrics.CpuMemoryMb)} MiB";
+    }
+
+    public static string StateMarkup(TaskState state) => state switch
+    {
+        TaskState.Completed => "[green]COMPLETED[/]",
+        TaskState.Cancelled => "[red]CANCELLED[/]",
+        TaskState.Running => "[blue]RUNNING[/]",
+        _ => $"[grey]{state.ToString().ToUpperInvariant()}[/]",
+    };
+
+    private static void Row(Grid grid, string label, string value, bool escape = true, bool labelMarkup = false) =>
+        grid.AddRow(new Markup(labelMarkup ? label : $"[grey]{Markup.Escape(label)}[/]"), new Markup(escape ? Markup.Escape(value) : value));
+}

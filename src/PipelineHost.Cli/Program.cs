@@ -1,0 +1,3 @@
+using PipelineHost.Cli;
+
+return await CliApp.RunAsync(args, CliEnvironment.FromProcess()).ConfigureAwait(false);

@@ -1,0 +1,57 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace PipelineHost.Client;
+
+/// <summary>Reads <c>.pipe</c> / <c>.pipe.json</c> / <c>.json</c> pipeline files as the RocketRide SDKs do.</summary>
+public static class PipelineFile
+{
+    // Comments and trailing commas: the common part of JSON5 that hand-written pipelines use.
+    private static readonly JsonDocumentOptions Options = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+
+    /// <summary>Reads a pipeline file and unwraps a top-level <c>{"pipeline": {…}}</c>.</summary>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="InvalidDataException">The file is not a JSON object.</exception>
+    public static async Task<JsonObject> LoadAsync(string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var stream = File.OpenRead(path);
+        await using (stream.ConfigureAwait(false))
+        {
+            JsonNode? node;
+            try
+            {
+                node = await JsonNode.ParseAsync(stream, documentOptions: Options, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (JsonException ex)
+            {
+                throw new InvalidDataException($"{path} is not valid JSON: {ex.Message}", ex);
+            }
+
+            return Unwrap(node as JsonObject ?? throw new InvalidDataException($"{path} must hold a JSON object."));
+        }
+    }
+
+    /// <summary>The flat pipeline inside an optional <c>{"pipeline": {…}}</c> wrapper, as a copy.</summary>
+    public static JsonObject Unwrap(JsonObject pipeline)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        var flat = pipeline["pipeline"] is JsonObject inner && pipeline["components"] is null ? inner : pipeline;
+        return flat.DeepClone().AsObject();
+    }
+
+    /// <summary>The task name the SDKs derive from a file: its name without <c>.pipe</c>, <c>.pipe.json</c> or <c>.json</c>.</summary>
+    public static string TaskName(string path)
+    {
+        var name = Path.GetFileName(path);
+        foreach (var suffix in (string[])[".pipe.json", ".pipe", ".json"])
+        {
+            if (name.EndsWith(suffix, StringComparison.OrdinalIgnoreCase) && name.Length > suffix.Length)
+            {
+                return name[..^suffix.Length];
+            }
+        }
+
+        return name;
+    }
+}

@@ -1,0 +1,37 @@
+using System.Text.Json.Nodes;
+
+namespace PipelineHost.Client;
+
+/// <summary>A started task, as <c>execute</c> and <c>restart</c> describe it.</summary>
+/// <param name="Token">The private task token (<c>tk_…</c> or the caller's choice): full control of the task.</param>
+/// <param name="PublicToken">The public key (<c>pk_…</c>): may only send data to the task.</param>
+/// <param name="Id">The short id that events carry in <c>__id</c>, e.g. <c>3f2a9c1b.webhook_1</c>.</param>
+/// <param name="ProjectId">The pipeline's <c>project_id</c>.</param>
+/// <param name="Source">The source component id.</param>
+/// <param name="Provider">The source component's provider, e.g. <c>webhook</c>.</param>
+public sealed record TaskHandle(string Token, string PublicToken, string Id, string ProjectId, string Source, string Provider)
+{
+    /// <summary>The response body as received.</summary>
+    public JsonObject Raw { get; init; } = [];
+
+    internal static TaskHandle FromJson(JsonObject body, string command)
+    {
+        var token = JsonFields.String(body, "token");
+        if (string.IsNullOrEmpty(token))
+        {
+            // Both RocketRide SDKs refuse a start without a token: nothing could be done with such a task.
+            throw new PipelineHostException($"The server's answer to '{command}' has no task token.", command);
+        }
+
+        return new TaskHandle(
+            token,
+            JsonFields.StringOrEmpty(body, "publicToken"),
+            JsonFields.StringOrEmpty(body, "id"),
+            JsonFields.StringOrEmpty(body, "projectId"),
+            JsonFields.StringOrEmpty(body, "source"),
+            JsonFields.StringOrEmpty(body, "provider"))
+        {
+            Raw = body,
+        };
+    }
+}

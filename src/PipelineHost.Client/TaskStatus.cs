@@ -1,0 +1,285 @@
+using System.Text.Json.Nodes;
+
+namespace PipelineHost.Client;
+
+/// <summary>
+/// A task's TASK_STATUS, as <c>rrext_get_task_status</c> returns it and <c>apaevt_status_update</c> events carry it.
+/// </summary>
+/// <remarks>
+/// The name matches the wire object. It collides with <see cref="System.Threading.Tasks.TaskStatus"/> when both
+/// namespaces are imported; write <c>using TaskStatus = PipelineHost.Client.TaskStatus;</c> where that happens.
+/// </remarks>
+public sealed record TaskStatus
+{
+    /// <summary>The display name (<c>name</c>), e.g. <c>echo.webhook_1</c>.</summary>
+    public string Name { get; init; } = string.Empty;
+
+    /// <summary>The pipeline's <c>project_id</c>.</summary>
+    public string ProjectId { get; init; } = string.Empty;
+
+    /// <summary>The source component id.</summary>
+    public string Source { get; init; } = string.Empty;
+
+    /// <summary>True once the task reached a final state.</summary>
+    public bool Completed { get; init; }
+
+    /// <summary>The state.</summary>
+    public TaskState State { get; init; }
+
+    /// <summary>When the task started, or null if it has not.</summary>
+    public DateTimeOffset? StartTime { get; init; }
+
+    /// <summary>When the task ended, or null while it runs.</summary>
+    public DateTimeOffset? EndTime { get; init; }
+
+    /// <summary>True while a debugger is attached.</summary>
+    public bool DebuggerAttached { get; init; }
+
+    /// <summary>The human-readable status text, e.g. <c>Ready - accepting data</c> or <c>Completed</c>.</summary>
+    public string Status { get; init; } = string.Empty;
+
+    /// <summary>Errors the pipeline reported (the server keeps the last 50).</summary>
+    public IReadOnlyList<string> Errors { get; init; } = [];
+
+    /// <summary>Warnings the pipeline reported (the server keeps the last 50).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>Notes the source published (strings or small objects), as JSON.</summary>
+    public IReadOnlyList<JsonNode?> Notes { get; init; } = [];
+
+    /// <summary>Object and byte counters.</summary>
+    public TaskCounts Counts { get; init; } = new();
+
+    /// <summary>Throughput.</summary>
+    public TaskRates Rates { get; init; } = new();
+
+    /// <summary>True while the source is up.</summary>
+    public bool ServiceUp { get; init; }
+
+    /// <summary>The worker's exit code; null when unknown (e.g. during a restart).</summary>
+    public long? ExitCode { get; init; }
+
+    /// <summary>Why the task ended, e.g. <c>Stopped</c>; empty while it runs.</summary>
+    public string ExitMessage { get; init; } = string.Empty;
+
+    /// <summary>Which components each pipe is in.</summary>
+    public TaskPipeflow Pipeflow { get; init; } = new();
+
+    /// <summary>CPU and memory use of the task's processes.</summary>
+    public TaskMetrics Metrics { get; init; } = new();
+
+    /// <summary>Billing units used so far.</summary>
+    public TaskTokens Tokens { get; init; } = new();
+
+    /// <summary>The status object as received, including fields this model does not know.</summary>
+    public JsonObject Raw { get; init; } = [];
+
+    /// <summary>Reads a TASK_STATUS object.</summary>
+    public static TaskStatus FromJson(JsonObject status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        var state = JsonFields.Int64(status, "state");
+        return new TaskStatus
+        {
+            Name = JsonFields.StringOrEmpty(status, "name"),
+            ProjectId = JsonFields.StringOrEmpty(status, "project_id"),
+            Source = JsonFields.StringOrEmpty(status, "source"),
+            Completed = JsonFields.Bool(status, "completed"),
+            State = state is >= 0 and <= 6 ? (TaskState)state : TaskState.None,
+            StartTime = UnixTime(JsonFields.Double(status, "startTime")),
+            EndTime = UnixTime(JsonFields.Double(status, "endTime")),
+            DebuggerAttached = JsonFields.Bool(status, "debuggerAttached"),
+            Status = JsonFields.StringOrEmpty(status, "status"),
+            Errors = JsonFields.Strings(status, "errors"),
+            Warnings = JsonFields.Strings(status, "warnings"),
+            Notes = status["notes"] is JsonArray notes ? notes.Select(n => n?.DeepClone()).ToList() : [],
+            Counts = TaskCounts.FromJson(status),
+            Rates = TaskRates.FromJson(status),
+            ServiceUp = JsonFields.Bool(status, "serviceUp"),
+            ExitCode = JsonFields.NullableInt64(status, "exitCode"),
+            ExitMessage = JsonFields.StringOrEmpty(status, "exitMessage"),
+            Pipeflow = TaskPipeflow.FromJson(JsonFields.Object(status, "pipeflow")),
+            Metrics = TaskMetrics.FromJson(JsonFields.Object(status, "metrics")),
+            Tokens = TaskTokens.FromJson(JsonFields.Object(status, "tokens")),
+            Raw = status,
+        };
+    }
+
+    // The wire carries Unix seconds as a float, 0 meaning "not yet".
+    private static DateTimeOffset? UnixTime(double seconds) =>
+        seconds > 0 ? DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(seconds * 1000)) : null;
+}
+
+/// <summary>The counters of TASK_STATUS.</summary>
+public sealed record TaskCounts
+{
+    /// <summary>The object being processed now (<c>currentObject</c>).</summary>
+    public string? CurrentObject { get; init; }
+
+    /// <summary>Its size in bytes.</summary>
+    public long CurrentSize { get; init; }
+
+    /// <summary>Bytes known to be coming (<c>totalSize</c>).</summary>
+    public long TotalSize { get; init; }
+
+    /// <summary>Objects known to be coming (<c>totalCount</c>).</summary>
+    public long TotalCount { get; init; }
+
+    /// <summary>Bytes of objects finished without error.</summary>
+    public long CompletedSize { get; init; }
+
+    /// <summary>Objects finished without error.</summary>
+    public long CompletedCount { get; init; }
+
+    /// <summary>Bytes of objects that failed.</summary>
+    public long FailedSize { get; init; }
+
+    /// <summary>Objects that failed.</summary>
+    public long FailedCount { get; init; }
+
+    /// <summary>Bytes of text the word counter saw.</summary>
+    public long WordsSize { get; init; }
+
+    /// <summary>Words counted.</summary>
+    public long WordsCount { get; init; }
+
+    internal static TaskCounts FromJson(JsonObject status) => new()
+    {
+        CurrentObject = JsonFields.String(status, "currentObject"),
+        CurrentSize = JsonFields.Int64(status, "currentSize"),
+        TotalSize = JsonFields.Int64(status, "totalSize"),
+        TotalCount = JsonFields.Int64(status, "totalCount"),
+        CompletedSize = JsonFields.Int64(status, "completedSize"),
+        CompletedCount = JsonFields.Int64(status, "completedCount"),
+        FailedSize = JsonFields.Int64(status, "failedSize"),
+        FailedCount = JsonFields.Int64(status, "failedCount"),
+        WordsSize = JsonFields.Int64(status, "wordsSize"),
+        WordsCount = JsonFields.Int64(status, "wordsCount"),
+    };
+}
+
+/// <summary>Throughput. The wire values (<c>rateSize</c>, <c>rateCount</c>) are hundredths per second, as RocketRide's engine reports them.</summary>
+public sealed record TaskRates
+{
+    /// <summary>The raw <c>rateSize</c>: hundredths of a byte per second.</summary>
+    public long RateSize { get; init; }
+
+    /// <summary>The raw <c>rateCount</c>: hundredths of an object per second.</summary>
+    public long RateCount { get; init; }
+
+    /// <summary>Bytes per second.</summary>
+    public double BytesPerSecond => RateSize / 100.0;
+
+    /// <summary>Objects per second.</summary>
+    public double ObjectsPerSecond => RateCount / 100.0;
+
+    internal static TaskRates FromJson(JsonObject status) => new()
+    {
+        RateSize = JsonFields.Int64(status, "rateSize"),
+        RateCount = JsonFields.Int64(status, "rateCount"),
+    };
+}
+
+/// <summary>Which component each pipe is in (<c>pipeflow</c>).</summary>
+public sealed record TaskPipeflow
+{
+    /// <summary>How many pipes the task has.</summary>
+    public long TotalPipes { get; init; }
+
+    /// <summary>Pipe index → component stack, as received.</summary>
+    public JsonObject ByPipe { get; init; } = [];
+
+    internal static TaskPipeflow FromJson(JsonObject? pipeflow) => new()
+    {
+        TotalPipes = JsonFields.Int64(pipeflow, "totalPipes"),
+        ByPipe = JsonFields.Object(pipeflow, "byPipe")?.DeepClone().AsObject() ?? [],
+    };
+}
+
+/// <summary>Resource use of the task's processes (<c>metrics</c>); current, peak and average.</summary>
+public sealed record TaskMetrics
+{
+    /// <summary>CPU use now, 0–100 % of the machine.</summary>
+    public double CpuPercent { get; init; }
+
+    /// <summary>Resident memory now, MiB.</summary>
+    public double CpuMemoryMb { get; init; }
+
+    /// <summary>GPU memory now, MiB.</summary>
+    public double GpuMemoryMb { get; init; }
+
+    /// <summary>Highest CPU use seen.</summary>
+    public double PeakCpuPercent { get; init; }
+
+    /// <summary>Highest resident memory seen, MiB.</summary>
+    public double PeakCpuMemoryMb { get; init; }
+
+    /// <summary>Highest GPU memory seen, MiB.</summary>
+    public double PeakGpuMemoryMb { get; init; }
+
+    /// <summary>Average CPU use in percent of one core.</summary>
+    public double AvgCpuPercent { get; init; }
+
+    /// <summary>Average resident memory, MiB.</summary>
+    public double AvgCpuMemoryMb { get; init; }
+
+    /// <summary>Average GPU memory, MiB.</summary>
+    public double AvgGpuMemoryMb { get; init; }
+
+    internal static TaskMetrics FromJson(JsonObject? metrics) => new()
+    {
+        CpuPercent = JsonFields.Double(metrics, "cpu_percent"),
+        CpuMemoryMb = JsonFields.Double(metrics, "cpu_memory_mb"),
+        GpuMemoryMb = JsonFields.Double(metrics, "gpu_memory_mb"),
+        PeakCpuPercent = JsonFields.Double(metrics, "peak_cpu_percent"),
+        PeakCpuMemoryMb = JsonFields.Double(metrics, "peak_cpu_memory_mb"),
+        PeakGpuMemoryMb = JsonFields.Double(metrics, "peak_gpu_memory_mb"),
+        AvgCpuPercent = JsonFields.Double(metrics, "avg_cpu_percent"),
+        AvgCpuMemoryMb = JsonFields.Double(metrics, "avg_cpu_memory_mb"),
+        AvgGpuMemoryMb = JsonFields.Double(metrics, "avg_gpu_memory_mb"),
+    };
+}
+
+/// <summary>Cumulative billing units (<c>tokens</c>); 100 tokens = 1 dollar in RocketRide's model.</summary>
+public sealed record TaskTokens
+{
+    /// <summary>For CPU time.</summary>
+    public double CpuUtilization { get; init; }
+
+    /// <summary>For resident memory over time.</summary>
+    public double CpuMemory { get; init; }
+
+    /// <summary>For GPU memory over time.</summary>
+    public double GpuMemory { get; init; }
+
+    /// <summary>For GPU inference time.</summary>
+    public double GpuInference { get; init; }
+
+    /// <summary>Component-defined units by name.</summary>
+    public IReadOnlyDictionary<string, double> Custom { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>The sum.</summary>
+    public double Total { get; init; }
+
+    internal static TaskTokens FromJson(JsonObject? tokens)
+    {
+        var custom = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (name, value) in JsonFields.Object(tokens, "custom") ?? [])
+        {
+            if (value is JsonValue v && JsonFields.TryNumber(v, out var number))
+            {
+                custom[name] = number;
+            }
+        }
+
+        return new TaskTokens
+        {
+            CpuUtilization = JsonFields.Double(tokens, "cpu_utilization"),
+            CpuMemory = JsonFields.Double(tokens, "cpu_memory"),
+            GpuMemory = JsonFields.Double(tokens, "gpu_memory"),
+            GpuInference = JsonFields.Double(tokens, "gpu_inference"),
+            Custom = custom,
+            Total = JsonFields.Double(tokens, "total"),
+        };
+    }
+}

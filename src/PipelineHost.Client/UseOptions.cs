@@ -1,0 +1,32 @@
+namespace PipelineHost.Client;
+
+/// <summary>How <see cref="PipelineHostClient.UseAsync(string, UseOptions?, CancellationToken)"/> starts a task: the optional <c>execute</c> arguments.</summary>
+public sealed record UseOptions
+{
+    /// <summary>A task token of your choice (<c>token</c>); the server makes a random one when null.</summary>
+    public string? Token { get; init; }
+
+    /// <summary>Overrides the pipeline's source component (<c>source</c>).</summary>
+    public string? Source { get; init; }
+
+    /// <summary>The display name (<c>name</c>); defaults to the file name without its extension.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>When a task with <see cref="Token"/> is already running, return it instead of failing (<c>useExisting</c>).</summary>
+    public bool UseExisting { get; init; }
+
+    /// <summary>How long the task may sit idle before the server stops it (<c>ttl</c>); <see cref="TimeSpan.Zero"/> = never.</summary>
+    public TimeSpan? Ttl { get; init; }
+
+    /// <summary>Data pipes the task may have open at once (<c>threads</c>).</summary>
+    public int? Threads { get; init; }
+
+    /// <summary><c>none</c>, <c>metadata</c>, <c>summary</c> or <c>full</c> (<c>pipelineTraceLevel</c>).</summary>
+    public string? PipelineTraceLevel { get; init; }
+
+    /// <summary><c>ROCKETRIDE_*</c> values for <c>${…}</c> placeholders in the pipeline (<c>env</c>).</summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+
+    /// <summary>Extra engine arguments (<c>args</c>).</summary>
+    public IReadOnlyList<string>? Args { get; init; }
+}

@@ -1,0 +1,259 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using PipelineHost.Client.Tests.Support;
+
+namespace PipelineHost.Client.Tests;
+
+/// <summary>Every <c>pipelinehost</c> command in-process against a real server: exit codes, output, <c>--json</c> documents.</summary>
+public sealed partial class CliTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private CliHarness NewCli(string? apiKey = TestServer.ApiKey) => new(fixture.Server.WebSocketUri, apiKey);
+
+    private static string EchoFile(CliHarness cli) => cli.WriteFile("echo.pipe.json", TestPipelines.Echo().ToJsonString());
+
+    [Fact]
+    public async Task Run_with_wait_of_a_batch_pipeline_exits_0_and_the_json_has_the_task_the_results_and_the_final_status()
+    {
+        var cli = NewCli();
+        var file = cli.WriteFile("batch.pipe.json", TestPipelines.SyntheticBatch().ToJsonString());
+
+        var run = await cli.RunAsync("run", file, "--wait", "--json");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.StartsWith("tk_", run.Json["task"]!["token"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Empty(run.Json["results"]!.AsArray());
+        Assert.Equal(5, run.Json["status"]!["state"]!.GetValue<int>());
+        Assert.Equal(5, run.Json["status"]!["completedCount"]!.GetValue<int>());
+        Assert.Equal("batch.src", run.Json["status"]!["name"]!.GetValue<string>());
+        Assert.Empty(run.Error);
+    }
+
+    [Fact]
+    public async Task Run_of_the_readme_example_completes_and_shows_the_final_status()
+    {
+        var cli = NewCli();
+
+        var run = await cli.RunAsync("run", TestPipelines.Example("synthetic-wordcount.pipe.json"), "--wait");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("COMPLETED", run.Out, StringComparison.Ordinal);
+        Assert.Contains("2000 done of 2000", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_sends_files_and_folders_prints_each_result_and_leaves_the_task_running_for_stop()
+    {
+        var cli = NewCli();
+        var pipeline = EchoFile(cli);
+        cli.WriteFile("in/a.txt", "alpha");
+        cli.WriteFile("in/sub/b.txt", "beta");
+        var single = cli.WriteFile("c.txt", "gamma");
+
+        var run = await cli.RunAsync("run", pipeline, "--input", "in", single);
+        var token = TokenPattern().Match(run.Out).Value;
+        var stop = await cli.RunAsync("stop", token);
+        var status = await cli.RunAsync("status", token, "--json");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("✓ a.txt → alpha", run.Out, StringComparison.Ordinal);
+        Assert.Contains("✓ b.txt → beta", run.Out, StringComparison.Ordinal);
+        Assert.Contains("✓ c.txt → gamma", run.Out, StringComparison.Ordinal);
+        Assert.Contains("RUNNING", run.Out, StringComparison.Ordinal);
+        Assert.Contains($"pipelinehost stop {token}", run.Out, StringComparison.Ordinal);
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+        Assert.Contains($"Stopped {token}.", stop.Out, StringComparison.Ordinal);
+        Assert.Equal(6, status.Json["state"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Run_json_reports_each_file_and_the_task_token_is_usable_by_the_other_commands()
+    {
+        var cli = NewCli();
+        var pipeline = EchoFile(cli);
+        cli.WriteFile("one.txt", "first");
+
+        var run = await cli.RunAsync("run", pipeline, "--input", "one.txt", "--token", "CLI-JSON", "--json");
+        var send = await cli.RunAsync("send", "CLI-JSON", cli.WriteFile("two.txt", "second"), "--json");
+        var status = await cli.RunAsync("status", "CLI-JSON", "--json");
+        var list = await cli.RunAsync("list", "--json");
+        var human = await cli.RunAsync("status", "CLI-JSON");
+        await cli.RunAsync("stop", "CLI-JSON");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal("CLI-JSON", run.Json["task"]!["token"]!.GetValue<string>());
+        var result = Assert.Single(run.Json["results"]!.AsArray())!;
+        Assert.EndsWith("one.txt", result["file"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("first\n\n", result["result"]!["text"]![0]!.GetValue<string>());
+        Assert.Equal(3, run.Json["status"]!["state"]!.GetValue<int>());
+        Assert.True(send.ExitCode == 0, send.ToString());
+        Assert.Equal("second\n\n", send.Json[0]!["result"]!["text"]![0]!.GetValue<string>());
+        Assert.True(status.ExitCode == 0, status.ToString());
+        Assert.Equal(3, status.Json["state"]!.GetValue<int>());
+        Assert.True(status.Json.AsObject().ContainsKey("project_id"));
+        Assert.Contains(list.Json["tasks"]!.AsArray(), t => t!["token"]!.GetValue<string>() == "CLI-JSON");
+        Assert.Contains("RUNNING", human.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Send_of_a_missing_file_is_a_usage_error_and_to_a_stopped_task_a_failure()
+    {
+        var cli = NewCli();
+
+        var missing = await cli.RunAsync("send", "tk_whatever", "no-such-file.txt");
+        var unknownTask = await cli.RunAsync("send", "tk_ffffffffffffffffffffffffffffffff", cli.WriteFile("x.txt", "x"), "--json");
+
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Equal("pipelinehost: no such file or folder: no-such-file.txt", missing.Error.Trim());
+        Assert.Equal(1, unknownTask.ExitCode);
+        Assert.Equal("Your pipeline is not running", unknownTask.Json[0]!["error"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Watch_follows_a_task_until_it_completes_and_exits_0()
+    {
+        await using var client = await fixture.Server.ConnectAsync();
+        var task = await client.UseAsync(TestPipelines.SyntheticBatch()).WaitAsync(TestTimeouts.Default);
+
+        var watch = await NewCli().RunAsync("watch", task.Token);
+
+        Assert.True(watch.ExitCode == 0, watch.ToString());
+        Assert.Contains("COMPLETED", watch.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_exits_0_for_a_good_pipeline_and_1_with_the_errors_for_a_bad_one()
+    {
+        var cli = NewCli();
+        var good = await cli.RunAsync("validate", EchoFile(cli));
+        var badFile = cli.WriteFile("bad.pipe.json", new JsonObject { ["pipeline"] = TestPipelines.WithUnknownProvider() }.ToJsonString());
+
+        var bad = await cli.RunAsync("validate", badFile);
+        var badJson = await cli.RunAsync("validate", badFile, "--json");
+
+        Assert.True(good.ExitCode == 0, good.ToString());
+        Assert.Contains("is valid", good.Out, StringComparison.Ordinal);
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("nonexistent_provider", bad.Out, StringComparison.Ordinal);
+        Assert.Equal(1, badJson.ExitCode);
+        Assert.NotEmpty(badJson.Json["errors"]!.AsArray());
+        Assert.True(badJson.Json.AsObject().ContainsKey("pipeline"));
+    }
+
+    [Fact]
+    public async Task Services_lists_describes_and_fails_for_an_unknown_name()
+    {
+        var cli = NewCli();
+
+        var all = await cli.RunAsync("services", "--json");
+        var one = await cli.RunAsync("services", "webhook", "--json");
+        var table = await cli.RunAsync("services");
+        var detail = await cli.RunAsync("services", "synthetic");
+        var unknown = await cli.RunAsync("services", "no_such_service");
+
+        Assert.True(all.ExitCode == 0, all.ToString());
+        Assert.True(all.Json["services"]!.AsObject().ContainsKey("webhook"));
+        Assert.False(string.IsNullOrEmpty(one.Json["title"]!.GetValue<string>()));
+        Assert.Contains("synthetic", table.Out, StringComparison.Ordinal);
+        Assert.Contains("count", detail.Out, StringComparison.Ordinal);
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.StartsWith("pipelinehost: Service 'no_such_service' not found", unknown.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task List_says_so_when_nothing_runs_for_a_fresh_server()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        var list = await new CliHarness(server.WebSocketUri).RunAsync("list");
+
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Contains("No running tasks.", list.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task History_is_unsupported_on_this_server_and_exits_3()
+    {
+        var history = await NewCli().RunAsync("history", "--json");
+
+        Assert.Equal(3, history.ExitCode);
+        Assert.Equal("pipelinehost: history is not supported by this server (it has no 'rrext_get_history' command)", history.Error.Trim());
+        Assert.Empty(history.Out);
+    }
+
+    [Theory]
+    [InlineData(new[] { "nope" }, "pipelinehost: Unrecognized command or argument 'nope'")]
+    [InlineData(new string[0], "pipelinehost: a command is required (see pipelinehost --help)")]
+    [InlineData(new[] { "status" }, "pipelinehost: Required argument missing for command: 'status'")]
+    [InlineData(new[] { "list", "--bogus" }, "pipelinehost: Unrecognized command or argument '--bogus'")]
+    [InlineData(new[] { "serve", "--bogus", "1" }, "pipelinehost: Unknown option '--bogus'")]
+    [InlineData(new[] { "run", "no-such.pipe.json" }, "pipelinehost: no such pipeline file: no-such.pipe.json")]
+    [InlineData(new[] { "list", "--uri", "ftp://example.com" }, "pipelinehost: 'ftp://example.com': use ws://, wss://, http:// or https://")]
+    public async Task Usage_errors_print_one_line_and_exit_2(string[] args, string message)
+    {
+        var run = await NewCli().RunAsync(args);
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        Assert.Equal(message, run.Error.Trim());
+    }
+
+    [Fact]
+    public async Task Without_any_api_key_it_is_a_usage_error_and_the_local_key_file_is_used_when_present()
+    {
+        var cli = NewCli(apiKey: null);
+
+        var without = await cli.RunAsync("list");
+        cli.WriteFile(".pipelinehost/api-key", TestServer.ApiKey + "\n");
+        var withFile = await cli.RunAsync("list", "--json");
+
+        Assert.Equal(2, without.ExitCode);
+        Assert.StartsWith("pipelinehost: no API key", without.Error, StringComparison.Ordinal);
+        Assert.True(withFile.ExitCode == 0, withFile.ToString());
+    }
+
+    [Fact]
+    public async Task The_api_key_option_wins_over_the_environment_and_a_wrong_key_fails_with_the_server_message()
+    {
+        var cli = NewCli(apiKey: "wrong");
+
+        var wrong = await cli.RunAsync("list");
+        var right = await cli.RunAsync("list", "--api-key", TestServer.ApiKey, "--json");
+
+        Assert.Equal(1, wrong.ExitCode);
+        Assert.Equal("pipelinehost: Invalid API key", wrong.Error.Trim());
+        Assert.True(right.ExitCode == 0, right.ToString());
+    }
+
+    [Fact]
+    public async Task Server_failures_exit_1_with_the_server_message()
+    {
+        var cli = NewCli();
+        var badPipeline = cli.WriteFile("bad.pipe.json", TestPipelines.WithUnknownProvider().ToJsonString());
+
+        var stop = await cli.RunAsync("stop", "tk_ffffffffffffffffffffffffffffffff");
+        var run = await cli.RunAsync("run", badPipeline);
+
+        Assert.Equal(1, stop.ExitCode);
+        Assert.Equal("pipelinehost: Your pipeline is not running", stop.Error.Trim());
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("unknown provider \"nonexistent_provider\"", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unreachable_server_exits_1_saying_where_it_tried()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var run = await new CliHarness(new Uri($"ws://127.0.0.1:{port}")).RunAsync("list");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.StartsWith($"pipelinehost: Could not connect to ws://127.0.0.1:{port}/task/service", run.Error, StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex("tk_[0-9a-f]{32}")]
+    private static partial Regex TokenPattern();
+}

@@ -1,0 +1,130 @@
+using System.Text.Json.Nodes;
+using PipelineHost.Protocol;
+
+namespace PipelineHost.Client.Tests;
+
+/// <summary>The typed models read what RocketRide and PipelineHost send, tolerating other number types and missing fields.</summary>
+public class ModelTests
+{
+    [Fact]
+    public void A_task_status_reads_every_field_and_keeps_the_raw_object()
+    {
+        var raw = JsonNode.Parse("""
+            {"name":"echo.webhook_1","project_id":"p-1","source":"webhook_1","completed":true,"state":5,
+             "startTime":1700000000.5,"endTime":1700000010.25,"debuggerAttached":false,"status":"Completed",
+             "warnings":["w"],"errors":["e1","e2"],"currentObject":"a.txt","currentSize":12,"notes":["n",{"k":"v"}],
+             "totalSize":100,"totalCount":5,"completedSize":90,"completedCount":4.0,"failedSize":10,"failedCount":1,
+             "wordsSize":80,"wordsCount":16,"rateSize":12345,"rateCount":250,"serviceUp":false,"exitCode":0,
+             "exitMessage":"Completed","pipeflow":{"totalPipes":4,"byPipe":{"0":["a"]}},
+             "metrics":{"cpu_percent":12.5,"cpu_memory_mb":64,"peak_cpu_percent":50,"avg_cpu_memory_mb":32.5},
+             "tokens":{"cpu_utilization":1.5,"custom":{"pagesProcessed":5},"total":6.5},"futureField":1}
+            """)!.AsObject();
+
+        var status = TaskStatus.FromJson(raw);
+
+        Assert.Equal(("echo.webhook_1", "p-1", "webhook_1"), (status.Name, status.ProjectId, status.Source));
+        Assert.True(status.Completed);
+        Assert.Equal(TaskState.Completed, status.State);
+        Assert.True(status.State.IsTerminal());
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_500), status.StartTime);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_010_250), status.EndTime);
+        Assert.Equal(["e1", "e2"], status.Errors);
+        Assert.Equal(["w"], status.Warnings);
+        Assert.Equal(2, status.Notes.Count);
+        Assert.Equal(new TaskCounts
+        {
+            CurrentObject = "a.txt", CurrentSize = 12, TotalSize = 100, TotalCount = 5, CompletedSize = 90, CompletedCount = 4,
+            FailedSize = 10, FailedCount = 1, WordsSize = 80, WordsCount = 16,
+        }, status.Counts);
+        Assert.Equal(123.45, status.Rates.BytesPerSecond, 6);
+        Assert.Equal(2.5, status.Rates.ObjectsPerSecond, 6);
+        Assert.Equal(0, status.ExitCode);
+        Assert.Equal(4, status.Pipeflow.TotalPipes);
+        Assert.Equal((12.5, 64, 50, 32.5), (status.Metrics.CpuPercent, status.Metrics.CpuMemoryMb, status.Metrics.PeakCpuPercent, status.Metrics.AvgCpuMemoryMb));
+        Assert.Equal(5, status.Tokens.Custom["pagesProcessed"]);
+        Assert.Equal(6.5, status.Tokens.Total);
+        Assert.Same(raw, status.Raw);
+        Assert.Equal(1, status.Raw["futureField"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public void A_placeholder_status_with_missing_fields_reads_as_defaults()
+    {
+        var status = TaskStatus.FromJson(new JsonObject { ["state"] = 0, ["status"] = "Not running", ["exitCode"] = null });
+
+        Assert.Equal(TaskState.None, status.State);
+        Assert.Null(status.StartTime);
+        Assert.Null(status.ExitCode);
+        Assert.Empty(status.Errors);
+        Assert.Equal(0, status.Counts.CompletedCount);
+    }
+
+    [Fact]
+    public void A_result_joins_its_lane_entries_and_knows_when_a_lane_is_missing()
+    {
+        var result = PipelineResult.FromJson(JsonNode.Parse("""
+            {"name":"n","path":"","objectId":"0b6c…","result_types":{"text":"text","answers":"answers"},
+             "text":["a\n\n","b\n\n"],"answers":[{"answer":42}]}
+            """)!.AsObject());
+
+        Assert.Equal("a\n\nb\n\n", result.GetText());
+        Assert.Equal("""{"answer":42}""", result.GetText("answers"));
+        Assert.Null(result.GetText("missing"));
+        Assert.Equal("answers", result.ResultTypes["answers"]);
+    }
+
+    [Fact]
+    public void Events_become_typed_records()
+    {
+        var status = PipelineEvent.FromMessage(new EventMessage("apaevt_status_update", new JsonObject { ["__id"] = "abcd1234.src", ["state"] = 3 }));
+        var begin = PipelineEvent.FromMessage(new EventMessage("apaevt_task", new JsonObject
+        {
+            ["__id"] = "abcd1234.src", ["action"] = "begin", ["name"] = "n", ["projectId"] = "p", ["source"] = "src",
+        }) { Id = "abcd1234.src" });
+        var running = PipelineEvent.FromMessage(new EventMessage("apaevt_task", JsonNode.Parse("""
+            {"__id":"","action":"running","tasks":[{"id":"a.s","name":"n","projectId":"p","source":"s"}]}
+            """)!.AsObject()));
+        var output = PipelineEvent.FromMessage(new EventMessage("output", new JsonObject { ["__id"] = "x.s", ["category"] = "console", ["output"] = "hello\n" }));
+        var detail = PipelineEvent.FromMessage(new EventMessage("apaevt_status_error", new JsonObject { ["__id"] = "x.s", ["message"] = "boom" }));
+        var flow = PipelineEvent.FromMessage(new EventMessage("apaevt_flow", new JsonObject { ["__id"] = "x.s" }));
+
+        Assert.Equal(TaskState.Running, Assert.IsType<StatusUpdateEvent>(status).Status.State);
+        Assert.Equal("abcd1234.src", status.TaskId);
+        var lifecycle = Assert.IsType<TaskLifecycleEvent>(begin);
+        Assert.Equal(("begin", "abcd1234.src", "n", "p", "src"), (lifecycle.Action, lifecycle.Id, lifecycle.TaskName, lifecycle.ProjectId, lifecycle.Source));
+        Assert.Equal(new TaskReference("a.s", "n", "p", "s"), Assert.Single(Assert.IsType<TaskLifecycleEvent>(running).Tasks));
+        Assert.Equal("hello", Assert.IsType<OutputEvent>(output).Line);
+        Assert.Equal("boom", Assert.IsType<DetailEvent>(detail).Message);
+        Assert.Equal("apaevt_flow", Assert.IsType<UnknownEvent>(flow).Name);
+    }
+
+    [Fact]
+    public void A_subscription_gets_only_its_task_and_its_classes_plus_server_wide_events_of_its_classes()
+    {
+        var mine = new EventSubscription("tk_abcd1234ffffffffffffffffffffffff", EventTypes.Summary | EventTypes.Task);
+        var every = new EventSubscription("*", EventTypes.Output);
+        var registry = new MonitorRegistry();
+        registry.Add(mine);
+        registry.Add(every);
+
+        registry.Route(new EventMessage("apaevt_status_update", new JsonObject { ["__id"] = "abcd1234.src" }));
+        registry.Route(new EventMessage("apaevt_status_update", new JsonObject { ["__id"] = "99999999.src" }));
+        registry.Route(new EventMessage("apaevt_task", new JsonObject { ["__id"] = "", ["action"] = "running" }));
+        registry.Route(new EventMessage("output", new JsonObject { ["__id"] = "99999999.src", ["output"] = "x" }));
+
+        Assert.Equal(EventTypes.Summary | EventTypes.Task, registry.TypesFor(mine.Key));
+        Assert.True(mine.Reader.TryRead(out var first) && first.TaskId == "abcd1234.src");
+        Assert.True(mine.Reader.TryRead(out var second) && second is TaskLifecycleEvent { Action: "running" });
+        Assert.False(mine.Reader.TryRead(out _));
+        Assert.True(every.Reader.TryRead(out var line) && line is OutputEvent);
+        Assert.False(every.Reader.TryRead(out _));
+    }
+
+    [Fact]
+    public void Event_type_names_are_the_wire_names()
+    {
+        Assert.Equal(["SUMMARY", "TASK"], EventTypeNames.Names(EventTypes.Summary | EventTypes.Task));
+        Assert.Equal(8, EventTypeNames.Names(EventTypes.All).Count());
+        Assert.Equal(EventTypes.Detail, EventTypeNames.ClassOf("apaevt_status_counts"));
+    }
+}
