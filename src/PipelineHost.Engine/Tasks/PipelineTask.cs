@@ -75,6 +75,9 @@ public sealed class PipelineTask
     /// <summary>The running worker; null before it starts and after it ends.</summary>
     internal WorkerProcess? Worker { get; set; }
 
+    /// <summary>The caller's <c>env</c> from <c>execute</c>, kept (in memory only) so a restart resolves placeholders the same way.</summary>
+    internal JsonObject? CallerEnvironment { get; init; }
+
     /// <summary>Samples the worker's resource use; kept after the end for its frozen tokens.</summary>
     internal TaskMetricsSampler? Sampler { get; set; }
 

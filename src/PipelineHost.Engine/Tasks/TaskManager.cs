@@ -106,7 +106,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             }
             else
             {
-                task = Register(token, pipeline, validation.Definition!, options, request.Name, caller);
+                task = Register(token, pipeline, validation.Definition!, options, request.Name, caller, request.Environment);
                 created = true;
             }
         }
@@ -119,7 +119,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         {
             Log.TaskCreated(_logger, task.Id);
             Notify(new TaskLifecycle(task, "begin"));
-            _ = StartWorkerAsync(task, PlaceholderResolver.MergeEnvironment(_options.ServerEnvironment, request.Environment));
+            _ = StartWorkerAsync(task, PlaceholderResolver.MergeEnvironment(_options.ServerEnvironment, task.CallerEnvironment));
         }
 
         await WaitUntilRunningAsync(task, cancellationToken).ConfigureAwait(false);
@@ -229,7 +229,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         return task;
     }
 
-    private PipelineTask Register(string token, JsonObject pipeline, PipelineDefinition definition, TaskOptions options, string? name, Caller caller)
+    private PipelineTask Register(string token, JsonObject pipeline, PipelineDefinition definition, TaskOptions options, string? name, Caller caller, JsonObject? environment)
     {
         var sourceComponent = definition.SourceComponent;
         var identityToken = token;
@@ -248,6 +248,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         var task = new PipelineTask(identity, pipeline, options, _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0)
         {
             LastDataActivity = _time.GetTimestamp(),
+            CallerEnvironment = (JsonObject?)environment?.DeepClone(),
         };
 
         if (_tasks.TryGetValue(token, out var replaced))
@@ -358,7 +359,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             task.ResetForRestart();
             Log.Restarting(_logger, task.Id);
             Notify(new TaskLifecycle(task, "restart"));
-            _ = StartWorkerAsync(task, PlaceholderResolver.MergeEnvironment(_options.ServerEnvironment, null));
+            _ = StartWorkerAsync(task, PlaceholderResolver.MergeEnvironment(_options.ServerEnvironment, task.CallerEnvironment));
             return;
         }
 
