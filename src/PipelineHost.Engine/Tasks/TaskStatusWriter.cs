@@ -23,6 +23,48 @@ internal static class TaskStatusWriter
         ["serviceUp"] = false,
     };
 
+    /// <summary>
+    /// A TASK_STATUS with every field in the reference's order and nothing known yet: the base for a stored task
+    /// that has no status of its own (the identity, state and exit fields are laid over it).
+    /// </summary>
+    public static JsonObject Empty(int totalPipes)
+    {
+        var status = new JsonObject
+        {
+            ["name"] = string.Empty,
+            ["project_id"] = string.Empty,
+            ["source"] = string.Empty,
+            ["completed"] = false,
+            ["state"] = 0,
+            ["startTime"] = 0,
+            ["endTime"] = 0,
+            ["debuggerAttached"] = false,
+            ["status"] = string.Empty,
+            ["warnings"] = new JsonArray(),
+            ["errors"] = new JsonArray(),
+        };
+        var counts = ZeroCounts();
+        foreach (var key in new[] { "currentObject", "currentSize" })
+        {
+            status[key] = counts[key]!.DeepClone();
+        }
+
+        status["notes"] = new JsonArray();
+        foreach (var key in new[] { "totalSize", "totalCount", "completedSize", "completedCount", "failedSize", "failedCount", "wordsSize", "wordsCount", "rateSize", "rateCount", "serviceUp" })
+        {
+            status[key] = counts[key]!.DeepClone();
+        }
+
+        status["exitCode"] = 0;
+        status["exitMessage"] = string.Empty;
+        status["pipeflow"] = new JsonObject { ["totalPipes"] = totalPipes, ["byPipe"] = new JsonObject() };
+        status["metrics"] = TaskMetrics.Zero.ToJson();
+        status["tokens"] = TaskTokens.Zero.ToJson();
+        status["id"] = string.Empty;
+        status["provider"] = string.Empty;
+        return status;
+    }
+
     public static JsonObject Write(PipelineTask task, JsonObject counts, IEnumerable<string> errors, IEnumerable<string> warnings, JsonArray notes)
     {
         var state = task.State;
