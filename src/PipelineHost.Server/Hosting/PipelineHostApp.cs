@@ -50,6 +50,7 @@ public static class PipelineHostApp
         services.AddSingleton(new ApiKeyStore(keys));
         services.AddSingleton(EngineOptionsFrom(options));
         services.AddSingleton(sp => ComponentCatalog.CreateDefault(options.TestComponents));
+        services.AddTaskHistoryAndStore(options);
         services.AddSingleton<TaskManager>();
         services.AddSingleton<ITaskCredentialResolver>(sp => sp.GetRequiredService<TaskManager>());
         services.AddSingleton<CredentialAuthenticator>();
@@ -107,6 +108,7 @@ public static class PipelineHostApp
         ExecAllowList = options.ExecAllowList,
         TestComponents = options.TestComponents,
         Retention = options.Retention,
+        HistoryRetention = options.HistoryRetention,
         StopGrace = options.StopGrace,
         ServerEnvironment = Environment.GetEnvironmentVariables()
             .Cast<System.Collections.DictionaryEntry>()
