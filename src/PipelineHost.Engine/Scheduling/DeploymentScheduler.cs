@@ -154,13 +154,19 @@ public sealed partial class DeploymentScheduler(
         }
     }
 
+    /// <summary>Recomputes every deployment's next due time, before the server accepts requests, then starts the loop.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await RescheduleAllAsync(cancellationToken).ConfigureAwait(false);
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _stopping = stoppingToken;
         try
         {
-            await RescheduleAllAsync(stoppingToken).ConfigureAwait(false);
             while (!stoppingToken.IsCancellationRequested)
             {
                 // Taken before looking at the deployments: a change made after this point wakes the wait below.
