@@ -18,6 +18,9 @@ public sealed record EngineOptions
     /// <summary>How long finished tasks stay queryable in memory.</summary>
     public TimeSpan Retention { get; init; } = TimeSpan.FromHours(1);
 
+    /// <summary>How long finished tasks stay in the task store (and so readable by token) after they end.</summary>
+    public TimeSpan HistoryRetention { get; init; } = TimeSpan.FromDays(7);
+
     /// <summary>How long <c>execute</c> waits for a task to become RUNNING.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(120);
 

@@ -173,13 +173,27 @@ public sealed partial class CliTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
-    public async Task History_is_unsupported_on_this_server_and_exits_3()
+    public async Task History_lists_a_finished_task_with_its_final_state()
     {
-        var history = await NewCli().RunAsync("history", "--json");
+        var cli = NewCli();
+        var run = await cli.RunAsync("run", cli.WriteFile("history.pipe.json", TestPipelines.SyntheticBatch().ToJsonString()), "--wait", "--json");
+        var token = run.Json["task"]!["token"]!.GetValue<string>();
 
-        Assert.Equal(3, history.ExitCode);
-        Assert.Equal("pipelinehost: history is not supported by this server (it has no 'rrext_get_history' command)", history.Error.Trim());
-        Assert.Empty(history.Out);
+        // The history is written behind the task's end; give it until the hang guard to appear.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        JsonNode? entry = null;
+        while (entry is null)
+        {
+            var history = await cli.RunAsync("history", "--json");
+            Assert.True(history.ExitCode == 0, history.ToString());
+            entry = history.Json["tasks"]!.AsArray().FirstOrDefault(t => t!["token"]!.GetValue<string>() == token);
+            if (entry is null)
+            {
+                await Task.Delay(100, timeout.Token);
+            }
+        }
+
+        Assert.Equal(5, entry["state"]!.GetValue<int>());
     }
 
     [Theory]

@@ -43,6 +43,17 @@ public class OptionsTests
     }
 
     [Fact]
+    public void History_retention_defaults_to_seven_days_and_is_set_in_seconds()
+    {
+        var environment = new Dictionary<string, string?> { ["PIPELINEHOST_HISTORY_RETENTION"] = "3600" };
+
+        Assert.Equal(TimeSpan.FromDays(7), ServerOptionsParser.Parse([], NoEnvironment).HistoryRetention);
+        Assert.Equal(TimeSpan.FromHours(1), ServerOptionsParser.Parse([], environment).HistoryRetention);
+        Assert.Equal(TimeSpan.FromSeconds(90), ServerOptionsParser.Parse(["--history-retention", "90"], environment).HistoryRetention);
+        Assert.Throws<ArgumentException>(() => ServerOptionsParser.Parse(["--history-retention", "-1"], NoEnvironment));
+    }
+
+    [Fact]
     public void A_missing_value_is_reported()
     {
         var ex = Assert.Throws<ArgumentException>(() => ServerOptionsParser.Parse(["--port"], NoEnvironment));

@@ -7,10 +7,9 @@ using Spectre.Console;
 namespace PipelineHost.Cli.Commands;
 
 /// <summary>
-/// <c>history [--json]</c>: finished tasks. Neither RocketRide nor this PipelineHost version has a command that lists
-/// them (<c>rrext_get_tasks</c> lists running tasks only), so the CLI asks for <see cref="CommandName"/> and, when
-/// the server does not know it, says so and exits 3. A server that adds it should answer
-/// <c>{"tasks":[{name, token, state, status, startTime, endTime, …}]}</c>.
+/// <c>history [--json]</c>: finished tasks, from PipelineHost's <see cref="CommandName"/> (its durable task
+/// history). RocketRide has no such command (<c>rrext_get_tasks</c> lists running tasks only): against a server
+/// that does not know it, the CLI says so and exits 3.
 /// </summary>
 internal sealed class HistoryCommand(CliEnvironment environment, GlobalOptions globals) : CliCommand(environment, globals)
 {

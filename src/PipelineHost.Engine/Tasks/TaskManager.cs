@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using PipelineHost.Engine.Metrics;
 using PipelineHost.Engine.Security;
+using PipelineHost.Engine.Storage;
 using PipelineHost.Engine.Workers;
 using PipelineHost.Pipelines.Components;
 using PipelineHost.Pipelines.Definition;
@@ -34,10 +35,12 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     private readonly IProcessTreeProbe _processProbe;
     private readonly IGpuMemoryProbe _gpuProbe;
     private readonly CancellationTokenSource _disposing = new();
+    private readonly ITaskStore? _store;
 
-    /// <summary>Creates the manager.</summary>
-    public TaskManager(EngineOptions options, ComponentCatalog catalog, TimeProvider time, ILogger<TaskManager> logger, IEnumerable<ITaskObserver> observers)
+    /// <summary>Creates the manager; with a <paramref name="store"/>, lookups of tasks no longer in memory fall back to it.</summary>
+    public TaskManager(EngineOptions options, ComponentCatalog catalog, TimeProvider time, ILogger<TaskManager> logger, IEnumerable<ITaskObserver> observers, ITaskStore? store = null)
     {
+        _store = store;
         _options = options;
         _catalog = catalog;
         _validator = new PipelineValidator(catalog);

@@ -25,36 +25,58 @@ public static class TaskStatusWriter
     };
 
     /// <summary>
+    /// A TASK_STATUS with every field in the reference's order and nothing known yet: the base for a stored task
+    /// that has no status of its own (the identity, state and exit fields are laid over it).
+    /// </summary>
+    public static JsonObject Empty(int totalPipes)
+    {
+        var status = new JsonObject
+        {
+            ["name"] = string.Empty,
+            ["project_id"] = string.Empty,
+            ["source"] = string.Empty,
+            ["completed"] = false,
+            ["state"] = 0,
+            ["startTime"] = 0,
+            ["endTime"] = 0,
+            ["debuggerAttached"] = false,
+            ["status"] = string.Empty,
+            ["warnings"] = new JsonArray(),
+            ["errors"] = new JsonArray(),
+        };
+        var counts = ZeroCounts();
+        foreach (var key in new[] { "currentObject", "currentSize" })
+        {
+            status[key] = counts[key]!.DeepClone();
+        }
+
+        status["notes"] = new JsonArray();
+        foreach (var key in new[] { "totalSize", "totalCount", "completedSize", "completedCount", "failedSize", "failedCount", "wordsSize", "wordsCount", "rateSize", "rateCount", "serviceUp" })
+        {
+            status[key] = counts[key]!.DeepClone();
+        }
+
+        status["exitCode"] = 0;
+        status["exitMessage"] = string.Empty;
+        status["pipeflow"] = new JsonObject { ["totalPipes"] = totalPipes, ["byPipe"] = new JsonObject() };
+        status["metrics"] = TaskMetrics.Zero.ToJson();
+        status["tokens"] = TaskTokens.Zero.ToJson();
+        status["id"] = string.Empty;
+        status["provider"] = string.Empty;
+        return status;
+    }
+
+    /// <summary>
     /// RocketRide's stand-in status for a project/source with no task: state 0, "Not running", every field
     /// present so clients can read it like any status.
     /// </summary>
     public static JsonObject Placeholder(string projectId, string source)
     {
-        var status = new JsonObject
-        {
-            ["name"] = source,
-            ["project_id"] = projectId,
-            ["source"] = source,
-            ["completed"] = false,
-            ["state"] = 0,
-            ["startTime"] = 0.0,
-            ["endTime"] = 0.0,
-            ["debuggerAttached"] = false,
-            ["status"] = "Not running",
-            ["warnings"] = new JsonArray(),
-            ["errors"] = new JsonArray(),
-            ["notes"] = new JsonArray(),
-        };
-        foreach (var (key, value) in ZeroCounts())
-        {
-            status[key] = value?.DeepClone();
-        }
-
-        status["exitCode"] = 0;
-        status["exitMessage"] = string.Empty;
-        status["pipeflow"] = new JsonObject { ["totalPipes"] = 0, ["byPipe"] = new JsonObject() };
-        status["metrics"] = TaskMetrics.Zero.ToJson();
-        status["tokens"] = TaskTokens.Zero.ToJson();
+        var status = Empty(0);
+        status["name"] = source;
+        status["project_id"] = projectId;
+        status["source"] = source;
+        status["status"] = "Not running";
         return status;
     }
 

@@ -13,7 +13,7 @@ internal sealed class TaskCommands(TaskManager tasks) : ICommandModule
         table.Add(new CommandDefinition("execute", ExecuteAsync, Permissions.Control));
         table.Add(new CommandDefinition("terminate", TerminateAsync, Permissions.Control));
         table.Add(new CommandDefinition("restart", RestartAsync, Permissions.Control));
-        table.Add(new CommandDefinition("rrext_get_task_status", GetStatus, Permissions.Monitor));
+        table.Add(new CommandDefinition("rrext_get_task_status", GetStatusAsync, Permissions.Monitor));
         table.Add(new CommandDefinition("rrext_get_token", GetToken, Permissions.Monitor));
         table.Add(new CommandDefinition("rrext_get_pipeline", GetPipeline, Permissions.Monitor));
         table.Add(new CommandDefinition("rrext_get_tasks", GetTasks, Permissions.Monitor));
@@ -84,8 +84,9 @@ internal sealed class TaskCommands(TaskManager tasks) : ICommandModule
         return CommandResult.Ok(StartedBody(task));
     }
 
-    private ValueTask<CommandResult> GetStatus(CommandContext context, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(CommandResult.Ok(tasks.GetTask(context.Token, context.Caller, Permissions.Monitor).Status()));
+    // Live status, or the stored final status of a task no longer in memory (API keys only).
+    private async ValueTask<CommandResult> GetStatusAsync(CommandContext context, CancellationToken cancellationToken) =>
+        CommandResult.Ok(await tasks.GetStatusAsync(context.Token, context.Caller, cancellationToken).ConfigureAwait(false));
 
     private ValueTask<CommandResult> GetToken(CommandContext context, CancellationToken cancellationToken)
     {

@@ -53,6 +53,7 @@ public static class PipelineHostApp
         services.AddSingleton(sp => ComponentCatalog.CreateDefault(options.TestComponents));
         services.AddSingleton<EventHub>();
         services.AddSingleton<ITaskObserver>(sp => sp.GetRequiredService<EventHub>());
+        services.AddTaskHistoryAndStore(options);
         services.AddSingleton<TaskManager>();
         services.AddSingleton<ITaskCredentialResolver>(sp => sp.GetRequiredService<TaskManager>());
         services.AddSingleton<CredentialAuthenticator>();
@@ -117,6 +118,7 @@ public static class PipelineHostApp
         ExecAllowList = options.ExecAllowList,
         TestComponents = options.TestComponents,
         Retention = options.Retention,
+        HistoryRetention = options.HistoryRetention,
         StopGrace = options.StopGrace,
         ServerEnvironment = Environment.GetEnvironmentVariables()
             .Cast<System.Collections.DictionaryEntry>()

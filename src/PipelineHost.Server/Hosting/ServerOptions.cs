@@ -51,6 +51,9 @@ public sealed record ServerOptions
     /// <summary>How long finished tasks stay queryable.</summary>
     public TimeSpan Retention { get; init; } = TimeSpan.FromHours(1);
 
+    /// <summary>How long finished tasks stay in the task history (<c>--history-retention</c>, seconds).</summary>
+    public TimeSpan HistoryRetention { get; init; } = TimeSpan.FromDays(7);
+
     /// <summary>Time a stopping worker gets before it is killed.</summary>
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(5);
 

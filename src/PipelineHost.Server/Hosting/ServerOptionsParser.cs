@@ -55,6 +55,7 @@ public static class ServerOptionsParser
                 case "allow-exec": execs.AddRange(SplitList(value).Select(Path.GetFullPath)); break;
                 case "test-components": options = options with { TestComponents = ParseBool(name, value) }; break;
                 case "retention": options = options with { Retention = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
+                case "history-retention": options = options with { HistoryRetention = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
                 case "stop-grace": options = options with { StopGrace = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
                 default:
                     // ASP.NET's own switches (urls, environment...) pass through untouched.
@@ -117,6 +118,11 @@ public static class ServerOptionsParser
         if (Get("PIPELINEHOST_ALLOW_EXEC") is { } execs)
         {
             options = options with { ExecAllowList = SplitList(execs).Select(Path.GetFullPath).ToList() };
+        }
+
+        if (Get("PIPELINEHOST_HISTORY_RETENTION") is { } historyRetention)
+        {
+            options = options with { HistoryRetention = TimeSpan.FromSeconds(ParseSeconds("history-retention", historyRetention)) };
         }
 
         return options;

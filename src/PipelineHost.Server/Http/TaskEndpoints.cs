@@ -28,7 +28,7 @@ internal static class TaskEndpoints
     {
         endpoints.MapPost("/task", StartAsync);
         endpoints.MapPut("/task", StartAsync); // deprecated spelling, kept for old clients
-        endpoints.MapGet("/task", Status);
+        endpoints.MapGet("/task", StatusAsync);
         endpoints.MapDelete("/task", StopAsync);
         return endpoints;
     }
@@ -53,13 +53,14 @@ internal static class TaskEndpoints
         return ErrorEnvelope.Ok(TaskCommands.StartedBody(task));
     }
 
-    private static IResult Status(HttpContext context, TaskManager tasks, CredentialAuthenticator authenticator)
+    private static async Task<IResult> StatusAsync(HttpContext context, TaskManager tasks, CredentialAuthenticator authenticator)
     {
         // A tk_ token is its own credential for its task: GET /task?token=tk_… works with no header at all.
         var token = HttpCredentials.Token(context.Request);
         var fallback = token is not null && token.StartsWith(CredentialAuthenticator.TaskTokenPrefix, StringComparison.Ordinal) ? token : null;
         var caller = HttpCredentials.Authenticate(context, authenticator, fallback);
-        return ErrorEnvelope.Ok(tasks.GetTask(token, caller, Permissions.Monitor).Status());
+        // Live, or from the task history once the task has left memory (API keys only), as rrext_get_task_status.
+        return ErrorEnvelope.Ok(await tasks.GetStatusAsync(token, caller, context.RequestAborted).ConfigureAwait(false));
     }
 
     private static async Task<IResult> StopAsync(HttpContext context, TaskManager tasks, CredentialAuthenticator authenticator)

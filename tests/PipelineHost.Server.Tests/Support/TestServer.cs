@@ -14,11 +14,14 @@ public sealed class TestServer : IAsyncDisposable
 {
     public const string ApiKey = "test-api-key";
 
-    private TestServer(WebApplication app, string dataDirectory, bool kestrel)
+    private readonly bool _ownsDataDirectory;
+
+    private TestServer(WebApplication app, string dataDirectory, bool kestrel, bool ownsDataDirectory)
     {
         App = app;
         DataDirectory = dataDirectory;
         IsKestrel = kestrel;
+        _ownsDataDirectory = ownsDataDirectory;
     }
 
     public WebApplication App { get; }
@@ -32,9 +35,12 @@ public sealed class TestServer : IAsyncDisposable
     public static async Task<TestServer> StartAsync(
         bool kestrel = false,
         Func<ServerOptions, ServerOptions>? options = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        string? dataDirectory = null)
     {
-        var dataDirectory = Path.Combine(Path.GetTempPath(), "pipelinehost-tests", Guid.NewGuid().ToString("N"));
+        // A caller-supplied folder (to restart on the same data) is the caller's to delete.
+        var ownsDataDirectory = dataDirectory is null;
+        dataDirectory ??= NewDataDirectory();
         var serverOptions = new ServerOptions { Port = 0, ApiKeys = [ApiKey], DataDirectory = dataDirectory };
         serverOptions = options?.Invoke(serverOptions) ?? serverOptions;
         var app = PipelineHostApp.Build(serverOptions, builder =>
@@ -47,8 +53,11 @@ public sealed class TestServer : IAsyncDisposable
             services?.Invoke(builder.Services);
         });
         await app.StartAsync().WaitAsync(TestTimeouts.Default);
-        return new TestServer(app, dataDirectory, kestrel);
+        return new TestServer(app, dataDirectory, kestrel, ownsDataDirectory);
     }
+
+    /// <summary>A fresh, unused data folder path.</summary>
+    public static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "pipelinehost-tests", Guid.NewGuid().ToString("N"));
 
     /// <summary>The base HTTP address of a Kestrel server.</summary>
     public Uri BaseAddress => new(App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
@@ -98,6 +107,11 @@ public sealed class TestServer : IAsyncDisposable
     {
         await App.StopAsync().WaitAsync(TestTimeouts.Default);
         await App.DisposeAsync();
+        if (!_ownsDataDirectory)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(DataDirectory, recursive: true);

@@ -1,0 +1,62 @@
+using PipelineHost.Engine.Tasks;
+
+namespace PipelineHost.Engine.Storage;
+
+/// <summary>
+/// Durable task history and deployments. The engine talks to storage only through this interface, so a
+/// second implementation (PostgreSQL) plugs in without touching it; <c>TaskStoreSpecification</c> in the tests
+/// is the contract every implementation must pass. Times are unix seconds. All methods are safe to call
+/// concurrently.
+/// </summary>
+public interface ITaskStore : IAsyncDisposable
+{
+    /// <summary>
+    /// Creates the schema or migrates it to the current version. Idempotent; the other methods call it
+    /// themselves when it has not run yet, so calling it first only moves the cost (and any failure) to startup.
+    /// </summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Inserts or replaces the record with <see cref="TaskRecord.Token"/>. A record of an earlier run of the same
+    /// token (another <see cref="TaskRecord.CreatedAt"/>) is replaced whole, its transitions dropped.
+    /// </summary>
+    Task UpsertTaskAsync(TaskRecord record, CancellationToken cancellationToken);
+
+    /// <summary>Appends to the task's state log. The task's record must exist.</summary>
+    Task AppendTransitionAsync(string token, TaskState state, double at, CancellationToken cancellationToken);
+
+    /// <summary>The task whose token or public key is <paramref name="tokenOrPublicKey"/>; null when unknown.</summary>
+    Task<TaskRecord?> FindTaskAsync(string tokenOrPublicKey, CancellationToken cancellationToken);
+
+    /// <summary>The task's state log, oldest first.</summary>
+    Task<IReadOnlyList<TaskTransition>> ListTransitionsAsync(string token, CancellationToken cancellationToken);
+
+    /// <summary>Tasks matching <paramref name="query"/>, newest (<see cref="TaskRecord.CreatedAt"/>) first.</summary>
+    Task<IReadOnlyList<TaskRecord>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Ends every task not in a final state: CANCELLED at <paramref name="at"/> with exit message
+    /// <paramref name="reason"/> and status text <see cref="TaskRecord.InterruptedStatusText"/>, a CANCELLED
+    /// transition appended. Used at startup, when such tasks can only have been running when the host died.
+    /// Returns the records as changed.
+    /// </summary>
+    Task<IReadOnlyList<TaskRecord>> MarkInterruptedAsync(string reason, double at, CancellationToken cancellationToken);
+
+    /// <summary>Deletes tasks that ended before <paramref name="before"/>, with their transitions. Returns how many.</summary>
+    Task<int> DeleteExpiredAsync(double before, CancellationToken cancellationToken);
+
+    /// <summary>Adds a deployment; false (and nothing changed) when one with its project id exists.</summary>
+    Task<bool> AddDeploymentAsync(DeploymentRecord deployment, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the deployment with the same project id; false when there is none.</summary>
+    Task<bool> UpdateDeploymentAsync(DeploymentRecord deployment, CancellationToken cancellationToken);
+
+    /// <summary>Removes a deployment; false when there is none.</summary>
+    Task<bool> RemoveDeploymentAsync(string projectId, CancellationToken cancellationToken);
+
+    /// <summary>The deployment of <paramref name="projectId"/>; null when there is none.</summary>
+    Task<DeploymentRecord?> GetDeploymentAsync(string projectId, CancellationToken cancellationToken);
+
+    /// <summary>Every deployment, oldest first.</summary>
+    Task<IReadOnlyList<DeploymentRecord>> ListDeploymentsAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,61 @@
+namespace PipelineHost.Engine.Storage;
+
+/// <summary>
+/// The schema of <see cref="SqliteTaskStore"/>, as an ordered list of scripts: script <c>i</c> takes the database
+/// from version <c>i</c> to <c>i + 1</c>. Scripts are only ever appended; a released one never changes.
+/// </summary>
+internal static class SqliteMigrations
+{
+    public static readonly IReadOnlyList<string> Scripts =
+    [
+        // 1: task history and deployments.
+        """
+        CREATE TABLE tasks (
+            token        TEXT    NOT NULL PRIMARY KEY,
+            public_key   TEXT    NOT NULL,
+            id           TEXT    NOT NULL,
+            project_id   TEXT    NOT NULL,
+            source       TEXT    NOT NULL,
+            provider     TEXT    NOT NULL,
+            name         TEXT    NOT NULL,
+            user_id      TEXT    NOT NULL,
+            pipeline     TEXT    NOT NULL,
+            created_at   REAL    NOT NULL,
+            started_at   REAL,
+            ended_at     REAL,
+            state        INTEGER NOT NULL,
+            status_text  TEXT    NOT NULL,
+            status       TEXT,
+            exit_code    INTEGER,
+            exit_message TEXT    NOT NULL
+        );
+        CREATE INDEX tasks_public_key ON tasks (public_key);
+        CREATE INDEX tasks_created ON tasks (created_at);
+        CREATE INDEX tasks_project ON tasks (project_id, created_at);
+        CREATE INDEX tasks_ended ON tasks (ended_at) WHERE ended_at IS NOT NULL;
+
+        CREATE TABLE task_transitions (
+            seq   INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+            token TEXT    NOT NULL REFERENCES tasks (token) ON DELETE CASCADE,
+            state INTEGER NOT NULL,
+            at    REAL    NOT NULL
+        );
+        CREATE INDEX task_transitions_token ON task_transitions (token, seq);
+
+        CREATE TABLE deployments (
+            project_id       TEXT    NOT NULL PRIMARY KEY,
+            pipeline         TEXT    NOT NULL,
+            schedule         TEXT    NOT NULL,
+            state            TEXT    NOT NULL,
+            created_by       TEXT    NOT NULL,
+            created_at       REAL    NOT NULL,
+            updated_at       REAL    NOT NULL,
+            last_run_at      REAL,
+            next_run_at      REAL,
+            last_token       TEXT,
+            last_run_skipped INTEGER,
+            last_error       TEXT
+        );
+        """,
+    ];
+}

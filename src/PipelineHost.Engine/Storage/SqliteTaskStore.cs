@@ -1,0 +1,475 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using PipelineHost.Engine.Tasks;
+
+namespace PipelineHost.Engine.Storage;
+
+/// <summary>
+/// <see cref="ITaskStore"/> on one SQLite file (<c>&lt;data-dir&gt;/pipelinehost.db</c>): WAL journal so readers
+/// never wait for the writer, a busy timeout for the moments two writers meet, a versioned schema migrated in a
+/// transaction (<see cref="SqliteMigrations"/>), parameterised SQL only.
+/// </summary>
+public sealed class SqliteTaskStore : ITaskStore
+{
+    /// <summary>The database file's name inside the data folder.</summary>
+    public const string FileName = "pipelinehost.db";
+
+    private const int BusyTimeoutMilliseconds = 10_000;
+
+    private const string TaskColumns =
+        "token, public_key, id, project_id, source, provider, name, user_id, pipeline, created_at, started_at, " +
+        "ended_at, state, status_text, status, exit_code, exit_message";
+
+    private const string DeploymentColumns =
+        "project_id, pipeline, schedule, state, created_by, created_at, updated_at, last_run_at, next_run_at, " +
+        "last_token, last_run_skipped, last_error";
+
+    private readonly string _connectionString;
+    private readonly SemaphoreSlim _initLock = new(1, 1);
+    private volatile bool _initialized;
+
+    /// <summary>A store on the database file <paramref name="path"/> (created, with its folder, when missing).</summary>
+    public SqliteTaskStore(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        Path = System.IO.Path.GetFullPath(path);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = BusyTimeoutMilliseconds / 1000,
+        }.ToString();
+    }
+
+    /// <summary>The database file.</summary>
+    public string Path { get; }
+
+    /// <summary>The schema version this build writes.</summary>
+    public static int SchemaVersion => SqliteMigrations.Scripts.Count;
+
+    /// <inheritdoc />
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        if (_initialized)
+        {
+            return;
+        }
+
+        await _initLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_initialized)
+            {
+                return;
+            }
+
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            await using var connection = await OpenRawAsync(cancellationToken).ConfigureAwait(false);
+
+            // The journal mode is a property of the file: set once, outside any transaction.
+            await ExecuteAsync(connection, null, "PRAGMA journal_mode = WAL;", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(
+                connection,
+                null,
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_at REAL NOT NULL);",
+                cancellationToken).ConfigureAwait(false);
+
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (var command = Command(connection, transaction, "SELECT COALESCE(MAX(version), 0) FROM schema_version;"))
+            {
+                var current = Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+                if (current > SchemaVersion)
+                {
+                    throw new InvalidOperationException(string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"The database '{Path}' has schema version {current}, newer than this server's {SchemaVersion}; use a newer PipelineHost."));
+                }
+
+                for (var version = current; version < SchemaVersion; version++)
+                {
+                    await ExecuteAsync(connection, transaction, SqliteMigrations.Scripts[version], cancellationToken).ConfigureAwait(false);
+                    await using var record = Command(connection, transaction, "INSERT INTO schema_version (version, applied_at) VALUES ($version, $at);");
+                    record.Parameters.AddWithValue("$version", version + 1);
+                    record.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
+                    await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            _initialized = true;
+        }
+        finally
+        {
+            _initLock.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task UpsertTaskAsync(TaskRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var drop = Command(
+            connection,
+            transaction,
+            "DELETE FROM task_transitions WHERE token = $token AND EXISTS (SELECT 1 FROM tasks WHERE token = $token AND created_at <> $created_at);"))
+        {
+            drop.Parameters.AddWithValue("$token", record.Token);
+            drop.Parameters.AddWithValue("$created_at", record.CreatedAt);
+            await drop.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (var upsert = Command(
+            connection,
+            transaction,
+            $"""
+            INSERT INTO tasks ({TaskColumns})
+            VALUES ($token, $public_key, $id, $project_id, $source, $provider, $name, $user_id, $pipeline, $created_at,
+                    $started_at, $ended_at, $state, $status_text, $status, $exit_code, $exit_message)
+            ON CONFLICT (token) DO UPDATE SET
+                public_key = excluded.public_key, id = excluded.id, project_id = excluded.project_id,
+                source = excluded.source, provider = excluded.provider, name = excluded.name,
+                user_id = excluded.user_id, pipeline = excluded.pipeline, created_at = excluded.created_at,
+                started_at = excluded.started_at, ended_at = excluded.ended_at, state = excluded.state,
+                status_text = excluded.status_text, status = excluded.status, exit_code = excluded.exit_code,
+                exit_message = excluded.exit_message;
+            """))
+        {
+            var p = upsert.Parameters;
+            p.AddWithValue("$token", record.Token);
+            p.AddWithValue("$public_key", record.PublicKey);
+            p.AddWithValue("$id", record.Id);
+            p.AddWithValue("$project_id", record.ProjectId);
+            p.AddWithValue("$source", record.Source);
+            p.AddWithValue("$provider", record.Provider);
+            p.AddWithValue("$name", record.Name);
+            p.AddWithValue("$user_id", record.UserId);
+            p.AddWithValue("$pipeline", record.Pipeline.ToJsonString());
+            p.AddWithValue("$created_at", record.CreatedAt);
+            p.AddWithValue("$started_at", (object?)record.StartedAt ?? DBNull.Value);
+            p.AddWithValue("$ended_at", (object?)record.EndedAt ?? DBNull.Value);
+            p.AddWithValue("$state", (int)record.State);
+            p.AddWithValue("$status_text", record.StatusText);
+            p.AddWithValue("$status", (object?)record.Status?.ToJsonString() ?? DBNull.Value);
+            p.AddWithValue("$exit_code", (object?)record.ExitCode ?? DBNull.Value);
+            p.AddWithValue("$exit_message", record.ExitMessage);
+            await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task AppendTransitionAsync(string token, TaskState state, double at, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "INSERT INTO task_transitions (token, state, at) VALUES ($token, $state, $at);");
+        command.Parameters.AddWithValue("$token", token);
+        command.Parameters.AddWithValue("$state", (int)state);
+        command.Parameters.AddWithValue("$at", at);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<TaskRecord?> FindTaskAsync(string tokenOrPublicKey, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            $"SELECT {TaskColumns} FROM tasks WHERE token = $key OR public_key = $key ORDER BY token = $key DESC, created_at DESC LIMIT 1;");
+        command.Parameters.AddWithValue("$key", tokenOrPublicKey);
+        var records = await ReadTasksAsync(command, cancellationToken).ConfigureAwait(false);
+        return records.Count == 0 ? null : records[0];
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<TaskTransition>> ListTransitionsAsync(string token, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT state, at FROM task_transitions WHERE token = $token ORDER BY seq;");
+        command.Parameters.AddWithValue("$token", token);
+        var list = new List<TaskTransition>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new TaskTransition(token, (TaskState)reader.GetInt32(0), reader.GetDouble(1)));
+        }
+
+        return list;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<TaskRecord>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            $"""
+            SELECT {TaskColumns} FROM tasks
+            WHERE ($state IS NULL OR state = $state)
+              AND ($project_id IS NULL OR project_id = $project_id)
+              AND ($user_id IS NULL OR user_id = $user_id)
+            ORDER BY created_at DESC, rowid DESC
+            LIMIT $limit;
+            """);
+        command.Parameters.AddWithValue("$state", query.State is { } state ? (int)state : DBNull.Value);
+        command.Parameters.AddWithValue("$project_id", (object?)query.ProjectId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$user_id", (object?)query.UserId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$limit", Math.Max(0, query.Limit));
+        return await ReadTasksAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<TaskRecord>> MarkInterruptedAsync(string reason, double at, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        const string Open = "state NOT IN (5, 6)";
+        await using (var log = Command(connection, transaction, $"INSERT INTO task_transitions (token, state, at) SELECT token, 6, $at FROM tasks WHERE {Open};"))
+        {
+            log.Parameters.AddWithValue("$at", at);
+            await log.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        IReadOnlyList<TaskRecord> changed;
+        await using (var update = Command(
+            connection,
+            transaction,
+            $"UPDATE tasks SET state = 6, ended_at = $at, status_text = $status_text, exit_message = $reason WHERE {Open} RETURNING {TaskColumns};"))
+        {
+            update.Parameters.AddWithValue("$at", at);
+            update.Parameters.AddWithValue("$status_text", TaskRecord.InterruptedStatusText);
+            update.Parameters.AddWithValue("$reason", reason);
+            changed = await ReadTasksAsync(update, cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return changed;
+    }
+
+    /// <inheritdoc />
+    public async Task<int> DeleteExpiredAsync(double before, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        const string Expired = "state IN (5, 6) AND ended_at IS NOT NULL AND ended_at < $before";
+        await using (var transitions = Command(connection, transaction, $"DELETE FROM task_transitions WHERE token IN (SELECT token FROM tasks WHERE {Expired});"))
+        {
+            transitions.Parameters.AddWithValue("$before", before);
+            await transitions.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        int deleted;
+        await using (var tasks = Command(connection, transaction, $"DELETE FROM tasks WHERE {Expired};"))
+        {
+            tasks.Parameters.AddWithValue("$before", before);
+            deleted = await tasks.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return deleted;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> AddDeploymentAsync(DeploymentRecord deployment, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            $"""
+            INSERT INTO deployments ({DeploymentColumns})
+            VALUES ($project_id, $pipeline, $schedule, $state, $created_by, $created_at, $updated_at, $last_run_at,
+                    $next_run_at, $last_token, $last_run_skipped, $last_error)
+            ON CONFLICT (project_id) DO NOTHING;
+            """);
+        BindDeployment(command, deployment);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> UpdateDeploymentAsync(DeploymentRecord deployment, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            """
+            UPDATE deployments SET
+                pipeline = $pipeline, schedule = $schedule, state = $state, created_by = $created_by,
+                created_at = $created_at, updated_at = $updated_at, last_run_at = $last_run_at,
+                next_run_at = $next_run_at, last_token = $last_token, last_run_skipped = $last_run_skipped,
+                last_error = $last_error
+            WHERE project_id = $project_id;
+            """);
+        BindDeployment(command, deployment);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> RemoveDeploymentAsync(string projectId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "DELETE FROM deployments WHERE project_id = $project_id;");
+        command.Parameters.AddWithValue("$project_id", projectId);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task<DeploymentRecord?> GetDeploymentAsync(string projectId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT {DeploymentColumns} FROM deployments WHERE project_id = $project_id;");
+        command.Parameters.AddWithValue("$project_id", projectId);
+        var list = await ReadDeploymentsAsync(command, cancellationToken).ConfigureAwait(false);
+        return list.Count == 0 ? null : list[0];
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<DeploymentRecord>> ListDeploymentsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT {DeploymentColumns} FROM deployments ORDER BY created_at, project_id;");
+        return await ReadDeploymentsAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Releases pooled connections so the file is closed.</summary>
+    public ValueTask DisposeAsync()
+    {
+        using (var connection = new SqliteConnection(_connectionString))
+        {
+            SqliteConnection.ClearPool(connection);
+        }
+
+        _initLock.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        return await OpenRawAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<SqliteConnection> OpenRawAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+
+            // Per-connection settings (a pooled connection may be new or reused: set them every time).
+            await ExecuteAsync(
+                connection,
+                null,
+                string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {BusyTimeoutMilliseconds}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"),
+                cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command;
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, SqliteTransaction? transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, sql);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void BindDeployment(SqliteCommand command, DeploymentRecord d)
+    {
+        var p = command.Parameters;
+        p.AddWithValue("$project_id", d.ProjectId);
+        p.AddWithValue("$pipeline", d.Pipeline.ToJsonString());
+        p.AddWithValue("$schedule", d.Schedule);
+        p.AddWithValue("$state", d.State);
+        p.AddWithValue("$created_by", d.CreatedBy);
+        p.AddWithValue("$created_at", d.CreatedAt);
+        p.AddWithValue("$updated_at", d.UpdatedAt);
+        p.AddWithValue("$last_run_at", (object?)d.LastRunAt ?? DBNull.Value);
+        p.AddWithValue("$next_run_at", (object?)d.NextRunAt ?? DBNull.Value);
+        p.AddWithValue("$last_token", (object?)d.LastToken ?? DBNull.Value);
+        p.AddWithValue("$last_run_skipped", d.LastRunSkipped is { } skipped ? (skipped ? 1 : 0) : DBNull.Value);
+        p.AddWithValue("$last_error", (object?)d.LastError ?? DBNull.Value);
+    }
+
+    private static async Task<IReadOnlyList<TaskRecord>> ReadTasksAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        var list = new List<TaskRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new TaskRecord
+            {
+                Token = reader.GetString(0),
+                PublicKey = reader.GetString(1),
+                Id = reader.GetString(2),
+                ProjectId = reader.GetString(3),
+                Source = reader.GetString(4),
+                Provider = reader.GetString(5),
+                Name = reader.GetString(6),
+                UserId = reader.GetString(7),
+                Pipeline = JsonNode.Parse(reader.GetString(8))!.AsObject(),
+                CreatedAt = reader.GetDouble(9),
+                StartedAt = NullableDouble(reader, 10),
+                EndedAt = NullableDouble(reader, 11),
+                State = (TaskState)reader.GetInt32(12),
+                StatusText = reader.GetString(13),
+                Status = reader.IsDBNull(14) ? null : JsonNode.Parse(reader.GetString(14))!.AsObject(),
+                ExitCode = reader.IsDBNull(15) ? null : reader.GetInt32(15),
+                ExitMessage = reader.GetString(16),
+            });
+        }
+
+        return list;
+    }
+
+    private static async Task<IReadOnlyList<DeploymentRecord>> ReadDeploymentsAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        var list = new List<DeploymentRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new DeploymentRecord
+            {
+                ProjectId = reader.GetString(0),
+                Pipeline = JsonNode.Parse(reader.GetString(1))!,
+                Schedule = reader.GetString(2),
+                State = reader.GetString(3),
+                CreatedBy = reader.GetString(4),
+                CreatedAt = reader.GetDouble(5),
+                UpdatedAt = reader.GetDouble(6),
+                LastRunAt = NullableDouble(reader, 7),
+                NextRunAt = NullableDouble(reader, 8),
+                LastToken = reader.IsDBNull(9) ? null : reader.GetString(9),
+                LastRunSkipped = reader.IsDBNull(10) ? null : reader.GetInt32(10) != 0,
+                LastError = reader.IsDBNull(11) ? null : reader.GetString(11),
+            });
+        }
+
+        return list;
+    }
+
+    private static double? NullableDouble(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetDouble(ordinal);
+}

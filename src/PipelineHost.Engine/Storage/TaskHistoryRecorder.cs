@@ -1,0 +1,190 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using PipelineHost.Engine.Tasks;
+
+namespace PipelineHost.Engine.Storage;
+
+/// <summary>
+/// Persists every task's state changes and final status to the <see cref="ITaskStore"/>. The engine calls
+/// observers synchronously on its own threads, so this only takes a snapshot and queues it; one background
+/// loop writes the queue in order. <see cref="FlushAsync"/> waits until everything queued so far is written;
+/// disposing waits for tasks still ending (their last events are a moment behind), then drains the queue.
+/// </summary>
+public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposable
+{
+    /// <summary>How long disposal waits for running tasks' final events before writing what it has.</summary>
+    public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly ITaskStore _store;
+    private readonly TimeProvider _time;
+    private readonly ILogger<TaskHistoryRecorder> _logger;
+    private readonly Channel<Write> _queue = Channel.CreateUnbounded<Write>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lock _gate = new();
+    private readonly ConditionalWeakTable<PipelineTask, Track> _tracks = [];
+    private readonly HashSet<PipelineTask> _open = [];
+    private readonly Task _writer;
+    private TaskCompletionSource _allEnded = NewSignal();
+    private int _disposed;
+
+    /// <summary>Starts the writer loop.</summary>
+    public TaskHistoryRecorder(ITaskStore store, TimeProvider time, ILogger<TaskHistoryRecorder> logger)
+    {
+        _store = store;
+        _time = time;
+        _logger = logger;
+        _allEnded.TrySetResult();
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    /// <inheritdoc />
+    public void OnTaskEvent(TaskEvent taskEvent)
+    {
+        ArgumentNullException.ThrowIfNull(taskEvent);
+        var task = taskEvent.Task;
+        switch (taskEvent)
+        {
+            case TaskLifecycle { Action: "begin" or "restart" }:
+            case TaskStatusChanged { StateChanged: true }:
+            case TaskLifecycle { Action: "end" }:
+                break;
+            default:
+                return;
+        }
+
+        // Snapshot and enqueue under one lock, so the queue's order is the order the snapshots were taken in.
+        lock (_gate)
+        {
+            var track = _tracks.GetValue(task, _ => new Track());
+            var record = TaskRecord.FromTask(task, track.StartedAt);
+            var now = Now();
+            if (record.State == TaskState.Running && track.StartedAt is null)
+            {
+                track.StartedAt = now;
+                record = record with { StartedAt = now };
+            }
+
+            var ending = taskEvent is TaskLifecycle { Action: "end" };
+            if (!ending && _open.Add(task) && _open.Count == 1)
+            {
+                _allEnded = NewSignal();
+            }
+
+            Enqueue(new Write(record, null, 0, null));
+            if (record.State != track.LastState)
+            {
+                track.LastState = record.State;
+                Enqueue(new Write(null, task.Token, record.State, now));
+            }
+
+            if (ending && _open.Remove(task) && _open.Count == 0)
+            {
+                _allEnded.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>Completes once everything queued before the call has been written (or failed and been logged).</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_queue.Writer.TryWrite(new Write(null, null, 0, null, done)))
+        {
+            // Disposed: the loop drained the queue before it stopped.
+            await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits (up to <see cref="DrainTimeout"/>) for tasks seen running to report their end, then drains the queue.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            await _writer.ConfigureAwait(false);
+            return;
+        }
+
+        Task allEnded;
+        lock (_gate)
+        {
+            allEnded = _allEnded.Task;
+        }
+
+        try
+        {
+            await allEnded.WaitAsync(DrainTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Log.TasksStillOpen(_logger, DrainTimeout.TotalSeconds);
+        }
+
+        _queue.Writer.TryComplete();
+        await _writer.ConfigureAwait(false);
+    }
+
+    private void Enqueue(Write write)
+    {
+        if (!_queue.Writer.TryWrite(write))
+        {
+            Log.DroppedAfterDispose(_logger, write.Record?.Token ?? write.Token ?? "?");
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        await foreach (var write in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            if (write.Flushed is { } flushed)
+            {
+                flushed.TrySetResult();
+                continue;
+            }
+
+            try
+            {
+                if (write.Record is { } record)
+                {
+                    await _store.UpsertTaskAsync(record, CancellationToken.None).ConfigureAwait(false);
+                }
+                else
+                {
+                    await _store.AppendTransitionAsync(write.Token!, write.State, write.At!.Value, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Log.WriteFailed(_logger, write.Record?.Token ?? write.Token ?? "?", ex);
+            }
+        }
+    }
+
+    private double Now() => _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>A record to upsert, or a transition to append, or (with <see cref="Flushed"/>) a flush marker.</summary>
+    private sealed record Write(TaskRecord? Record, string? Token, TaskState State, double? At, TaskCompletionSource? Flushed = null);
+
+    private sealed class Track
+    {
+        public double? StartedAt { get; set; }
+
+        public TaskState? LastState { get; set; }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Error, "Could not write the history of task {Token}")]
+        public static partial void WriteFailed(ILogger logger, string token, Exception exception);
+
+        [LoggerMessage(2, LogLevel.Warning, "Task history for {Token} arrived after shutdown and was not written")]
+        public static partial void DroppedAfterDispose(ILogger logger, string token);
+
+        [LoggerMessage(3, LogLevel.Warning, "Some tasks had not reported their end {Seconds} s into shutdown; their history is written as last seen")]
+        public static partial void TasksStillOpen(ILogger logger, double seconds);
+    }
+}

@@ -1,0 +1,154 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PipelineHost.Engine.Tasks;
+
+namespace PipelineHost.Engine.Storage;
+
+/// <summary>
+/// One task as the store keeps it: its identity, the pipeline as submitted (placeholders unresolved, so no
+/// secret the server substituted is ever written), its times and its last known status. Once the task has
+/// ended, <see cref="Status"/> is the final TASK_STATUS with counts, errors, metrics and billing tokens.
+/// </summary>
+public sealed record TaskRecord
+{
+    /// <summary>The status text of a task the host lost track of (see <see cref="ITaskStore.MarkInterruptedAsync"/>).</summary>
+    public const string InterruptedStatusText = "Interrupted";
+
+    /// <summary>The private token; the key.</summary>
+    public required string Token { get; init; }
+
+    /// <summary>The public key (<c>pk_…</c>).</summary>
+    public required string PublicKey { get; init; }
+
+    /// <summary>The short id (<c>&lt;8 chars&gt;.&lt;source&gt;</c>).</summary>
+    public required string Id { get; init; }
+
+    /// <summary>The pipeline's <c>project_id</c>.</summary>
+    public required string ProjectId { get; init; }
+
+    /// <summary>The source component id.</summary>
+    public required string Source { get; init; }
+
+    /// <summary>The source component's provider.</summary>
+    public required string Provider { get; init; }
+
+    /// <summary>The status <c>name</c>.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The owner.</summary>
+    public required string UserId { get; init; }
+
+    /// <summary>The pipeline as submitted, never the resolved copy.</summary>
+    public required JsonObject Pipeline { get; init; }
+
+    /// <summary>Unix seconds when the task was created (TASK_STATUS <c>startTime</c>).</summary>
+    public required double CreatedAt { get; init; }
+
+    /// <summary>Unix seconds when the task first became RUNNING; null if it never did.</summary>
+    public double? StartedAt { get; init; }
+
+    /// <summary>Unix seconds when the task ended; null while it has not.</summary>
+    public double? EndedAt { get; init; }
+
+    /// <summary>The last known state.</summary>
+    public required TaskState State { get; init; }
+
+    /// <summary>The human status text (<c>Completed</c>, <c>Stopped</c>, <c>Failed</c>…).</summary>
+    public string StatusText { get; init; } = string.Empty;
+
+    /// <summary>The last known TASK_STATUS; the final one once the task has ended.</summary>
+    public JsonObject? Status { get; init; }
+
+    /// <summary>The worker's exit code.</summary>
+    public int? ExitCode { get; init; }
+
+    /// <summary>Why the task ended.</summary>
+    public string ExitMessage { get; init; } = string.Empty;
+
+    /// <summary>A snapshot of <paramref name="task"/> as it is now.</summary>
+    /// <param name="task">The task.</param>
+    /// <param name="startedAt">When it first became RUNNING (the task itself does not keep this).</param>
+    public static TaskRecord FromTask(PipelineTask task, double? startedAt)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+
+        // One Status() call is one consistent snapshot (taken under the task's lock): read the fields that
+        // change from it rather than from the task's properties one by one.
+        var status = task.Status();
+        var state = (TaskState)status["state"]!.GetValue<int>();
+        var endTime = Number(status["endTime"]);
+        return new TaskRecord
+        {
+            Token = task.Token,
+            PublicKey = task.Identity.PublicKey,
+            Id = task.Id,
+            ProjectId = task.Identity.ProjectId,
+            Source = task.Identity.Source,
+            Provider = task.Identity.Provider,
+            Name = task.Identity.Name,
+            UserId = task.Identity.UserId,
+            Pipeline = (JsonObject)task.Pipeline.DeepClone(),
+            CreatedAt = task.StartTime,
+            StartedAt = startedAt,
+            EndedAt = state.IsTerminal() && endTime > 0 ? endTime : null,
+            State = state,
+            StatusText = status["status"]?.GetValue<string>() ?? string.Empty,
+            Status = status,
+            ExitCode = status["exitCode"] is JsonValue code && code.TryGetValue(out int c) ? c : null,
+            ExitMessage = status["exitMessage"]?.GetValue<string>() ?? string.Empty,
+        };
+    }
+
+    /// <summary>
+    /// TASK_STATUS for this record: the stored status with the record's own columns laid over it, so a record
+    /// changed in the store alone (an interrupted task) reads consistently.
+    /// </summary>
+    public JsonObject ToStatus()
+    {
+        var status = Status?.DeepClone() as JsonObject ?? TaskStatusWriter.Empty(Options(Status));
+        var terminal = State.IsTerminal();
+        status["name"] = Name;
+        status["project_id"] = ProjectId;
+        status["source"] = Source;
+        status["completed"] = terminal;
+        status["state"] = (int)State;
+        status["startTime"] = CreatedAt;
+        status["endTime"] = EndedAt ?? 0;
+        status["status"] = StatusText;
+        status["exitCode"] = ExitCode;
+        status["exitMessage"] = ExitMessage;
+        status["id"] = Id;
+        status["provider"] = Provider;
+        if (terminal)
+        {
+            status["serviceUp"] = false;
+        }
+
+        return status;
+    }
+
+    private static int Options(JsonObject? status) =>
+        status?["pipeflow"]?["totalPipes"] is JsonValue v && v.TryGetValue(out int pipes) ? pipes : TaskOptions.Default.Threads;
+
+    private static double Number(JsonNode? node) =>
+        node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue(out double d) ? d : 0;
+}
+
+/// <summary>One state a task entered, and when (unix seconds).</summary>
+public sealed record TaskTransition(string Token, TaskState State, double At);
+
+/// <summary>Which stored tasks to list, newest first.</summary>
+public sealed record TaskQuery
+{
+    /// <summary>At most this many records.</summary>
+    public int Limit { get; init; } = 100;
+
+    /// <summary>Only tasks in this state.</summary>
+    public TaskState? State { get; init; }
+
+    /// <summary>Only tasks of this project.</summary>
+    public string? ProjectId { get; init; }
+
+    /// <summary>Only tasks of this owner.</summary>
+    public string? UserId { get; init; }
+}

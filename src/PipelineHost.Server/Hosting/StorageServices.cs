@@ -1,0 +1,33 @@
+using PipelineHost.Engine.Scheduling;
+using PipelineHost.Engine.Storage;
+using PipelineHost.Engine.Tasks;
+using PipelineHost.Server.Commands;
+
+namespace PipelineHost.Server.Hosting;
+
+/// <summary>Durable state: the task store, the history recorder, the file store and deployments.</summary>
+public static class StorageServices
+{
+    /// <summary>
+    /// Registers the SQLite task store (<c>&lt;data-dir&gt;/pipelinehost.db</c>), the history recorder as a task
+    /// observer, the history service (recovery before the server listens, retention sweeps), the file store
+    /// (<c>&lt;data-dir&gt;/store</c>), the deployment scheduler and their commands. Hosted services start in
+    /// registration order, and all before the server accepts connections.
+    /// </summary>
+    public static IServiceCollection AddTaskHistoryAndStore(this IServiceCollection services, ServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        services.AddSingleton<ITaskStore>(_ => new SqliteTaskStore(Path.Combine(options.DataDirectory, SqliteTaskStore.FileName)));
+        services.AddSingleton<TaskHistoryRecorder>();
+        services.AddSingleton<ITaskObserver>(sp => sp.GetRequiredService<TaskHistoryRecorder>());
+        services.AddSingleton<TaskHistoryService>();
+        services.AddHostedService(sp => sp.GetRequiredService<TaskHistoryService>());
+        services.AddSingleton(_ => new FileStore(Path.Combine(options.DataDirectory, "store")));
+        services.AddSingleton<DeploymentScheduler>();
+        services.AddHostedService(sp => sp.GetRequiredService<DeploymentScheduler>());
+        services.AddSingleton<ICommandModule, HistoryCommands>();
+        services.AddSingleton<ICommandModule, StoreCommands>();
+        services.AddSingleton<ICommandModule, DeployCommands>();
+        return services;
+    }
+}

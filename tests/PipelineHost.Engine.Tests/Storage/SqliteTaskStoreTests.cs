@@ -1,0 +1,67 @@
+using Microsoft.Data.Sqlite;
+using PipelineHost.Engine.Storage;
+
+namespace PipelineHost.Engine.Tests.Storage;
+
+public sealed class SqliteTaskStoreTests : TaskStoreSpecification
+{
+    protected override ITaskStore CreateStore() => new SqliteTaskStore(Path.Combine(TempDirectory, SqliteTaskStore.FileName));
+}
+
+/// <summary>What is particular to the SQLite file: its journal, its schema versioning.</summary>
+public sealed class SqliteTaskStoreSchemaTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "pipelinehost-store-tests", Guid.NewGuid().ToString("N"));
+
+    private string DatabasePath => Path.Combine(_directory, "nested", SqliteTaskStore.FileName);
+
+    [Fact]
+    public async Task A_new_database_is_created_with_its_folder_in_wal_mode_at_the_current_schema_version()
+    {
+        await using (var store = new SqliteTaskStore(DatabasePath))
+        {
+            await store.InitializeAsync(CancellationToken.None);
+            await store.InitializeAsync(CancellationToken.None);
+        }
+
+        Assert.Equal("wal", await ScalarAsync("PRAGMA journal_mode;"));
+        Assert.Equal((long)SqliteTaskStore.SchemaVersion, await ScalarAsync("SELECT MAX(version) FROM schema_version;"));
+        Assert.Equal((long)SqliteTaskStore.SchemaVersion, await ScalarAsync("SELECT COUNT(*) FROM schema_version;"));
+    }
+
+    [Fact]
+    public async Task A_database_from_a_newer_server_is_refused_and_left_alone()
+    {
+        await using (var store = new SqliteTaskStore(DatabasePath))
+        {
+            await store.InitializeAsync(CancellationToken.None);
+        }
+
+        await ScalarAsync("INSERT INTO schema_version (version, applied_at) VALUES (999, 0); SELECT 1;");
+
+        await using var newer = new SqliteTaskStore(DatabasePath);
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => newer.InitializeAsync(CancellationToken.None));
+        Assert.Contains("schema version 999", ex.Message, StringComparison.Ordinal);
+    }
+
+    private async Task<object?> ScalarAsync(string sql)
+    {
+        await using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync();
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

@@ -1,0 +1,198 @@
+using System.Text.Json.Nodes;
+using PipelineHost.Engine.Storage;
+using PipelineHost.Engine.Tasks;
+using PipelineHost.Engine.Tests.Support;
+using PipelineHost.Server.Tests.Support;
+
+namespace PipelineHost.Server.Tests;
+
+/// <summary>Task history: what is recorded, where lookups fall back to it, <c>rrext_get_history</c>, retention.</summary>
+public class HistoryTests
+{
+    private static readonly DateTimeOffset Start = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static Task<TestServer> StartAsync(ManualTimeProvider? clock = null, Func<Hosting.ServerOptions, Hosting.ServerOptions>? options = null) =>
+        TestServer.StartAsync(
+            options: o => (options ?? (x => x))(o with { TestComponents = true, StopGrace = TimeSpan.FromSeconds(3) }),
+            services: s =>
+            {
+                if (clock is not null)
+                {
+                    s.AddSingleton<TimeProvider>(clock);
+                }
+            });
+
+    private static async Task<string> RunAndStopAsync(DapTestClient client, JsonObject pipeline, string? name = null)
+    {
+        var token = (await client.ExecuteAsync(pipeline, name is null ? null : new() { ["name"] = name }))["token"]!.GetValue<string>();
+        Assert.True((await client.SendAsync(token, "hello")).Success);
+        Assert.True((await client.RequestAsync("terminate", new() { ["token"] = token })).Success);
+        return token;
+    }
+
+    /// <summary>
+    /// The recorder writes behind the engine (and a task's end is reported a moment after <c>terminate</c>
+    /// returns): waits until the store has the task's final record, then flushes the rest (its transitions).
+    /// </summary>
+    private static async Task<TaskRecord> WaitUntilStoredAsEndedAsync(TestServer server, string token)
+    {
+        var store = server.Services.GetRequiredService<ITaskStore>();
+        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        TaskRecord? record;
+        while ((record = await store.FindTaskAsync(token, timeout.Token)) is not { EndedAt: not null })
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+
+        await server.Services.GetRequiredService<TaskHistoryRecorder>().FlushAsync(timeout.Token);
+        return record;
+    }
+
+    /// <summary>Once the store has the final record: advances the clock past the in-memory retention and waits for housekeeping to drop the task.</summary>
+    private static async Task ForgetInMemoryAsync(TestServer server, ManualTimeProvider clock, string token)
+    {
+        await WaitUntilStoredAsEndedAsync(server, token);
+        var tasks = server.Services.GetRequiredService<TaskManager>();
+        clock.Advance(TimeSpan.FromSeconds(10));
+        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        while (tasks.Tasks.Any(t => t.Token == token))
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+    }
+
+    [Fact]
+    public async Task Every_state_of_a_real_task_and_its_final_status_are_recorded()
+    {
+        await using var server = await StartAsync();
+        await using var client = await server.ConnectAsync();
+        var pipeline = TestPipelines.Echo();
+
+        var token = await RunAndStopAsync(client, pipeline, "recorded");
+        var live = await client.StatusAsync(token);
+        var record = await WaitUntilStoredAsEndedAsync(server, token);
+        var transitions = await server.Services.GetRequiredService<ITaskStore>().ListTransitionsAsync(token, CancellationToken.None);
+
+        Assert.Equal([TaskState.None, TaskState.Starting, TaskState.Initializing, TaskState.Running, TaskState.Stopping, TaskState.Cancelled], transitions.Select(t => t.State));
+        Assert.Equal((TaskState.Cancelled, "Stopped", 0, "recorded.webhook_1"), (record.State, record.ExitMessage, record.ExitCode, record.Name));
+        Assert.NotNull(record.StartedAt);
+        Assert.True(record.EndedAt >= record.StartedAt);
+        Assert.Equal(1, record.Status!["completedCount"]!.GetValue<int>());
+        Assert.True(record.Status.ContainsKey("metrics"));
+        Assert.True(record.Status.ContainsKey("tokens"));
+        Assert.True(JsonNode.DeepEquals(live, record.ToStatus()), $"{live.ToJsonString()}\n{record.ToStatus().ToJsonString()}");
+        Assert.Equal(pipeline["project_id"]!.GetValue<string>(), record.Pipeline["project_id"]!.GetValue<string>());
+        Assert.True(File.Exists(Path.Combine(server.DataDirectory, "pipelinehost.db")));
+    }
+
+    [Fact]
+    public async Task Status_by_token_falls_back_to_the_store_for_api_keys_but_never_revives_a_task_credential()
+    {
+        var clock = new ManualTimeProvider(Start);
+        await using var server = await StartAsync(clock, o => o with { Retention = TimeSpan.Zero });
+        await using var client = await server.ConnectAsync();
+        var started = await client.ExecuteAsync(TestPipelines.Echo());
+        var token = started["token"]!.GetValue<string>();
+        await using var scoped = await server.ConnectAsync(token);
+        Assert.True((await client.RequestAsync("terminate", new() { ["token"] = token })).Success);
+        var live = await client.StatusAsync(token);
+
+        await ForgetInMemoryAsync(server, clock, token);
+        var stored = await client.RequestAsync("rrext_get_task_status", new() { ["token"] = token });
+        var byPublicKey = await client.RequestAsync("rrext_get_task_status", new() { ["token"] = started["publicToken"]!.GetValue<string>() });
+        var viaTaskCredential = await scoped.RequestAsync("rrext_get_task_status", new() { ["token"] = token });
+        await using var fresh = new DapTestClient(await server.OpenSocketAsync());
+        var reauth = await fresh.RequestAsync("auth", new() { ["auth"] = token });
+        var unknown = await client.RequestAsync("rrext_get_task_status", new() { ["token"] = "tk_never_existed" });
+
+        Assert.True(stored.Success, stored.Message);
+        Assert.True(JsonNode.DeepEquals(live, stored.Body), $"{live.ToJsonString()}\n{stored.Body!.ToJsonString()}");
+        Assert.True(byPublicKey.Success, byPublicKey.Message);
+        Assert.False(viaTaskCredential.Success);
+        Assert.Equal(TaskNotFoundException.NotRunning, viaTaskCredential.Message);
+        Assert.False(reauth.Success);
+        Assert.Equal(TaskNotFoundException.NotRunning, unknown.Message);
+    }
+
+    [Fact]
+    public async Task Get_history_lists_tasks_newest_first_with_filters_and_only_for_api_keys()
+    {
+        var clock = new ManualTimeProvider(Start);
+        await using var server = await StartAsync(clock);
+        await using var client = await server.ConnectAsync();
+        var first = TestPipelines.Echo();
+        var firstToken = await RunAndStopAsync(client, first, "first");
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var second = await client.ExecuteAsync(TestPipelines.Echo(), new() { ["name"] = "second" });
+        var secondToken = second["token"]!.GetValue<string>();
+        await using var scoped = await server.ConnectAsync(secondToken);
+
+        var all = await client.RequestAsync("rrext_get_history", []);
+        var limited = await client.RequestAsync("rrext_get_history", new() { ["limit"] = 1 });
+        var cancelled = await client.RequestAsync("rrext_get_history", new() { ["state"] = 6 });
+        var byProject = await client.RequestAsync("rrext_get_history", new() { ["projectId"] = first["project_id"]!.GetValue<string>() });
+        var denied = await scoped.RequestAsync("rrext_get_history", []);
+        var badLimit = await client.RequestAsync("rrext_get_history", new() { ["limit"] = 0 });
+
+        static IEnumerable<string> Tokens(Protocol.ResponseMessage r) => r.Body!["tasks"]!.AsArray().Select(t => t!["token"]!.GetValue<string>());
+        Assert.Equal([secondToken, firstToken], Tokens(all));
+        Assert.Equal([secondToken], Tokens(limited));
+        Assert.Equal([firstToken], Tokens(cancelled));
+        Assert.Equal([firstToken], Tokens(byProject));
+        var entry = all.Body!["tasks"]![1]!.AsObject();
+        Assert.Equal(
+            ["token", "id", "name", "projectId", "source", "state", "status", "startTime", "endTime", "exitCode", "exitMessage"],
+            entry.Select(p => p.Key));
+        Assert.Equal(("first.webhook_1", 6, "Stopped", "webhook_1"), (entry["name"]!.GetValue<string>(), entry["state"]!.GetValue<int>(), entry["exitMessage"]!.GetValue<string>(), entry["source"]!.GetValue<string>()));
+        Assert.Equal(3, all.Body["tasks"]![0]!["state"]!.GetValue<int>());
+        Assert.False(denied.Success);
+        Assert.Contains("needs an API key", denied.Message, StringComparison.Ordinal);
+        Assert.False(badLimit.Success);
+    }
+
+    [Fact]
+    public async Task Finished_tasks_are_deleted_from_the_store_after_the_history_retention()
+    {
+        var clock = new ManualTimeProvider(Start);
+        await using var server = await StartAsync(clock, o => o with { Retention = TimeSpan.Zero, HistoryRetention = TimeSpan.FromMinutes(10) });
+        await using var client = await server.ConnectAsync();
+        var token = await RunAndStopAsync(client, TestPipelines.Echo());
+        await ForgetInMemoryAsync(server, clock, token);
+        Assert.True((await client.RequestAsync("rrext_get_task_status", new() { ["token"] = token })).Success);
+
+        // The sweep runs every minute here (a tenth of the retention, at least a minute).
+        clock.Advance(TimeSpan.FromMinutes(11));
+        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        Protocol.ResponseMessage status;
+        while ((status = await client.RequestAsync("rrext_get_task_status", new() { ["token"] = token })).Success)
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+
+        Assert.Equal(TaskNotFoundException.NotRunning, status.Message);
+        Assert.Null(await server.Services.GetRequiredService<ITaskStore>().FindTaskAsync(token, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_graceful_shutdown_records_the_tasks_it_stops()
+    {
+        var dataDirectory = TestServer.NewDataDirectory();
+        try
+        {
+            string token;
+            await using (var server = await TestServer.StartAsync(options: o => o with { StopGrace = TimeSpan.FromSeconds(3) }, dataDirectory: dataDirectory))
+            {
+                await using var client = await server.ConnectAsync();
+                token = (await client.ExecuteAsync(TestPipelines.Echo()))["token"]!.GetValue<string>();
+            }
+
+            await using var store = new SqliteTaskStore(Path.Combine(dataDirectory, SqliteTaskStore.FileName));
+            var record = await store.FindTaskAsync(token, CancellationToken.None);
+            Assert.Equal((TaskState.Cancelled, "The host stopped"), (record!.State, record.ExitMessage));
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+}
