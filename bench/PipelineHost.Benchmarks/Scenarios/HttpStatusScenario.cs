@@ -31,7 +31,7 @@ public static class HttpStatusScenario
         }
 
         RoundTripScenario.AddRows(report, Name, $"GET /task?token=, {Connections} connections", subjectRuns, baselineRuns, 0.9, null,
-            "the subject resolves the tk_ credential, looks the task up, builds TASK_STATUS as a JsonObject and writes the envelope on every request; "
+            "most likely (not profiled) because the subject resolves the tk_ credential, looks the task up, builds TASK_STATUS as a JsonObject and writes the envelope on every request; "
             + "caching the encoded status between metric ticks would close it.");
         await client.RequestAsync("terminate", new System.Text.Json.Nodes.JsonObject { ["token"] = token });
         report.Note(Name, $"A separate driver process (`--driver http`) runs {Connections} concurrent GET loops (one connection each) for {seconds} s after a "

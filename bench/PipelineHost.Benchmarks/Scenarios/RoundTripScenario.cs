@@ -37,8 +37,8 @@ public static class RoundTripScenario
                 }
 
                 AddRows(report, Name, $"{command}, {shape}", subjectRuns, baselineRuns, 0.85, 1.5,
-                    "the in-process dispatch (JsonNode decode, command table, permission check, body build, JsonNode encode, per-connection outbox) "
-                    + "is the difference; typed source-generated envelopes for the hot commands and a pooled encode buffer would close most of it.");
+                    "most likely (not profiled) the work the bare responder skips: JsonNode decode, command table, permission check, body build, "
+                    + "JsonNode encode and the per-connection outbox; typed source-generated envelopes for the hot commands and a pooled encode buffer would close most of it.");
             }
         }
 
