@@ -3,13 +3,13 @@ using PipelineHost.Benchmarks;
 using PipelineHost.Benchmarks.Driver;
 using PipelineHost.Benchmarks.Scenarios;
 
-// dotnet run -c Release --project bench/PipelineHost.Benchmarks -- [--quick] [--codecs] [--roundtrip] [--http] [--launch] [--sampling]
+// dotnet run -c Release --project bench/PipelineHost.Benchmarks -- [--quick] [--codecs] [--roundtrip] [--http] [--launch] [--sampling] [--datapath]
 // With no scenario named, all run. `--driver …` is the load generator's own verb (the exe re-launches itself).
 if (args.Length > 0 && args[0] == "--driver")
     return await LoadDriver.MainAsync(args[1..]);
 
 var quick = args.Contains("--quick");
-string[] all = [CodecScenario.Name, RoundTripScenario.Name, HttpStatusScenario.Name, TaskLaunchScenario.Name, SamplingScenario.Name];
+string[] all = [CodecScenario.Name, RoundTripScenario.Name, HttpStatusScenario.Name, TaskLaunchScenario.Name, SamplingScenario.Name, DataPathScenario.Name];
 var chosen = all.Where(s => args.Contains($"--{s}")).ToList();
 if (chosen.Count == 0)
     chosen = [.. all];
@@ -32,12 +32,12 @@ foreach (var scenario in chosen)
         case HttpStatusScenario.Name: await HttpStatusScenario.RunAsync(report, quick); break;
         case TaskLaunchScenario.Name: await TaskLaunchScenario.RunAsync(report, quick); break;
         case SamplingScenario.Name: SamplingScenario.Run(report, quick); break;
+        case DataPathScenario.Name: await DataPathScenario.RunAsync(report, quick); break;
     }
 }
 
 foreach (var skipped in all.Except(chosen))
     report.NotMeasured(skipped, "not selected on this run's command line.");
-report.NotMeasured("data path", "webhook→response bytes/s with 64 KiB and 4 KiB writes vs bare WebSocket ingest (aims 0.85 / 0.55): not written yet; it needs a driver verb that streams `rrext_process` open/write/close and a bare ingest endpoint.");
 
 var command = "dotnet run -c Release --project bench/PipelineHost.Benchmarks --" + (args.Length > 0 ? " " + string.Join(' ', args) : string.Empty);
 report.Write(Path.Combine(RepoRoot.Find(), "docs", "benchmarks.md"), command, chosen);

@@ -90,9 +90,16 @@ public sealed class MiniClient(ClientWebSocket socket) : IAsyncDisposable
 
     public byte[] LastRawResponse { get; private set; } = [];
 
-    public async Task<ResponseMessage> RequestAsync(string command, JsonObject? arguments = null)
+    public Task<ResponseMessage> RequestAsync(string command, JsonObject? arguments = null) =>
+        RequestAsync(new RequestMessage(command) { Seq = ++_seq, Arguments = arguments });
+
+    /// <summary>An <c>rrext_process</c> request carrying bytes (a binary frame).</summary>
+    public Task<ResponseMessage> RequestWithDataAsync(JsonObject arguments, byte[] data) =>
+        RequestAsync(new RequestMessage("rrext_process") { Seq = ++_seq, Arguments = arguments, Data = data });
+
+    private async Task<ResponseMessage> RequestAsync(RequestMessage request)
     {
-        var request = new RequestMessage(command) { Seq = ++_seq, Arguments = arguments };
+        var command = request.Command;
         var bytes = JsonMessageCodec.Instance.EncodeToArray(request, out var binary);
         await Socket.SendAsync(bytes, binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, true, CancellationToken.None);
         while (true)
