@@ -38,6 +38,7 @@ public sealed class ObjectResult
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, (string Type, JsonArray Values)> _fields = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, System.Text.StringBuilder> _text = new(StringComparer.Ordinal);
 
     /// <summary>Appends <paramref name="value"/> to result field <paramref name="field"/> of type <paramref name="type"/>.</summary>
     public void Add(string field, string type, JsonNode? value)
@@ -63,26 +64,26 @@ public sealed class ObjectResult
         }
     }
 
-    /// <summary>Appends text to the last string of <paramref name="field"/>, creating it when absent.</summary>
+    /// <summary>
+    /// Appends text to the last string of <paramref name="field"/>, creating it when absent. Kept in a builder
+    /// until the result is written, so an object streamed in many chunks costs linear, not quadratic, time.
+    /// </summary>
     public void AppendText(string field, string text)
     {
         lock (_lock)
         {
-            if (!_fields.TryGetValue(field, out var entry))
+            if (!_fields.ContainsKey(field))
             {
-                entry = (field, new JsonArray());
-                _fields[field] = entry;
+                _fields[field] = (field, new JsonArray());
             }
 
-            if (entry.Values.Count == 0)
+            if (!_text.TryGetValue(field, out var builder))
             {
-                entry.Values.Add(JsonValue.Create(text));
+                builder = new System.Text.StringBuilder();
+                _text[field] = builder;
             }
-            else
-            {
-                var last = entry.Values[^1]!.GetValue<string>();
-                entry.Values[^1] = JsonValue.Create(last + text);
-            }
+
+            builder.Append(text);
         }
     }
 
@@ -112,7 +113,13 @@ public sealed class ObjectResult
             foreach (var (field, (type, values)) in _fields)
             {
                 types[field] = type;
-                body[field] = values.DeepClone();
+                var copy = (JsonArray)values.DeepClone();
+                if (_text.TryGetValue(field, out var builder))
+                {
+                    copy.Add(JsonValue.Create(builder.ToString()));
+                }
+
+                body[field] = copy;
             }
 
             body["result_types"] = types;

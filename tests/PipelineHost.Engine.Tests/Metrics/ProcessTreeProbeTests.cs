@@ -25,7 +25,10 @@ public sealed class ProcessTreeProbeTests
             await WaitUntil(() =>
             {
                 pids.Clear();
-                return probe.Sample(shell.Id, pids) is not null && pids.Count >= 3;
+
+                // A forked child is "sh" until it has exec'd "yes": wait for both to have done so.
+                return probe.Sample(shell.Id, pids) is not null && pids.Count >= 3
+                    && pids.Skip(1).All(pid => File.Exists($"/proc/{pid}/comm") && File.ReadAllText($"/proc/{pid}/comm").Trim() == "yes");
             });
             Assert.Equal(shell.Id, pids[0]);
             Assert.Equal(3, pids.Count);
