@@ -104,8 +104,15 @@ public class HistoryTests
         await using var fresh = new DapTestClient(await server.OpenSocketAsync());
         var reauth = await fresh.RequestAsync("auth", new() { ["auth"] = token });
         var unknown = await client.RequestAsync("rrext_get_task_status", new() { ["token"] = "tk_never_existed" });
+        using var http = server.CreateHttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/task?token={token}");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + TestServer.ApiKey);
+        using var overHttp = await http.SendAsync(request);
+        var httpStatus = JsonNode.Parse(await overHttp.Content.ReadAsStringAsync())!;
 
         Assert.True(stored.Success, stored.Message);
+        Assert.Equal(System.Net.HttpStatusCode.OK, overHttp.StatusCode);
+        Assert.True(JsonNode.DeepEquals(live, httpStatus["data"]), httpStatus.ToJsonString());
         Assert.True(JsonNode.DeepEquals(live, stored.Body), $"{live.ToJsonString()}\n{stored.Body!.ToJsonString()}");
         Assert.True(byPublicKey.Success, byPublicKey.Message);
         Assert.False(viaTaskCredential.Success);
