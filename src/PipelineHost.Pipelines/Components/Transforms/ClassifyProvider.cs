@@ -102,31 +102,11 @@ public sealed class ClassifyProvider : IComponentProvider
 
     private sealed class Processor(ObjectContext context, IReadOnlyList<Rule> rules, bool multiLabel) : IObjectProcessor
     {
-        private readonly StringBuilder _text = new();
+        private readonly TextCollector _text = new(Name);
 
         public ValueTask WriteAsync(string lane, LanePayload payload, IComponentOutput output, CancellationToken cancellationToken)
         {
-            switch (payload)
-            {
-                case TextPayload text:
-                    _text.Append(text.Text);
-                    break;
-                case DocumentsPayload documents:
-                    foreach (var document in documents.Documents)
-                    {
-                        if (_text.Length > 0)
-                        {
-                            _text.Append('\n');
-                        }
-
-                        _text.Append(document.Text);
-                    }
-
-                    break;
-                default:
-                    throw new InvalidOperationException($"{Name}: lane '{lane}' carries {payload.GetType().Name}; classify reads 'text' and 'documents'.");
-            }
-
+            _text.Add(lane, payload);
             return ValueTask.CompletedTask;
         }
 

@@ -67,32 +67,11 @@ public sealed class ExtractProvider : IComponentProvider
 
     private sealed class Processor(Regex regex, IReadOnlyList<string> groups, bool all) : IObjectProcessor
     {
-        private readonly StringBuilder _text = new();
+        private readonly TextCollector _text = new(Name);
 
         public ValueTask WriteAsync(string lane, LanePayload payload, IComponentOutput output, CancellationToken cancellationToken)
         {
-            switch (payload)
-            {
-                case TextPayload text:
-                    _text.Append(text.Text);
-                    break;
-                case DocumentsPayload documents:
-                    foreach (var document in documents.Documents)
-                    {
-                        // Documents are separate pieces: keep a match from running from one into the next.
-                        if (_text.Length > 0)
-                        {
-                            _text.Append('\n');
-                        }
-
-                        _text.Append(document.Text);
-                    }
-
-                    break;
-                default:
-                    throw new InvalidOperationException($"{Name}: lane '{lane}' carries {payload.GetType().Name}; extract reads 'text' and 'documents'.");
-            }
-
+            _text.Add(lane, payload);
             return ValueTask.CompletedTask;
         }
 
