@@ -90,6 +90,8 @@ public sealed class TaskStatusPoco
     [JsonPropertyName("pipeflow")] public PipeflowPoco Pipeflow { get; set; } = new();
     [JsonPropertyName("metrics")] public MetricsPoco Metrics { get; set; } = new();
     [JsonPropertyName("tokens")] public TokensPoco Tokens { get; set; } = new();
+    [JsonPropertyName("id")] public string Id { get; set; } = string.Empty;
+    [JsonPropertyName("provider")] public string Provider { get; set; } = string.Empty;
 }
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
