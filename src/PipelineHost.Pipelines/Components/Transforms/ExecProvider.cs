@@ -89,34 +89,13 @@ public sealed class ExecProvider : IComponentProvider
     private sealed class Processor(Settings settings) : IObjectProcessor
     {
         private readonly ObjectBuffer _input = new(Name);
-        private string? _lane;
-        private bool _warned;
+        private readonly FirstLaneBytes _lanes = new(Name, followed => $"feeding lane '{followed}' to '{settings.Command}'");
 
         public ValueTask WriteAsync(string lane, LanePayload payload, IComponentOutput output, CancellationToken cancellationToken)
         {
-            // A source sends a text object on both 'tags' and 'text': feed the program one of them, not both.
-            _lane ??= lane;
-            if (!string.Equals(_lane, lane, StringComparison.Ordinal))
+            if (_lanes.Read(lane, payload, output) is { } bytes)
             {
-                if (!_warned)
-                {
-                    output.Warn($"exec: feeding lane '{_lane}' to '{settings.Command}'; input on lane '{lane}' for the same object was ignored");
-                    _warned = true;
-                }
-
-                return ValueTask.CompletedTask;
-            }
-
-            switch (payload)
-            {
-                case BytesPayload bytes:
-                    _input.Append(bytes.Bytes.Span);
-                    break;
-                case TextPayload text:
-                    _input.Append(Encoding.UTF8.GetBytes(text.Text));
-                    break;
-                default:
-                    throw new InvalidOperationException($"{Name}: lane '{lane}' carries {payload.GetType().Name}; exec reads 'tags' and 'text'.");
+                _input.Append(bytes.Span);
             }
 
             return ValueTask.CompletedTask;

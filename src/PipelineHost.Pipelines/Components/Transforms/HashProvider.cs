@@ -54,35 +54,13 @@ public sealed class HashProvider : IComponentProvider
     {
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
-        // The lane the hash follows: the first one to arrive. A source sends a text object on both 'tags' and
-        // 'text'; hashing both would describe neither.
-        private string? _lane;
-        private bool _warned;
+        private readonly FirstLaneBytes _lanes = new(Name, followed => $"hashing lane '{followed}'");
 
         public ValueTask WriteAsync(string lane, LanePayload payload, IComponentOutput output, CancellationToken cancellationToken)
         {
-            _lane ??= lane;
-            if (!string.Equals(_lane, lane, StringComparison.Ordinal))
+            if (_lanes.Read(lane, payload, output) is { } bytes)
             {
-                if (!_warned)
-                {
-                    output.Warn($"hash: hashing lane '{_lane}'; input on lane '{lane}' for the same object was ignored");
-                    _warned = true;
-                }
-
-                return ValueTask.CompletedTask;
-            }
-
-            switch (payload)
-            {
-                case BytesPayload bytes:
-                    _hash.AppendData(bytes.Bytes.Span);
-                    break;
-                case TextPayload text:
-                    _hash.AppendData(Encoding.UTF8.GetBytes(text.Text));
-                    break;
-                default:
-                    throw new InvalidOperationException($"{Name}: lane '{lane}' carries {payload.GetType().Name}; hash reads 'tags' and 'text'.");
+                _hash.AppendData(bytes.Span);
             }
 
             return ValueTask.CompletedTask;
