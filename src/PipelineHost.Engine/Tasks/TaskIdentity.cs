@@ -21,7 +21,8 @@ public sealed record TaskIdentity(string Token, string PublicKey, string Project
     /// <summary>A new random public key: <c>pk_</c> and 32 hex digits.</summary>
     public static string NewPublicKey() => "pk_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
-    private static string ShortToken(string token)
+    /// <summary>The first 8 characters of <paramref name="token"/> after a <c>tk_</c>/<c>pk_</c> prefix.</summary>
+    internal static string ShortToken(string token)
     {
         var bare = token.StartsWith("tk_", StringComparison.Ordinal) || token.StartsWith("pk_", StringComparison.Ordinal) ? token[3..] : token;
         return bare.Length > 8 ? bare[..8] : bare;

@@ -235,8 +235,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     private PipelineTask Register(string token, JsonObject pipeline, PipelineDefinition definition, TaskOptions options, string? name, Caller caller, JsonObject? environment)
     {
         var sourceComponent = definition.SourceComponent;
-        var identityToken = token;
-        var shortId = new TaskIdentity(identityToken, string.Empty, string.Empty, definition.Source, string.Empty, string.Empty, caller.UserId).Id.Split('.')[0];
+        var shortId = TaskIdentity.ShortToken(token);
         var label = sourceComponent.Name
             ?? (sourceComponent.Config["name"] is JsonValue n && n.GetValueKind() == JsonValueKind.String ? n.GetValue<string>() : null)
             ?? definition.Source;
