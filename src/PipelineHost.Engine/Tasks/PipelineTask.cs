@@ -48,6 +48,9 @@ public sealed class PipelineTask
     /// <summary>How the task runs.</summary>
     public TaskOptions Options { get; }
 
+    /// <summary>What kind of run this is.</summary>
+    public TaskType Type { get; init; }
+
     /// <summary>Unix seconds when the task started (kept across restarts).</summary>
     public double StartTime { get; }
 

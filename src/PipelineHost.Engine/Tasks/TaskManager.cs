@@ -247,8 +247,10 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             sourceComponent.Provider,
             $"{(string.IsNullOrEmpty(name) ? shortId : name)}.{label}",
             caller.UserId);
+        var batch = _catalog.TryGet(sourceComponent.Provider, out var provider) && provider.Definition.Source == SourceKind.Batch;
         var task = new PipelineTask(identity, pipeline, options, _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0)
         {
+            Type = batch ? TaskType.Batch : TaskType.Pipeline,
             LastDataActivity = _time.GetTimestamp(),
             CallerEnvironment = (JsonObject?)environment?.DeepClone(),
         };

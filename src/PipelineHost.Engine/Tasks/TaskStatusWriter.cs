@@ -63,6 +63,7 @@ public static class TaskStatusWriter
         status["tokens"] = TaskTokens.Zero.ToJson();
         status["id"] = string.Empty;
         status["provider"] = string.Empty;
+        status["taskType"] = TaskType.Pipeline.ToWire();
         return status;
     }
 
@@ -117,6 +118,9 @@ public static class TaskStatusWriter
             ["tokens"] = (task.Sampler?.Tokens ?? TaskTokens.Zero).ToJson(),
             ["id"] = task.Id,
             ["provider"] = task.Identity.Provider,
+
+            // PipelineHost's additions (absent from the reference; old clients ignore them).
+            ["taskType"] = task.Type.ToWire(),
         };
     }
 }
