@@ -26,14 +26,19 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource<int> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentBag<Task> _handlers = [];
+    private readonly TimeProvider _time;
     private PipelineGraph? _graph;
+    private ObjectRetrier? _retrier;
+    private FailedItemStore? _failedItems;
+    private long _replayLimit = WorkerStartSettings.DefaultFailedItemMaxBytes;
     private int _threads = 64;
 
     public WorkerSession(Stream input, Stream output, TimeProvider? time = null)
     {
         _input = input;
         _writer = new LengthPrefixedMessageWriter(output, _codec);
-        _counters = new TaskCounters(time ?? TimeProvider.System);
+        _time = time ?? TimeProvider.System;
+        _counters = new TaskCounters(_time);
     }
 
     /// <summary>Serves the host until told to stop, the batch finishes or the host goes away; returns the exit code.</summary>
@@ -137,7 +142,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     private JsonObject? Start(JsonObject arguments)
     {
         var settings = WorkerStartSettings.FromJson(arguments);
-        var catalog = ComponentCatalog.CreateDefault(settings.TestComponents);
+        var catalog = ComponentCatalog.CreateForWorker(settings.TestComponents);
         var validation = new PipelineValidator(catalog).Validate(settings.Pipeline, settings.Source);
         if (validation.Definition is not { } definition)
         {
@@ -155,6 +160,14 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         }
 
         _threads = settings.Threads;
+        var graph = _graph;
+        _retrier = new ObjectRetrier(settings.Retry, graph.ComponentRetry, _counters.Retries, _time);
+        _replayLimit = settings.FailedItemMaxBytes;
+        if (settings.FailedDirectory is { } failed)
+        {
+            _failedItems = new FailedItemStore(failed, settings.FailedItemMaxBytes, settings.FailedTaskMaxBytes, _counters.Retries, _time);
+        }
+
         SendEvent(WorkerProtocol.ServiceEvent, new JsonObject { ["up"] = true });
         if (_graph.Source is IBatchSource batch)
         {
@@ -172,33 +185,42 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             var options = new ParallelOptions { MaxDegreeOfParallelism = _threads, CancellationToken = _stopping.Token };
             await Parallel.ForEachAsync(source.ReadAsync(_stopping.Token), options, async (item, ct) =>
             {
-                var context = new ObjectContext(item.Name, item.MimeType, NewObjectId(), item.Metadata);
+                var objectId = NewObjectId();
                 _counters.Opened(item.Size);
                 SendEvent(WorkerProtocol.ObjectEvent, new JsonObject { ["name"] = item.Name, ["size"] = item.Size });
-                var run = Graph.Begin(context, this);
                 long written = 0;
-                try
-                {
-                    var stream = await item.OpenAsync(ct).ConfigureAwait(false);
-                    await using (stream.ConfigureAwait(false))
-                    {
-                        var chunk = new byte[64 * 1024];
-                        int read;
-                        while ((read = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
-                        {
-                            await run.WriteAsync(chunk.AsMemory(0, read), ct).ConfigureAwait(false);
-                            written += read;
-                        }
-                    }
 
-                    await run.CloseAsync(ct).ConfigureAwait(false);
-                    _counters.Completed(written);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
+                // Each attempt reads the object from the start: a batch source can always open it again.
+                var outcome = await Retrier.RunAsync(
+                    async (_, token) =>
+                    {
+                        written = 0;
+                        var run = Graph.Begin(new ObjectContext(item.Name, item.MimeType, objectId, item.Metadata), this);
+                        var stream = await item.OpenAsync(token).ConfigureAwait(false);
+                        await using (stream.ConfigureAwait(false))
+                        {
+                            var chunk = new byte[64 * 1024];
+                            int read;
+                            while ((read = await stream.ReadAsync(chunk, token).ConfigureAwait(false)) > 0)
+                            {
+                                await run.WriteAsync(chunk.AsMemory(0, read), token).ConfigureAwait(false);
+                                written += read;
+                            }
+                        }
+
+                        await run.CloseAsync(token).ConfigureAwait(false);
+                    },
+                    ct).ConfigureAwait(false);
+                if (outcome.Succeeded)
                 {
-                    _counters.Failed(written);
-                    ReportObjectError(item.Name, ex.Message);
+                    _counters.Completed(written);
+                    return;
                 }
+
+                _counters.Failed(written);
+                ReportObjectError(item.Name, outcome.Error!);
+                await KeepFailedAsync(item.Name, item.MimeType, outcome, async token => await item.OpenAsync(token).ConfigureAwait(false), item.Size, ct)
+                    .ConfigureAwait(false);
             }).ConfigureAwait(false);
             Exit(0, "Completed");
         }
@@ -244,7 +266,15 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         {
             if (pipe.Failure is not null)
             {
-                throw new WorkerException($"Write pipe with id {pipe.Id} has failed: {pipe.Failure}");
+                throw new WorkerException($"Write pipe with id {pipe.Id} has failed: {pipe.Failure.Message}");
+            }
+
+            pipe.Capture(data, _replayLimit);
+            if (pipe.Deferred is not null)
+            {
+                // A retry is coming at close: only keep the bytes for it.
+                pipe.Written += data.Length;
+                return null;
             }
 
             try
@@ -254,7 +284,15 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             }
             catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
             {
-                pipe.Failure = ex.Message;
+                if (pipe.CanReplay && Retrier.WillRetry(ex))
+                {
+                    // The client keeps sending; the object is replayed from its first byte when it closes.
+                    pipe.Deferred = ex;
+                    pipe.Written += data.Length;
+                    return null;
+                }
+
+                pipe.Failure = ex;
                 throw new WorkerException($"Write pipe with id {pipe.Id} has failed: {ex.Message}");
             }
         }
@@ -279,12 +317,15 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
                 _counters.AddSize(pipe.Written);
             }
 
-            if (arguments["fail"] is JsonValue reason && reason.GetValueKind() == JsonValueKind.String)
+            if (arguments["fail"] is JsonValue reason && reason.GetValueKind() == JsonValueKind.String && pipe.Failure is null && pipe.Deferred is null)
             {
-                pipe.Failure ??= reason.GetValue<string>();
+                // The host gave up on the object (client gone, pipe idle): nothing to retry or keep.
+                _counters.Failed(size);
+                ReportObjectError(pipe.Run.Context.Name, reason.GetValue<string>());
+                throw new WorkerException(reason.GetValue<string>());
             }
 
-            if (pipe.Failure is null)
+            if (pipe.Failure is null && pipe.Deferred is null)
             {
                 try
                 {
@@ -292,15 +333,25 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
                 {
-                    pipe.Failure = ex.Message;
+                    pipe.Deferred = ex;
                 }
             }
 
-            if (pipe.Failure is { } failure)
+            if ((pipe.Failure ?? pipe.Deferred) is { } firstFailure)
             {
-                _counters.Failed(size);
-                ReportObjectError(pipe.Run.Context.Name, failure);
-                throw new WorkerException(failure);
+                // The close answer waits for the retries: the client gets the final result or the last error.
+                var canReplay = pipe.Failure is null && pipe.CanReplay;
+                var outcome = await Retrier.RetryAsync(firstFailure, canReplay, (_, token) => ReplayAsync(pipe, token), _stopping.Token)
+                    .ConfigureAwait(false);
+                if (!outcome.Succeeded)
+                {
+                    _counters.Failed(size);
+                    ReportObjectError(pipe.Run.Context.Name, outcome.Error!);
+                    var context0 = pipe.Run.Context;
+                    await KeepFailedAsync(context0.Name, context0.MimeType, outcome, _ => ValueTask.FromResult<Stream?>(pipe.CapturedStream()), size, _stopping.Token)
+                        .ConfigureAwait(false);
+                    throw new WorkerException(outcome.Error!);
+                }
             }
 
             _counters.Completed(size);
@@ -312,6 +363,55 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         finally
         {
             pipe.Lock.Release();
+        }
+    }
+
+    /// <summary>Runs a data-path object again from its first byte, on a fresh run whose result becomes the pipe's.</summary>
+    private async ValueTask ReplayAsync(Pipe pipe, CancellationToken cancellationToken)
+    {
+        var previous = pipe.Run.Context;
+        var run = Graph.Begin(new ObjectContext(previous.Name, previous.MimeType, previous.ObjectId, previous.Metadata), this);
+        foreach (var chunk in pipe.Chunks)
+        {
+            await run.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+        }
+
+        await run.CloseAsync(cancellationToken).ConfigureAwait(false);
+        pipe.Run = run;
+    }
+
+    /// <summary>Keeps an object that failed for good as a failed item, when the task keeps them.</summary>
+    private async Task KeepFailedAsync(string name, string mimeType, RetryOutcome outcome, Func<CancellationToken, ValueTask<Stream?>> open, long size, CancellationToken cancellationToken)
+    {
+        if (_failedItems is not { } store)
+        {
+            return;
+        }
+
+        try
+        {
+            var content = await open(cancellationToken).ConfigureAwait(false);
+            string? warning;
+            if (content is null)
+            {
+                warning = await store.KeepAsync(name, mimeType, outcome.Error!, outcome.Attempts, null, size, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await using (content.ConfigureAwait(false))
+                {
+                    warning = await store.KeepAsync(name, mimeType, outcome.Error!, outcome.Attempts, content, size, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            if (warning is not null)
+            {
+                SendEvent(WorkerProtocol.WarningEvent, new JsonObject { ["message"] = warning });
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            SendEvent(WorkerProtocol.WarningEvent, new JsonObject { ["message"] = $"Failed item \"{name}\" could not be kept: {ex.Message}" });
         }
     }
 
@@ -348,6 +448,8 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     }
 
     private PipelineGraph Graph => _graph ?? throw new WorkerException("The pipeline has not started");
+
+    private ObjectRetrier Retrier => _retrier ?? throw new WorkerException("The pipeline has not started");
 
     private void ReportObjectError(string name, string message) =>
         SendEvent(WorkerProtocol.ErrorEvent, new JsonObject { ["message"] = $"Object \"{name}\": {message}" });
@@ -426,17 +528,70 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     {
         public static readonly Pipe Reserved = new(-1, null!, 0);
 
+        private readonly List<ReadOnlyMemory<byte>> _chunks = [];
+        private long _captured;
+        private bool _overflow;
+
         public int Id { get; } = id;
 
-        public PipelineGraph.ObjectRun Run { get; } = run;
+        /// <summary>The current attempt; a successful retry replaces it.</summary>
+        public PipelineGraph.ObjectRun Run { get; set; } = run;
 
         public long DeclaredSize { get; } = declaredSize;
 
         public long Written { get; set; }
 
-        public string? Failure { get; set; }
+        /// <summary>A failure already reported to the client (a write answered with an error): not retried.</summary>
+        public Exception? Failure { get; set; }
+
+        /// <summary>A failure whose retry waits for the close: the client was not told.</summary>
+        public Exception? Deferred { get; set; }
 
         public SemaphoreSlim Lock { get; } = new(1, 1);
+
+        /// <summary>Every byte received so far is kept, so the object can be replayed.</summary>
+        public bool CanReplay => !_overflow;
+
+        /// <summary>The chunks as received (decoded frames are fresh arrays, so no copy is needed).</summary>
+        public IReadOnlyList<ReadOnlyMemory<byte>> Chunks => _chunks;
+
+        /// <summary>Keeps <paramref name="data"/> for a replay, until the object grows past <paramref name="limit"/>.</summary>
+        public void Capture(ReadOnlyMemory<byte> data, long limit)
+        {
+            if (_overflow)
+            {
+                return;
+            }
+
+            _captured += data.Length;
+            if (_captured > limit)
+            {
+                _overflow = true;
+                _chunks.Clear();
+                return;
+            }
+
+            _chunks.Add(data);
+        }
+
+        /// <summary>The kept input as a stream, or null when it was too large to keep.</summary>
+        public Stream? CapturedStream()
+        {
+            if (_overflow)
+            {
+                return null;
+            }
+
+            var bytes = new byte[_captured];
+            var offset = 0;
+            foreach (var chunk in _chunks)
+            {
+                chunk.CopyTo(bytes.AsMemory(offset));
+                offset += chunk.Length;
+            }
+
+            return new MemoryStream(bytes, writable: false);
+        }
     }
 }
 

@@ -63,7 +63,7 @@ public sealed class PipelineGraph
                 throw new ComponentConfigException($"Component \"{component.Id}\": {ex.Message}");
             }
 
-            nodes[component.Id] = new Node(component.Id, instance);
+            nodes[component.Id] = new Node(component.Id, instance) { Retry = component.Retry };
             if (component.Id == definition.Source)
             {
                 kind = provider.Definition.Source;
@@ -104,6 +104,10 @@ public sealed class PipelineGraph
         return new PipelineGraph([.. order], nodes[definition.Source], kind);
     }
 
+    /// <summary>The retry policy of component <paramref name="componentId"/> itself, if it has one.</summary>
+    public RetryPolicy? ComponentRetry(string componentId) =>
+        _order.FirstOrDefault(n => n.Id == componentId)?.Retry;
+
     /// <summary>Starts pushing one object through the pipeline.</summary>
     public ObjectRun Begin(ObjectContext context, IRunObserver observer) => new(this, context, observer);
 
@@ -115,6 +119,8 @@ public sealed class PipelineGraph
         public string Id { get; } = id;
 
         public IComponent Component { get; } = component;
+
+        public RetryPolicy? Retry { get; init; }
 
         public IReadOnlyDictionary<string, List<Node>> Listeners => _listeners;
 
@@ -153,21 +159,41 @@ public sealed class PipelineGraph
         public ObjectContext Context { get; }
 
         /// <summary>Feeds a chunk of the object's bytes to the source.</summary>
-        public ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+        /// <exception cref="ComponentFailureException">A component failed (the innermost one is named).</exception>
+        public async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
         {
-            var (processor, output) = _processors[_graph._source];
-            return processor.WriteAsync(LaneNames.Tags, new BytesPayload(bytes), output, cancellationToken);
+            var source = _graph._source;
+            var (processor, output) = _processors[source];
+            try
+            {
+                await processor.WriteAsync(LaneNames.Tags, new BytesPayload(bytes), output, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (Blame(ex))
+            {
+                throw new ComponentFailureException(source.Id, ex);
+            }
         }
 
         /// <summary>Ends the object: every component flushes, in order.</summary>
+        /// <exception cref="ComponentFailureException">A component failed (the innermost one is named).</exception>
         public async ValueTask CloseAsync(CancellationToken cancellationToken)
         {
             foreach (var node in _graph._order)
             {
                 var (processor, output) = _processors[node];
-                await processor.CloseAsync(output, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await processor.CloseAsync(output, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (Blame(ex))
+                {
+                    throw new ComponentFailureException(node.Id, ex);
+                }
             }
         }
+
+        // A failure is blamed on the component it came out of, unless a listener further down already was.
+        private static bool Blame(Exception ex) => ex is not ComponentFailureException and not OperationCanceledException and not OutOfMemoryException;
 
         private async ValueTask DeliverAsync(Node from, string lane, LanePayload payload, CancellationToken cancellationToken)
         {
@@ -179,7 +205,14 @@ public sealed class PipelineGraph
             foreach (var listener in listeners)
             {
                 var (processor, output) = _processors[listener];
-                await processor.WriteAsync(lane, payload, output, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await processor.WriteAsync(lane, payload, output, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (Blame(ex))
+                {
+                    throw new ComponentFailureException(listener.Id, ex);
+                }
             }
         }
 
@@ -193,4 +226,15 @@ public sealed class PipelineGraph
             public void Count(string counter, long amount) => observer.Count(counter, amount);
         }
     }
+}
+
+/// <summary>A component failed while processing an object; the message is the component's own.</summary>
+public sealed class ComponentFailureException : Exception
+{
+    /// <summary>Wraps <paramref name="inner"/>, thrown by component <paramref name="componentId"/>.</summary>
+    public ComponentFailureException(string componentId, Exception inner)
+        : base((inner ?? throw new ArgumentNullException(nameof(inner))).Message, inner) => ComponentId = componentId;
+
+    /// <summary>The id of the component that failed.</summary>
+    public string ComponentId { get; }
 }
