@@ -120,6 +120,8 @@ public static class PipelineHostApp
         Retention = options.Retention,
         HistoryRetention = options.HistoryRetention,
         StopGrace = options.StopGrace,
+        FailedItemMaxBytes = options.FailedItemMaxBytes,
+        FailedTaskMaxBytes = options.FailedTaskMaxBytes,
         ServerEnvironment = Environment.GetEnvironmentVariables()
             .Cast<System.Collections.DictionaryEntry>()
             .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal),
