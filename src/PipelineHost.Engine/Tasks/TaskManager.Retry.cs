@@ -42,7 +42,7 @@ public sealed partial class TaskManager
         }
 
         var pipeline = RetryPipeline(original.Pipeline, original.Source);
-        var validation = new PipelineValidator(_catalog.WithRetrySource()).Validate(pipeline, original.Source, ValidationEnvironment());
+        var validation = new PipelineValidator(_catalog.WithRetrySource()).Validate(pipeline, original.Source, ValidationEnvironment() with { RetryInputDirectory = folder });
         if (!validation.IsValid)
         {
             throw new TaskException($"The task's pipeline can no longer run: {validation.Errors[0].Message}");
