@@ -317,9 +317,10 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
                 _counters.AddSize(pipe.Written);
             }
 
-            if (arguments["fail"] is JsonValue reason && reason.GetValueKind() == JsonValueKind.String && pipe.Failure is null && pipe.Deferred is null)
+            if (arguments["fail"] is JsonValue reason && reason.GetValueKind() == JsonValueKind.String)
             {
-                // The host gave up on the object (client gone, pipe idle): nothing to retry or keep.
+                // The host gave up on the object (client gone, pipe idle): its input may be cut short, so it is
+                // neither retried nor kept, whatever failed before.
                 _counters.Failed(size);
                 ReportObjectError(pipe.Run.Context.Name, reason.GetValue<string>());
                 throw new WorkerException(reason.GetValue<string>());
