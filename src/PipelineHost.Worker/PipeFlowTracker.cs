@@ -177,14 +177,19 @@ internal sealed class PipeFlowTracker(FlowTraceLevel level, Action<JsonObject> s
 
     private static JsonNode? Preview(LanePayload payload)
     {
-        var node = payload switch
+        switch (payload)
         {
-            TextPayload text => JsonValue.Create(text.Text.Length > MaxPreviewChars ? text.Text[..MaxPreviewChars] : text.Text),
-            BytesPayload bytes => JsonValue.Create(Convert.ToBase64String(bytes.Bytes.Span[..Math.Min(bytes.Bytes.Length, MaxPreviewChars * 3 / 4)])),
-            _ => LanePayloadJson.ToJson(payload),
-        };
-        var json = node?.ToJsonString() ?? "null";
-        return json.Length <= MaxPreviewChars ? node : JsonValue.Create(json[..MaxPreviewChars]);
+            case TextPayload text:
+                return JsonValue.Create(text.Text.Length > MaxPreviewChars ? text.Text[..MaxPreviewChars] : text.Text);
+            case BytesPayload bytes:
+                // Base64 of this many bytes is MaxPreviewChars characters.
+                return JsonValue.Create(Convert.ToBase64String(bytes.Bytes.Span[..Math.Min(bytes.Bytes.Length, MaxPreviewChars / 4 * 3)]));
+            default:
+                // Structured items: their JSON, cut to a string of MaxPreviewChars when longer.
+                var node = LanePayloadJson.ToJson(payload);
+                var json = node?.ToJsonString() ?? "null";
+                return json.Length <= MaxPreviewChars ? node : JsonValue.Create(json[..MaxPreviewChars]);
+        }
     }
 
     private sealed class Flow(PipeFlowTracker tracker, int pipe) : IObjectFlow

@@ -60,6 +60,7 @@ public class FlowEventTests
         var untraced = await client.ExecuteAsync(TestPipelines.Echo(), new() { ["pipelineTraceLevel"] = "none" });
         var metadata = await client.ExecuteAsync(TestPipelines.Echo(), new() { ["pipelineTraceLevel"] = "metadata" });
         var summary = await client.ExecuteAsync(TestPipelines.Echo(), new() { ["pipelineTraceLevel"] = "Summary" });
+        var full = await client.ExecuteAsync(TestPipelines.Echo(), new() { ["pipelineTraceLevel"] = "full" });
         var invalid = await client.RequestAsync("execute", new() { ["pipeline"] = TestPipelines.Echo(), ["pipelineTraceLevel"] = "verbose" });
 
         // Each task's flow records travel on its worker's channel ahead of the close answer, so once a send has
@@ -67,6 +68,8 @@ public class FlowEventTests
         await client.SendAsync(untraced["token"]!.GetValue<string>(), "not traced", "text/plain", "u.txt");
         await client.SendAsync(metadata["token"]!.GetValue<string>(), "names only", "text/plain", "m.txt");
         await client.SendAsync(summary["token"]!.GetValue<string>(), "with result", "text/plain", "s.txt");
+        var big = new string('x', 20_000);
+        var bigResult = await client.SendAsync(full["token"]!.GetValue<string>(), big, "text/plain", "f.txt");
         var flows = client.Seen.OfType<EventMessage>().Where(e => e.Event == "apaevt_flow").ToList();
         List<JsonObject> Of(JsonObject task) => flows.Select(e => e.Body).Where(b => b["__id"]!.GetValue<string>() == task["id"]!.GetValue<string>()).ToList();
         var traced = Of(summary);
@@ -90,6 +93,16 @@ public class FlowEventTests
         Assert.Equal("end", metadataEnd["op"]!.GetValue<string>());
         Assert.Equal("m.txt", metadataEnd["trace"]!["object"]!.GetValue<string>());
         Assert.False(metadataEnd["trace"]!.AsObject().ContainsKey("result"));
+        Assert.False(Of(metadata)[2]["trace"]!.AsObject().ContainsKey("data"));
+
+        // At full level an entering item comes with a preview, and a result too big for a record is summarised.
+        var fullRecords = Of(full);
+        Assert.True(bigResult.Success, bigResult.Message);
+        Assert.Equal(new string('x', 256), fullRecords[2]["trace"]!["data"]!.GetValue<string>());
+        var fullEnd = fullRecords[^1]["trace"]!["result"]!;
+        Assert.True(fullEnd["truncated"]!.GetValue<bool>());
+        Assert.True(fullEnd["chars"]!.GetValue<int>() > 20_000);
+        Assert.Equal("text", fullEnd["result_types"]!["text"]!.GetValue<string>());
     }
 
     [Fact]
