@@ -56,7 +56,9 @@ public class FlowEventTests
     {
         await using var server = await StartServerAsync();
         await using var client = await server.ConnectAsync();
+        await using var everythingButFlow = await server.ConnectAsync();
         await client.RequestAsync("rrext_monitor", new() { ["token"] = "*", ["types"] = new JsonArray("flow") });
+        await everythingButFlow.RequestAsync("rrext_monitor", new() { ["token"] = "*", ["types"] = 255 & ~16 });
         var untraced = await client.ExecuteAsync(TestPipelines.Echo(), new() { ["pipelineTraceLevel"] = "none" });
         var metadata = await client.ExecuteAsync(TestPipelines.Echo(), new() { ["pipelineTraceLevel"] = "metadata" });
         var summary = await client.ExecuteAsync(TestPipelines.Echo(), new() { ["pipelineTraceLevel"] = "Summary" });
@@ -71,12 +73,15 @@ public class FlowEventTests
         var big = new string('x', 20_000);
         var bigResult = await client.SendAsync(full["token"]!.GetValue<string>(), big, "text/plain", "f.txt");
         var flows = client.Seen.OfType<EventMessage>().Where(e => e.Event == "apaevt_flow").ToList();
+        await everythingButFlow.RequestAsync("rrext_ping");
         List<JsonObject> Of(JsonObject task) => flows.Select(e => e.Body).Where(b => b["__id"]!.GetValue<string>() == task["id"]!.GetValue<string>()).ToList();
         var traced = Of(summary);
 
         Assert.False(invalid.Success);
         Assert.Equal("Argument 'pipelineTraceLevel' must be none, metadata, summary or full.", invalid.Message);
         Assert.Empty(Of(untraced));
+        Assert.DoesNotContain(everythingButFlow.Seen, m => m is EventMessage { Event: "apaevt_flow" });
+        Assert.Contains(everythingButFlow.Seen, m => m is EventMessage { Event: "apaevt_status_counts" });
         Assert.Equal(["begin", "enter", "enter", "leave", "leave", "enter", "leave", "enter", "leave", "end"], traced.Select(b => b["op"]!.GetValue<string>()));
         Assert.Equal(["s.txt"], traced[0]["pipes"]!.AsArray().Select(n => n!.GetValue<string>()));
         Assert.Equal(["s.txt", "webhook_1", "response_1"], traced[2]["pipes"]!.AsArray().Select(n => n!.GetValue<string>()));
