@@ -31,6 +31,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     private ObjectRetrier? _retrier;
     private FailedItemStore? _failedItems;
     private long _replayLimit = WorkerStartSettings.DefaultFailedItemMaxBytes;
+    private PipeFlowTracker _flow;
     private int _threads = 64;
 
     public WorkerSession(Stream input, Stream output, TimeProvider? time = null)
@@ -39,6 +40,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         _writer = new LengthPrefixedMessageWriter(output, _codec);
         _time = time ?? TimeProvider.System;
         _counters = new TaskCounters(_time);
+        _flow = NewFlowTracker(FlowTraceLevel.None);
     }
 
     /// <summary>Serves the host until told to stop, the batch finishes or the host goes away; returns the exit code.</summary>
@@ -129,6 +131,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             // The counters travel with the close answer, so a status read right after a send already shows it.
             var body = response.Body as JsonObject ?? [];
             body[WorkerProtocol.CountsProperty] = _counters.TakeIfChanged(force: true);
+            body[WorkerProtocol.PipeflowProperty] = _flow.TakeIfChanged(force: true);
             response = response with { Body = body };
         }
 
@@ -160,8 +163,8 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         }
 
         _threads = settings.Threads;
-        var graph = _graph;
-        _retrier = new ObjectRetrier(settings.Retry, graph.ComponentRetry, _counters.Retries, _time);
+        _flow = NewFlowTracker(settings.TraceLevel);
+        _retrier = new ObjectRetrier(settings.Retry, _graph.ComponentRetry, _counters.Retries, _time);
         _replayLimit = settings.FailedItemMaxBytes;
         if (settings.FailedDirectory is { } failed)
         {
@@ -185,42 +188,63 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             var options = new ParallelOptions { MaxDegreeOfParallelism = _threads, CancellationToken = _stopping.Token };
             await Parallel.ForEachAsync(source.ReadAsync(_stopping.Token), options, async (item, ct) =>
             {
+                // A batch object holds a pipe slot like a client's does, so it shows in pipeflow and flow records.
+                var pipe = TryAllocatePipeId();
                 var objectId = NewObjectId();
+                var context = new ObjectContext(item.Name, item.MimeType, objectId, item.Metadata, pipe.HasValue ? SseSink(pipe.Value) : null);
                 _counters.Opened(item.Size);
                 SendEvent(WorkerProtocol.ObjectEvent, new JsonObject { ["name"] = item.Name, ["size"] = item.Size });
                 long written = 0;
-
-                // Each attempt reads the object from the start: a batch source can always open it again.
-                var outcome = await Retrier.RunAsync(
-                    async (_, token) =>
-                    {
-                        written = 0;
-                        var run = Graph.Begin(new ObjectContext(item.Name, item.MimeType, objectId, item.Metadata), this);
-                        var stream = await item.OpenAsync(token).ConfigureAwait(false);
-                        await using (stream.ConfigureAwait(false))
-                        {
-                            var chunk = new byte[64 * 1024];
-                            int read;
-                            while ((read = await stream.ReadAsync(chunk, token).ConfigureAwait(false)) > 0)
-                            {
-                                await run.WriteAsync(chunk.AsMemory(0, read), token).ConfigureAwait(false);
-                                written += read;
-                            }
-                        }
-
-                        await run.CloseAsync(token).ConfigureAwait(false);
-                    },
-                    ct).ConfigureAwait(false);
-                if (outcome.Succeeded)
+                string? failure = null;
+                try
                 {
-                    _counters.Completed(written);
-                    return;
-                }
+                    // Each attempt reads the object from the start: a batch source can always open it again.
+                    var outcome = await Retrier.RunAsync(
+                        async (attempt, token) =>
+                        {
+                            written = 0;
+                            if (attempt > 1)
+                            {
+                                context = new ObjectContext(item.Name, item.MimeType, objectId, item.Metadata, pipe.HasValue ? SseSink(pipe.Value) : null);
+                            }
 
-                _counters.Failed(written);
-                ReportObjectError(item.Name, outcome.Error!);
-                await KeepFailedAsync(item.Name, item.MimeType, outcome, async token => await item.OpenAsync(token).ConfigureAwait(false), item.Size, ct)
-                    .ConfigureAwait(false);
+                            var run = Graph.Begin(context, this, pipe.HasValue ? _flow.Begin(pipe.Value, context) : null);
+                            var stream = await item.OpenAsync(token).ConfigureAwait(false);
+                            await using (stream.ConfigureAwait(false))
+                            {
+                                var chunk = new byte[64 * 1024];
+                                int read;
+                                while ((read = await stream.ReadAsync(chunk, token).ConfigureAwait(false)) > 0)
+                                {
+                                    await run.WriteAsync(chunk.AsMemory(0, read), token).ConfigureAwait(false);
+                                    written += read;
+                                }
+                            }
+
+                            await run.CloseAsync(token).ConfigureAwait(false);
+                        },
+                        ct).ConfigureAwait(false);
+                    if (outcome.Succeeded)
+                    {
+                        _counters.Completed(written);
+                    }
+                    else
+                    {
+                        failure = outcome.Error!;
+                        _counters.Failed(written);
+                        ReportObjectError(item.Name, failure);
+                        await KeepFailedAsync(item.Name, item.MimeType, outcome, async token => await item.OpenAsync(token).ConfigureAwait(false), item.Size, ct)
+                            .ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    if (pipe.HasValue)
+                    {
+                        _flow.End(pipe.Value, context, failure);
+                        _pipes.TryRemove(pipe.Value, out _);
+                    }
+                }
             }).ConfigureAwait(false);
             Exit(0, "Completed");
         }
@@ -246,8 +270,8 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         var mime = NormalizeMime(arguments["mimeType"]?.GetValue<string>());
 
         var id = AllocatePipeId();
-        var context = new ObjectContext(name, mime, NewObjectId(), (JsonObject)info.DeepClone());
-        _pipes[id] = new Pipe(id, graph.Begin(context, this), size);
+        var context = new ObjectContext(name, mime, NewObjectId(), (JsonObject)info.DeepClone(), SseSink(id));
+        _pipes[id] = new Pipe(id, graph.Begin(context, this, _flow.Begin(id, context)), size);
         _counters.Opened(size);
         SendEvent(WorkerProtocol.ObjectEvent, new JsonObject { ["name"] = name, ["size"] = size });
         return new JsonObject { ["pipe_id"] = id };
@@ -321,9 +345,11 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             {
                 // The host gave up on the object (client gone, pipe idle): its input may be cut short, so it is
                 // neither retried nor kept, whatever failed before.
+                var given = pipe.Failure?.Message ?? pipe.Deferred?.Message ?? reason.GetValue<string>();
+                _flow.End(pipe.Id, pipe.Run.Context, given);
                 _counters.Failed(size);
-                ReportObjectError(pipe.Run.Context.Name, reason.GetValue<string>());
-                throw new WorkerException(reason.GetValue<string>());
+                ReportObjectError(pipe.Run.Context.Name, given);
+                throw new WorkerException(given);
             }
 
             if (pipe.Failure is null && pipe.Deferred is null)
@@ -346,15 +372,17 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
                     .ConfigureAwait(false);
                 if (!outcome.Succeeded)
                 {
+                    var failed = pipe.Run.Context;
+                    _flow.End(pipe.Id, failed, outcome.Error);
                     _counters.Failed(size);
-                    ReportObjectError(pipe.Run.Context.Name, outcome.Error!);
-                    var context0 = pipe.Run.Context;
-                    await KeepFailedAsync(context0.Name, context0.MimeType, outcome, _ => ValueTask.FromResult<Stream?>(pipe.CapturedStream()), size, _stopping.Token)
+                    ReportObjectError(failed.Name, outcome.Error!);
+                    await KeepFailedAsync(failed.Name, failed.MimeType, outcome, _ => ValueTask.FromResult<Stream?>(pipe.CapturedStream()), size, _stopping.Token)
                         .ConfigureAwait(false);
                     throw new WorkerException(outcome.Error!);
                 }
             }
 
+            _flow.End(pipe.Id, pipe.Run.Context, null);
             _counters.Completed(size);
             var context = pipe.Run.Context;
             var body = new JsonObject { ["name"] = context.Name, ["path"] = string.Empty, ["objectId"] = context.ObjectId };
@@ -371,14 +399,15 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     private async ValueTask ReplayAsync(Pipe pipe, CancellationToken cancellationToken)
     {
         var previous = pipe.Run.Context;
-        var run = Graph.Begin(new ObjectContext(previous.Name, previous.MimeType, previous.ObjectId, previous.Metadata), this);
+        var context = new ObjectContext(previous.Name, previous.MimeType, previous.ObjectId, previous.Metadata, SseSink(pipe.Id));
+        var run = Graph.Begin(context, this, _flow.Begin(pipe.Id, context));
+        pipe.Run = run;
         foreach (var chunk in pipe.Chunks)
         {
             await run.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
         }
 
         await run.CloseAsync(cancellationToken).ConfigureAwait(false);
-        pipe.Run = run;
     }
 
     /// <summary>Keeps an object that failed for good as a failed item, when the task keeps them.</summary>
@@ -434,7 +463,9 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             : throw new WorkerException($"{verb} pipe with id {id} not found");
     }
 
-    private int AllocatePipeId()
+    private int AllocatePipeId() => TryAllocatePipeId() ?? throw new WorkerException($"All {_threads} pipes are busy");
+
+    private int? TryAllocatePipeId()
     {
         // Pipe ids are slot numbers 0..threads-1, as in the reference engine.
         for (var id = 0; id < _threads; id++)
@@ -445,8 +476,22 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             }
         }
 
-        throw new WorkerException($"All {_threads} pipes are busy");
+        return null;
     }
+
+    private PipeFlowTracker NewFlowTracker(FlowTraceLevel level) =>
+        new(level, record => SendEvent(WorkerProtocol.FlowEvent, record));
+
+    private Action<string, JsonObject?> SseSink(int pipe) => (type, data) =>
+    {
+        var body = new JsonObject { ["pipe_id"] = pipe, ["type"] = type };
+        if (data is not null)
+        {
+            body["data"] = data.DeepClone();
+        }
+
+        SendEvent(WorkerProtocol.SseEvent, body);
+    };
 
     private PipelineGraph Graph => _graph ?? throw new WorkerException("The pipeline has not started");
 
@@ -470,6 +515,11 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
             {
+                if (_flow.TakeIfChanged() is { } pipeflow)
+                {
+                    await SendAsync(new EventMessage(WorkerProtocol.PipeflowEvent, pipeflow)).ConfigureAwait(false);
+                }
+
                 if (_counters.TakeIfChanged() is { } counts)
                 {
                     await SendAsync(new EventMessage(WorkerProtocol.CountsEvent, counts)).ConfigureAwait(false);
@@ -488,6 +538,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
 
     private async Task FlushCountsAsync()
     {
+        await SendAsync(new EventMessage(WorkerProtocol.PipeflowEvent, _flow.TakeIfChanged(force: true)!)).ConfigureAwait(false);
         await SendAsync(new EventMessage(WorkerProtocol.CountsEvent, _counters.TakeIfChanged(force: true)!)).ConfigureAwait(false);
         await SendAsync(new EventMessage(WorkerProtocol.UsageEvent, new JsonObject
         {

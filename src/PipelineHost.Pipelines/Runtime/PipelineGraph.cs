@@ -16,6 +16,22 @@ public interface IRunObserver
 }
 
 /// <summary>
+/// Hears one object's way through the components: the pipe's component stack (status <c>pipeflow</c>) and the
+/// trace of <c>apaevt_flow</c>. Calls for one object never overlap: an object's run is sequential.
+/// </summary>
+public interface IObjectFlow
+{
+    /// <summary>
+    /// The object entered <paramref name="componentId"/>: with a <paramref name="payload"/> on
+    /// <paramref name="lane"/> for a write, with neither when the component is being closed.
+    /// </summary>
+    void Enter(string componentId, string? lane, LanePayload? payload);
+
+    /// <summary>The component returned.</summary>
+    void Leave(string componentId);
+}
+
+/// <summary>
 /// A pipeline's components, configured once for a task and joined by their lanes in topological order. Every
 /// object gets its own <see cref="ObjectRun"/>; the graph itself is shared and immutable.
 /// </summary>
@@ -108,8 +124,8 @@ public sealed class PipelineGraph
     public RetryPolicy? ComponentRetry(string componentId) =>
         _order.FirstOrDefault(n => n.Id == componentId)?.Retry;
 
-    /// <summary>Starts pushing one object through the pipeline.</summary>
-    public ObjectRun Begin(ObjectContext context, IRunObserver observer) => new(this, context, observer);
+    /// <summary>Starts pushing one object through the pipeline; <paramref name="flow"/> hears it enter and leave components.</summary>
+    public ObjectRun Begin(ObjectContext context, IRunObserver observer, IObjectFlow? flow = null) => new(this, context, observer, flow);
 
     /// <summary>One component in the graph.</summary>
     internal sealed class Node(string id, IComponent component)
@@ -144,10 +160,12 @@ public sealed class PipelineGraph
     {
         private readonly PipelineGraph _graph;
         private readonly Dictionary<Node, (IObjectProcessor Processor, Output Output)> _processors = [];
+        private readonly IObjectFlow? _flow;
 
-        internal ObjectRun(PipelineGraph graph, ObjectContext context, IRunObserver observer)
+        internal ObjectRun(PipelineGraph graph, ObjectContext context, IRunObserver observer, IObjectFlow? flow)
         {
             _graph = graph;
+            _flow = flow;
             Context = context;
             foreach (var node in graph._order)
             {
@@ -160,19 +178,8 @@ public sealed class PipelineGraph
 
         /// <summary>Feeds a chunk of the object's bytes to the source.</summary>
         /// <exception cref="ComponentFailureException">A component failed (the innermost one is named).</exception>
-        public async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
-        {
-            var source = _graph._source;
-            var (processor, output) = _processors[source];
-            try
-            {
-                await processor.WriteAsync(LaneNames.Tags, new BytesPayload(bytes), output, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (Blame(ex))
-            {
-                throw new ComponentFailureException(source.Id, ex);
-            }
-        }
+        public ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken) =>
+            WriteToAsync(_graph._source, LaneNames.Tags, new BytesPayload(bytes), cancellationToken);
 
         /// <summary>Ends the object: every component flushes, in order.</summary>
         /// <exception cref="ComponentFailureException">A component failed (the innermost one is named).</exception>
@@ -183,7 +190,21 @@ public sealed class PipelineGraph
                 var (processor, output) = _processors[node];
                 try
                 {
-                    await processor.CloseAsync(output, cancellationToken).ConfigureAwait(false);
+                    if (_flow is null)
+                    {
+                        await processor.CloseAsync(output, cancellationToken).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    _flow.Enter(node.Id, null, null);
+                    try
+                    {
+                        await processor.CloseAsync(output, cancellationToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        _flow.Leave(node.Id);
+                    }
                 }
                 catch (Exception ex) when (Blame(ex))
                 {
@@ -195,6 +216,34 @@ public sealed class PipelineGraph
         // A failure is blamed on the component it came out of, unless a listener further down already was.
         private static bool Blame(Exception ex) => ex is not ComponentFailureException and not OperationCanceledException and not OutOfMemoryException;
 
+        private async ValueTask WriteToAsync(Node node, string lane, LanePayload payload, CancellationToken cancellationToken)
+        {
+            var (processor, output) = _processors[node];
+            try
+            {
+                if (_flow is null)
+                {
+                    await processor.WriteAsync(lane, payload, output, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+
+                // Delivery is depth-first, so entering here and leaving on return nests exactly like the call stack.
+                _flow.Enter(node.Id, lane, payload);
+                try
+                {
+                    await processor.WriteAsync(lane, payload, output, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _flow.Leave(node.Id);
+                }
+            }
+            catch (Exception ex) when (Blame(ex))
+            {
+                throw new ComponentFailureException(node.Id, ex);
+            }
+        }
+
         private async ValueTask DeliverAsync(Node from, string lane, LanePayload payload, CancellationToken cancellationToken)
         {
             if (!from.Listeners.TryGetValue(lane, out var listeners))
@@ -204,15 +253,7 @@ public sealed class PipelineGraph
 
             foreach (var listener in listeners)
             {
-                var (processor, output) = _processors[listener];
-                try
-                {
-                    await processor.WriteAsync(lane, payload, output, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (Blame(ex))
-                {
-                    throw new ComponentFailureException(listener.Id, ex);
-                }
+                await WriteToAsync(listener, lane, payload, cancellationToken).ConfigureAwait(false);
             }
         }
 

@@ -30,6 +30,9 @@ public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int
     /// <summary>Largest total input kept for all of the task's failed items.</summary>
     public long FailedTaskMaxBytes { get; init; } = DefaultFailedTaskMaxBytes;
 
+    /// <summary>Which <see cref="WorkerProtocol.FlowEvent"/> records the worker sends; none unless the task asked.</summary>
+    public FlowTraceLevel TraceLevel { get; init; }
+
     /// <summary>The <c>start</c> arguments.</summary>
     public JsonObject ToJson() => new()
     {
@@ -37,6 +40,7 @@ public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int
         ["source"] = Source,
         ["threads"] = Threads,
         ["testComponents"] = TestComponents,
+        ["traceLevel"] = TraceLevel.ToWire(),
         ["environment"] = new JsonObject
         {
             ["allowedRoots"] = new JsonArray(Environment.AllowedRoots.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray()),
@@ -73,6 +77,7 @@ public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int
             FailedDirectory = arguments["failedDirectory"]?.GetValue<string>(),
             FailedItemMaxBytes = arguments["failedItemMaxBytes"]?.GetValue<long>() ?? DefaultFailedItemMaxBytes,
             FailedTaskMaxBytes = arguments["failedTaskMaxBytes"]?.GetValue<long>() ?? DefaultFailedTaskMaxBytes,
+            TraceLevel = FlowTraceLevels.Parse(arguments["traceLevel"]?.GetValueKind() == JsonValueKind.String ? arguments["traceLevel"]!.GetValue<string>() : null),
         };
     }
 
