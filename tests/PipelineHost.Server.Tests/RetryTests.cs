@@ -285,6 +285,70 @@ public partial class RetryTests
         Assert.Equal(keys.Skip(keys.IndexOf("taskType")).Take(10), empty.Skip(empty.IndexOf("taskType")).Take(10));
     }
 
+    [Fact]
+    public async Task While_a_retry_waits_the_status_shows_when_it_is_due_and_a_stop_clears_it()
+    {
+        await using var server = await StartServerAsync();
+        await using var client = await server.ConnectAsync();
+        await using var sender = await server.ConnectAsync();
+        var token = (await client.ExecuteAsync(
+            Flaky(new JsonObject { ["action"] = "throw" }),
+            new() { ["retry"] = new JsonObject { ["maxRetries"] = 1, ["backoff"] = "fixed", ["delayMs"] = 600_000 } }))["token"]!.GetValue<string>();
+
+        // The close answer waits for the retry, ten minutes away: the sender stays blocked while we look.
+        var send = sender.SendAsync(token, "later", name: "later.txt");
+        var waiting = await client.WaitForStatusAsync(token, s => s["nextProcessAt"] is not null);
+        await client.RequestAsync("terminate", new() { ["token"] = token });
+        var result = await send.WaitAsync(TestTimeouts.Default);
+        var stopped = await client.StatusAsync(token);
+
+        var due = DateTimeOffset.Parse(waiting["nextProcessAt"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
+        var failedAt = DateTimeOffset.Parse(waiting["lastErrorAt"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Matches(IsoPattern(), waiting["nextProcessAt"]!.GetValue<string>());
+        // Due the delay after the failure was recorded (not a measure of speed: anything short of a second delay passes).
+        Assert.InRange(due - failedAt, TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(20) - TimeSpan.FromTicks(1));
+        Assert.Equal(0, Int(waiting, "retried"));
+        Assert.Equal(1, Int(waiting, "maxRetry"));
+        Assert.Equal(FaultMessage, waiting["lastError"]!.GetValue<string>());
+        Assert.False(result.Success);
+        Assert.Equal(6, Int(stopped, "state"));
+        Assert.Null(stopped["nextProcessAt"]);
+        Assert.Equal(0, Int(stopped, "retried"));
+    }
+
+    [Fact]
+    public async Task Retry_failed_works_for_a_task_only_the_history_still_knows_after_a_server_restart()
+    {
+        var dataDirectory = TestServer.NewDataDirectory();
+        try
+        {
+            var marker = Path.Combine(dataDirectory, "dependency-recovered");
+            (string Token, string Id, string ProjectId) original;
+            await using (var first = await TestServer.StartAsync(options: o => o with { TestComponents = true, StopGrace = TimeSpan.FromSeconds(3) }, dataDirectory: dataDirectory))
+            {
+                await using var client = await first.ConnectAsync();
+                original = await RunWithTwoFailedItemsAsync(client, marker);
+            }
+
+            File.WriteAllText(marker, "up");
+            await using var second = await TestServer.StartAsync(options: o => o with { TestComponents = true, StopGrace = TimeSpan.FromSeconds(3) }, dataDirectory: dataDirectory);
+            await using var again = await second.ConnectAsync();
+            var stored = await again.StatusAsync(original.Token);
+            var retry = await again.RequestAsync("rrext_retry_failed", new() { ["token"] = original.Token });
+            Assert.True(retry.Success, retry.Message);
+            var status = await again.WaitForStateAsync(retry.Body!["token"]!.GetValue<string>(), 5, 6);
+
+            Assert.Equal(2, Int(stored, "failedItems"));
+            Assert.Equal((2, original.Id), (retry.Body["nbItems"]!.GetValue<int>(), retry.Body["retryOf"]!.GetValue<string>()));
+            Assert.Equal(5, Int(status, "state"));
+            Assert.Equal((2, 0), (Int(status, "completedCount"), Int(status, "failedCount")));
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
     /// <summary>webhook → fault(match "bad", off once <paramref name="marker"/> exists) → response; 3 objects sent, 2 failed; then stopped.</summary>
     private static async Task<(string Token, string Id, string ProjectId)> RunWithTwoFailedItemsAsync(DapTestClient client, string marker)
     {
