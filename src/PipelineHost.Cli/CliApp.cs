@@ -81,6 +81,7 @@ public static class CliApp
             new WatchCommand(environment, globals),
             new SendCommand(environment, globals),
             new StopCommand(environment, globals),
+            new RetryFailedCommand(environment, globals),
             new ListCommand(environment, globals),
             new ValidateCommand(environment, globals),
             new ServicesCommand(environment, globals),

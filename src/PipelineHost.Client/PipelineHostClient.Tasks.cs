@@ -63,6 +63,11 @@ public sealed partial class PipelineHostClient
             arguments["threads"] = threads;
         }
 
+        if (options.Retry is { } retry)
+        {
+            arguments["retry"] = retry.ToJson();
+        }
+
         if (options.Environment is { Count: > 0 } environment)
         {
             var env = new JsonObject();
@@ -110,6 +115,20 @@ public sealed partial class PipelineHostClient
         return JsonFields.String(body, "token") is { Length: > 0 }
             ? TaskHandle.FromJson(body, "restart")
             : new TaskHandle("*", string.Empty, string.Empty, projectId, source, string.Empty) { Raw = body };
+    }
+
+    /// <summary>
+    /// Starts a new task that reprocesses the failed items of the finished task <paramref name="token"/>
+    /// (<c>rrext_retry_failed</c>); returns once it is running. Its status carries <c>nbItems</c>,
+    /// <c>nbRemainingItems</c> and <c>retryOf</c> (<see cref="TaskStatus.Retries"/>).
+    /// </summary>
+    /// <param name="token">The finished task's token.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <exception cref="PipelineHostException">E.g. the task is still running, or has nothing to retry.</exception>
+    public async Task<RetryTaskHandle> RetryFailedAsync(string token, CancellationToken cancellationToken = default)
+    {
+        var body = await CallAsync("rrext_retry_failed", TokenArguments(token), cancellationToken).ConfigureAwait(false);
+        return new RetryTaskHandle(TaskHandle.FromJson(body, "rrext_retry_failed"), JsonFields.Int64(body, "nbItems"), JsonFields.StringOrEmpty(body, "retryOf"));
     }
 
     /// <summary>The task's current status (<c>rrext_get_task_status</c>); works for finished tasks while the server keeps them.</summary>

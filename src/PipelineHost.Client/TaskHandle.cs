@@ -35,3 +35,9 @@ public sealed record TaskHandle(string Token, string PublicToken, string Id, str
         };
     }
 }
+
+/// <summary>A retry task started by <see cref="PipelineHostClient.RetryFailedAsync"/>.</summary>
+/// <param name="Task">The new task.</param>
+/// <param name="NbItems">How many failed items it reprocesses.</param>
+/// <param name="RetryOf">The id of the task whose failed items it reprocesses.</param>
+public sealed record RetryTaskHandle(TaskHandle Task, long NbItems, string RetryOf);

@@ -71,6 +71,9 @@ public sealed record TaskStatus
     /// <summary>Billing units used so far.</summary>
     public TaskTokens Tokens { get; init; } = new();
 
+    /// <summary>Retries and failed items (<c>retried</c> … <c>retryOf</c>): QStash's and DriveQuant's fields.</summary>
+    public TaskRetries Retries { get; init; } = new();
+
     /// <summary>The status object as received, including fields this model does not know.</summary>
     public JsonObject Raw { get; init; } = [];
 
@@ -101,6 +104,7 @@ public sealed record TaskStatus
             Pipeflow = TaskPipeflow.FromJson(JsonFields.Object(status, "pipeflow")),
             Metrics = TaskMetrics.FromJson(JsonFields.Object(status, "metrics")),
             Tokens = TaskTokens.FromJson(JsonFields.Object(status, "tokens")),
+            Retries = TaskRetries.FromJson(status),
             Raw = status,
         };
     }
@@ -108,6 +112,53 @@ public sealed record TaskStatus
     // The wire carries Unix seconds as a float, 0 meaning "not yet".
     private static DateTimeOffset? UnixTime(double seconds) =>
         seconds > 0 ? DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(seconds * 1000)) : null;
+}
+
+/// <summary>The retry fields of TASK_STATUS (protocol-spec/tasks.md §7).</summary>
+public sealed record TaskRetries
+{
+    /// <summary>Retry attempts made so far (<c>retried</c>).</summary>
+    public long Retried { get; init; }
+
+    /// <summary>The task policy's <c>maxRetries</c> (<c>maxRetry</c>); 0 without a policy.</summary>
+    public long MaxRetry { get; init; }
+
+    /// <summary>When the next pending retry is due (<c>nextProcessAt</c>); null when none waits.</summary>
+    public DateTimeOffset? NextProcessAt { get; init; }
+
+    /// <summary>The most recent failure's message (<c>lastError</c>).</summary>
+    public string? LastError { get; init; }
+
+    /// <summary>When <see cref="LastError"/> happened (<c>lastErrorAt</c>).</summary>
+    public DateTimeOffset? LastErrorAt { get; init; }
+
+    /// <summary>Failed items kept for <see cref="PipelineHostClient.RetryFailedAsync"/> (<c>failedItems</c>).</summary>
+    public long FailedItems { get; init; }
+
+    /// <summary>For a retry task: the items it reprocesses (<c>nbItems</c>); else null.</summary>
+    public long? NbItems { get; init; }
+
+    /// <summary>For a retry task: items not yet processed (<c>nbRemainingItems</c>); else null.</summary>
+    public long? NbRemainingItems { get; init; }
+
+    /// <summary>For a retry task: the id of the task it retries (<c>retryOf</c>); else null.</summary>
+    public string? RetryOf { get; init; }
+
+    internal static TaskRetries FromJson(JsonObject status) => new()
+    {
+        Retried = JsonFields.Int64(status, "retried"),
+        MaxRetry = JsonFields.Int64(status, "maxRetry"),
+        NextProcessAt = Time(JsonFields.String(status, "nextProcessAt")),
+        LastError = JsonFields.String(status, "lastError"),
+        LastErrorAt = Time(JsonFields.String(status, "lastErrorAt")),
+        FailedItems = JsonFields.Int64(status, "failedItems"),
+        NbItems = JsonFields.NullableInt64(status, "nbItems"),
+        NbRemainingItems = JsonFields.NullableInt64(status, "nbRemainingItems"),
+        RetryOf = JsonFields.String(status, "retryOf"),
+    };
+
+    private static DateTimeOffset? Time(string? iso) =>
+        DateTimeOffset.TryParse(iso, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var time) ? time : null;
 }
 
 /// <summary>The counters of TASK_STATUS.</summary>

@@ -27,6 +27,27 @@ public sealed record UseOptions
     /// <summary><c>ROCKETRIDE_*</c> values for <c>${…}</c> placeholders in the pipeline (<c>env</c>).</summary>
     public IReadOnlyDictionary<string, string>? Environment { get; init; }
 
+    /// <summary>The task's retry policy (<c>retry</c>); wins over the pipeline's own <c>retry</c>.</summary>
+    public RetryPolicy? Retry { get; init; }
+
     /// <summary>Extra engine arguments (<c>args</c>).</summary>
     public IReadOnlyList<string>? Args { get; init; }
+}
+
+/// <summary>
+/// A retry policy: a failed object is run again up to <paramref name="MaxRetries"/> times, waiting
+/// <paramref name="DelayMs"/> (fixed) or <paramref name="DelayMs"/> × 2^(n-1) (exponential, capped at one hour).
+/// </summary>
+/// <param name="MaxRetries">Retries after the first attempt, 0–100.</param>
+/// <param name="Backoff"><c>exponential</c> or <c>fixed</c>.</param>
+/// <param name="DelayMs">The base delay in milliseconds, 0–3 600 000.</param>
+public sealed record RetryPolicy(int MaxRetries, string Backoff = "exponential", long DelayMs = 1000)
+{
+    /// <summary>The wire form <c>{maxRetries, backoff, delayMs}</c>.</summary>
+    public System.Text.Json.Nodes.JsonObject ToJson() => new()
+    {
+        ["maxRetries"] = MaxRetries,
+        ["backoff"] = Backoff,
+        ["delayMs"] = DelayMs,
+    };
 }

@@ -45,6 +45,15 @@ public sealed record EngineOptions
     /// <summary>Billing token rates (configuration section <c>PipelineHost:TokenRates</c>).</summary>
     public TokenRates TokenRates { get; init; } = new();
 
+    /// <summary>
+    /// Largest input kept for one failed item, and the most a data-path object is buffered for replaying it on a
+    /// retry (a larger object is not retried and its failed item keeps only metadata).
+    /// </summary>
+    public long FailedItemMaxBytes { get; init; } = Pipelines.Runtime.WorkerStartSettings.DefaultFailedItemMaxBytes;
+
+    /// <summary>Largest total input kept for one task's failed items; beyond it only their metadata is kept.</summary>
+    public long FailedTaskMaxBytes { get; init; } = Pipelines.Runtime.WorkerStartSettings.DefaultFailedTaskMaxBytes;
+
     /// <summary>The server's environment, the base for <c>${ROCKETRIDE_*}</c>/<c>${PIPELINEHOST_*}</c> placeholders.</summary>
     public IReadOnlyDictionary<string, string?> ServerEnvironment { get; init; } = new Dictionary<string, string?>();
 }

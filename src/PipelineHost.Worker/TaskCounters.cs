@@ -1,16 +1,25 @@
 using System.Text.Json.Nodes;
+using PipelineHost.Pipelines.Runtime;
 
 namespace PipelineHost.Worker;
 
-/// <summary>The task's object counters as the worker sees them; rates are RocketRide's ×100 fixed point.</summary>
+/// <summary>
+/// The task's object counters as the worker sees them; rates are RocketRide's ×100 fixed point. The retry
+/// fields of <see cref="Retries"/> travel with them.
+/// </summary>
 internal sealed class TaskCounters(TimeProvider time)
 {
+    private long _retriesSeen = -1;
+
     private readonly Lock _lock = new();
     private readonly long _started = time.GetTimestamp();
     private readonly Dictionary<string, long> _custom = new(StringComparer.Ordinal);
     private long _totalCount, _totalSize, _completedCount, _completedSize, _failedCount, _failedSize, _wordsCount, _wordsSize;
     private bool _dirty = true;
     private long _version;
+
+    /// <summary>Retries made, pending, last error and failed items kept.</summary>
+    public RetryTracker Retries { get; } = new(time);
 
     public void Opened(long size) => Update(() => { _totalCount++; _totalSize += size; });
 
@@ -35,14 +44,16 @@ internal sealed class TaskCounters(TimeProvider time)
     {
         lock (_lock)
         {
-            if (!_dirty && !force)
+            var retries = Retries.Version;
+            if (!_dirty && retries == _retriesSeen && !force)
             {
                 return null;
             }
 
             _dirty = false;
+            _retriesSeen = retries;
             var seconds = Math.Max(time.GetElapsedTime(_started).TotalSeconds, 0.001);
-            return new JsonObject
+            var counts = new JsonObject
             {
                 // Snapshots travel on several paths (close answers, periodic events); the version lets the host
                 // keep the newest whatever order they arrive in.
@@ -58,6 +69,8 @@ internal sealed class TaskCounters(TimeProvider time)
                 ["rateSize"] = (long)Math.Round((_completedSize + _failedSize) / seconds * 100),
                 ["rateCount"] = (long)Math.Round((_completedCount + _failedCount) / seconds * 100),
             };
+            Retries.WriteTo(counts);
+            return counts;
         }
     }
 

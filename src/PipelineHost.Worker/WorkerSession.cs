@@ -26,7 +26,11 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource<int> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentBag<Task> _handlers = [];
+    private readonly TimeProvider _time;
     private PipelineGraph? _graph;
+    private ObjectRetrier? _retrier;
+    private FailedItemStore? _failedItems;
+    private long _replayLimit = WorkerStartSettings.DefaultFailedItemMaxBytes;
     private PipeFlowTracker _flow;
     private int _threads = 64;
 
@@ -34,7 +38,8 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     {
         _input = input;
         _writer = new LengthPrefixedMessageWriter(output, _codec);
-        _counters = new TaskCounters(time ?? TimeProvider.System);
+        _time = time ?? TimeProvider.System;
+        _counters = new TaskCounters(_time);
         _flow = NewFlowTracker(FlowTraceLevel.None);
     }
 
@@ -140,7 +145,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     private JsonObject? Start(JsonObject arguments)
     {
         var settings = WorkerStartSettings.FromJson(arguments);
-        var catalog = ComponentCatalog.CreateDefault(settings.TestComponents);
+        var catalog = ComponentCatalog.CreateForWorker(settings.TestComponents);
         var validation = new PipelineValidator(catalog).Validate(settings.Pipeline, settings.Source);
         if (validation.Definition is not { } definition)
         {
@@ -159,6 +164,13 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
 
         _threads = settings.Threads;
         _flow = NewFlowTracker(settings.TraceLevel);
+        _retrier = new ObjectRetrier(settings.Retry, _graph.ComponentRetry, _counters.Retries, _time);
+        _replayLimit = settings.FailedItemMaxBytes;
+        if (settings.FailedDirectory is { } failed)
+        {
+            _failedItems = new FailedItemStore(failed, settings.FailedItemMaxBytes, settings.FailedTaskMaxBytes, _counters.Retries, _time);
+        }
+
         SendEvent(WorkerProtocol.ServiceEvent, new JsonObject { ["up"] = true });
         if (_graph.Source is IBatchSource batch)
         {
@@ -178,34 +190,52 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             {
                 // A batch object holds a pipe slot like a client's does, so it shows in pipeflow and flow records.
                 var pipe = TryAllocatePipeId();
-                var context = new ObjectContext(item.Name, item.MimeType, NewObjectId(), item.Metadata, pipe.HasValue ? SseSink(pipe.Value) : null);
+                var objectId = NewObjectId();
+                var context = new ObjectContext(item.Name, item.MimeType, objectId, item.Metadata, pipe.HasValue ? SseSink(pipe.Value) : null);
                 _counters.Opened(item.Size);
                 SendEvent(WorkerProtocol.ObjectEvent, new JsonObject { ["name"] = item.Name, ["size"] = item.Size });
-                var run = Graph.Begin(context, this, pipe.HasValue ? _flow.Begin(pipe.Value, context) : null);
                 long written = 0;
                 string? failure = null;
                 try
                 {
-                    var stream = await item.OpenAsync(ct).ConfigureAwait(false);
-                    await using (stream.ConfigureAwait(false))
-                    {
-                        var chunk = new byte[64 * 1024];
-                        int read;
-                        while ((read = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+                    // Each attempt reads the object from the start: a batch source can always open it again.
+                    var outcome = await Retrier.RunAsync(
+                        async (attempt, token) =>
                         {
-                            await run.WriteAsync(chunk.AsMemory(0, read), ct).ConfigureAwait(false);
-                            written += read;
-                        }
-                    }
+                            written = 0;
+                            if (attempt > 1)
+                            {
+                                context = new ObjectContext(item.Name, item.MimeType, objectId, item.Metadata, pipe.HasValue ? SseSink(pipe.Value) : null);
+                            }
 
-                    await run.CloseAsync(ct).ConfigureAwait(false);
-                    _counters.Completed(written);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    failure = ex.Message;
-                    _counters.Failed(written);
-                    ReportObjectError(item.Name, ex.Message);
+                            var run = Graph.Begin(context, this, pipe.HasValue ? _flow.Begin(pipe.Value, context) : null);
+                            var stream = await item.OpenAsync(token).ConfigureAwait(false);
+                            await using (stream.ConfigureAwait(false))
+                            {
+                                var chunk = new byte[64 * 1024];
+                                int read;
+                                while ((read = await stream.ReadAsync(chunk, token).ConfigureAwait(false)) > 0)
+                                {
+                                    await run.WriteAsync(chunk.AsMemory(0, read), token).ConfigureAwait(false);
+                                    written += read;
+                                }
+                            }
+
+                            await run.CloseAsync(token).ConfigureAwait(false);
+                        },
+                        ct).ConfigureAwait(false);
+                    if (outcome.Succeeded)
+                    {
+                        _counters.Completed(written);
+                    }
+                    else
+                    {
+                        failure = outcome.Error!;
+                        _counters.Failed(written);
+                        ReportObjectError(item.Name, failure);
+                        await KeepFailedAsync(item.Name, item.MimeType, outcome, async token => await item.OpenAsync(token).ConfigureAwait(false), item.Size, ct)
+                            .ConfigureAwait(false);
+                    }
                 }
                 finally
                 {
@@ -260,7 +290,15 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         {
             if (pipe.Failure is not null)
             {
-                throw new WorkerException($"Write pipe with id {pipe.Id} has failed: {pipe.Failure}");
+                throw new WorkerException($"Write pipe with id {pipe.Id} has failed: {pipe.Failure.Message}");
+            }
+
+            pipe.Capture(data, _replayLimit);
+            if (pipe.Deferred is not null)
+            {
+                // A retry is coming at close: only keep the bytes for it.
+                pipe.Written += data.Length;
+                return null;
             }
 
             try
@@ -270,7 +308,15 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             }
             catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
             {
-                pipe.Failure = ex.Message;
+                if (pipe.CanReplay && Retrier.WillRetry(ex))
+                {
+                    // The client keeps sending; the object is replayed from its first byte when it closes.
+                    pipe.Deferred = ex;
+                    pipe.Written += data.Length;
+                    return null;
+                }
+
+                pipe.Failure = ex;
                 throw new WorkerException($"Write pipe with id {pipe.Id} has failed: {ex.Message}");
             }
         }
@@ -297,10 +343,16 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
 
             if (arguments["fail"] is JsonValue reason && reason.GetValueKind() == JsonValueKind.String)
             {
-                pipe.Failure ??= reason.GetValue<string>();
+                // The host gave up on the object (client gone, pipe idle): its input may be cut short, so it is
+                // neither retried nor kept, whatever failed before.
+                var given = pipe.Failure?.Message ?? pipe.Deferred?.Message ?? reason.GetValue<string>();
+                _flow.End(pipe.Id, pipe.Run.Context, given);
+                _counters.Failed(size);
+                ReportObjectError(pipe.Run.Context.Name, given);
+                throw new WorkerException(given);
             }
 
-            if (pipe.Failure is null)
+            if (pipe.Failure is null && pipe.Deferred is null)
             {
                 try
                 {
@@ -308,18 +360,29 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
                 {
-                    pipe.Failure = ex.Message;
+                    pipe.Deferred = ex;
                 }
             }
 
-            _flow.End(pipe.Id, pipe.Run.Context, pipe.Failure);
-            if (pipe.Failure is { } failure)
+            if ((pipe.Failure ?? pipe.Deferred) is { } firstFailure)
             {
-                _counters.Failed(size);
-                ReportObjectError(pipe.Run.Context.Name, failure);
-                throw new WorkerException(failure);
+                // The close answer waits for the retries: the client gets the final result or the last error.
+                var canReplay = pipe.Failure is null && pipe.CanReplay;
+                var outcome = await Retrier.RetryAsync(firstFailure, canReplay, (_, token) => ReplayAsync(pipe, token), _stopping.Token)
+                    .ConfigureAwait(false);
+                if (!outcome.Succeeded)
+                {
+                    var failed = pipe.Run.Context;
+                    _flow.End(pipe.Id, failed, outcome.Error);
+                    _counters.Failed(size);
+                    ReportObjectError(failed.Name, outcome.Error!);
+                    await KeepFailedAsync(failed.Name, failed.MimeType, outcome, _ => ValueTask.FromResult<Stream?>(pipe.CapturedStream()), size, _stopping.Token)
+                        .ConfigureAwait(false);
+                    throw new WorkerException(outcome.Error!);
+                }
             }
 
+            _flow.End(pipe.Id, pipe.Run.Context, null);
             _counters.Completed(size);
             var context = pipe.Run.Context;
             var body = new JsonObject { ["name"] = context.Name, ["path"] = string.Empty, ["objectId"] = context.ObjectId };
@@ -329,6 +392,56 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         finally
         {
             pipe.Lock.Release();
+        }
+    }
+
+    /// <summary>Runs a data-path object again from its first byte, on a fresh run whose result becomes the pipe's.</summary>
+    private async ValueTask ReplayAsync(Pipe pipe, CancellationToken cancellationToken)
+    {
+        var previous = pipe.Run.Context;
+        var context = new ObjectContext(previous.Name, previous.MimeType, previous.ObjectId, previous.Metadata, SseSink(pipe.Id));
+        var run = Graph.Begin(context, this, _flow.Begin(pipe.Id, context));
+        pipe.Run = run;
+        foreach (var chunk in pipe.Chunks)
+        {
+            await run.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+        }
+
+        await run.CloseAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Keeps an object that failed for good as a failed item, when the task keeps them.</summary>
+    private async Task KeepFailedAsync(string name, string mimeType, RetryOutcome outcome, Func<CancellationToken, ValueTask<Stream?>> open, long size, CancellationToken cancellationToken)
+    {
+        if (_failedItems is not { } store)
+        {
+            return;
+        }
+
+        try
+        {
+            var content = await open(cancellationToken).ConfigureAwait(false);
+            string? warning;
+            if (content is null)
+            {
+                warning = await store.KeepAsync(name, mimeType, outcome.Error!, outcome.Attempts, null, size, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await using (content.ConfigureAwait(false))
+                {
+                    warning = await store.KeepAsync(name, mimeType, outcome.Error!, outcome.Attempts, content, size, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            if (warning is not null)
+            {
+                SendEvent(WorkerProtocol.WarningEvent, new JsonObject { ["message"] = warning });
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            SendEvent(WorkerProtocol.WarningEvent, new JsonObject { ["message"] = $"Failed item \"{name}\" could not be kept: {ex.Message}" });
         }
     }
 
@@ -381,6 +494,8 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     };
 
     private PipelineGraph Graph => _graph ?? throw new WorkerException("The pipeline has not started");
+
+    private ObjectRetrier Retrier => _retrier ?? throw new WorkerException("The pipeline has not started");
 
     private void ReportObjectError(string name, string message) =>
         SendEvent(WorkerProtocol.ErrorEvent, new JsonObject { ["message"] = $"Object \"{name}\": {message}" });
@@ -465,17 +580,70 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     {
         public static readonly Pipe Reserved = new(-1, null!, 0);
 
+        private readonly List<ReadOnlyMemory<byte>> _chunks = [];
+        private long _captured;
+        private bool _overflow;
+
         public int Id { get; } = id;
 
-        public PipelineGraph.ObjectRun Run { get; } = run;
+        /// <summary>The current attempt; a successful retry replaces it.</summary>
+        public PipelineGraph.ObjectRun Run { get; set; } = run;
 
         public long DeclaredSize { get; } = declaredSize;
 
         public long Written { get; set; }
 
-        public string? Failure { get; set; }
+        /// <summary>A failure already reported to the client (a write answered with an error): not retried.</summary>
+        public Exception? Failure { get; set; }
+
+        /// <summary>A failure whose retry waits for the close: the client was not told.</summary>
+        public Exception? Deferred { get; set; }
 
         public SemaphoreSlim Lock { get; } = new(1, 1);
+
+        /// <summary>Every byte received so far is kept, so the object can be replayed.</summary>
+        public bool CanReplay => !_overflow;
+
+        /// <summary>The chunks as received (decoded frames are fresh arrays, so no copy is needed).</summary>
+        public IReadOnlyList<ReadOnlyMemory<byte>> Chunks => _chunks;
+
+        /// <summary>Keeps <paramref name="data"/> for a replay, until the object grows past <paramref name="limit"/>.</summary>
+        public void Capture(ReadOnlyMemory<byte> data, long limit)
+        {
+            if (_overflow)
+            {
+                return;
+            }
+
+            _captured += data.Length;
+            if (_captured > limit)
+            {
+                _overflow = true;
+                _chunks.Clear();
+                return;
+            }
+
+            _chunks.Add(data);
+        }
+
+        /// <summary>The kept input as a stream, or null when it was too large to keep.</summary>
+        public Stream? CapturedStream()
+        {
+            if (_overflow)
+            {
+                return null;
+            }
+
+            var bytes = new byte[_captured];
+            var offset = 0;
+            foreach (var chunk in _chunks)
+            {
+                chunk.CopyTo(bytes.AsMemory(offset));
+                offset += chunk.Length;
+            }
+
+            return new MemoryStream(bytes, writable: false);
+        }
     }
 }
 

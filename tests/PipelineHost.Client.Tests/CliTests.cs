@@ -31,6 +31,30 @@ public sealed partial class CliTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task Retry_failed_starts_a_retry_task_for_a_finished_task_and_refuses_one_with_nothing_to_retry()
+    {
+        var cli = NewCli();
+        await using var client = await fixture.Server.ConnectAsync();
+        var task = await client.UseAsync(TestPipelines.Echo()).WaitAsync(TestTimeouts.Default);
+        // A lane/table object whose body is not a table fails in the source itself: a failed item without any test component.
+        await Assert.ThrowsAsync<PipelineHostException>(() => client.SendAsync(task.Token, "not a table", mimeType: "lane/table").WaitAsync(TestTimeouts.Default));
+        await client.TerminateAsync(task.Token).WaitAsync(TestTimeouts.Default);
+        var clean = await client.UseAsync(TestPipelines.Echo()).WaitAsync(TestTimeouts.Default);
+        await client.TerminateAsync(clean.Token).WaitAsync(TestTimeouts.Default);
+
+        var retry = await cli.RunAsync("retry-failed", task.Token);
+        var json = await cli.RunAsync("retry-failed", task.Token, "--json");
+        var nothing = await cli.RunAsync("retry-failed", clean.Token);
+
+        Assert.True(retry.ExitCode == 0, retry.ToString());
+        Assert.Matches($"^Retrying 1 failed items of {Regex.Escape(task.Id)} in task tk_[0-9a-f]{{32}}; follow it with: pipelinehost watch tk_[0-9a-f]{{32}}$", retry.Out.Trim());
+        Assert.True(json.ExitCode == 0, json.ToString());
+        Assert.Equal((1, task.Id), (json.Json["nbItems"]!.GetValue<int>(), json.Json["retryOf"]!.GetValue<string>()));
+        Assert.Equal(1, nothing.ExitCode);
+        Assert.Equal("pipelinehost: Nothing to retry: the task has no failed items", nothing.Error.Trim());
+    }
+
+    [Fact]
     public async Task Run_of_the_readme_example_completes_and_shows_the_final_status()
     {
         var cli = NewCli();

@@ -75,6 +75,56 @@ public abstract class SdkEndToEndTests
     }
 
     [Fact]
+    public async Task A_retry_policy_and_retry_failed_show_in_the_typed_status_and_the_retry_task_completes()
+    {
+        await using var server = await TestServer.StartAsync(o => o with { TestComponents = true });
+        await using var client = await server.ConnectAsync(Options);
+        var marker = Path.Combine(server.DataDirectory, "recovered");
+        var pipeline = JsonNode.Parse("""
+            {"components":[
+              {"id":"webhook_1","provider":"webhook","config":{}},
+              {"id":"fault_1","provider":"fault","config":{"action":"throw"},"input":[{"lane":"text","from":"webhook_1"}]},
+              {"id":"response_1","provider":"response","config":{},"input":[{"lane":"text","from":"fault_1"}]}],
+             "source":"webhook_1"}
+            """)!.AsObject();
+        pipeline["components"]![1]!["config"]!["passIfExists"] = marker;
+
+        var task = await client.UseAsync(pipeline, new UseOptions { Retry = new RetryPolicy(1, "fixed", 0) }).WaitAsync(TestTimeouts.Default);
+        await Assert.ThrowsAsync<PipelineHostException>(() => client.SendAsync(task.Token, "will fail", new JsonObject { ["name"] = "a.txt" }).WaitAsync(TestTimeouts.Default));
+        var failed = await client.GetTaskStatusAsync(task.Token).WaitAsync(TestTimeouts.Default);
+        await client.TerminateAsync(task.Token).WaitAsync(TestTimeouts.Default);
+        await File.WriteAllTextAsync(marker, "up");
+        var retry = await client.RetryFailedAsync(task.Token).WaitAsync(TestTimeouts.Default);
+        var done = await WaitUntilCompletedAsync(client, retry.Task.Token);
+
+        Assert.Equal((1L, 1L, 1L), (failed.Retries.Retried, failed.Retries.MaxRetry, failed.Retries.FailedItems));
+        Assert.Equal("fault: failing this object on purpose", failed.Retries.LastError);
+        Assert.NotNull(failed.Retries.LastErrorAt);
+        Assert.Null(failed.Retries.NextProcessAt);
+        Assert.Null(failed.Retries.NbItems);
+        Assert.Equal((1L, task.Id), (retry.NbItems, retry.RetryOf));
+        Assert.Equal("failed_items", retry.Task.Provider);
+        Assert.Equal(TaskState.Completed, done.State);
+        Assert.Equal((1L, 0L, task.Id), (done.Retries.NbItems, done.Retries.NbRemainingItems, done.Retries.RetryOf));
+        Assert.Equal(1, done.Counts.CompletedCount);
+    }
+
+    private static async Task<TaskStatus> WaitUntilCompletedAsync(PipelineHostClient client, string token)
+    {
+        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        while (true)
+        {
+            var status = await client.GetTaskStatusAsync(token, timeout.Token);
+            if (status.Completed)
+            {
+                return status;
+            }
+
+            await Task.Delay(20, timeout.Token);
+        }
+    }
+
+    [Fact]
     public async Task A_pipe_takes_several_writes_and_returns_each_chunk_followed_by_a_blank_line()
     {
         var (server, client) = await StartAsync();

@@ -26,6 +26,9 @@ public sealed record ExecuteRequest(JsonNode? Pipeline)
     /// <summary>Display name (clients send the pipeline file's name).</summary>
     public string? Name { get; init; }
 
+    /// <summary>The <c>retry</c> argument <c>{maxRetries, backoff, delayMs}</c>; wins over the pipeline's <c>retry</c>.</summary>
+    public JsonNode? Retry { get; init; }
+
     /// <summary><c>ROCKETRIDE_*</c>/<c>PIPELINEHOST_*</c> overrides for placeholders.</summary>
     public JsonObject? Environment { get; init; }
 }

@@ -53,6 +53,15 @@ public sealed class PipelineTask
     /// <summary>What kind of run this is.</summary>
     public TaskType Type { get; init; }
 
+    /// <summary>For a retry task: the id of the task whose failed items it reprocesses (status <c>retryOf</c>).</summary>
+    public string? RetryOf { get; init; }
+
+    /// <summary>For a retry task: how many items it reprocesses (status <c>nbItems</c>).</summary>
+    public long? RetryItems { get; init; }
+
+    /// <summary>For a retry task: the failed items folder it reads.</summary>
+    internal string? RetryInputDirectory { get; init; }
+
     /// <summary>Unix seconds when the task started (kept across restarts).</summary>
     public double StartTime { get; }
 
@@ -135,6 +144,9 @@ public sealed class PipelineTask
             ExitMessage = exitMessage;
             EndTime = endTime;
             _counts["serviceUp"] = false;
+
+            // A worker that was stopped mid-wait never reports that the retry is off.
+            _counts["nextProcessAt"] = null;
             State = final;
             SetStatusTextLocked(statusText);
             Worker = null;

@@ -90,7 +90,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             pipeline["project_id"] = Guid.NewGuid().ToString("D");
         }
 
-        var options = ReadOptions(request);
+        var options = ReadOptions(request) is var read && read.Retry is null ? read with { Retry = validation.Definition!.Retry } : read;
         var token = request.Token is { Length: > 0 } chosen ? CheckToken(chosen) : TaskIdentity.NewToken();
         var gate = _creationLocks.GetOrAdd(token, _ => new SemaphoreSlim(1, 1));
         PipelineTask task;
@@ -111,6 +111,9 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             {
                 task = Register(token, pipeline, validation.Definition!, options, request.Name, caller, request.Environment);
                 created = true;
+
+                // A reused token names a new task: the failed items of the one it replaces are not its own.
+                DeleteFailedItems(task.Token);
             }
         }
         finally
@@ -232,7 +235,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         return task;
     }
 
-    private PipelineTask Register(string token, JsonObject pipeline, PipelineDefinition definition, TaskOptions options, string? name, Caller caller, JsonObject? environment)
+    private PipelineTask Register(string token, JsonObject pipeline, PipelineDefinition definition, TaskOptions options, string? name, Caller caller, JsonObject? environment, RetryOrigin? origin = null)
     {
         var sourceComponent = definition.SourceComponent;
         var shortId = TaskIdentity.ShortToken(token);
@@ -250,9 +253,12 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         var batch = _catalog.TryGet(sourceComponent.Provider, out var provider) && provider.Definition.Source == SourceKind.Batch;
         var task = new PipelineTask(identity, pipeline, options, _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0)
         {
-            Type = batch ? TaskType.Batch : TaskType.Pipeline,
+            Type = origin is not null ? TaskType.Retry : batch ? TaskType.Batch : TaskType.Pipeline,
             LastDataActivity = _time.GetTimestamp(),
             CallerEnvironment = (JsonObject?)environment?.DeepClone(),
+            RetryOf = origin?.Id,
+            RetryItems = origin?.Items,
+            RetryInputDirectory = origin?.Directory,
         };
 
         if (_tasks.TryGetValue(token, out var replaced))
@@ -273,7 +279,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             Notify(new TaskStatusChanged(task, true));
 
             var resolved = PlaceholderResolver.Resolve(task.Pipeline, variables);
-            var outputDirectory = Path.Combine(_options.DataDirectory, "tasks", SafeFolderName(task.Token), "output");
+            var outputDirectory = Path.Combine(TaskFolder(task.Token), "output");
             var settings = new WorkerStartSettings(
                 resolved,
                 task.Identity.Source,
@@ -283,10 +289,15 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                     AllowedRoots = _options.AllowedRoots,
                     ExecAllowList = _options.ExecAllowList,
                     OutputDirectory = outputDirectory,
+                    RetryInputDirectory = task.RetryInputDirectory,
                     Time = _time,
                 },
                 _options.TestComponents)
             {
+                Retry = task.Options.Retry,
+                FailedDirectory = FailedItemsFolder(task.Token),
+                FailedItemMaxBytes = _options.FailedItemMaxBytes,
+                FailedTaskMaxBytes = _options.FailedTaskMaxBytes,
                 TraceLevel = FlowTraceLevels.Parse(task.Options.TraceLevel),
             };
 
@@ -389,8 +400,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         {
             case WorkerProtocol.ServiceEvent when body["up"]?.GetValueKind() == JsonValueKind.True:
                 task.SetServiceUp(true);
-                var batch = _catalog.TryGet(task.Identity.Provider, out var provider) && provider.Definition.Source == SourceKind.Batch;
-                if (task.TryMove(TaskState.Running, batch ? "Processing" : "Ready - accepting data"))
+                if (task.TryMove(TaskState.Running, task.Type != TaskType.Pipeline ? "Processing" : "Ready - accepting data"))
                 {
                     task.PipeSlots.Release(task.Options.Threads);
                     Notify(new TaskStatusChanged(task, true));
@@ -599,7 +609,16 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             throw new TaskException(ex.Message);
         }
 
-        return new TaskOptions(threads, ttl, traceLevel.ToWire());
+        var retry = RetryPolicy.Parse(request.Retry, "Argument 'retry'", out var retryError);
+        if (retryError is not null)
+        {
+            throw new TaskException(retryError);
+        }
+
+        return new TaskOptions(threads, ttl, traceLevel.ToWire())
+        {
+            Retry = retry,
+        };
     }
 
     private static string CheckToken(string token)
@@ -665,6 +684,28 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         _ => "signal " + signal.ToString(CultureInfo.InvariantCulture),
     };
 
+    /// <summary><c>&lt;data&gt;/tasks/&lt;token&gt;</c>: the task's output and failed items live under it.</summary>
+    private string TaskFolder(string token) => Path.Combine(_options.DataDirectory, "tasks", SafeFolderName(token));
+
+    /// <summary>Where the task's failed items are kept, beside its <c>output</c> folder.</summary>
+    private string FailedItemsFolder(string token) => Path.Combine(TaskFolder(token), "failed");
+
+    private void DeleteFailedItems(string token)
+    {
+        try
+        {
+            var folder = FailedItemsFolder(token);
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.FailedItemsNotCleared(_logger, TaskIdentity.ShortToken(token), ex);
+        }
+    }
+
     private static string SafeFolderName(string token) =>
         string.Concat(token.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
 
@@ -709,5 +750,11 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
 
         [LoggerMessage(7, LogLevel.Information, "Task {TaskId} restarting")]
         public static partial void Restarting(ILogger logger, string taskId);
+
+        [LoggerMessage(8, LogLevel.Warning, "Task {TaskId}: the failed items of an earlier task with its token could not be removed")]
+        public static partial void FailedItemsNotCleared(ILogger logger, string taskId, Exception exception);
+
+        [LoggerMessage(9, LogLevel.Information, "Task {TaskId} created to retry {Items} failed items of task {RetryOf}")]
+        public static partial void RetryTaskCreated(ILogger logger, string taskId, long items, string retryOf);
     }
 }

@@ -6,6 +6,9 @@ namespace PipelineHost.Engine.Tasks;
 /// <param name="TraceLevel">RocketRide's <c>pipelineTraceLevel</c>; enables flow events when set.</param>
 public sealed record TaskOptions(int Threads, TimeSpan Ttl, string? TraceLevel)
 {
+    /// <summary>The task's retry policy: the <c>execute</c> argument, else the pipeline's <c>retry</c>; null: none.</summary>
+    public Pipelines.Runtime.RetryPolicy? Retry { get; init; }
+
     /// <summary>RocketRide's defaults over the WebSocket.</summary>
     public static readonly TaskOptions Default = new(64, TimeSpan.FromSeconds(900), null);
 }

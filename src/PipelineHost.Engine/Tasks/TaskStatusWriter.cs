@@ -25,6 +25,11 @@ public static class TaskStatusWriter
         ["rateSize"] = 0,
         ["rateCount"] = 0,
         ["serviceUp"] = false,
+        ["retried"] = 0,
+        ["nextProcessAt"] = null,
+        ["lastError"] = null,
+        ["lastErrorAt"] = null,
+        ["failedItems"] = 0,
     };
 
     /// <summary>
@@ -67,6 +72,15 @@ public static class TaskStatusWriter
         status["id"] = string.Empty;
         status["provider"] = string.Empty;
         status["taskType"] = TaskType.Pipeline.ToWire();
+        status["retried"] = 0;
+        status["maxRetry"] = 0;
+        status["nextProcessAt"] = null;
+        status["lastError"] = null;
+        status["lastErrorAt"] = null;
+        status["failedItems"] = 0;
+        status["nbItems"] = null;
+        status["nbRemainingItems"] = null;
+        status["retryOf"] = null;
         return status;
     }
 
@@ -124,6 +138,20 @@ public static class TaskStatusWriter
 
             // PipelineHost's additions (absent from the reference; old clients ignore them).
             ["taskType"] = task.Type.ToWire(),
+
+            // Retries (QStash) and, for a retry task, its items (DriveQuant's push-failed-trips task).
+            ["retried"] = counts["retried"]?.DeepClone() ?? 0,
+            ["maxRetry"] = task.Options.Retry?.MaxRetries ?? 0,
+            ["nextProcessAt"] = counts["nextProcessAt"]?.DeepClone(),
+            ["lastError"] = counts["lastError"]?.DeepClone(),
+            ["lastErrorAt"] = counts["lastErrorAt"]?.DeepClone(),
+            ["failedItems"] = counts["failedItems"]?.DeepClone() ?? 0,
+            ["nbItems"] = task.RetryItems,
+            ["nbRemainingItems"] = task.RetryItems is { } items ? Math.Max(0, items - Count(counts, "completedCount") - Count(counts, "failedCount")) : null,
+            ["retryOf"] = task.RetryOf,
         };
     }
+
+    private static long Count(JsonObject counts, string name) =>
+        counts[name] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue(out long n) ? n : 0;
 }

@@ -51,6 +51,18 @@ public sealed class ComponentCatalog
         return new ComponentCatalog(providers);
     }
 
+    /// <summary>
+    /// The catalogue a worker runs with: <see cref="CreateDefault"/> plus the <c>failed_items</c> source that
+    /// retry tasks get in place of their original source. Not in the host's catalogue, so no user pipeline can
+    /// name it.
+    /// </summary>
+    public static ComponentCatalog CreateForWorker(bool includeTestComponents) =>
+        new(CreateDefault(includeTestComponents).Providers.Append(new FailedItemsSourceProvider()));
+
+    /// <summary>This catalogue plus <c>failed_items</c>: what the host validates a retry task's pipeline against.</summary>
+    public ComponentCatalog WithRetrySource() =>
+        new(Providers.Where(p => p.Definition.Name != FailedItemsSourceProvider.ProviderName).Append(new FailedItemsSourceProvider()));
+
     /// <summary>All providers, sorted by name.</summary>
     public IEnumerable<IComponentProvider> Providers => _providers.Values.OrderBy(p => p.Definition.Name, StringComparer.Ordinal);
 

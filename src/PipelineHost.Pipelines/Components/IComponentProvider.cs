@@ -66,6 +66,9 @@ public sealed record ComponentEnvironment
     /// <summary>The task's output folder, where <c>writer</c> puts its files.</summary>
     public string OutputDirectory { get; init; } = Path.GetTempPath();
 
+    /// <summary>For a retry task only: the failed items folder of the task it reprocesses, which <c>failed_items</c> reads.</summary>
+    public string? RetryInputDirectory { get; init; }
+
     /// <summary>The clock; tests replace it.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

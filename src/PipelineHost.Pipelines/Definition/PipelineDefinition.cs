@@ -9,7 +9,11 @@ public sealed record LaneInput(string Lane, string From);
 public sealed record ControlInput(string ClassType, string From);
 
 /// <summary>One component of a pipeline.</summary>
-public sealed record ComponentDefinition(string Id, string Provider, string? Name, JsonObject Config, IReadOnlyList<LaneInput> Inputs, IReadOnlyList<ControlInput> Controls);
+public sealed record ComponentDefinition(string Id, string Provider, string? Name, JsonObject Config, IReadOnlyList<LaneInput> Inputs, IReadOnlyList<ControlInput> Controls)
+{
+    /// <summary>The component's own retry policy (<c>retry</c> beside <c>config</c>): wins over the task's for failures here.</summary>
+    public Runtime.RetryPolicy? Retry { get; init; }
+}
 
 /// <summary>A parsed, validated pipeline: components joined by lanes, with one source.</summary>
 public sealed record PipelineDefinition(
@@ -22,4 +26,7 @@ public sealed record PipelineDefinition(
 {
     /// <summary>The source component.</summary>
     public ComponentDefinition SourceComponent => Components.First(c => c.Id == Source);
+
+    /// <summary>The pipeline's top-level <c>retry</c> policy; an <c>execute</c> argument wins over it.</summary>
+    public Runtime.RetryPolicy? Retry { get; init; }
 }

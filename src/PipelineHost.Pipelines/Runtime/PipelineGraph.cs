@@ -79,7 +79,7 @@ public sealed class PipelineGraph
                 throw new ComponentConfigException($"Component \"{component.Id}\": {ex.Message}");
             }
 
-            nodes[component.Id] = new Node(component.Id, instance);
+            nodes[component.Id] = new Node(component.Id, instance) { Retry = component.Retry };
             if (component.Id == definition.Source)
             {
                 kind = provider.Definition.Source;
@@ -120,6 +120,10 @@ public sealed class PipelineGraph
         return new PipelineGraph([.. order], nodes[definition.Source], kind);
     }
 
+    /// <summary>The retry policy of component <paramref name="componentId"/> itself, if it has one.</summary>
+    public RetryPolicy? ComponentRetry(string componentId) =>
+        _order.FirstOrDefault(n => n.Id == componentId)?.Retry;
+
     /// <summary>Starts pushing one object through the pipeline; <paramref name="flow"/> hears it enter and leave components.</summary>
     public ObjectRun Begin(ObjectContext context, IRunObserver observer, IObjectFlow? flow = null) => new(this, context, observer, flow);
 
@@ -131,6 +135,8 @@ public sealed class PipelineGraph
         public string Id { get; } = id;
 
         public IComponent Component { get; } = component;
+
+        public RetryPolicy? Retry { get; init; }
 
         public IReadOnlyDictionary<string, List<Node>> Listeners => _listeners;
 
@@ -171,51 +177,70 @@ public sealed class PipelineGraph
         public ObjectContext Context { get; }
 
         /// <summary>Feeds a chunk of the object's bytes to the source.</summary>
+        /// <exception cref="ComponentFailureException">A component failed (the innermost one is named).</exception>
         public ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken) =>
             WriteToAsync(_graph._source, LaneNames.Tags, new BytesPayload(bytes), cancellationToken);
 
         /// <summary>Ends the object: every component flushes, in order.</summary>
+        /// <exception cref="ComponentFailureException">A component failed (the innermost one is named).</exception>
         public async ValueTask CloseAsync(CancellationToken cancellationToken)
         {
             foreach (var node in _graph._order)
             {
                 var (processor, output) = _processors[node];
-                if (_flow is null)
-                {
-                    await processor.CloseAsync(output, cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-
-                _flow.Enter(node.Id, null, null);
                 try
                 {
-                    await processor.CloseAsync(output, cancellationToken).ConfigureAwait(false);
+                    if (_flow is null)
+                    {
+                        await processor.CloseAsync(output, cancellationToken).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    _flow.Enter(node.Id, null, null);
+                    try
+                    {
+                        await processor.CloseAsync(output, cancellationToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        _flow.Leave(node.Id);
+                    }
+                }
+                catch (Exception ex) when (Blame(ex))
+                {
+                    throw new ComponentFailureException(node.Id, ex);
+                }
+            }
+        }
+
+        // A failure is blamed on the component it came out of, unless a listener further down already was.
+        private static bool Blame(Exception ex) => ex is not ComponentFailureException and not OperationCanceledException and not OutOfMemoryException;
+
+        private async ValueTask WriteToAsync(Node node, string lane, LanePayload payload, CancellationToken cancellationToken)
+        {
+            var (processor, output) = _processors[node];
+            try
+            {
+                if (_flow is null)
+                {
+                    await processor.WriteAsync(lane, payload, output, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+
+                // Delivery is depth-first, so entering here and leaving on return nests exactly like the call stack.
+                _flow.Enter(node.Id, lane, payload);
+                try
+                {
+                    await processor.WriteAsync(lane, payload, output, cancellationToken).ConfigureAwait(false);
                 }
                 finally
                 {
                     _flow.Leave(node.Id);
                 }
             }
-        }
-
-        private async ValueTask WriteToAsync(Node node, string lane, LanePayload payload, CancellationToken cancellationToken)
-        {
-            var (processor, output) = _processors[node];
-            if (_flow is null)
+            catch (Exception ex) when (Blame(ex))
             {
-                await processor.WriteAsync(lane, payload, output, cancellationToken).ConfigureAwait(false);
-                return;
-            }
-
-            // Delivery is depth-first, so entering here and leaving on return nests exactly like the call stack.
-            _flow.Enter(node.Id, lane, payload);
-            try
-            {
-                await processor.WriteAsync(lane, payload, output, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                _flow.Leave(node.Id);
+                throw new ComponentFailureException(node.Id, ex);
             }
         }
 
@@ -242,4 +267,15 @@ public sealed class PipelineGraph
             public void Count(string counter, long amount) => observer.Count(counter, amount);
         }
     }
+}
+
+/// <summary>A component failed while processing an object; the message is the component's own.</summary>
+public sealed class ComponentFailureException : Exception
+{
+    /// <summary>Wraps <paramref name="inner"/>, thrown by component <paramref name="componentId"/>.</summary>
+    public ComponentFailureException(string componentId, Exception inner)
+        : base((inner ?? throw new ArgumentNullException(nameof(inner))).Message, inner) => ComponentId = componentId;
+
+    /// <summary>The id of the component that failed.</summary>
+    public string ComponentId { get; }
 }

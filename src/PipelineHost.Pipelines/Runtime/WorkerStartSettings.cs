@@ -12,6 +12,24 @@ namespace PipelineHost.Pipelines.Runtime;
 /// <param name="TestComponents">True to enable the test-only providers (<c>fault</c>).</param>
 public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int Threads, ComponentEnvironment Environment, bool TestComponents)
 {
+    /// <summary>Default of <see cref="FailedItemMaxBytes"/>: 16 MiB.</summary>
+    public const long DefaultFailedItemMaxBytes = 16L * 1024 * 1024;
+
+    /// <summary>Default of <see cref="FailedTaskMaxBytes"/>: 256 MiB.</summary>
+    public const long DefaultFailedTaskMaxBytes = 256L * 1024 * 1024;
+
+    /// <summary>The task's retry policy (the <c>execute</c> argument, else the pipeline's); null: none.</summary>
+    public RetryPolicy? Retry { get; init; }
+
+    /// <summary>Where the task keeps its failed items; null: they are not kept.</summary>
+    public string? FailedDirectory { get; init; }
+
+    /// <summary>Largest input kept for one failed item (and buffered for replaying a data-path object).</summary>
+    public long FailedItemMaxBytes { get; init; } = DefaultFailedItemMaxBytes;
+
+    /// <summary>Largest total input kept for all of the task's failed items.</summary>
+    public long FailedTaskMaxBytes { get; init; } = DefaultFailedTaskMaxBytes;
+
     /// <summary>Which <see cref="WorkerProtocol.FlowEvent"/> records the worker sends; none unless the task asked.</summary>
     public FlowTraceLevel TraceLevel { get; init; }
 
@@ -28,7 +46,12 @@ public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int
             ["allowedRoots"] = new JsonArray(Environment.AllowedRoots.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray()),
             ["execAllowList"] = new JsonArray(Environment.ExecAllowList.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray()),
             ["outputDirectory"] = Environment.OutputDirectory,
+            ["retryInputDirectory"] = Environment.RetryInputDirectory,
         },
+        ["retry"] = Retry?.ToJson(),
+        ["failedDirectory"] = FailedDirectory,
+        ["failedItemMaxBytes"] = FailedItemMaxBytes,
+        ["failedTaskMaxBytes"] = FailedTaskMaxBytes,
     };
 
     /// <summary>Reads the <c>start</c> arguments.</summary>
@@ -44,9 +67,16 @@ public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int
                 AllowedRoots = Strings(environment["allowedRoots"]),
                 ExecAllowList = Strings(environment["execAllowList"]),
                 OutputDirectory = environment["outputDirectory"]?.GetValue<string>() ?? Path.GetTempPath(),
+                RetryInputDirectory = environment["retryInputDirectory"]?.GetValue<string>(),
             },
             arguments["testComponents"]?.GetValueKind() == JsonValueKind.True)
         {
+            Retry = RetryPolicy.Parse(arguments["retry"], "start 'retry'", out var error) is { } policy
+                ? policy
+                : error is null ? null : throw new FormatException(error),
+            FailedDirectory = arguments["failedDirectory"]?.GetValue<string>(),
+            FailedItemMaxBytes = arguments["failedItemMaxBytes"]?.GetValue<long>() ?? DefaultFailedItemMaxBytes,
+            FailedTaskMaxBytes = arguments["failedTaskMaxBytes"]?.GetValue<long>() ?? DefaultFailedTaskMaxBytes,
             TraceLevel = FlowTraceLevels.Parse(arguments["traceLevel"]?.GetValueKind() == JsonValueKind.String ? arguments["traceLevel"]!.GetValue<string>() : null),
         };
     }

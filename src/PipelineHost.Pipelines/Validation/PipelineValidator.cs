@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using PipelineHost.Pipelines.Components;
 using PipelineHost.Pipelines.Definition;
 using PipelineHost.Pipelines.Lanes;
+using PipelineHost.Pipelines.Runtime;
 using PipelineHost.Pipelines.Schema;
 
 namespace PipelineHost.Pipelines.Validation;
@@ -65,6 +66,12 @@ public sealed class PipelineValidator(ComponentCatalog catalog)
             errors.Add(new($"Source \"{source}\" (provider \"{sourceProvider.Definition.Name}\") is not a source component", source));
         }
 
+        var retry = RetryPolicy.Parse(normalized["retry"], "Pipeline 'retry'", out var retryError);
+        if (retryError is not null)
+        {
+            errors.Add(new(retryError));
+        }
+
         CheckEdges(components, providers, source, errors, warnings);
         CheckCycles(components, errors);
 
@@ -88,7 +95,10 @@ public sealed class PipelineValidator(ComponentCatalog catalog)
                 ReadString(normalized, "project_id") ?? string.Empty,
                 normalized["version"] is JsonValue v && v.TryGetValue(out int version) ? version : 1,
                 ReadString(normalized, "name"),
-                ReadString(normalized, "description"));
+                ReadString(normalized, "description"))
+            {
+                Retry = retry,
+            };
         }
 
         return new ValidationResult(errors, warnings, normalized) { Definition = definition };
@@ -174,13 +184,22 @@ public sealed class PipelineValidator(ComponentCatalog catalog)
                 continue;
             }
 
+            var retry = RetryPolicy.Parse(item["retry"], $"Component \"{id}\": 'retry'", out var retryError);
+            if (retryError is not null)
+            {
+                errors.Add(new(retryError, id));
+            }
+
             result.Add(new ComponentDefinition(
                 id,
                 provider,
                 ReadString(item, "name"),
                 config,
                 ReadEdges(item, "input", "lane", id, errors).Select(e => new LaneInput(e.Kind, e.From)).ToList(),
-                ReadEdges(item, "control", "classType", id, errors).Select(e => new ControlInput(e.Kind, e.From)).ToList()));
+                ReadEdges(item, "control", "classType", id, errors).Select(e => new ControlInput(e.Kind, e.From)).ToList())
+            {
+                Retry = retry,
+            });
         }
 
         return result;

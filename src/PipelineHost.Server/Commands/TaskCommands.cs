@@ -13,6 +13,7 @@ internal sealed class TaskCommands(TaskManager tasks) : ICommandModule
         table.Add(new CommandDefinition("execute", ExecuteAsync, Permissions.Control));
         table.Add(new CommandDefinition("terminate", TerminateAsync, Permissions.Control));
         table.Add(new CommandDefinition("restart", RestartAsync, Permissions.Control));
+        table.Add(new CommandDefinition("rrext_retry_failed", RetryFailedAsync, Permissions.Control));
         table.Add(new CommandDefinition("rrext_get_task_status", GetStatusAsync, Permissions.Monitor));
         table.Add(new CommandDefinition("rrext_get_token", GetToken, Permissions.Monitor));
         table.Add(new CommandDefinition("rrext_get_pipeline", GetPipeline, Permissions.Monitor));
@@ -46,13 +47,29 @@ internal sealed class TaskCommands(TaskManager tasks) : ICommandModule
             TraceLevel = context.Arguments["pipelineTraceLevel"]?.GetValueKind() == JsonValueKind.String ? context.GetString("pipelineTraceLevel") : null,
             Name = context.GetString("name"),
             Environment = env,
+            Retry = context.Arguments["retry"],
         };
+    }
+
+    /// <summary>The <c>rrext_retry_failed</c>/<c>POST /task/retry-failed</c> body: <see cref="StartedBody"/> plus <c>nbItems</c> and <c>retryOf</c>.</summary>
+    public static JsonObject RetryStartedBody(PipelineTask task)
+    {
+        var body = StartedBody(task);
+        body["nbItems"] = task.RetryItems;
+        body["retryOf"] = task.RetryOf;
+        return body;
     }
 
     private async ValueTask<CommandResult> ExecuteAsync(CommandContext context, CancellationToken cancellationToken)
     {
         var task = await tasks.ExecuteAsync(ReadExecuteRequest(context), context.Caller, cancellationToken).ConfigureAwait(false);
         return CommandResult.Ok(StartedBody(task));
+    }
+
+    private async ValueTask<CommandResult> RetryFailedAsync(CommandContext context, CancellationToken cancellationToken)
+    {
+        var task = await tasks.RetryFailedAsync(context.Token, context.Caller, cancellationToken).ConfigureAwait(false);
+        return CommandResult.Ok(RetryStartedBody(task));
     }
 
     private async ValueTask<CommandResult> TerminateAsync(CommandContext context, CancellationToken cancellationToken)

@@ -125,6 +125,8 @@ public static class PipelineHostApp
         Retention = options.Retention,
         HistoryRetention = options.HistoryRetention,
         StopGrace = options.StopGrace,
+        FailedItemMaxBytes = options.FailedItemMaxBytes,
+        FailedTaskMaxBytes = options.FailedTaskMaxBytes,
         PipeIdleTimeout = options.PipeIdleTimeout,
         TokenRates = options.TokenRates,
         ServerEnvironment = Environment.GetEnvironmentVariables()

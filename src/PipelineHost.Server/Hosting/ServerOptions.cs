@@ -59,6 +59,12 @@ public sealed record ServerOptions
     /// <summary>Time a stopping worker gets before it is killed.</summary>
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Largest input kept for one failed item (see <see cref="Engine.EngineOptions.FailedItemMaxBytes"/>).</summary>
+    public long FailedItemMaxBytes { get; init; } = Pipelines.Runtime.WorkerStartSettings.DefaultFailedItemMaxBytes;
+
+    /// <summary>Largest total input kept for one task's failed items.</summary>
+    public long FailedTaskMaxBytes { get; init; } = Pipelines.Runtime.WorkerStartSettings.DefaultFailedTaskMaxBytes;
+
     /// <summary>A data pipe with no activity this long is closed as failed (<c>--pipe-idle-timeout</c>, seconds).</summary>
     public TimeSpan PipeIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

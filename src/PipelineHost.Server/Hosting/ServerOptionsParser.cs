@@ -68,6 +68,8 @@ public static class ServerOptionsParser
                 case "retention": options = options with { Retention = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
                 case "history-retention": options = options with { HistoryRetention = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
                 case "stop-grace": options = options with { StopGrace = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
+                case "failed-item-max-bytes": options = options with { FailedItemMaxBytes = ParseBytes(name, value) }; break;
+                case "failed-task-max-bytes": options = options with { FailedTaskMaxBytes = ParseBytes(name, value) }; break;
                 case "pipe-idle-timeout": options = options with { PipeIdleTimeout = ParsePositiveSeconds(name, value) }; break;
                 default:
                     if (name.StartsWith(ConfigurationPrefix, StringComparison.OrdinalIgnoreCase))
@@ -181,6 +183,11 @@ public static class ServerOptionsParser
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0
             ? seconds
             : throw new ArgumentException($"Option '--{name}' must be a number of seconds.");
+
+    private static long ParseBytes(string name, string value) =>
+        long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes)
+            ? bytes
+            : throw new ArgumentException($"Option '--{name}' must be a number of bytes.");
 
     private static TimeSpan ParsePositiveSeconds(string name, string value) =>
         ParseSeconds(name, value) is var seconds and > 0

@@ -30,6 +30,7 @@ internal static class TaskEndpoints
         endpoints.MapPut("/task", StartAsync); // deprecated spelling, kept for old clients
         endpoints.MapGet("/task", StatusAsync);
         endpoints.MapDelete("/task", StopAsync);
+        endpoints.MapPost("/task/retry-failed", RetryFailedAsync);
         return endpoints;
     }
 
@@ -47,6 +48,7 @@ internal static class TaskEndpoints
             Name = NonEmpty(query["name"]),
             TraceLevel = NonEmpty(query["trace"]),
             UseExisting = ReadBool(query, "useExisting"),
+            Retry = ReadJson(query, "retry"),
         };
 
         var task = await tasks.ExecuteAsync(request, caller, context.RequestAborted).ConfigureAwait(false);
@@ -61,6 +63,13 @@ internal static class TaskEndpoints
         var caller = HttpCredentials.Authenticate(context, authenticator, fallback);
         // Live, or from the task history once the task has left memory (API keys only), as rrext_get_task_status.
         return ErrorEnvelope.Ok(await tasks.GetStatusAsync(token, caller, context.RequestAborted).ConfigureAwait(false));
+    }
+
+    private static async Task<IResult> RetryFailedAsync(HttpContext context, TaskManager tasks, CredentialAuthenticator authenticator)
+    {
+        var caller = HttpCredentials.Authenticate(context, authenticator);
+        var task = await tasks.RetryFailedAsync(HttpCredentials.Token(context.Request), caller, context.RequestAborted).ConfigureAwait(false);
+        return ErrorEnvelope.Ok(TaskCommands.RetryStartedBody(task));
     }
 
     private static async Task<IResult> StopAsync(HttpContext context, TaskManager tasks, CredentialAuthenticator authenticator)
@@ -124,6 +133,23 @@ internal static class TaskEndpoints
             : throw new HttpApiException(
                 StatusCodes.Status400BadRequest,
                 string.Create(CultureInfo.InvariantCulture, $"Argument '{name}' must be from {min} to {max}."));
+    }
+
+    private static JsonNode? ReadJson(IQueryCollection query, string name)
+    {
+        if (NonEmpty(query[name]) is not { } text)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonNode.Parse(text);
+        }
+        catch (JsonException ex)
+        {
+            throw new HttpApiException(StatusCodes.Status400BadRequest, $"Argument '{name}' must be JSON: {ex.Message}");
+        }
     }
 
     private static bool ReadBool(IQueryCollection query, string name) => NonEmpty(query[name]) switch

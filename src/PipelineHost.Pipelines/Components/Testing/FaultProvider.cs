@@ -15,7 +15,7 @@ public sealed class FaultProvider : IComponentProvider
     public ServiceDefinition Definition { get; } = new(
         Name: "fault",
         Title: "Fault (tests only)",
-        Description: "On the first write, by 'action': 'throw' fails the object, 'exit' ends the worker with exitCode, 'crash' aborts the worker process, 'block' holds the object here until the task stops, 'hang' passes the object on but keeps the worker process alive after a stop request (until it is killed).",
+        Description: "On the first write, by 'action': 'throw' fails the object, 'exit' ends the worker with exitCode, 'crash' aborts the worker process, 'block' holds the object here until the task stops, 'hang' passes the object on but keeps the worker process alive after a stop request (until it is killed). With failTimes n, 'throw' fails only the first n attempts at each object (by name), so retries can succeed; failAt 'close' throws when the object closes instead; passIfExists names a file whose existence turns the fault off (a dependency that recovered).",
         ClassTypes: ["transform"],
         Lanes: LaneNames.All.ToDictionary(l => l, l => (IReadOnlyList<string>)[l], StringComparer.Ordinal),
         ConfigSchema: new JsonObject
@@ -26,6 +26,9 @@ public sealed class FaultProvider : IComponentProvider
                 ["action"] = new JsonObject { ["type"] = "string", ["enum"] = new JsonArray("throw", "exit", "crash", "block", "hang", "none") },
                 ["exitCode"] = new JsonObject { ["type"] = "integer", ["minimum"] = 0, ["maximum"] = 255 },
                 ["match"] = new JsonObject { ["type"] = "string" },
+                ["failTimes"] = new JsonObject { ["type"] = "integer", ["minimum"] = 0 },
+                ["failAt"] = new JsonObject { ["type"] = "string", ["enum"] = new JsonArray("write", "close") },
+                ["passIfExists"] = new JsonObject { ["type"] = "string" },
             },
         });
 
@@ -33,18 +36,38 @@ public sealed class FaultProvider : IComponentProvider
     public IComponent Create(JsonObject config, ComponentEnvironment environment) => new Fault(
         config["action"]?.GetValue<string>() ?? "throw",
         config["exitCode"]?.GetValue<int>() ?? 3,
-        config["match"] is JsonValue m && m.GetValueKind() == JsonValueKind.String ? m.GetValue<string>() : null);
+        config["match"] is JsonValue m && m.GetValueKind() == JsonValueKind.String ? m.GetValue<string>() : null,
+        config["failTimes"] is JsonValue t && t.TryGetValue(out int times) ? times : null,
+        config["failAt"]?.GetValue<string>() == "close",
+        config["passIfExists"] is JsonValue p && p.GetValueKind() == JsonValueKind.String ? p.GetValue<string>() : null);
 
-    private sealed class Fault(string mode, int exitCode, string? match) : IComponent
+    private sealed class Fault(string mode, int exitCode, string? match, int? failTimes, bool atClose, string? passIfExists) : IComponent
     {
-        public IObjectProcessor Begin(ObjectContext context) =>
-            match is null || context.Name.Contains(match, StringComparison.Ordinal) ? new Processor(mode, exitCode) : new PassThrough();
+        // Attempts seen per object name: a retry begins the object again, and only the first failTimes fail.
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _attempts = new(StringComparer.Ordinal);
+
+        public IObjectProcessor Begin(ObjectContext context)
+        {
+            if ((match is not null && !context.Name.Contains(match, StringComparison.Ordinal)) || (passIfExists is not null && File.Exists(passIfExists)))
+            {
+                return new PassThrough();
+            }
+
+            var attempt = _attempts.AddOrUpdate(context.Name, 1, (_, n) => n + 1);
+            return failTimes is { } n && attempt > n ? new PassThrough() : new Processor(mode, exitCode, atClose);
+        }
     }
 
-    private sealed class Processor(string mode, int exitCode) : IObjectProcessor
+    private sealed class Processor(string mode, int exitCode, bool atClose) : IObjectProcessor
     {
         public async ValueTask WriteAsync(string lane, LanePayload payload, IComponentOutput output, CancellationToken cancellationToken)
         {
+            if (atClose)
+            {
+                await output.EmitAsync(lane, payload, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             switch (mode)
             {
                 case "block":
@@ -71,7 +94,10 @@ public sealed class FaultProvider : IComponentProvider
             await output.EmitAsync(lane, payload, cancellationToken).ConfigureAwait(false);
         }
 
-        public ValueTask CloseAsync(IComponentOutput output, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+        public ValueTask CloseAsync(IComponentOutput output, CancellationToken cancellationToken) =>
+            atClose && mode == "throw"
+                ? throw new InvalidOperationException("fault: failing this object on purpose (at close)")
+                : ValueTask.CompletedTask;
     }
 
     private sealed class PassThrough : IObjectProcessor
