@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using PipelineHost.Pipelines.Runtime;
 
 namespace PipelineHost.Worker;
 
@@ -9,6 +10,7 @@ internal sealed class TaskCounters(TimeProvider time)
     private readonly long _started = time.GetTimestamp();
     private readonly Dictionary<string, long> _custom = new(StringComparer.Ordinal);
     private long _totalCount, _totalSize, _completedCount, _completedSize, _failedCount, _failedSize, _wordsCount, _wordsSize;
+    private long? _sourceTotal;
     private bool _dirty = true;
     private long _version;
 
@@ -19,6 +21,9 @@ internal sealed class TaskCounters(TimeProvider time)
     public void Completed(long size) => Update(() => { _completedCount++; _completedSize += size; });
 
     public void Failed(long size) => Update(() => { _failedCount++; _failedSize += size; });
+
+    /// <summary>How many objects the batch source will produce, when it knows (the host derives <c>remainingCount</c>).</summary>
+    public void SetSourceTotal(long? total) => Update(() => _sourceTotal = total);
 
     public void Count(string counter, long amount) => Update(() =>
     {
@@ -42,7 +47,7 @@ internal sealed class TaskCounters(TimeProvider time)
 
             _dirty = false;
             var seconds = Math.Max(time.GetElapsedTime(_started).TotalSeconds, 0.001);
-            return new JsonObject
+            var counts = new JsonObject
             {
                 // Snapshots travel on several paths (close answers, periodic events); the version lets the host
                 // keep the newest whatever order they arrive in.
@@ -58,6 +63,12 @@ internal sealed class TaskCounters(TimeProvider time)
                 ["rateSize"] = (long)Math.Round((_completedSize + _failedSize) / seconds * 100),
                 ["rateCount"] = (long)Math.Round((_completedCount + _failedCount) / seconds * 100),
             };
+            if (_sourceTotal is { } total)
+            {
+                counts[WorkerProtocol.SourceTotalCounter] = total;
+            }
+
+            return counts;
         }
     }
 
