@@ -54,6 +54,39 @@ public class OptionsTests
     }
 
     [Fact]
+    public void Callback_settings_are_configuration_keys_on_the_command_line_or_in_the_environment()
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            ["PipelineHost__Callbacks__SigningKey"] = "from-env",
+            ["PIPELINEHOST__CALLBACKS__MAXATTEMPTS"] = "3",
+        };
+
+        var defaults = ServerOptionsParser.Parse([], NoEnvironment).Callbacks;
+        var fromEnvironment = ServerOptionsParser.Parse([], environment).Callbacks;
+        var fromArgs = ServerOptionsParser.Parse(
+            ["--PipelineHost:Callbacks:SigningKey", "from-args", "--pipelinehost:callbacks:allowprivatenetworks=true",
+             "--PipelineHost:Callbacks:InitialDelay", "0.5", "--PipelineHost:Callbacks:AttemptTimeout", "2"],
+            environment).Callbacks;
+
+        Assert.Equal((null, false, 5, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10)), (defaults.SigningKey, defaults.AllowPrivateNetworks, defaults.MaxAttempts, defaults.InitialDelay, defaults.AttemptTimeout));
+        Assert.Equal(("from-env", 3), (fromEnvironment.SigningKey, fromEnvironment.MaxAttempts));
+        Assert.Equal(("from-args", true, 3, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2)), (fromArgs.SigningKey, fromArgs.AllowPrivateNetworks, fromArgs.MaxAttempts, fromArgs.InitialDelay, fromArgs.AttemptTimeout));
+    }
+
+    [Theory]
+    [InlineData("--PipelineHost:Callbacks:MaxAttempts", "0", "must be a whole number from 1 to 20")]
+    [InlineData("--PipelineHost:Callbacks:AttemptTimeout", "0", "must be a positive number of seconds")]
+    [InlineData("--PipelineHost:Callbacks:AllowPrivateNetworks", "yes", "must be true or false")]
+    [InlineData("--PipelineHost:Callbacks:Colour", "red", "Unknown option 'PipelineHost:Callbacks:Colour'")]
+    public void Bad_callback_settings_are_reported_by_name(string name, string value, string error)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => ServerOptionsParser.Parse([name, value], NoEnvironment));
+
+        Assert.Contains(error, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_missing_value_is_reported()
     {
         var ex = Assert.Throws<ArgumentException>(() => ServerOptionsParser.Parse(["--port"], NoEnvironment));

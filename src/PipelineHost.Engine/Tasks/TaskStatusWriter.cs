@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using PipelineHost.Engine.Metrics;
+using PipelineHost.Pipelines.Runtime;
 
 namespace PipelineHost.Engine.Tasks;
 
@@ -64,6 +65,10 @@ public static class TaskStatusWriter
         status["id"] = string.Empty;
         status["provider"] = string.Empty;
         status["taskType"] = TaskType.Pipeline.ToWire();
+        status["remainingCount"] = null;
+        status["errorSummary"] = new JsonArray();
+        status["outputs"] = new JsonArray();
+        status["callback"] = null;
         return status;
     }
 
@@ -121,6 +126,27 @@ public static class TaskStatusWriter
 
             // PipelineHost's additions (absent from the reference; old clients ignore them).
             ["taskType"] = task.Type.ToWire(),
+            ["remainingCount"] = RemainingCount(counts),
+            ["errorSummary"] = task.ErrorSummaryUnderLock(),
+            ["outputs"] = task.OutputsUnderLock(),
+            ["callback"] = task.CallbackUnderLock(),
         };
     }
+
+    /// <summary>
+    /// Objects a batch source has yet to produce or finish: its known total (<see cref="WorkerProtocol.SourceTotalCounter"/>) less
+    /// the completed and failed ones; null when the source does not know its total (a webhook) or has not said yet.
+    /// </summary>
+    private static long? RemainingCount(JsonObject counts) =>
+        Int64(counts[WorkerProtocol.SourceTotalCounter]) is { } known
+            ? Math.Max(0, known - (Int64(counts["completedCount"]) ?? 0) - (Int64(counts["failedCount"]) ?? 0))
+            : null;
+
+    /// <summary>A whole number, whichever numeric type the node was built with; null when it is not a number.</summary>
+    internal static long? Int64(JsonNode? node) => node is JsonValue value
+        ? value.TryGetValue(out long l) ? l
+        : value.TryGetValue(out int i) ? i
+        : value.TryGetValue(out double d) && double.IsFinite(d) ? (long)d
+        : null
+        : null;
 }

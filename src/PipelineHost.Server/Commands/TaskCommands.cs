@@ -46,6 +46,7 @@ internal sealed class TaskCommands(TaskManager tasks) : ICommandModule
             TraceLevel = context.Arguments["pipelineTraceLevel"]?.GetValueKind() == JsonValueKind.String ? context.GetString("pipelineTraceLevel") : null,
             Name = context.GetString("name"),
             Environment = env,
+            CallbackUrl = context.GetString("callbackUrl"),
         };
     }
 

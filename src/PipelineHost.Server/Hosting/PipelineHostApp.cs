@@ -54,6 +54,7 @@ public static class PipelineHostApp
         services.AddSingleton<EventHub>();
         services.AddSingleton<ITaskObserver>(sp => sp.GetRequiredService<EventHub>());
         services.AddTaskHistoryAndStore(options);
+        services.AddTaskCallbacks(options);
         services.AddSingleton<TaskManager>();
         services.AddSingleton<ITaskCredentialResolver>(sp => sp.GetRequiredService<TaskManager>());
         services.AddSingleton<CredentialAuthenticator>();
@@ -120,6 +121,7 @@ public static class PipelineHostApp
         Retention = options.Retention,
         HistoryRetention = options.HistoryRetention,
         StopGrace = options.StopGrace,
+        Callbacks = options.Callbacks,
         ServerEnvironment = Environment.GetEnvironmentVariables()
             .Cast<System.Collections.DictionaryEntry>()
             .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal),

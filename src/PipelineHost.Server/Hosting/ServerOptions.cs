@@ -1,3 +1,5 @@
+using PipelineHost.Engine.Callbacks;
+
 namespace PipelineHost.Server.Hosting;
 
 /// <summary>Everything the host can be told at start. Defaults make <c>dotnet run</c> work with no setup.</summary>
@@ -56,6 +58,12 @@ public sealed record ServerOptions
 
     /// <summary>Time a stopping worker gets before it is killed.</summary>
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Task-end callbacks (configuration <c>PipelineHost:Callbacks:*</c>): the signing key (generated and kept in
+    /// the data folder when none is configured), retries, and whether private networks may be called.
+    /// </summary>
+    public CallbackOptions Callbacks { get; init; } = new();
 
     /// <summary>The URL the server listens on.</summary>
     public string Url => $"http://{(Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]" : Host)}:{Port}";

@@ -1,10 +1,13 @@
 using System.Globalization;
+using PipelineHost.Engine.Callbacks;
 
 namespace PipelineHost.Server.Hosting;
 
 /// <summary>
 /// Reads <see cref="ServerOptions"/> from the command line and <c>PIPELINEHOST_*</c> environment variables.
 /// The command line wins. Options that may repeat (<c>--api-key</c>) also accept comma-separated lists.
+/// Callback settings use configuration keys (<c>--PipelineHost:Callbacks:SigningKey KEY</c>, or the environment
+/// variable <c>PipelineHost__Callbacks__SigningKey</c>), matched case-insensitively as ASP.NET configuration is.
 /// </summary>
 public static class ServerOptionsParser
 {
@@ -57,6 +60,9 @@ public static class ServerOptionsParser
                 case "retention": options = options with { Retention = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
                 case "history-retention": options = options with { HistoryRetention = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
                 case "stop-grace": options = options with { StopGrace = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
+                case var key when CallbackKey(key) is { } setting:
+                    options = options with { Callbacks = ApplyCallbackSetting(options.Callbacks, setting, value) };
+                    break;
                 default:
                     // ASP.NET's own switches (urls, environment...) pass through untouched.
                     if (!name.Contains(':', StringComparison.Ordinal) && name is not ("urls" or "environment" or "contentRoot"))
@@ -125,7 +131,46 @@ public static class ServerOptionsParser
             options = options with { HistoryRetention = TimeSpan.FromSeconds(ParseSeconds("history-retention", historyRetention)) };
         }
 
+        // Sorted, so that the result does not depend on the dictionary's order when a key is spelled twice.
+        foreach (var (name, value) in environment.OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            if (!string.IsNullOrWhiteSpace(value) && CallbackKey(name.Replace("__", ":", StringComparison.Ordinal)) is { } setting)
+            {
+                options = options with { Callbacks = ApplyCallbackSetting(options.Callbacks, setting, value) };
+            }
+        }
+
         return options;
+    }
+
+    private const string CallbackSection = "PipelineHost:Callbacks:";
+
+    /// <summary>The setting a configuration key names (<c>PipelineHost:Callbacks:&lt;setting&gt;</c>), else null.</summary>
+    private static string? CallbackKey(string key) =>
+        key.StartsWith(CallbackSection, StringComparison.OrdinalIgnoreCase) ? key[CallbackSection.Length..] : null;
+
+    private static CallbackOptions ApplyCallbackSetting(CallbackOptions callbacks, string setting, string value)
+    {
+        var name = CallbackSection + setting;
+        return setting.ToUpperInvariant() switch
+        {
+            "SIGNINGKEY" => callbacks with { SigningKey = value.Length > 0 ? value : throw new ArgumentException($"Option '{name}' must not be empty.") },
+            "ALLOWPRIVATENETWORKS" => callbacks with { AllowPrivateNetworks = ParseBool(name, value) },
+            "MAXATTEMPTS" => callbacks with
+            {
+                MaxAttempts = int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var attempts) && attempts is >= 1 and <= 20
+                    ? attempts
+                    : throw new ArgumentException($"Option '{name}' must be a whole number from 1 to 20."),
+            },
+            "INITIALDELAY" => callbacks with { InitialDelay = TimeSpan.FromSeconds(ParseSeconds(name, value)) },
+            "ATTEMPTTIMEOUT" => callbacks with
+            {
+                AttemptTimeout = ParseSeconds(name, value) is > 0 and var seconds
+                    ? TimeSpan.FromSeconds(seconds)
+                    : throw new ArgumentException($"Option '{name}' must be a positive number of seconds."),
+            },
+            _ => throw new ArgumentException($"Unknown option '{name}' (known: SigningKey, AllowPrivateNetworks, MaxAttempts, InitialDelay, AttemptTimeout)."),
+        };
     }
 
     private static int ParsePort(string value) =>
