@@ -1,4 +1,5 @@
 using PipelineHost.Engine.Callbacks;
+using PipelineHost.Engine.Metrics;
 
 namespace PipelineHost.Server.Hosting;
 
@@ -58,6 +59,12 @@ public sealed record ServerOptions
 
     /// <summary>Time a stopping worker gets before it is killed.</summary>
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A data pipe with no activity this long is closed as failed (<c>--pipe-idle-timeout</c>, seconds).</summary>
+    public TimeSpan PipeIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Billing token rates: configuration section <c>PipelineHost:TokenRates</c>.</summary>
+    public TokenRates TokenRates { get; init; } = new();
 
     /// <summary>
     /// Task-end callbacks (configuration <c>PipelineHost:Callbacks:*</c>): the signing key (generated and kept in
