@@ -48,6 +48,7 @@ public sealed partial class PipelineHostClient
         AddIfSet(arguments, "source", options.Source);
         AddIfSet(arguments, "name", name);
         AddIfSet(arguments, "pipelineTraceLevel", options.PipelineTraceLevel);
+        AddIfSet(arguments, "callbackUrl", options.CallbackUrl?.AbsoluteUri);
         if (options.UseExisting)
         {
             arguments["useExisting"] = true;

@@ -73,6 +73,20 @@ public sealed record TaskStatus
 
     /// <summary>Retries and failed items (<c>retried</c> … <c>retryOf</c>): QStash's and DriveQuant's fields.</summary>
     public TaskRetries Retries { get; init; } = new();
+    /// <summary>
+    /// Objects a batch source has yet to produce or finish (<c>remainingCount</c>, DriveQuant's
+    /// <c>nbRemainingItems</c>); null when the source does not know its total (a webhook).
+    /// </summary>
+    public long? RemainingCount { get; init; }
+
+    /// <summary>The most frequent error messages of the whole run, with counts, most frequent first (<c>errorSummary</c>).</summary>
+    public IReadOnlyList<TaskErrorCount> ErrorSummary { get; init; } = [];
+
+    /// <summary>The files the task's <c>writer</c> components produced (<c>outputs</c>); download them with <see cref="PipelineHostClient.DownloadOutputAsync"/>.</summary>
+    public IReadOnlyList<TaskOutputFile> Outputs { get; init; } = [];
+
+    /// <summary>The task's callback and its delivery attempts (<c>callback</c>); null when the task has none.</summary>
+    public TaskCallback? Callback { get; init; }
 
     /// <summary>The status object as received, including fields this model does not know.</summary>
     public JsonObject Raw { get; init; } = [];
@@ -105,9 +119,16 @@ public sealed record TaskStatus
             Metrics = TaskMetrics.FromJson(JsonFields.Object(status, "metrics")),
             Tokens = TaskTokens.FromJson(JsonFields.Object(status, "tokens")),
             Retries = TaskRetries.FromJson(status),
+            RemainingCount = JsonFields.NullableInt64(status, "remainingCount"),
+            ErrorSummary = Objects(status, "errorSummary").Select(TaskErrorCount.FromJson).ToList(),
+            Outputs = Objects(status, "outputs").Select(TaskOutputFile.FromJson).ToList(),
+            Callback = JsonFields.Object(status, "callback") is { } callback ? TaskCallback.FromJson(callback) : null,
             Raw = status,
         };
     }
+
+    internal static IEnumerable<JsonObject> Objects(JsonObject? obj, string name) =>
+        obj?[name] is JsonArray array ? array.OfType<JsonObject>() : [];
 
     // The wire carries Unix seconds as a float, 0 meaning "not yet".
     private static DateTimeOffset? UnixTime(double seconds) =>
@@ -333,4 +354,55 @@ public sealed record TaskTokens
             Total = JsonFields.Double(tokens, "total"),
         };
     }
+}
+
+/// <summary>One entry of <c>errorSummary</c>: an error message and how often it occurred in the run.</summary>
+public sealed record TaskErrorCount(string Message, long Count)
+{
+    internal static TaskErrorCount FromJson(JsonObject entry) => new(JsonFields.StringOrEmpty(entry, "message"), JsonFields.Int64(entry, "count"));
+}
+
+/// <summary>One entry of <c>outputs</c>: a file a <c>writer</c> produced.</summary>
+public sealed record TaskOutputFile(string Name, long Size, string ContentType)
+{
+    internal static TaskOutputFile FromJson(JsonObject entry) => new(
+        JsonFields.StringOrEmpty(entry, "name"),
+        JsonFields.Int64(entry, "size"),
+        JsonFields.String(entry, "contentType") ?? "application/octet-stream");
+}
+
+/// <summary>The <c>callback</c> of a status: where the final status goes (masked) and how delivering it went.</summary>
+public sealed record TaskCallback
+{
+    /// <summary>The URL, its query string and user info masked as <c>***</c>.</summary>
+    public string Url { get; init; } = string.Empty;
+
+    /// <summary><c>pending</c>, <c>delivered</c> or <c>failed</c>.</summary>
+    public string State { get; init; } = string.Empty;
+
+    /// <summary>The attempts so far, oldest first.</summary>
+    public IReadOnlyList<TaskCallbackAttempt> Attempts { get; init; } = [];
+
+    internal static TaskCallback FromJson(JsonObject callback) => new()
+    {
+        Url = JsonFields.StringOrEmpty(callback, "url"),
+        State = JsonFields.StringOrEmpty(callback, "state"),
+        Attempts = TaskStatus.Objects(callback, "attempts").Select(TaskCallbackAttempt.FromJson).ToList(),
+    };
+}
+
+/// <summary>One POST of a callback.</summary>
+/// <param name="Attempt">1-based.</param>
+/// <param name="At">When it started.</param>
+/// <param name="StatusCode">The receiver's HTTP status; null when none came.</param>
+/// <param name="Error">Why no response came; null when one did.</param>
+/// <param name="Duration">How long it took.</param>
+public sealed record TaskCallbackAttempt(int Attempt, DateTimeOffset? At, int? StatusCode, string? Error, TimeSpan Duration)
+{
+    internal static TaskCallbackAttempt FromJson(JsonObject attempt) => new(
+        (int)JsonFields.Int64(attempt, "attempt"),
+        DateTimeOffset.TryParse(JsonFields.String(attempt, "at"), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at : null,
+        JsonFields.NullableInt64(attempt, "statusCode") is { } code ? (int)code : null,
+        JsonFields.String(attempt, "error"),
+        TimeSpan.FromMilliseconds(JsonFields.Int64(attempt, "durationMs")));
 }

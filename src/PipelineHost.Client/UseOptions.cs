@@ -32,6 +32,12 @@ public sealed record UseOptions
 
     /// <summary>Extra engine arguments (<c>args</c>).</summary>
     public IReadOnlyList<string>? Args { get; init; }
+
+    /// <summary>
+    /// Where the server POSTs the final status, signed, when the task ends (<c>callbackUrl</c>): an absolute
+    /// http/https URL. Verify the <c>X-PipelineHost-Signature</c> header with the server's signing key.
+    /// </summary>
+    public Uri? CallbackUrl { get; init; }
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using PipelineHost.Engine.Callbacks;
 using PipelineHost.Engine.Metrics;
 using PipelineHost.Engine.Workers;
 
@@ -56,4 +57,7 @@ public sealed record EngineOptions
 
     /// <summary>The server's environment, the base for <c>${ROCKETRIDE_*}</c>/<c>${PIPELINEHOST_*}</c> placeholders.</summary>
     public IReadOnlyDictionary<string, string?> ServerEnvironment { get; init; } = new Dictionary<string, string?>();
+
+    /// <summary>Task-end callbacks: signing, retries, which addresses they may reach (<c>PipelineHost:Callbacks</c>).</summary>
+    public CallbackOptions Callbacks { get; init; } = new();
 }

@@ -15,6 +15,7 @@ internal sealed class TaskCounters(TimeProvider time)
     private readonly long _started = time.GetTimestamp();
     private readonly Dictionary<string, long> _custom = new(StringComparer.Ordinal);
     private long _totalCount, _totalSize, _completedCount, _completedSize, _failedCount, _failedSize, _wordsCount, _wordsSize;
+    private long? _sourceTotal;
     private bool _dirty = true;
     private long _version;
 
@@ -28,6 +29,9 @@ internal sealed class TaskCounters(TimeProvider time)
     public void Completed(long size) => Update(() => { _completedCount++; _completedSize += size; });
 
     public void Failed(long size) => Update(() => { _failedCount++; _failedSize += size; });
+
+    /// <summary>How many objects the batch source will produce, when it knows (the host derives <c>remainingCount</c>).</summary>
+    public void SetSourceTotal(long? total) => Update(() => _sourceTotal = total);
 
     public void Count(string counter, long amount) => Update(() =>
     {
@@ -70,6 +74,11 @@ internal sealed class TaskCounters(TimeProvider time)
                 ["rateCount"] = (long)Math.Round((_completedCount + _failedCount) / seconds * 100),
             };
             Retries.WriteTo(counts);
+            if (_sourceTotal is { } total)
+            {
+                counts[WorkerProtocol.SourceTotalCounter] = total;
+            }
+
             return counts;
         }
     }

@@ -63,6 +63,9 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
 
     public void Count(string counter, long amount) => _counters.Count(counter, amount);
 
+    public void FileWritten(string name, long size, string contentType) =>
+        SendEvent(WorkerProtocol.FileEvent, new JsonObject { ["name"] = name, ["size"] = size, ["contentType"] = contentType });
+
     private async Task ReadLoopAsync()
     {
         var buffer = new ArrayBufferWriter<byte>(64 * 1024);
@@ -174,6 +177,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         SendEvent(WorkerProtocol.ServiceEvent, new JsonObject { ["up"] = true });
         if (_graph.Source is IBatchSource batch)
         {
+            _counters.SetSourceTotal(batch.KnownTotal);
             _handlers.Add(RunBatchAsync(batch));
         }
 
@@ -498,7 +502,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     private ObjectRetrier Retrier => _retrier ?? throw new WorkerException("The pipeline has not started");
 
     private void ReportObjectError(string name, string message) =>
-        SendEvent(WorkerProtocol.ErrorEvent, new JsonObject { ["message"] = $"Object \"{name}\": {message}" });
+        SendEvent(WorkerProtocol.ErrorEvent, new JsonObject { ["message"] = $"Object \"{name}\": {message}", ["reason"] = message });
 
     private void Exit(int code, string message)
     {

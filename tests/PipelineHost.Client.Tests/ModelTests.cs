@@ -48,6 +48,43 @@ public class ModelTests
     }
 
     [Fact]
+    public void The_seed_api_fields_read_into_their_models()
+    {
+        var raw = JsonNode.Parse("""
+            {"state":6,"remainingCount":7,
+             "errorSummary":[{"message":"timeout","count":12},{"message":"parse","count":1}],
+             "outputs":[{"name":"a.txt.txt","size":16,"contentType":"text/plain; charset=utf-8"}],
+             "callback":{"url":"https://hooks.example.com/done?***","state":"failed","attempts":[
+               {"attempt":1,"at":"2025-01-01T00:00:00.000Z","statusCode":500,"error":null,"durationMs":12},
+               {"attempt":2,"at":"2025-01-01T00:00:01.500Z","statusCode":null,"error":"Connection refused","durationMs":3}]}}
+            """)!.AsObject();
+
+        var status = TaskStatus.FromJson(raw);
+
+        Assert.Equal(7, status.RemainingCount);
+        Assert.Equal([new TaskErrorCount("timeout", 12), new TaskErrorCount("parse", 1)], status.ErrorSummary);
+        Assert.Equal([new TaskOutputFile("a.txt.txt", 16, "text/plain; charset=utf-8")], status.Outputs);
+        Assert.Equal(("https://hooks.example.com/done?***", "failed"), (status.Callback!.Url, status.Callback.State));
+        Assert.Equal(
+            [
+                new TaskCallbackAttempt(1, new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero), 500, null, TimeSpan.FromMilliseconds(12)),
+                new TaskCallbackAttempt(2, new DateTimeOffset(2025, 1, 1, 0, 0, 1, 500, TimeSpan.Zero), null, "Connection refused", TimeSpan.FromMilliseconds(3)),
+            ],
+            status.Callback.Attempts);
+    }
+
+    [Fact]
+    public void Without_the_seed_api_fields_remaining_count_and_callback_are_null_and_the_lists_empty()
+    {
+        var status = TaskStatus.FromJson(new JsonObject { ["state"] = 3, ["remainingCount"] = null, ["callback"] = null });
+
+        Assert.Null(status.RemainingCount);
+        Assert.Null(status.Callback);
+        Assert.Empty(status.ErrorSummary);
+        Assert.Empty(status.Outputs);
+    }
+
+    [Fact]
     public void A_placeholder_status_with_missing_fields_reads_as_defaults()
     {
         var status = TaskStatus.FromJson(new JsonObject { ["state"] = 0, ["status"] = "Not running", ["exitCode"] = null });

@@ -18,6 +18,52 @@ public abstract class SdkEndToEndTests
     }
 
     [Fact]
+    public async Task A_callback_url_is_sent_with_execute_and_writer_outputs_download_through_the_sdk()
+    {
+        // Nothing listens on port 9: the one attempt fails at once and is recorded.
+        await using var server = await TestServer.StartAsync(o => o with
+        {
+            Callbacks = new Engine.Callbacks.CallbackOptions { AllowPrivateNetworks = true, MaxAttempts = 1 },
+        });
+        await using var client = await server.ConnectAsync(Options);
+        var pipeline = new JsonObject
+        {
+            ["components"] = new JsonArray(
+                new JsonObject { ["id"] = "webhook_1", ["provider"] = "webhook", ["config"] = new JsonObject { ["mode"] = "Source" } },
+                new JsonObject { ["id"] = "writer_1", ["provider"] = "writer", ["input"] = new JsonArray(new JsonObject { ["lane"] = "text", ["from"] = "webhook_1" }) }),
+            ["source"] = "webhook_1",
+        };
+
+        var task = await client.UseAsync(pipeline, new UseOptions { CallbackUrl = new Uri("http://127.0.0.1:9/cb?secret=1") });
+        await client.SendAsync(task.Token, "written by the writer", new JsonObject { ["name"] = "doc.txt" });
+        await client.TerminateAsync(task.Token);
+        TaskStatus status;
+        do
+        {
+            status = await client.GetTaskStatusAsync(task.Token);
+        }
+        while (status.Callback?.State == "pending" && await Delay());
+        using var download = new MemoryStream();
+        await client.DownloadOutputAsync(task.Token, "doc.txt.txt", download);
+        var missing = await Assert.ThrowsAsync<PipelineHostException>(() => client.DownloadOutputAsync(task.Token, "../api-key", new MemoryStream()));
+
+        Assert.Equal(("http://127.0.0.1:9/cb?***", "failed"), (status.Callback!.Url, status.Callback.State));
+        var attempt = Assert.Single(status.Callback.Attempts);
+        Assert.Null(attempt.StatusCode);
+        Assert.False(string.IsNullOrEmpty(attempt.Error));
+        Assert.Equal([new TaskOutputFile("doc.txt.txt", 21, "text/plain; charset=utf-8")], status.Outputs);
+        Assert.Null(status.RemainingCount);
+        Assert.Equal("written by the writer", System.Text.Encoding.UTF8.GetString(download.ToArray()));
+        Assert.Equal("Output '../api-key' not found", missing.Message);
+
+        static async Task<bool> Delay()
+        {
+            await Task.Delay(20);
+            return true;
+        }
+    }
+
+    [Fact]
     public async Task Connect_authenticates_in_the_chosen_encoding_and_ping_answers()
     {
         await using var server = await TestServer.StartAsync();

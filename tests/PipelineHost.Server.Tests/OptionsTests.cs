@@ -58,6 +58,48 @@ public class OptionsTests
     }
 
     [Fact]
+    public void Callback_settings_are_configuration_keys_on_the_command_line_or_in_the_environment()
+    {
+        var settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["PipelineHost:Callbacks:SigningKey"] = "from-settings",
+            ["PipelineHost:Callbacks:AttemptTimeout"] = "30",
+        }).Build();
+        var environment = new Dictionary<string, string?>
+        {
+            ["PipelineHost__Callbacks__SigningKey"] = "from-env",
+            ["PIPELINEHOST__CALLBACKS__MAXATTEMPTS"] = "3",
+        };
+
+        var defaults = ServerOptionsParser.Parse([], NoEnvironment).Callbacks;
+        var fromSettings = ServerOptionsParser.Parse([], NoEnvironment, settings).Callbacks;
+        var fromEnvironment = ServerOptionsParser.Parse([], environment, settings).Callbacks;
+        var fromArgs = ServerOptionsParser.Parse(
+            ["--PipelineHost:Callbacks:SigningKey", "from-args", "--pipelinehost:callbacks:allowprivatenetworks=true",
+             "--PipelineHost:Callbacks:InitialDelay", "0.5", "--PipelineHost:Callbacks:AttemptTimeout", "2"],
+            environment,
+            settings).Callbacks;
+
+        Assert.Equal((null, false, 5, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10)), (defaults.SigningKey, defaults.AllowPrivateNetworks, defaults.MaxAttempts, defaults.InitialDelay, defaults.AttemptTimeout));
+        Assert.Equal(("from-settings", TimeSpan.FromSeconds(30)), (fromSettings.SigningKey, fromSettings.AttemptTimeout));
+        Assert.Equal(("from-env", 3, TimeSpan.FromSeconds(30)), (fromEnvironment.SigningKey, fromEnvironment.MaxAttempts, fromEnvironment.AttemptTimeout));
+        Assert.Equal(("from-args", true, 3, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2)), (fromArgs.SigningKey, fromArgs.AllowPrivateNetworks, fromArgs.MaxAttempts, fromArgs.InitialDelay, fromArgs.AttemptTimeout));
+    }
+
+    [Theory]
+    [InlineData("--PipelineHost:Callbacks:MaxAttempts", "0", "must be a whole number from 1 to 20")]
+    [InlineData("--PipelineHost:Callbacks:AttemptTimeout", "0", "must be a number of seconds greater than 0")]
+    [InlineData("--PipelineHost:Callbacks:SigningKey", "", "must not be empty")]
+    [InlineData("--PipelineHost:Callbacks:AllowPrivateNetworks", "yes", "must be true or false")]
+    [InlineData("--PipelineHost:Callbacks:Colour", "red", "Unknown callback setting 'PipelineHost:Callbacks:Colour'")]
+    public void Bad_callback_settings_are_reported_by_name(string name, string value, string error)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => ServerOptionsParser.Parse([name, value], NoEnvironment));
+
+        Assert.Contains(error, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_missing_value_is_reported()
     {
         var ex = Assert.Throws<ArgumentException>(() => ServerOptionsParser.Parse(["--port"], NoEnvironment));

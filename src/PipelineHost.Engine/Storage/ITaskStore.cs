@@ -1,3 +1,4 @@
+using PipelineHost.Engine.Callbacks;
 using PipelineHost.Engine.Tasks;
 
 namespace PipelineHost.Engine.Storage;
@@ -18,7 +19,8 @@ public interface ITaskStore : IAsyncDisposable
 
     /// <summary>
     /// Inserts or replaces the record with <see cref="TaskRecord.Token"/>. A record of an earlier run of the same
-    /// token (another <see cref="TaskRecord.CreatedAt"/>) is replaced whole, its transitions dropped.
+    /// token (another <see cref="TaskRecord.CreatedAt"/>) is replaced whole, its transitions and the callback of
+    /// an earlier run dropped.
     /// </summary>
     Task UpsertTaskAsync(TaskRecord record, CancellationToken cancellationToken);
 
@@ -42,8 +44,21 @@ public interface ITaskStore : IAsyncDisposable
     /// </summary>
     Task<IReadOnlyList<TaskRecord>> MarkInterruptedAsync(string reason, double at, CancellationToken cancellationToken);
 
-    /// <summary>Deletes tasks that ended before <paramref name="before"/>, with their transitions. Returns how many.</summary>
+    /// <summary>Deletes tasks that ended before <paramref name="before"/>, with their transitions and callbacks. Returns how many.</summary>
     Task<int> DeleteExpiredAsync(double before, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Inserts or replaces the callback delivery record of <see cref="CallbackRecord.Token"/>: one per token, the
+    /// latest run's. A record of an earlier run (smaller <see cref="CallbackRecord.CreatedAt"/>) never replaces a
+    /// later run's. Needs no task record (it is written when the task is created, possibly before the task's).
+    /// </summary>
+    Task UpsertCallbackAsync(CallbackRecord record, CancellationToken cancellationToken);
+
+    /// <summary>The callback record of the task <paramref name="token"/>; null when it has none.</summary>
+    Task<CallbackRecord?> GetCallbackAsync(string token, CancellationToken cancellationToken);
+
+    /// <summary>Every callback still <see cref="CallbackState.Pending"/>, oldest run first.</summary>
+    Task<IReadOnlyList<CallbackRecord>> ListPendingCallbacksAsync(CancellationToken cancellationToken);
 
     /// <summary>Adds a deployment; false (and nothing changed) when one with its project id exists.</summary>
     Task<bool> AddDeploymentAsync(DeploymentRecord deployment, CancellationToken cancellationToken);

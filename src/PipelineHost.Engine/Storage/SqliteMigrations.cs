@@ -57,5 +57,20 @@ internal static class SqliteMigrations
             last_error       TEXT
         );
         """,
+
+        // 2: task-end callback deliveries, one per token (the latest run's); no foreign key, because the record
+        // is written when the task is created, possibly before the history recorder writes the task's.
+        """
+        CREATE TABLE task_callbacks (
+            token       TEXT NOT NULL PRIMARY KEY,
+            created_at  REAL NOT NULL,
+            url         TEXT NOT NULL,
+            delivery_id TEXT NOT NULL,
+            state       TEXT NOT NULL,
+            attempts    TEXT NOT NULL,
+            payload     TEXT
+        );
+        CREATE INDEX task_callbacks_pending ON task_callbacks (created_at) WHERE state = 'pending';
+        """,
     ];
 }

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
+using PipelineHost.Engine.Callbacks;
 using PipelineHost.Engine.Tasks;
 
 namespace PipelineHost.Engine.Storage;
@@ -21,6 +22,8 @@ public sealed class SqliteTaskStore : ITaskStore
     private const string TaskColumns =
         "token, public_key, id, project_id, source, provider, name, user_id, pipeline, created_at, started_at, " +
         "ended_at, state, status_text, status, exit_code, exit_message";
+
+    private const string CallbackColumns = "token, created_at, url, delivery_id, state, attempts, payload";
 
     private const string DeploymentColumns =
         "project_id, pipeline, schedule, state, created_by, created_at, updated_at, last_run_at, next_run_at, " +
@@ -122,6 +125,14 @@ public sealed class SqliteTaskStore : ITaskStore
             drop.Parameters.AddWithValue("$token", record.Token);
             drop.Parameters.AddWithValue("$created_at", record.CreatedAt);
             await drop.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        // Only callbacks of earlier runs: this run's may already be there (it is written when the task is created).
+        await using (var dropCallback = Command(connection, transaction, "DELETE FROM task_callbacks WHERE token = $token AND created_at < $created_at;"))
+        {
+            dropCallback.Parameters.AddWithValue("$token", record.Token);
+            dropCallback.Parameters.AddWithValue("$created_at", record.CreatedAt);
+            await dropCallback.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         await using (var upsert = Command(
@@ -267,6 +278,12 @@ public sealed class SqliteTaskStore : ITaskStore
             await transitions.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        await using (var callbacks = Command(connection, transaction, $"DELETE FROM task_callbacks WHERE token IN (SELECT token FROM tasks WHERE {Expired});"))
+        {
+            callbacks.Parameters.AddWithValue("$before", before);
+            await callbacks.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         int deleted;
         await using (var tasks = Command(connection, transaction, $"DELETE FROM tasks WHERE {Expired};"))
         {
@@ -276,6 +293,51 @@ public sealed class SqliteTaskStore : ITaskStore
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return deleted;
+    }
+
+    /// <inheritdoc />
+    public async Task UpsertCallbackAsync(CallbackRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            $"""
+            INSERT INTO task_callbacks ({CallbackColumns})
+            VALUES ($token, $created_at, $url, $delivery_id, $state, $attempts, $payload)
+            ON CONFLICT (token) DO UPDATE SET
+                created_at = excluded.created_at, url = excluded.url, delivery_id = excluded.delivery_id,
+                state = excluded.state, attempts = excluded.attempts, payload = excluded.payload
+            WHERE excluded.created_at >= task_callbacks.created_at;
+            """);
+        var p = command.Parameters;
+        p.AddWithValue("$token", record.Token);
+        p.AddWithValue("$created_at", record.CreatedAt);
+        p.AddWithValue("$url", record.Url);
+        p.AddWithValue("$delivery_id", record.DeliveryId);
+        p.AddWithValue("$state", CallbackRecord.StateName(record.State));
+        p.AddWithValue("$attempts", record.AttemptsJson().ToJsonString());
+        p.AddWithValue("$payload", (object?)record.Payload ?? DBNull.Value);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<CallbackRecord?> GetCallbackAsync(string token, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT {CallbackColumns} FROM task_callbacks WHERE token = $token;");
+        command.Parameters.AddWithValue("$token", token);
+        var list = await ReadCallbacksAsync(command, cancellationToken).ConfigureAwait(false);
+        return list.Count == 0 ? null : list[0];
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<CallbackRecord>> ListPendingCallbacksAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT {CallbackColumns} FROM task_callbacks WHERE state = 'pending' ORDER BY created_at, token;");
+        return await ReadCallbacksAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -412,6 +474,27 @@ public sealed class SqliteTaskStore : ITaskStore
         p.AddWithValue("$last_token", (object?)d.LastToken ?? DBNull.Value);
         p.AddWithValue("$last_run_skipped", d.LastRunSkipped is { } skipped ? (skipped ? 1 : 0) : DBNull.Value);
         p.AddWithValue("$last_error", (object?)d.LastError ?? DBNull.Value);
+    }
+
+    private static async Task<IReadOnlyList<CallbackRecord>> ReadCallbacksAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        var list = new List<CallbackRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new CallbackRecord
+            {
+                Token = reader.GetString(0),
+                CreatedAt = reader.GetDouble(1),
+                Url = reader.GetString(2),
+                DeliveryId = reader.GetString(3),
+                State = CallbackRecord.ParseState(reader.GetString(4)),
+                Attempts = CallbackRecord.ParseAttempts(reader.GetString(5)),
+                Payload = reader.IsDBNull(6) ? null : reader.GetString(6),
+            });
+        }
+
+        return list;
     }
 
     private static async Task<IReadOnlyList<TaskRecord>> ReadTasksAsync(SqliteCommand command, CancellationToken cancellationToken)

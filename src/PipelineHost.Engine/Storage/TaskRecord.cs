@@ -124,6 +124,15 @@ public sealed record TaskRecord
             status["serviceUp"] = false;
         }
 
+        // A status stored by an older server lacks the fields added since: they read as "nothing known".
+        foreach (var (key, value) in TaskStatusWriter.Empty(0))
+        {
+            if (!status.ContainsKey(key))
+            {
+                status[key] = value?.DeepClone();
+            }
+        }
+
         return status;
     }
 

@@ -31,4 +31,7 @@ public sealed record ExecuteRequest(JsonNode? Pipeline)
 
     /// <summary><c>ROCKETRIDE_*</c>/<c>PIPELINEHOST_*</c> overrides for placeholders.</summary>
     public JsonObject? Environment { get; init; }
+
+    /// <summary>Where to POST the final status when the task ends (absolute http/https URL); null for none.</summary>
+    public string? CallbackUrl { get; init; }
 }

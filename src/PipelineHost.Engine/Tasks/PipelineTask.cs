@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using PipelineHost.Engine.Callbacks;
 using PipelineHost.Engine.Metrics;
 using PipelineHost.Engine.Workers;
 
@@ -19,6 +20,9 @@ public sealed class PipelineTask
     private readonly LinkedList<string> _errors = new();
     private readonly LinkedList<string> _warnings = new();
     private readonly LinkedList<string> _output = new();
+    private readonly TaskErrorSummary _errorSummary = new();
+    private readonly TaskOutputs _outputs = new();
+    private CallbackRecord? _callback;
     private JsonObject _counts = TaskStatusWriter.ZeroCounts();
     private JsonArray _notes = [];
     private long _countsVersion;
@@ -85,6 +89,18 @@ public sealed class PipelineTask
 
     /// <summary>Set while a restart is in progress.</summary>
     public bool Restarting { get; private set; }
+
+    /// <summary>The task's callback and how its delivery stands; null when <c>execute</c> had no <c>callbackUrl</c>.</summary>
+    public CallbackRecord? Callback
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _callback;
+            }
+        }
+    }
 
     /// <summary>The running worker; null before it starts and after it ends.</summary>
     internal WorkerProcess? Worker { get; set; }
@@ -221,6 +237,8 @@ public sealed class PipelineTask
             StatusText = string.Empty;
             _errors.Clear();
             _warnings.Clear();
+            _errorSummary.Clear();
+            _outputs.Clear();
             _notes = [];
             _counts = TaskStatusWriter.ZeroCounts();
             _countsVersion = 0;
@@ -340,7 +358,53 @@ public sealed class PipelineTask
         }
     }
 
-    internal void AddError(string message) => Append(_errors, message);
+    /// <summary>
+    /// Records an error: the message in <c>errors</c> (the last 50), and <paramref name="summaryKey"/> (the message
+    /// without what differs per object, e.g. the object's name) counted in <c>errorSummary</c>.
+    /// </summary>
+    internal void AddError(string message, string? summaryKey = null)
+    {
+        lock (_lock)
+        {
+            _errorSummary.Add(summaryKey ?? message);
+        }
+
+        Append(_errors, message);
+    }
+
+    /// <summary>Records a file a writer produced (status <c>outputs</c>).</summary>
+    internal void ReportOutputFile(TaskOutputEntry file)
+    {
+        lock (_lock)
+        {
+            _outputs.Report(file);
+        }
+    }
+
+    /// <summary>The files the task's writers produced so far.</summary>
+    public IReadOnlyList<TaskOutputEntry> OutputFiles()
+    {
+        lock (_lock)
+        {
+            return _outputs.Snapshot();
+        }
+    }
+
+    /// <summary>Sets or updates the callback record (created at <c>execute</c>, updated by each delivery attempt).</summary>
+    internal void SetCallback(CallbackRecord record)
+    {
+        lock (_lock)
+        {
+            _callback = record;
+        }
+    }
+
+    // The status writer's view of the seed-API fields; it runs inside Status(), under the lock.
+    internal JsonArray ErrorSummaryUnderLock() => _errorSummary.ToJson();
+
+    internal JsonArray OutputsUnderLock() => _outputs.ToJson();
+
+    internal JsonObject? CallbackUnderLock() => _callback?.ToStatusJson();
 
     internal void AddWarning(string message) => Append(_warnings, message);
 

@@ -12,3 +12,6 @@ public sealed class TaskNotFoundException(string message = TaskNotFoundException
 
 /// <summary>The caller's credential does not allow the operation (RocketRide's <c>Permission '…' denied</c>).</summary>
 public sealed class PermissionDeniedException(string message) : TaskException(message);
+
+/// <summary>A task lists no output with the name asked for (or its file is gone).</summary>
+public sealed class TaskOutputNotFoundException(string name) : TaskException($"Output '{name}' not found");

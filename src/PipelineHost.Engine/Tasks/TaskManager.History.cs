@@ -22,13 +22,70 @@ public sealed partial class TaskManager
         {
             return GetTask(token, caller, Permissions.Monitor).Status();
         }
-        catch (TaskNotFoundException) when (_store is not null && caller.Kind == CredentialKind.ApiKey && caller.Has(Permissions.Monitor) && !string.IsNullOrEmpty(token))
+        catch (TaskNotFoundException) when (CanReadStore(token, caller))
         {
-            var record = await _store.FindTaskAsync(token, cancellationToken).ConfigureAwait(false);
-            return record is not null && string.Equals(record.UserId, caller.UserId, StringComparison.Ordinal)
-                ? record.ToStatus()
-                : throw new TaskNotFoundException();
+            var record = await FindStoredAsync(token!, caller, cancellationToken).ConfigureAwait(false);
+            var status = record.ToStatus();
+
+            // The stored status froze the callback as it stood when the task ended; the delivery went on after.
+            if (await _store!.GetCallbackAsync(record.Token, cancellationToken).ConfigureAwait(false) is { } callback && callback.CreatedAt == record.CreatedAt)
+            {
+                status["callback"] = callback.ToStatusJson();
+            }
+
+            return status;
         }
+    }
+
+    /// <summary>
+    /// A file the task's <c>writer</c> components produced: only a name the task's <c>outputs</c> lists, so no
+    /// other path can be asked for. Live while the task is in memory, else (API keys only) from the stored
+    /// status, as <see cref="GetStatusAsync"/>. Needs <c>task.monitor</c>: a public key (<c>pk_</c>) sends data
+    /// but does not read what the task produced from everyone's data.
+    /// </summary>
+    /// <exception cref="TaskNotFoundException">No such task for this caller.</exception>
+    /// <exception cref="TaskOutputNotFoundException">The task lists no output with that name, or its file is gone.</exception>
+    public async Task<TaskOutputFile> FindOutputAsync(string? token, string name, Caller caller, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(caller);
+        string taskToken;
+        IReadOnlyList<TaskOutputEntry> outputs;
+        try
+        {
+            var task = GetTask(token, caller, Permissions.Monitor);
+            (taskToken, outputs) = (task.Token, task.OutputFiles());
+        }
+        catch (TaskNotFoundException) when (CanReadStore(token, caller))
+        {
+            var record = await FindStoredAsync(token!, caller, cancellationToken).ConfigureAwait(false);
+            (taskToken, outputs) = (record.Token, TaskOutputEntry.ListFrom(record.Status));
+        }
+
+        var output = outputs.FirstOrDefault(o => string.Equals(o.Name, name, StringComparison.Ordinal))
+            ?? throw new TaskOutputNotFoundException(name);
+
+        // The writer makes flat names without '..' or separators; checked again so a bad stored name cannot escape.
+        var folder = Path.GetFullPath(OutputDirectory(taskToken));
+        var path = Path.GetFullPath(Path.Combine(folder, output.Name));
+        if (!path.StartsWith(Path.TrimEndingDirectorySeparator(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal) || !File.Exists(path))
+        {
+            throw new TaskOutputNotFoundException(name);
+        }
+
+        return new TaskOutputFile(output.Name, output.ContentType, path);
+    }
+
+    // Stored tasks answer API keys only: a task credential is valid only while its task is in memory.
+    private bool CanReadStore(string? token, Caller caller) =>
+        _store is not null && caller.Kind == CredentialKind.ApiKey && caller.Has(Permissions.Monitor) && !string.IsNullOrEmpty(token);
+
+    private async Task<TaskRecord> FindStoredAsync(string token, Caller caller, CancellationToken cancellationToken)
+    {
+        var record = await _store!.FindTaskAsync(token, cancellationToken).ConfigureAwait(false);
+        return record is not null && string.Equals(record.UserId, caller.UserId, StringComparison.Ordinal)
+            ? record
+            : throw new TaskNotFoundException();
     }
 
     /// <summary>

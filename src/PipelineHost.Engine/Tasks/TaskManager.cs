@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using PipelineHost.Engine.Callbacks;
 using PipelineHost.Engine.Metrics;
 using PipelineHost.Engine.Security;
 using PipelineHost.Engine.Storage;
@@ -91,6 +92,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         }
 
         var options = ReadOptions(request) is var read && read.Retry is null ? read with { Retry = validation.Definition!.Retry } : read;
+        var callbackUrl = request.CallbackUrl is { Length: > 0 } url ? CallbackUrl.Parse(url, _options.Callbacks.AllowPrivateNetworks) : null;
         var token = request.Token is { Length: > 0 } chosen ? CheckToken(chosen) : TaskIdentity.NewToken();
         var gate = _creationLocks.GetOrAdd(token, _ => new SemaphoreSlim(1, 1));
         PipelineTask task;
@@ -110,6 +112,12 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             else
             {
                 task = Register(token, pipeline, validation.Definition!, options, request.Name, caller, request.Environment);
+                if (callbackUrl is not null)
+                {
+                    // Before "begin": the callback dispatcher takes the delivery on from that event.
+                    task.SetCallback(CallbackRecord.Create(task.Token, task.StartTime, callbackUrl));
+                }
+
                 created = true;
 
                 // A reused token names a new task: the failed items of the one it replaces are not its own.
@@ -279,7 +287,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             Notify(new TaskStatusChanged(task, true));
 
             var resolved = PlaceholderResolver.Resolve(task.Pipeline, variables);
-            var outputDirectory = Path.Combine(TaskFolder(task.Token), "output");
+            var outputDirectory = OutputDirectory(task.Token);
             var settings = new WorkerStartSettings(
                 resolved,
                 task.Identity.Source,
@@ -425,7 +433,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                 break;
             case WorkerProtocol.ErrorEvent:
                 var error = body["message"]?.GetValue<string>() ?? string.Empty;
-                task.AddError(error);
+                task.AddError(error, body["reason"] is JsonValue reason && reason.GetValueKind() == JsonValueKind.String ? reason.GetValue<string>() : null);
                 Notify(new TaskDetail(task, "apaevt_status_error", new JsonObject { ["message"] = error }));
                 Notify(new TaskStatusChanged(task, false));
                 break;
@@ -435,6 +443,13 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                     task.WorkerExitMessage ??= body["message"]?.GetValue<string>();
                 }
 
+                break;
+            case WorkerProtocol.FileEvent when body["name"] is JsonValue fileName && fileName.GetValueKind() == JsonValueKind.String:
+                task.ReportOutputFile(new TaskOutputEntry(
+                    fileName.GetValue<string>(),
+                    TaskStatusWriter.Int64(body["size"]) ?? 0,
+                    body["contentType"] is JsonValue type && type.GetValueKind() == JsonValueKind.String ? type.GetValue<string>() : "application/octet-stream"));
+                Notify(new TaskStatusChanged(task, false));
                 break;
             case WorkerProtocol.UsageEvent:
                 task.Sampler?.SetReportedUsage(ReadNumbers(body["timers"]), ReadNumbers(body["counters"]));
@@ -477,6 +492,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
 
         var detail = (JsonObject)counts.DeepClone();
         detail.Remove("version");
+        detail.Remove(WorkerProtocol.SourceTotalCounter); // status shows it as remainingCount; the event keeps the reference's counters
         Notify(new TaskDetail(task, "apaevt_status_counts", detail));
         Notify(new TaskStatusChanged(task, false));
     }
@@ -705,6 +721,8 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             Log.FailedItemsNotCleared(_logger, TaskIdentity.ShortToken(token), ex);
         }
     }
+    /// <summary>The folder a task's <c>writer</c> components write into: <c>&lt;data&gt;/tasks/&lt;token&gt;/output</c>.</summary>
+    internal string OutputDirectory(string token) => Path.Combine(TaskFolder(token), "output");
 
     private static string SafeFolderName(string token) =>
         string.Concat(token.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_'));

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using PipelineHost.Engine.Metrics;
+using PipelineHost.Pipelines.Runtime;
 
 namespace PipelineHost.Engine.Tasks;
 
@@ -81,6 +82,10 @@ public static class TaskStatusWriter
         status["nbItems"] = null;
         status["nbRemainingItems"] = null;
         status["retryOf"] = null;
+        status["remainingCount"] = null;
+        status["errorSummary"] = new JsonArray();
+        status["outputs"] = new JsonArray();
+        status["callback"] = null;
         return status;
     }
 
@@ -147,11 +152,29 @@ public static class TaskStatusWriter
             ["lastErrorAt"] = counts["lastErrorAt"]?.DeepClone(),
             ["failedItems"] = counts["failedItems"]?.DeepClone() ?? 0,
             ["nbItems"] = task.RetryItems,
-            ["nbRemainingItems"] = task.RetryItems is { } items ? Math.Max(0, items - Count(counts, "completedCount") - Count(counts, "failedCount")) : null,
+            ["nbRemainingItems"] = task.RetryItems is { } items ? Math.Max(0, items - (Int64(counts["completedCount"]) ?? 0) - (Int64(counts["failedCount"]) ?? 0)) : null,
             ["retryOf"] = task.RetryOf,
+            ["remainingCount"] = RemainingCount(counts),
+            ["errorSummary"] = task.ErrorSummaryUnderLock(),
+            ["outputs"] = task.OutputsUnderLock(),
+            ["callback"] = task.CallbackUnderLock(),
         };
     }
 
-    private static long Count(JsonObject counts, string name) =>
-        counts[name] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue(out long n) ? n : 0;
+    /// <summary>
+    /// Objects a batch source has yet to produce or finish: its known total (<see cref="WorkerProtocol.SourceTotalCounter"/>) less
+    /// the completed and failed ones; null when the source does not know its total (a webhook) or has not said yet.
+    /// </summary>
+    private static long? RemainingCount(JsonObject counts) =>
+        Int64(counts[WorkerProtocol.SourceTotalCounter]) is { } known
+            ? Math.Max(0, known - (Int64(counts["completedCount"]) ?? 0) - (Int64(counts["failedCount"]) ?? 0))
+            : null;
+
+    /// <summary>A whole number, whichever numeric type the node was built with; null when it is not a number.</summary>
+    internal static long? Int64(JsonNode? node) => node is JsonValue value
+        ? value.TryGetValue(out long l) ? l
+        : value.TryGetValue(out int i) ? i
+        : value.TryGetValue(out double d) && double.IsFinite(d) ? (long)d
+        : null
+        : null;
 }

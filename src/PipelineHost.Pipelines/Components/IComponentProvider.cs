@@ -49,6 +49,13 @@ public interface IComponentOutput
 
     /// <summary>Adds to a named counter: <c>wordsCount</c>/<c>wordsSize</c> feed status; others are billing counters.</summary>
     void Count(string counter, long amount);
+
+    /// <summary>
+    /// Reports a file finished in the task's output folder (<see cref="ComponentEnvironment.OutputDirectory"/>):
+    /// its name there, its size and what it holds. The task lists it in status <c>outputs</c> and serves it for
+    /// download.
+    /// </summary>
+    void FileWritten(string name, long size, string contentType);
 }
 
 /// <summary>A component's config is invalid in a way the schema could not say.</summary>

@@ -13,6 +13,9 @@ public interface IRunObserver
 
     /// <summary>A component counted something (<c>wordsCount</c>, <c>pagesProcessed</c>…).</summary>
     void Count(string counter, long amount);
+
+    /// <summary>A component finished writing a file into the task's output folder.</summary>
+    void FileWritten(string name, long size, string contentType);
 }
 
 /// <summary>
@@ -265,6 +268,8 @@ public sealed class PipelineGraph
             public void Warn(string message) => observer.Warn(node.Id, message);
 
             public void Count(string counter, long amount) => observer.Count(counter, amount);
+
+            public void FileWritten(string name, long size, string contentType) => observer.FileWritten(name, size, contentType);
         }
     }
 }

@@ -20,14 +20,22 @@ public static class WorkerProtocol
 
     /// <summary>Worker → host: <c>{up}</c>; up means the source accepts data (the task is RUNNING).</summary>
     public const string ServiceEvent = "service";
-    /// <summary>Worker → host: the counters (totals, completed, failed, words, rates ×100).</summary>
+    /// <summary>
+    /// Worker → host: the counters (totals, completed, failed, words, rates ×100), and <c>sourceTotal</c> when a
+    /// batch source knows how many objects it will produce.
+    /// </summary>
     public const string CountsEvent = "counts";
     /// <summary>Worker → host: <c>{name, size}</c> of the object being processed.</summary>
     public const string ObjectEvent = "object";
     /// <summary>Worker → host: <c>{message}</c>.</summary>
     public const string WarningEvent = "warning";
-    /// <summary>Worker → host: <c>{message}</c>.</summary>
+    /// <summary>
+    /// Worker → host: <c>{message, reason?}</c>. <c>reason</c> is the message without the object's name, so equal
+    /// failures of different objects are counted together (status <c>errorSummary</c>).
+    /// </summary>
     public const string ErrorEvent = "error";
+    /// <summary>Worker → host: <c>{name, size, contentType}</c> of a file a <c>writer</c> finished in the task's output folder.</summary>
+    public const string FileEvent = "file";
     /// <summary>Worker → host: <c>{counters, timers}</c>, absolute usage snapshots for billing.</summary>
     public const string UsageEvent = "usage";
     /// <summary>Worker → host: <c>{code, message}</c> just before the worker exits by itself.</summary>
@@ -47,6 +55,9 @@ public static class WorkerProtocol
 
     /// <summary>Worker → host: <c>{pipe_id, type, data?}</c>, a component's <c>apaevt_sse</c> message.</summary>
     public const string SseEvent = "sse";
+
+    /// <summary>The counter of a <see cref="CountsEvent"/> that carries a batch source's known total (not a status field itself).</summary>
+    public const string SourceTotalCounter = "sourceTotal";
 
     /// <summary>The property of a <see cref="Close"/> answer that carries the counters after the object (removed by the host).</summary>
     public const string CountsProperty = "__counts";

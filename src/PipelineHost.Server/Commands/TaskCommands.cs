@@ -48,6 +48,7 @@ internal sealed class TaskCommands(TaskManager tasks) : ICommandModule
             Name = context.GetString("name"),
             Environment = env,
             Retry = context.Arguments["retry"],
+            CallbackUrl = context.GetString("callbackUrl"),
         };
     }
 

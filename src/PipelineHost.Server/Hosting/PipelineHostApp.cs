@@ -59,6 +59,7 @@ public static class PipelineHostApp
         services.AddSingleton<EventHub>();
         services.AddSingleton<ITaskObserver>(sp => sp.GetRequiredService<EventHub>());
         services.AddTaskHistoryAndStore(options);
+        services.AddTaskCallbacks(options);
         services.AddSingleton<TaskManager>();
         services.AddSingleton<ITaskCredentialResolver>(sp => sp.GetRequiredService<TaskManager>());
         services.AddSingleton<CredentialAuthenticator>();
@@ -129,6 +130,7 @@ public static class PipelineHostApp
         FailedTaskMaxBytes = options.FailedTaskMaxBytes,
         PipeIdleTimeout = options.PipeIdleTimeout,
         TokenRates = options.TokenRates,
+        Callbacks = options.Callbacks,
         ServerEnvironment = Environment.GetEnvironmentVariables()
             .Cast<System.Collections.DictionaryEntry>()
             .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal),

@@ -1,3 +1,4 @@
+using PipelineHost.Engine.Callbacks;
 using PipelineHost.Engine.Metrics;
 
 namespace PipelineHost.Server.Hosting;
@@ -70,6 +71,12 @@ public sealed record ServerOptions
 
     /// <summary>Billing token rates: configuration section <c>PipelineHost:TokenRates</c>.</summary>
     public TokenRates TokenRates { get; init; } = new();
+
+    /// <summary>
+    /// Task-end callbacks (configuration <c>PipelineHost:Callbacks:*</c>): the signing key (generated and kept in
+    /// the data folder when none is configured), retries, and whether private networks may be called.
+    /// </summary>
+    public CallbackOptions Callbacks { get; init; } = new();
 
     /// <summary>The URL the server listens on.</summary>
     public string Url => $"http://{(Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]" : Host)}:{Port}";

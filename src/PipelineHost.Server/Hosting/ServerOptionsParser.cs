@@ -1,4 +1,5 @@
 using System.Globalization;
+using PipelineHost.Engine.Callbacks;
 using PipelineHost.Engine.Metrics;
 
 namespace PipelineHost.Server.Hosting;
@@ -6,7 +7,7 @@ namespace PipelineHost.Server.Hosting;
 /// <summary>
 /// Reads <see cref="ServerOptions"/> from the command line and <c>PIPELINEHOST_*</c> environment variables.
 /// The command line wins. Options that may repeat (<c>--api-key</c>) also accept comma-separated lists.
-/// Structured settings (<c>PipelineHost:TokenRates</c>) come from configuration: <c>appsettings.json</c>, then
+/// Structured settings (<c>PipelineHost:TokenRates</c>, <c>PipelineHost:Callbacks</c>) come from configuration: <c>appsettings.json</c>, then
 /// environment variables (<c>PipelineHost__TokenRates__CpuUtilizationPerVcpuHour</c>), then the command line
 /// (<c>--PipelineHost:TokenRates:CpuUtilizationPerVcpuHour=2040</c>), later ones winning.
 /// </summary>
@@ -103,7 +104,12 @@ public static class ServerOptionsParser
             options = options with { ExecAllowList = execs };
         }
 
-        return options with { TokenRates = TokenRates.FromConfiguration(Configuration(settings, environment, configured)) };
+        var configuration = Configuration(settings, environment, configured);
+        return options with
+        {
+            TokenRates = TokenRates.FromConfiguration(configuration),
+            Callbacks = CallbackOptions.FromConfiguration(configuration),
+        };
     }
 
     private const string ConfigurationPrefix = "PipelineHost:";

@@ -97,6 +97,8 @@ internal static partial class ErrorEnvelope
                 return (api.StatusCode, api.Message);
             case TaskNotFoundException notFound:
                 return (StatusCodes.Status404NotFound, notFound.Message);
+            case TaskOutputNotFoundException noOutput:
+                return (StatusCodes.Status404NotFound, noOutput.Message);
             case PermissionDeniedException denied:
                 return (StatusCodes.Status403Forbidden, denied.Message);
             case TaskException task:

@@ -10,7 +10,7 @@ namespace PipelineHost.Server.Http;
 
 /// <summary>
 /// <c>POST /task</c> (and the deprecated <c>PUT /task</c>), <c>GET /task</c>, <c>DELETE /task</c>: the task
-/// lifecycle over HTTP. Each route calls <see cref="TaskManager"/> directly, as the WebSocket commands do; none
+/// lifecycle over HTTP; <c>GET /task/output</c>: a file the task's writers produced. Each route calls <see cref="TaskManager"/> directly, as the WebSocket commands do; none
 /// goes through a WebSocket.
 /// </summary>
 internal static class TaskEndpoints
@@ -31,6 +31,7 @@ internal static class TaskEndpoints
         endpoints.MapGet("/task", StatusAsync);
         endpoints.MapDelete("/task", StopAsync);
         endpoints.MapPost("/task/retry-failed", RetryFailedAsync);
+        endpoints.MapGet("/task/output", OutputAsync);
         return endpoints;
     }
 
@@ -49,6 +50,7 @@ internal static class TaskEndpoints
             TraceLevel = NonEmpty(query["trace"]),
             UseExisting = ReadBool(query, "useExisting"),
             Retry = ReadJson(query, "retry"),
+            CallbackUrl = NonEmpty(query["callbackUrl"]),
         };
 
         var task = await tasks.ExecuteAsync(request, caller, context.RequestAborted).ConfigureAwait(false);
@@ -70,6 +72,27 @@ internal static class TaskEndpoints
         var caller = HttpCredentials.Authenticate(context, authenticator);
         var task = await tasks.RetryFailedAsync(HttpCredentials.Token(context.Request), caller, context.RequestAborted).ConfigureAwait(false);
         return ErrorEnvelope.Ok(TaskCommands.RetryStartedBody(task));
+    }
+
+    private static async Task<IResult> OutputAsync(HttpContext context, TaskManager tasks, CredentialAuthenticator authenticator)
+    {
+        // Credentials as GET /task, the tk_ in ?token= included; a pk_ gets 403 (outputs need task.monitor).
+        var token = HttpCredentials.Token(context.Request);
+        var fallback = token is not null && token.StartsWith(CredentialAuthenticator.TaskTokenPrefix, StringComparison.Ordinal) ? token : null;
+        var caller = HttpCredentials.Authenticate(context, authenticator, fallback);
+        var name = NonEmpty(context.Request.Query["name"]) ?? throw new HttpApiException(StatusCodes.Status400BadRequest, "Argument 'name' is required.");
+        var output = await tasks.FindOutputAsync(token, name, caller, context.RequestAborted).ConfigureAwait(false);
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(output.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new TaskOutputNotFoundException(name); // removed since it was found
+        }
+
+        return Results.File(stream, output.ContentType, output.Name);
     }
 
     private static async Task<IResult> StopAsync(HttpContext context, TaskManager tasks, CredentialAuthenticator authenticator)

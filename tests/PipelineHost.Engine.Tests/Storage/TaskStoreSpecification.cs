@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using PipelineHost.Engine.Callbacks;
 using PipelineHost.Engine.Storage;
 using PipelineHost.Engine.Tasks;
 
@@ -103,6 +104,29 @@ public abstract class TaskStoreSpecification : IAsyncLifetime
         Assert.Equal(expected with { Pipeline = Blank, Status = null }, actual with { Pipeline = Blank, Status = null });
         Assert.True(JsonNode.DeepEquals(expected.Pipeline, actual.Pipeline), actual.Pipeline.ToJsonString());
         Assert.True(JsonNode.DeepEquals(expected.Status, actual.Status), actual.Status?.ToJsonString());
+    }
+
+    public static CallbackRecord Callback(string token, double createdAt = 1000, CallbackState state = CallbackState.Pending, string? payload = null, params int?[] statusCodes) => new()
+    {
+        Token = token,
+        CreatedAt = createdAt,
+        Url = "https://user:secret@example.com:8443/hooks/done?sig=s3cret",
+        DeliveryId = "delivery-" + token,
+        State = state,
+        Attempts = statusCodes.Select((code, i) => new CallbackAttempt(
+            i + 1,
+            DateTimeOffset.FromUnixTimeMilliseconds(1_735_689_600_000 + (i * 1_500)),
+            code,
+            code is null ? "Connection refused ☃" : null,
+            10 + i)).ToList(),
+        Payload = payload,
+    };
+
+    private static void AssertSame(CallbackRecord expected, CallbackRecord? actual)
+    {
+        Assert.NotNull(actual);
+        Assert.Equal(expected with { Attempts = [] }, actual with { Attempts = [] });
+        Assert.Equal(expected.Attempts, actual.Attempts);
     }
 
     private static void AssertSame(DeploymentRecord expected, DeploymentRecord? actual)
@@ -268,6 +292,71 @@ public abstract class TaskStoreSpecification : IAsyncLifetime
         await Task.WhenAll(writes);
 
         Assert.Equal(40, (await Store.ListTasksAsync(new TaskQuery { Limit = 100 }, None)).Count);
+    }
+
+    [Fact]
+    public async Task A_callback_record_reads_back_field_for_field_and_is_updated_in_place()
+    {
+        var created = Callback("tk_cb");
+        var delivered = Callback("tk_cb", state: CallbackState.Delivered, payload: "{\"state\":5,\"name\":\"é\"}", statusCodes: [null, 503, 200]);
+
+        await Store.UpsertCallbackAsync(created, None);
+        var first = await Store.GetCallbackAsync("tk_cb", None);
+        await Store.UpsertCallbackAsync(delivered, None);
+
+        AssertSame(created, first);
+        AssertSame(delivered, await Store.GetCallbackAsync("tk_cb", None));
+        Assert.Null(await Store.GetCallbackAsync("tk_none", None));
+    }
+
+    [Fact]
+    public async Task Pending_callbacks_are_listed_oldest_run_first_and_a_store_opened_later_on_the_same_database_sees_them()
+    {
+        await Store.UpsertCallbackAsync(Callback("tk_later", createdAt: 200, payload: "{}", statusCodes: [500]), None);
+        await Store.UpsertCallbackAsync(Callback("tk_earlier", createdAt: 100), None);
+        await Store.UpsertCallbackAsync(Callback("tk_delivered", createdAt: 50, state: CallbackState.Delivered, payload: "{}", statusCodes: [200]), None);
+        await Store.UpsertCallbackAsync(Callback("tk_failed", createdAt: 60, state: CallbackState.Failed, payload: "{}", statusCodes: [500, 500]), None);
+
+        // As after a restart: a new store on the same file.
+        var restarted = Open();
+        await restarted.InitializeAsync(None);
+        var pending = await restarted.ListPendingCallbacksAsync(None);
+
+        Assert.Equal(["tk_earlier", "tk_later"], pending.Select(c => c.Token));
+        AssertSame(Callback("tk_later", createdAt: 200, payload: "{}", statusCodes: [500]), pending[1]);
+    }
+
+    [Fact]
+    public async Task An_earlier_runs_callback_never_replaces_a_later_runs_and_a_new_run_of_the_token_drops_the_old_one()
+    {
+        await Store.UpsertTaskAsync(Record("tk_rerun", createdAt: 1000), None);
+        await Store.UpsertCallbackAsync(Callback("tk_rerun", createdAt: 1000), None);
+
+        // The new run's callback is written at its creation, before (or after) the recorder writes the new run's task.
+        await Store.UpsertCallbackAsync(Callback("tk_rerun", createdAt: 2000), None);
+        await Store.UpsertCallbackAsync(Callback("tk_rerun", createdAt: 1000, state: CallbackState.Failed, statusCodes: [500]), None);
+        var afterLateWrite = await Store.GetCallbackAsync("tk_rerun", None);
+        await Store.UpsertTaskAsync(Record("tk_rerun", createdAt: 2000), None);
+        var afterSameRun = await Store.GetCallbackAsync("tk_rerun", None);
+        await Store.UpsertTaskAsync(Record("tk_rerun", createdAt: 3000), None);
+
+        AssertSame(Callback("tk_rerun", createdAt: 2000), afterLateWrite);
+        AssertSame(Callback("tk_rerun", createdAt: 2000), afterSameRun);
+        Assert.Null(await Store.GetCallbackAsync("tk_rerun", None));
+    }
+
+    [Fact]
+    public async Task Expired_tasks_take_their_callbacks_with_them()
+    {
+        await Store.UpsertTaskAsync(Record("tk_old_cb", createdAt: 100, state: TaskState.Completed), None); // ended 110
+        await Store.UpsertCallbackAsync(Callback("tk_old_cb", createdAt: 100, state: CallbackState.Delivered, payload: "{}", statusCodes: [200]), None);
+        await Store.UpsertTaskAsync(Record("tk_recent_cb", createdAt: 500, state: TaskState.Completed), None);
+        await Store.UpsertCallbackAsync(Callback("tk_recent_cb", createdAt: 500), None);
+
+        await Store.DeleteExpiredAsync(200, None);
+
+        Assert.Null(await Store.GetCallbackAsync("tk_old_cb", None));
+        Assert.NotNull(await Store.GetCallbackAsync("tk_recent_cb", None));
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using PipelineHost.Pipelines.Lanes;
 
 namespace PipelineHost.Pipelines.Tests.Components;
 
-/// <summary>An <see cref="IComponentOutput"/> that remembers everything a processor emitted, warned and counted.</summary>
+/// <summary>An <see cref="IComponentOutput"/> that remembers everything a processor emitted, warned, counted and wrote.</summary>
 internal sealed class RecordingOutput : IComponentOutput
 {
     private readonly Lock _lock = new();
@@ -13,6 +13,8 @@ internal sealed class RecordingOutput : IComponentOutput
     public List<string> Warnings { get; } = [];
 
     public Dictionary<string, long> Counters { get; } = new(StringComparer.Ordinal);
+
+    public List<(string Name, long Size, string ContentType)> Files { get; } = [];
 
     /// <summary>The payloads emitted on <paramref name="lane"/>, in order.</summary>
     public IReadOnlyList<LanePayload> On(string lane)
@@ -66,6 +68,14 @@ internal sealed class RecordingOutput : IComponentOutput
         lock (_lock)
         {
             Counters[counter] = Counters.GetValueOrDefault(counter) + amount;
+        }
+    }
+
+    public void FileWritten(string name, long size, string contentType)
+    {
+        lock (_lock)
+        {
+            Files.Add((name, size, contentType));
         }
     }
 }

@@ -66,6 +66,24 @@ public sealed class WriterSinkProviderTests : IDisposable
     }
 
     [Fact]
+    public async Task Each_file_is_reported_once_when_the_object_is_finished_with_its_size_and_content_type()
+    {
+        var output = await Write("in/report.csv",
+            (LaneNames.Text, new TextPayload("first ")),
+            (LaneNames.Text, new TextPayload("second ☃")),
+            (LaneNames.Tags, new BytesPayload(new byte[] { 1, 2, 3 })),
+            (LaneNames.Table, new TablePayload(["a"], [["1"]])));
+
+        Assert.Equal(
+            [
+                ("in_report.csv.bin", 3L, "application/octet-stream"),
+                ("in_report.csv.table.json", new FileInfo(Path.Combine(OutputDirectory, "in_report.csv.table.json")).Length, "application/json"),
+                ("in_report.csv.txt", (long)Encoding.UTF8.GetByteCount("first second ☃"), "text/plain; charset=utf-8"),
+            ],
+            output.Files);
+    }
+
+    [Fact]
     public async Task A_second_run_replaces_rather_than_appends()
     {
         await Write("a.txt", (LaneNames.Text, new TextPayload("old")));

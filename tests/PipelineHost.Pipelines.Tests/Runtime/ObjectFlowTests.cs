@@ -111,5 +111,9 @@ public sealed class ObjectFlowTests
         public void Count(string counter, long amount)
         {
         }
+
+        public void FileWritten(string name, long size, string contentType)
+        {
+        }
     }
 }

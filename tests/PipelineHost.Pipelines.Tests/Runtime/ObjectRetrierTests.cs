@@ -173,5 +173,9 @@ public class ObjectRetrierTests
         public void Count(string counter, long amount)
         {
         }
+
+        public void FileWritten(string name, long size, string contentType)
+        {
+        }
     }
 }

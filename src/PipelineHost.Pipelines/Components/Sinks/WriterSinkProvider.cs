@@ -7,8 +7,9 @@ namespace PipelineHost.Pipelines.Components.Sinks;
 
 /// <summary>
 /// Writes each object's lanes as files into the task's output folder: text appended to <c>&lt;name&gt;.txt</c>,
-/// bytes to <c>&lt;name&gt;.bin</c>, other lanes as a JSON array in <c>&lt;name&gt;.&lt;lane&gt;.json</c>. The
-/// host lists the folder to find the results.
+/// bytes to <c>&lt;name&gt;.bin</c>, other lanes as a JSON array in <c>&lt;name&gt;.&lt;lane&gt;.json</c>. When the
+/// object is finished, each of its files is reported (<see cref="IComponentOutput.FileWritten"/>) with its size and
+/// content type; the task lists them as its <c>outputs</c>.
 /// </summary>
 public sealed class WriterSinkProvider : IComponentProvider
 {
@@ -74,6 +75,14 @@ public sealed class WriterSinkProvider : IComponentProvider
         public IObjectProcessor Begin(ObjectContext context) => new Processor(directory, SafeName(context.Name));
     }
 
+    /// <summary>The content type of a file the writer makes, from the extension it gave it.</summary>
+    public static string ContentTypeOf(string file) => Path.GetExtension(file) switch
+    {
+        ".txt" => "text/plain; charset=utf-8",
+        ".json" => "application/json",
+        _ => MimeTypes.OctetStream,
+    };
+
     private sealed class Processor(string directory, string stem) : IObjectProcessor
     {
         private readonly HashSet<string> _started = new(StringComparer.Ordinal);
@@ -105,8 +114,15 @@ public sealed class WriterSinkProvider : IComponentProvider
         {
             foreach (var (lane, items) in _json)
             {
-                var path = PathFor($"{stem}.{SafeName(lane)}.json");
-                await File.WriteAllBytesAsync(path, JsonSerializer.SerializeToUtf8Bytes(items), cancellationToken).ConfigureAwait(false);
+                var file = $"{stem}.{SafeName(lane)}.json";
+                await File.WriteAllBytesAsync(PathFor(file), JsonSerializer.SerializeToUtf8Bytes(items), cancellationToken).ConfigureAwait(false);
+                _started.Add(file);
+            }
+
+            // Reported only now, complete: a file of an object that failed half-way is never listed.
+            foreach (var file in _started.Order(StringComparer.Ordinal))
+            {
+                output.FileWritten(file, new FileInfo(PathFor(file)).Length, ContentTypeOf(file));
             }
         }
 
