@@ -15,18 +15,22 @@ public sealed partial class TaskManager
     /// </summary>
     /// <exception cref="TaskNotFoundException">Neither memory nor the store has the task (for this caller).</exception>
     /// <exception cref="TaskException">The caller may not read it.</exception>
-    public async Task<JsonObject> GetStatusAsync(string? token, Caller caller, CancellationToken cancellationToken)
+    public Task<JsonObject> GetStatusAsync(string? token, Caller caller, CancellationToken cancellationToken) =>
+        GetStatusAsync(token, caller, includeConfig: false, cancellationToken);
+
+    /// <summary>As <see cref="GetStatusAsync(string?, Caller, CancellationToken)"/>; with <paramref name="includeConfig"/> the status also has <c>config</c>.</summary>
+    public async Task<JsonObject> GetStatusAsync(string? token, Caller caller, bool includeConfig, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
         try
         {
-            return GetTask(token, caller, Permissions.Monitor).Status();
+            return GetTask(token, caller, Permissions.Monitor).Status(includeConfig);
         }
         catch (TaskNotFoundException) when (_store is not null && caller.Kind == CredentialKind.ApiKey && caller.Has(Permissions.Monitor) && !string.IsNullOrEmpty(token))
         {
             var record = await _store.FindTaskAsync(token, cancellationToken).ConfigureAwait(false);
             return record is not null && string.Equals(record.UserId, caller.UserId, StringComparison.Ordinal)
-                ? record.ToStatus()
+                ? record.ToStatus(includeConfig)
                 : throw new TaskNotFoundException();
         }
     }

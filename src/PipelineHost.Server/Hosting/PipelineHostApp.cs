@@ -49,7 +49,7 @@ public static class PipelineHostApp
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ServerInfo>();
         services.AddSingleton(new ApiKeyStore(keys));
-        services.AddSingleton(EngineOptionsFrom(options));
+        services.AddSingleton(EngineOptionsFrom(options, builder.Configuration));
         services.AddSingleton(sp => ComponentCatalog.CreateDefault(options.TestComponents));
         services.AddSingleton<EventHub>();
         services.AddSingleton<ITaskObserver>(sp => sp.GetRequiredService<EventHub>());
@@ -111,8 +111,16 @@ public static class PipelineHostApp
         }
     }
 
-    private static EngineOptions EngineOptionsFrom(ServerOptions options) => new()
+    /// <summary>The configuration key of <see cref="ServerOptions.MaxConcurrentTasks"/> (appsettings.json, or <c>PipelineHost__MaxConcurrentTasks</c> in the environment).</summary>
+    public const string MaxConcurrentTasksKey = "PipelineHost:MaxConcurrentTasks";
+
+    // The command line and PIPELINEHOST_* win; then the configuration; then the engine's default.
+    private static EngineOptions EngineOptionsFrom(ServerOptions options, IConfiguration configuration) => new()
     {
+        MaxConcurrentTasks = options.MaxConcurrentTasks
+            ?? (configuration[MaxConcurrentTasksKey] is { Length: > 0 } configured
+                ? ServerOptionsParser.ParseTaskLimit(MaxConcurrentTasksKey, configured)
+                : EngineOptions.DefaultMaxConcurrentTasks),
         DataDirectory = options.DataDirectory,
         AllowedRoots = options.AllowedRoots,
         ExecAllowList = options.ExecAllowList,

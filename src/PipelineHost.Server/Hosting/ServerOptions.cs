@@ -57,6 +57,12 @@ public sealed record ServerOptions
     /// <summary>Time a stopping worker gets before it is killed.</summary>
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Tasks that may be active at once host-wide (<c>--max-concurrent-tasks</c>); the rest queue. Null: the
+    /// configuration's <c>PipelineHost:MaxConcurrentTasks</c>, else four per logical processor.
+    /// </summary>
+    public int? MaxConcurrentTasks { get; init; }
+
     /// <summary>The URL the server listens on.</summary>
     public string Url => $"http://{(Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]" : Host)}:{Port}";
 }

@@ -57,6 +57,7 @@ public static class ServerOptionsParser
                 case "retention": options = options with { Retention = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
                 case "history-retention": options = options with { HistoryRetention = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
                 case "stop-grace": options = options with { StopGrace = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
+                case "max-concurrent-tasks" or "PipelineHost:MaxConcurrentTasks": options = options with { MaxConcurrentTasks = ParseTaskLimit(name, value) }; break;
                 default:
                     // ASP.NET's own switches (urls, environment...) pass through untouched.
                     if (!name.Contains(':', StringComparison.Ordinal) && name is not ("urls" or "environment" or "contentRoot"))
@@ -125,8 +126,20 @@ public static class ServerOptionsParser
             options = options with { HistoryRetention = TimeSpan.FromSeconds(ParseSeconds("history-retention", historyRetention)) };
         }
 
+        if (Get("PIPELINEHOST_MAX_CONCURRENT_TASKS") is { } maxTasks)
+        {
+            options = options with { MaxConcurrentTasks = ParseTaskLimit("max-concurrent-tasks", maxTasks) };
+        }
+
         return options;
     }
+
+    /// <summary>A <c>MaxConcurrentTasks</c> value: a whole number, at least 1.</summary>
+    /// <exception cref="ArgumentException">It is not.</exception>
+    public static int ParseTaskLimit(string name, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit >= 1
+            ? limit
+            : throw new ArgumentException($"Option '--{name}' must be a whole number of at least 1.");
 
     private static int ParsePort(string value) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 0 and <= 65535

@@ -47,10 +47,13 @@ internal static class TaskEndpoints
             Name = NonEmpty(query["name"]),
             TraceLevel = NonEmpty(query["trace"]),
             UseExisting = ReadBool(query, "useExisting"),
+            Timeout = ReadLimit(query, "timeout"),
+            Expires = ReadLimit(query, "expires"),
+            Wait = ReadBool(query, "wait"),
         };
 
-        var task = await tasks.ExecuteAsync(request, caller, context.RequestAborted).ConfigureAwait(false);
-        return ErrorEnvelope.Ok(TaskCommands.StartedBody(task));
+        var launch = await tasks.LaunchAsync(request, caller, context.RequestAborted).ConfigureAwait(false);
+        return ErrorEnvelope.Ok(TaskCommands.StartedBody(launch));
     }
 
     private static async Task<IResult> StatusAsync(HttpContext context, TaskManager tasks, CredentialAuthenticator authenticator)
@@ -60,7 +63,7 @@ internal static class TaskEndpoints
         var fallback = token is not null && token.StartsWith(CredentialAuthenticator.TaskTokenPrefix, StringComparison.Ordinal) ? token : null;
         var caller = HttpCredentials.Authenticate(context, authenticator, fallback);
         // Live, or from the task history once the task has left memory (API keys only), as rrext_get_task_status.
-        return ErrorEnvelope.Ok(await tasks.GetStatusAsync(token, caller, context.RequestAborted).ConfigureAwait(false));
+        return ErrorEnvelope.Ok(await tasks.GetStatusAsync(token, caller, ReadBool(context.Request.Query, "config"), context.RequestAborted).ConfigureAwait(false));
     }
 
     private static async Task<IResult> StopAsync(HttpContext context, TaskManager tasks, CredentialAuthenticator authenticator)
@@ -125,6 +128,10 @@ internal static class TaskEndpoints
                 StatusCodes.Status400BadRequest,
                 string.Create(CultureInfo.InvariantCulture, $"Argument '{name}' must be from {min} to {max}."));
     }
+
+    // As the WebSocket's arguments: given (even 0) it wins over the pipeline's field; the engine's one rule checks it.
+    private static TimeSpan? ReadLimit(IQueryCollection query, string name) =>
+        NonEmpty(query[name]) is { } text ? TaskLimits.FromText(text, $"Argument '{name}'") ?? TimeSpan.Zero : null;
 
     private static bool ReadBool(IQueryCollection query, string name) => NonEmpty(query[name]) switch
     {
