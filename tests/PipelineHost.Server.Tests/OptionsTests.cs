@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using PipelineHost.Server.Hosting;
 
 namespace PipelineHost.Server.Tests;
@@ -59,5 +60,36 @@ public class OptionsTests
         var ex = Assert.Throws<ArgumentException>(() => ServerOptionsParser.Parse(["--port"], NoEnvironment));
 
         Assert.Contains("needs a value", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Max_concurrent_tasks_comes_from_the_command_line_the_environment_or_the_configuration()
+    {
+        var environment = new Dictionary<string, string?> { ["PIPELINEHOST_MAX_CONCURRENT_TASKS"] = "6" };
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection([new("PipelineHost:MaxConcurrentTasks", "9")]).Build();
+        var empty = new ConfigurationBuilder().Build();
+
+        var byDefault = PipelineHostApp.EngineOptionsFrom(ServerOptionsParser.Parse([], NoEnvironment), empty);
+        var configured = PipelineHostApp.EngineOptionsFrom(ServerOptionsParser.Parse([], NoEnvironment), configuration);
+        var fromEnvironment = PipelineHostApp.EngineOptionsFrom(ServerOptionsParser.Parse([], environment), configuration);
+        var fromArgs = PipelineHostApp.EngineOptionsFrom(ServerOptionsParser.Parse(["--max-concurrent-tasks", "2"], environment), configuration);
+        var configKeyArg = ServerOptionsParser.Parse(["--PipelineHost:MaxConcurrentTasks=3"], NoEnvironment);
+
+        Assert.Equal(Environment.ProcessorCount * 4, byDefault.MaxConcurrentTasks);
+        Assert.Equal(9, configured.MaxConcurrentTasks);
+        Assert.Equal(6, fromEnvironment.MaxConcurrentTasks);
+        Assert.Equal(2, fromArgs.MaxConcurrentTasks);
+        Assert.Equal(3, configKeyArg.MaxConcurrentTasks);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-2")]
+    [InlineData("many")]
+    public void Max_concurrent_tasks_must_be_at_least_one(string value)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => ServerOptionsParser.Parse(["--max-concurrent-tasks", value], NoEnvironment));
+
+        Assert.Equal("Option '--max-concurrent-tasks' must be a whole number of at least 1.", ex.Message);
     }
 }

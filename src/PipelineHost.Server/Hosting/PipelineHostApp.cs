@@ -49,7 +49,7 @@ public static class PipelineHostApp
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ServerInfo>();
         services.AddSingleton(new ApiKeyStore(keys));
-        services.AddSingleton(EngineOptionsFrom(options, builder.Configuration));
+        services.AddSingleton(sp => EngineOptionsFrom(options, sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton(sp => ComponentCatalog.CreateDefault(options.TestComponents));
         services.AddSingleton<EventHub>();
         services.AddSingleton<ITaskObserver>(sp => sp.GetRequiredService<EventHub>());
@@ -115,7 +115,7 @@ public static class PipelineHostApp
     public const string MaxConcurrentTasksKey = "PipelineHost:MaxConcurrentTasks";
 
     // The command line and PIPELINEHOST_* win; then the configuration; then the engine's default.
-    private static EngineOptions EngineOptionsFrom(ServerOptions options, IConfiguration configuration) => new()
+    internal static EngineOptions EngineOptionsFrom(ServerOptions options, IConfiguration configuration) => new()
     {
         MaxConcurrentTasks = options.MaxConcurrentTasks
             ?? (configuration[MaxConcurrentTasksKey] is { Length: > 0 } configured
