@@ -45,6 +45,22 @@ public partial class QueueTests
         return await client.RequestAsync("execute", arguments);
     }
 
+    /// <summary>Waits until the task (which a concurrent call may not have registered yet) is queued at <paramref name="position"/>.</summary>
+    private static async Task<JsonObject> WaitForQueuedAsync(DapTestClient client, string token, int position)
+    {
+        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        while (true)
+        {
+            var response = await client.RequestAsync("rrext_get_task_status", new() { ["token"] = token });
+            if (response.Success && response.Body!["queuePosition"]!.GetValue<int>() == position)
+            {
+                return response.Body.AsObject();
+            }
+
+            await Task.Delay(20, timeout.Token);
+        }
+    }
+
     private static string Token(JsonObject started) => started["token"]!.GetValue<string>();
 
     private static async Task<JsonObject> HttpDataAsync(TestServer server, HttpMethod method, string path, HttpContent? content = null, HttpStatusCode expected = HttpStatusCode.OK)
@@ -144,7 +160,7 @@ public partial class QueueTests
         var first = await client.ExecuteAsync(TestPipelines.Echo());
 
         var waiting = ExecuteRawAsync(client, TestPipelines.Echo(), new() { ["token"] = "waits", ["wait"] = true });
-        var queued = await monitor.WaitForStatusAsync("waits", s => s["queuePosition"]!.GetValue<int>() == 1);
+        var queued = await WaitForQueuedAsync(monitor, "waits", 1);
         var answeredWhileQueued = waiting.IsCompleted;
         Assert.True((await monitor.RequestAsync("terminate", new() { ["token"] = Token(first) })).Success);
         var response = await waiting.WaitAsync(TestTimeouts.Default);
@@ -352,7 +368,7 @@ public partial class QueueTests
 
         var waiting = HttpDataAsync(server, HttpMethod.Post, "/task?token=http-waits&wait=true", new StringContent(pipeline, Encoding.UTF8, "application/json"));
         await using var client = await server.ConnectAsync();
-        await client.WaitForStatusAsync("http-waits", s => s["queuePosition"]!.GetValue<int>() == 2);
+        await WaitForQueuedAsync(client, "http-waits", 2);
         var answeredWhileQueued = waiting.IsCompleted;
         Assert.True((await client.RequestAsync("terminate", new() { ["token"] = first["token"]!.GetValue<string>() })).Success);
         Assert.True((await client.RequestAsync("terminate", new() { ["token"] = "http-queued" })).Success);
