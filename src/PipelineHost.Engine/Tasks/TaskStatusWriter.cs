@@ -9,6 +9,9 @@ public static class TaskStatusWriter
     /// <summary>The <c>status</c> text of a task waiting in the queue.</summary>
     public const string QueuedStatusText = "Queued";
 
+    /// <summary>Where the worker's per-pipe component stacks are kept among a task's reported figures.</summary>
+    internal const string ByPipeKey = "byPipe";
+
     /// <summary>Every counter at zero.</summary>
     public static JsonObject ZeroCounts() => new()
     {
@@ -150,7 +153,7 @@ public static class TaskStatusWriter
             ["serviceUp"] = counts["serviceUp"]?.DeepClone(),
             ["exitCode"] = task.ExitCode,
             ["exitMessage"] = task.ExitMessage,
-            ["pipeflow"] = new JsonObject { ["totalPipes"] = task.Options.Threads, ["byPipe"] = new JsonObject() },
+            ["pipeflow"] = new JsonObject { ["totalPipes"] = task.Options.Threads, ["byPipe"] = counts[ByPipeKey]?.DeepClone() ?? new JsonObject() },
             ["metrics"] = (task.Sampler?.Metrics ?? TaskMetrics.Zero).ToJson(),
             ["tokens"] = (task.Sampler?.Tokens ?? TaskTokens.Zero).ToJson(),
             ["id"] = task.Id,

@@ -25,12 +25,17 @@ public static class PipelineHostApp
         var environment = Environment.GetEnvironmentVariables()
             .Cast<System.Collections.DictionaryEntry>()
             .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal);
-        return Build(ServerOptionsParser.Parse(args, environment), configure);
+        var settings = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), ServerOptionsParser.SettingsFile), optional: true, reloadOnChange: false)
+            .Build();
+        return Build(ServerOptionsParser.Parse(args, environment, settings), configure);
     }
 
     /// <summary>Builds the server from <paramref name="options"/>.</summary>
     public static WebApplication Build(ServerOptions options, Action<WebApplicationBuilder>? configure = null)
     {
+        // Bad rates fail the start, not the first task that bills.
+        options.TokenRates.Validate();
         Directory.CreateDirectory(options.DataDirectory);
         var keys = ApiKeyStore.LoadOrCreate(options.ApiKeys, options.DataDirectory, out var generatedKey, out var keyFile);
 
@@ -49,7 +54,7 @@ public static class PipelineHostApp
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ServerInfo>();
         services.AddSingleton(new ApiKeyStore(keys));
-        services.AddSingleton(sp => EngineOptionsFrom(options, sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton(EngineOptionsFrom(options));
         services.AddSingleton(sp => ComponentCatalog.CreateDefault(options.TestComponents));
         services.AddSingleton<EventHub>();
         services.AddSingleton<ITaskObserver>(sp => sp.GetRequiredService<EventHub>());
@@ -111,16 +116,9 @@ public static class PipelineHostApp
         }
     }
 
-    /// <summary>The configuration key of <see cref="ServerOptions.MaxConcurrentTasks"/> (appsettings.json, or <c>PipelineHost__MaxConcurrentTasks</c> in the environment).</summary>
-    public const string MaxConcurrentTasksKey = "PipelineHost:MaxConcurrentTasks";
-
-    // The command line and PIPELINEHOST_* win; then the configuration; then the engine's default.
-    internal static EngineOptions EngineOptionsFrom(ServerOptions options, IConfiguration configuration) => new()
+    internal static EngineOptions EngineOptionsFrom(ServerOptions options) => new()
     {
-        MaxConcurrentTasks = options.MaxConcurrentTasks
-            ?? (configuration[MaxConcurrentTasksKey] is { Length: > 0 } configured
-                ? ServerOptionsParser.ParseTaskLimit(MaxConcurrentTasksKey, configured)
-                : EngineOptions.DefaultMaxConcurrentTasks),
+        MaxConcurrentTasks = options.MaxConcurrentTasks ?? EngineOptions.DefaultMaxConcurrentTasks,
         DataDirectory = options.DataDirectory,
         AllowedRoots = options.AllowedRoots,
         ExecAllowList = options.ExecAllowList,
@@ -128,6 +126,8 @@ public static class PipelineHostApp
         Retention = options.Retention,
         HistoryRetention = options.HistoryRetention,
         StopGrace = options.StopGrace,
+        PipeIdleTimeout = options.PipeIdleTimeout,
+        TokenRates = options.TokenRates,
         ServerEnvironment = Environment.GetEnvironmentVariables()
             .Cast<System.Collections.DictionaryEntry>()
             .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal),

@@ -1,3 +1,5 @@
+using PipelineHost.Engine.Metrics;
+
 namespace PipelineHost.Server.Hosting;
 
 /// <summary>Everything the host can be told at start. Defaults make <c>dotnet run</c> work with no setup.</summary>
@@ -57,9 +59,15 @@ public sealed record ServerOptions
     /// <summary>Time a stopping worker gets before it is killed.</summary>
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>A data pipe with no activity this long is closed as failed (<c>--pipe-idle-timeout</c>, seconds).</summary>
+    public TimeSpan PipeIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Billing token rates: configuration section <c>PipelineHost:TokenRates</c>.</summary>
+    public TokenRates TokenRates { get; init; } = new();
+
     /// <summary>
-    /// Tasks that may be active at once host-wide (<c>--max-concurrent-tasks</c>); the rest queue. Null: the
-    /// configuration's <c>PipelineHost:MaxConcurrentTasks</c>, else four per logical processor.
+    /// Tasks that may be active at once host-wide (<c>--max-concurrent-tasks</c>, <c>PIPELINEHOST_MAX_CONCURRENT_TASKS</c>,
+    /// or configuration <c>PipelineHost:MaxConcurrentTasks</c>); the rest queue. Null: four per logical processor.
     /// </summary>
     public int? MaxConcurrentTasks { get; init; }
 
