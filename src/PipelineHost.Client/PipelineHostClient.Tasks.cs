@@ -7,7 +7,9 @@ public sealed partial class PipelineHostClient
 {
     /// <summary>
     /// Starts the pipeline in <paramref name="pipelineFile"/> (<c>.pipe</c>, <c>.pipe.json</c> or <c>.json</c>) and
-    /// waits until it accepts data. The task is named after the file, as the RocketRide SDKs name it.
+    /// waits until it accepts data. The task is named after the file, as the RocketRide SDKs name it. When the
+    /// server is at its concurrency limit the task queues and this returns at once with
+    /// <see cref="TaskHandle.Queued"/> set, unless <see cref="UseOptions.Wait"/>.
     /// </summary>
     /// <param name="pipelineFile">The file; a top-level <c>{"pipeline": {…}}</c> wrapper is unwrapped.</param>
     /// <param name="options">Optional <c>execute</c> arguments.</param>
@@ -20,7 +22,7 @@ public sealed partial class PipelineHostClient
         return await ExecuteAsync(pipeline, options.Name ?? PipelineFile.TaskName(pipelineFile), options, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Starts <paramref name="pipeline"/> and waits until it accepts data.</summary>
+    /// <summary>Starts <paramref name="pipeline"/> and waits until it accepts data (or returns queued, as the file overload).</summary>
     /// <param name="pipeline">A flat pipeline or one wrapped in <c>{"pipeline": {…}}</c>; it is copied, not changed.</param>
     /// <param name="options">Optional <c>execute</c> arguments.</param>
     /// <param name="cancellationToken">Stops waiting (the task may still start).</param>
@@ -67,6 +69,21 @@ public sealed partial class PipelineHostClient
         if (options.Retry is { } retry)
         {
             arguments["retry"] = retry.ToJson();
+        }
+
+        if (options.Wait)
+        {
+            arguments["wait"] = true;
+        }
+
+        if (options.Timeout is { } timeout)
+        {
+            arguments["timeout"] = timeout.TotalSeconds;
+        }
+
+        if (options.Expires is { } expires)
+        {
+            arguments["expires"] = expires.TotalSeconds;
         }
 
         if (options.Environment is { Count: > 0 } environment)
@@ -135,8 +152,23 @@ public sealed partial class PipelineHostClient
     /// <summary>The task's current status (<c>rrext_get_task_status</c>); works for finished tasks while the server keeps them.</summary>
     /// <param name="token">The task token.</param>
     /// <param name="cancellationToken">Stops waiting.</param>
-    public async Task<TaskStatus> GetTaskStatusAsync(string token, CancellationToken cancellationToken = default) =>
-        TaskStatus.FromJson(await CallAsync("rrext_get_task_status", TokenArguments(token), cancellationToken).ConfigureAwait(false));
+    public Task<TaskStatus> GetTaskStatusAsync(string token, CancellationToken cancellationToken = default) =>
+        GetTaskStatusAsync(token, includeConfig: false, cancellationToken);
+
+    /// <summary>As <see cref="GetTaskStatusAsync(string, CancellationToken)"/>; with <paramref name="includeConfig"/> also the task's runtime <see cref="TaskStatus.Config"/>.</summary>
+    /// <param name="token">The task token.</param>
+    /// <param name="includeConfig">Ask for <c>config</c> (threads, ttl, timeout, expires, trace level).</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public async Task<TaskStatus> GetTaskStatusAsync(string token, bool includeConfig, CancellationToken cancellationToken = default)
+    {
+        var arguments = TokenArguments(token);
+        if (includeConfig)
+        {
+            arguments["config"] = true;
+        }
+
+        return TaskStatus.FromJson(await CallAsync("rrext_get_task_status", arguments, cancellationToken).ConfigureAwait(false));
+    }
 
     /// <summary>The token of the task running <paramref name="projectId"/>/<paramref name="source"/> (<c>rrext_get_token</c>).</summary>
     /// <param name="projectId">The pipeline's project id.</param>

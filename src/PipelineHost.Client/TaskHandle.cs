@@ -14,6 +14,15 @@ public sealed record TaskHandle(string Token, string PublicToken, string Id, str
     /// <summary>The response body as received.</summary>
     public JsonObject Raw { get; init; } = [];
 
+    /// <summary>
+    /// True when <c>execute</c> answered before the task could start because the server's concurrency limit was
+    /// reached: the task waits in the queue (at <see cref="QueuePosition"/>) and starts when a slot frees.
+    /// </summary>
+    public bool Queued { get; init; }
+
+    /// <summary>The task's 1-based queue position when <see cref="Queued"/>; else 0.</summary>
+    public int QueuePosition { get; init; }
+
     internal static TaskHandle FromJson(JsonObject body, string command)
     {
         var token = JsonFields.String(body, "token");
@@ -32,6 +41,8 @@ public sealed record TaskHandle(string Token, string PublicToken, string Id, str
             JsonFields.StringOrEmpty(body, "provider"))
         {
             Raw = body,
+            Queued = JsonFields.Bool(body, "queued"),
+            QueuePosition = (int)JsonFields.Int64(body, "queuePosition"),
         };
     }
 }

@@ -71,8 +71,39 @@ public sealed record TaskStatus
     /// <summary>Billing units used so far.</summary>
     public TaskTokens Tokens { get; init; } = new();
 
+    /// <summary>
+    /// The outcome word (<c>statusName</c>): <c>PENDING</c>, <c>IN_PROGRESS</c>, <c>COMPLETED</c>, <c>CANCELED</c>,
+    /// <c>FAILED</c>, <c>TIMEOUT</c> or <c>EXPIRED</c>; empty from a server that does not send it.
+    /// </summary>
+    public string StatusName { get; init; } = string.Empty;
+
+    /// <summary>How the task ended (<c>exitReason</c>: <c>completed</c>, <c>failed</c>, <c>cancelled</c>, <c>timeout</c>, <c>expired</c>); null until it has.</summary>
+    public string? ExitReason { get; init; }
+
+    /// <summary>When the task was created (<c>createdAt</c>).</summary>
+    public DateTimeOffset? CreatedAt { get; init; }
+
+    /// <summary>When the task left the queue and took a worker slot (<c>startedAt</c>); null while queued.</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>When the task ended (<c>completedAt</c>); null before.</summary>
+    public DateTimeOffset? CompletedAt { get; init; }
+
+    /// <summary>The task's 1-based place in the server's queue (<c>queuePosition</c>); 0 when it is not queued.</summary>
+    public int QueuePosition { get; init; }
+
+    /// <summary>True while the task waits in the queue for a slot.</summary>
+    public bool Queued => QueuePosition > 0;
+
+    /// <summary>Host-wide queue figures when the status was taken (<c>stats</c>).</summary>
+    public TaskQueueStats Stats { get; init; } = new();
+
+    /// <summary>The task's runtime configuration (<c>config</c>); only when asked for, else null.</summary>
+    public TaskConfig? Config { get; init; }
+
     /// <summary>Retries and failed items (<c>retried</c> … <c>retryOf</c>): QStash's and DriveQuant's fields.</summary>
     public TaskRetries Retries { get; init; } = new();
+
     /// <summary>
     /// Objects a batch source has yet to produce or finish (<c>remainingCount</c>, DriveQuant's
     /// <c>nbRemainingItems</c>); null when the source does not know its total (a webhook).
@@ -118,6 +149,14 @@ public sealed record TaskStatus
             Pipeflow = TaskPipeflow.FromJson(JsonFields.Object(status, "pipeflow")),
             Metrics = TaskMetrics.FromJson(JsonFields.Object(status, "metrics")),
             Tokens = TaskTokens.FromJson(JsonFields.Object(status, "tokens")),
+            StatusName = JsonFields.StringOrEmpty(status, "statusName"),
+            ExitReason = JsonFields.String(status, "exitReason"),
+            CreatedAt = IsoTime(JsonFields.String(status, "createdAt")),
+            StartedAt = IsoTime(JsonFields.String(status, "startedAt")),
+            CompletedAt = IsoTime(JsonFields.String(status, "completedAt")),
+            QueuePosition = (int)JsonFields.Int64(status, "queuePosition"),
+            Stats = TaskQueueStats.FromJson(JsonFields.Object(status, "stats")),
+            Config = JsonFields.Object(status, "config") is { } config ? TaskConfig.FromJson(config) : null,
             Retries = TaskRetries.FromJson(status),
             RemainingCount = JsonFields.NullableInt64(status, "remainingCount"),
             ErrorSummary = Objects(status, "errorSummary").Select(TaskErrorCount.FromJson).ToList(),
@@ -129,6 +168,9 @@ public sealed record TaskStatus
 
     internal static IEnumerable<JsonObject> Objects(JsonObject? obj, string name) =>
         obj?[name] is JsonArray array ? array.OfType<JsonObject>() : [];
+
+    private static DateTimeOffset? IsoTime(string? text) =>
+        DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at : null;
 
     // The wire carries Unix seconds as a float, 0 meaning "not yet".
     private static DateTimeOffset? UnixTime(double seconds) =>
@@ -405,4 +447,52 @@ public sealed record TaskCallbackAttempt(int Attempt, DateTimeOffset? At, int? S
         JsonFields.NullableInt64(attempt, "statusCode") is { } code ? (int)code : null,
         JsonFields.String(attempt, "error"),
         TimeSpan.FromMilliseconds(JsonFields.Int64(attempt, "durationMs")));
+}
+
+/// <summary>Host-wide queue figures (<c>stats</c>), as of the status they came with.</summary>
+public sealed record TaskQueueStats
+{
+    /// <summary>Tasks waiting for a slot (<c>queueDepth</c>).</summary>
+    public int QueueDepth { get; init; }
+
+    /// <summary>Tasks holding a slot: left the queue and not yet final (<c>activeWorkers</c>).</summary>
+    public int ActiveWorkers { get; init; }
+
+    internal static TaskQueueStats FromJson(JsonObject? stats) => new()
+    {
+        QueueDepth = (int)JsonFields.Int64(stats, "queueDepth"),
+        ActiveWorkers = (int)JsonFields.Int64(stats, "activeWorkers"),
+    };
+}
+
+/// <summary>A task's runtime configuration (<c>config</c>, returned on request).</summary>
+public sealed record TaskConfig
+{
+    /// <summary>Data pipes the task may have open at once.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>Idle time after which the task is stopped; zero means never.</summary>
+    public TimeSpan Ttl { get; init; }
+
+    /// <summary>How long the task may run from leaving the queue; zero means no limit.</summary>
+    public TimeSpan Timeout { get; init; }
+
+    /// <summary>How long the task may wait in the queue; zero means no limit.</summary>
+    public TimeSpan Expires { get; init; }
+
+    /// <summary>The pipeline trace level; null when off.</summary>
+    public string? TraceLevel { get; init; }
+
+    /// <summary>The object as received, including fields this model does not know.</summary>
+    public JsonObject Raw { get; init; } = [];
+
+    internal static TaskConfig FromJson(JsonObject config) => new()
+    {
+        Threads = (int)JsonFields.Int64(config, "threads"),
+        Ttl = TimeSpan.FromSeconds(JsonFields.Double(config, "ttl")),
+        Timeout = TimeSpan.FromSeconds(JsonFields.Double(config, "timeout")),
+        Expires = TimeSpan.FromSeconds(JsonFields.Double(config, "expires")),
+        TraceLevel = JsonFields.String(config, "traceLevel"),
+        Raw = config,
+    };
 }

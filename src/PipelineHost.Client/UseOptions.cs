@@ -30,6 +30,18 @@ public sealed record UseOptions
     /// <summary>The task's retry policy (<c>retry</c>); wins over the pipeline's own <c>retry</c>.</summary>
     public RetryPolicy? Retry { get; init; }
 
+    /// <summary>
+    /// When the server's concurrency limit makes the task queue, wait until it runs (<c>wait</c>) instead of
+    /// returning at once with <see cref="TaskHandle.Queued"/> set.
+    /// </summary>
+    public bool Wait { get; init; }
+
+    /// <summary>How long the task may run, counted from leaving the queue (<c>timeout</c>); zero = no limit.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>How long the task may wait in the queue before it is dropped unstarted (<c>expires</c>); zero = no limit.</summary>
+    public TimeSpan? Expires { get; init; }
+
     /// <summary>Extra engine arguments (<c>args</c>).</summary>
     public IReadOnlyList<string>? Args { get; init; }
 

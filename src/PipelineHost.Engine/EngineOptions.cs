@@ -28,6 +28,15 @@ public sealed record EngineOptions
     /// <summary>A data pipe with no activity this long is closed as failed.</summary>
     public TimeSpan PipeIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Tasks that may be active (hold a worker slot, from leaving the queue until final) at once, host-wide;
+    /// further tasks wait in a FIFO queue in state NONE.
+    /// </summary>
+    public int MaxConcurrentTasks { get; init; } = DefaultMaxConcurrentTasks;
+
+    /// <summary>The default <see cref="MaxConcurrentTasks"/>: four per logical processor.</summary>
+    public static int DefaultMaxConcurrentTasks => Environment.ProcessorCount * 4;
+
     /// <summary>Largest <c>threads</c> a task may ask for (RocketRide leaves it unbounded).</summary>
     public int MaxThreads { get; init; } = 256;
 

@@ -17,7 +17,11 @@ public class ModelTests
              "wordsSize":80,"wordsCount":16,"rateSize":12345,"rateCount":250,"serviceUp":false,"exitCode":0,
              "exitMessage":"Completed","pipeflow":{"totalPipes":4,"byPipe":{"0":["a"]}},
              "metrics":{"cpu_percent":12.5,"cpu_memory_mb":64,"peak_cpu_percent":50,"avg_cpu_memory_mb":32.5},
-             "tokens":{"cpu_utilization":1.5,"custom":{"pagesProcessed":5},"total":6.5},"futureField":1}
+             "tokens":{"cpu_utilization":1.5,"custom":{"pagesProcessed":5},"total":6.5},"futureField":1,
+             "taskType":"pipeline","statusName":"COMPLETED","exitReason":"completed","createdAt":"2023-11-14T22:13:20.500Z",
+             "startedAt":"2023-11-14T22:13:21.000Z","completedAt":"2023-11-14T22:13:30.250Z","queuePosition":0,
+             "stats":{"queueDepth":3,"activeWorkers":2.0},
+             "config":{"threads":4,"ttl":900,"timeout":60.5,"expires":0,"traceLevel":null}}
             """)!.AsObject();
 
         var status = TaskStatus.FromJson(raw);
@@ -45,6 +49,13 @@ public class ModelTests
         Assert.Equal(6.5, status.Tokens.Total);
         Assert.Same(raw, status.Raw);
         Assert.Equal(1, status.Raw["futureField"]!.GetValue<int>());
+        Assert.Equal(("COMPLETED", "completed", 0, false), (status.StatusName, status.ExitReason, status.QueuePosition, status.Queued));
+        Assert.Equal(status.StartTime, status.CreatedAt);
+        Assert.Equal(status.EndTime, status.CompletedAt);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_001_000), status.StartedAt);
+        Assert.Equal(new TaskQueueStats { QueueDepth = 3, ActiveWorkers = 2 }, status.Stats);
+        Assert.Equal((4, TimeSpan.FromSeconds(900), TimeSpan.FromSeconds(60.5), TimeSpan.Zero, (string?)null),
+            (status.Config!.Threads, status.Config.Ttl, status.Config.Timeout, status.Config.Expires, status.Config.TraceLevel));
     }
 
     [Fact]
@@ -93,6 +104,9 @@ public class ModelTests
         Assert.Null(status.StartTime);
         Assert.Null(status.ExitCode);
         Assert.Empty(status.Errors);
+        Assert.Equal((string.Empty, null, 0), (status.StatusName, status.ExitReason, status.QueuePosition));
+        Assert.Null(status.CreatedAt);
+        Assert.Null(status.Config);
         Assert.Equal(0, status.Counts.CompletedCount);
     }
 

@@ -11,9 +11,9 @@ public abstract class SdkEndToEndTests
 
     private PipelineHostClientOptions Options => new() { Encoding = Encoding, ClientName = "xunit" };
 
-    private async Task<(TestServer Server, PipelineHostClient Client)> StartAsync()
+    private async Task<(TestServer Server, PipelineHostClient Client)> StartAsync(Func<Server.Hosting.ServerOptions, Server.Hosting.ServerOptions>? options = null)
     {
-        var server = await TestServer.StartAsync();
+        var server = await TestServer.StartAsync(options);
         return (server, await server.ConnectAsync(Options));
     }
 
@@ -61,6 +61,38 @@ public abstract class SdkEndToEndTests
             await Task.Delay(20);
             return true;
         }
+    }
+
+    [Fact]
+    public async Task A_queued_task_is_handed_back_at_once_with_its_position_and_its_status_says_why_it_ended()
+    {
+        var (server, client) = await StartAsync(o => o with { MaxConcurrentTasks = 1 });
+        await using var _ = server;
+        await using var __ = client;
+        var first = await client.UseAsync(TestPipelines.Echo()).WaitAsync(TestTimeouts.Default);
+
+        var queued = await client.UseAsync(TestPipelines.Echo(), new UseOptions { Expires = TimeSpan.FromMinutes(5), Timeout = TimeSpan.FromSeconds(90.5) }).WaitAsync(TestTimeouts.Default);
+        var waiting = await client.GetTaskStatusAsync(queued.Token, includeConfig: true).WaitAsync(TestTimeouts.Default);
+        var waited = client.UseAsync(TestPipelines.Echo(), new UseOptions { Token = "SDK-WAITS", Wait = true });
+        await client.TerminateAsync(queued.Token).WaitAsync(TestTimeouts.Default);
+        var cancelled = await client.GetTaskStatusAsync(queued.Token).WaitAsync(TestTimeouts.Default);
+        await client.TerminateAsync(first.Token).WaitAsync(TestTimeouts.Default);
+        var started = await waited.WaitAsync(TestTimeouts.Default);
+        var running = await client.GetTaskStatusAsync(started.Token).WaitAsync(TestTimeouts.Default);
+
+        Assert.False(first.Queued);
+        Assert.Equal((true, 1), (queued.Queued, queued.QueuePosition));
+        Assert.Equal((TaskState.None, "PENDING", 1, true), (waiting.State, waiting.StatusName, waiting.QueuePosition, waiting.Queued));
+        Assert.Equal((1, 1), (waiting.Stats.QueueDepth, waiting.Stats.ActiveWorkers));
+        Assert.NotNull(waiting.CreatedAt);
+        Assert.Null(waiting.StartedAt);
+        Assert.Equal((TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(90.5)), (waiting.Config!.Expires, waiting.Config.Timeout));
+        Assert.Equal(("CANCELED", "cancelled"), (cancelled.StatusName, cancelled.ExitReason));
+        Assert.NotNull(cancelled.CompletedAt);
+        Assert.Null(cancelled.Config);
+        Assert.Equal((false, 0), (started.Queued, started.QueuePosition));
+        Assert.Equal((TaskState.Running, "IN_PROGRESS"), (running.State, running.StatusName));
+        Assert.NotNull(running.StartedAt);
     }
 
     [Fact]

@@ -148,8 +148,13 @@ public class HistoryTests
         Assert.Equal([firstToken], Tokens(byProject));
         var entry = all.Body!["tasks"]![1]!.AsObject();
         Assert.Equal(
-            ["token", "id", "name", "projectId", "source", "state", "status", "startTime", "endTime", "exitCode", "exitMessage"],
+            ["token", "id", "name", "projectId", "source", "state", "status", "startTime", "endTime", "exitCode", "exitMessage",
+             "statusName", "exitReason", "createdAt", "startedAt", "completedAt"],
             entry.Select(p => p.Key));
+        Assert.Equal(("CANCELED", "cancelled"), (entry["statusName"]!.GetValue<string>(), entry["exitReason"]!.GetValue<string>()));
+        Assert.Equal("2025-01-01T00:00:00.000Z", entry["createdAt"]!.GetValue<string>());
+        Assert.Equal("IN_PROGRESS", all.Body["tasks"]![0]!["statusName"]!.GetValue<string>());
+        Assert.Null(all.Body["tasks"]![0]!["exitReason"]);
         Assert.Equal(("first.webhook_1", 6, "Stopped", "webhook_1"), (entry["name"]!.GetValue<string>(), entry["state"]!.GetValue<int>(), entry["exitMessage"]!.GetValue<string>(), entry["source"]!.GetValue<string>()));
         Assert.Equal(3, all.Body["tasks"]![0]!["state"]!.GetValue<int>());
         Assert.False(denied.Success);

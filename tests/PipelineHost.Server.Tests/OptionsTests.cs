@@ -108,6 +108,38 @@ public class OptionsTests
     }
 
     [Fact]
+    public void Max_concurrent_tasks_comes_from_the_command_line_the_environment_or_the_configuration()
+    {
+        var environment = new Dictionary<string, string?> { ["PIPELINEHOST_MAX_CONCURRENT_TASKS"] = "6" };
+        var settings = new ConfigurationBuilder().AddInMemoryCollection([new("PipelineHost:MaxConcurrentTasks", "9")]).Build();
+
+        var byDefault = PipelineHostApp.EngineOptionsFrom(ServerOptionsParser.Parse([], NoEnvironment));
+        var fromSettings = PipelineHostApp.EngineOptionsFrom(ServerOptionsParser.Parse([], NoEnvironment, settings));
+        var fromConfigVariable = ServerOptionsParser.Parse([], new Dictionary<string, string?> { ["PipelineHost__MaxConcurrentTasks"] = "7" }, settings);
+        var fromConfigArgument = ServerOptionsParser.Parse(["--PipelineHost:MaxConcurrentTasks=3"], NoEnvironment, settings);
+        var fromEnvironment = ServerOptionsParser.Parse([], environment, settings);
+        var fromArgs = ServerOptionsParser.Parse(["--max-concurrent-tasks", "2"], environment, settings);
+
+        Assert.Equal(Environment.ProcessorCount * 4, byDefault.MaxConcurrentTasks);
+        Assert.Equal(9, fromSettings.MaxConcurrentTasks);
+        Assert.Equal(7, fromConfigVariable.MaxConcurrentTasks);
+        Assert.Equal(3, fromConfigArgument.MaxConcurrentTasks);
+        Assert.Equal(6, fromEnvironment.MaxConcurrentTasks);
+        Assert.Equal(2, fromArgs.MaxConcurrentTasks);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-2")]
+    [InlineData("many")]
+    public void Max_concurrent_tasks_must_be_at_least_one(string value)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => ServerOptionsParser.Parse(["--max-concurrent-tasks", value], NoEnvironment));
+
+        Assert.Equal("Option '--max-concurrent-tasks' must be a whole number of at least 1.", ex.Message);
+    }
+
+    [Fact]
     public void Token_rates_come_from_settings_then_the_environment_then_the_command_line()
     {
         var settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>

@@ -65,6 +65,9 @@ public partial class RecoveryTests
             Assert.Equal(TaskHistoryService.InterruptedMessage, status["exitMessage"]!.GetValue<string>());
             Assert.True(status["endTime"]!.GetValue<double>() >= status["startTime"]!.GetValue<double>());
             Assert.False(status["serviceUp"]!.GetValue<bool>());
+            Assert.Equal(("failed", "FAILED"), (status["exitReason"]!.GetValue<string>(), status["statusName"]!.GetValue<string>()));
+            Assert.NotNull(status["completedAt"]);
+            Assert.Equal(0, status["queuePosition"]!.GetValue<int>());
             var entry = Assert.Single(history.Body!["tasks"]!.AsArray());
             Assert.Equal((token, 6), (entry!["token"]!.GetValue<string>(), entry["state"]!.GetValue<int>()));
         }

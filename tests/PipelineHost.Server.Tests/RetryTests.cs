@@ -170,7 +170,7 @@ public partial class RetryTests
         var second = secondRetry.Body!.AsObject();
         var secondStatus = await client.WaitForStateAsync(second["token"]!.GetValue<string>(), 5, 6);
 
-        Assert.Equal(["id", "token", "publicToken", "projectId", "source", "provider", "nbItems", "retryOf"], first.Select(p => p.Key).ToArray());
+        Assert.Equal(["id", "token", "publicToken", "projectId", "source", "provider", "queued", "queuePosition", "nbItems", "retryOf"], first.Select(p => p.Key).ToArray());
         Assert.NotEqual(original.Token, first["token"]!.GetValue<string>());
         Assert.Equal((2, original.Id), (first["nbItems"]!.GetValue<int>(), first["retryOf"]!.GetValue<string>()));
         Assert.Equal(("webhook_1", "failed_items"), (first["source"]!.GetValue<string>(), first["provider"]!.GetValue<string>()));
@@ -266,6 +266,7 @@ public partial class RetryTests
     [Fact]
     public async Task Every_retry_field_is_present_and_typed_after_taskType_in_order()
     {
+        string[] retryFields = ["taskType", "retried", "maxRetry", "nextProcessAt", "lastError", "lastErrorAt", "failedItems", "nbItems", "nbRemainingItems", "retryOf"];
         await using var server = await StartServerAsync();
         await using var client = await server.ConnectAsync();
         var token = (await client.ExecuteAsync(TestPipelines.Echo()))["token"]!.GetValue<string>();
@@ -274,15 +275,15 @@ public partial class RetryTests
         var keys = status.Select(p => p.Key).ToList();
 
         Assert.Equal(
-            ["taskType", "retried", "maxRetry", "nextProcessAt", "lastError", "lastErrorAt", "failedItems", "nbItems", "nbRemainingItems", "retryOf"],
-            keys.Skip(keys.IndexOf("taskType")).Take(10).ToArray());
+            retryFields,
+            keys.Where(retryFields.Contains).ToArray());
         Assert.Equal(0, Int(status, "retried"));
         Assert.Equal(0, Int(status, "maxRetry"));
         Assert.Equal(0, Int(status, "failedItems"));
         Assert.All(new[] { "nextProcessAt", "lastError", "lastErrorAt", "nbItems", "nbRemainingItems", "retryOf" }, k => Assert.Null(status[k]));
         Assert.True(status.ContainsKey("nextProcessAt"));
         var empty = Engine.Tasks.TaskStatusWriter.Empty(4).Select(p => p.Key).ToList();
-        Assert.Equal(keys.Skip(keys.IndexOf("taskType")).Take(10), empty.Skip(empty.IndexOf("taskType")).Take(10));
+        Assert.Equal(keys.Skip(keys.IndexOf("taskType")), empty.Skip(empty.IndexOf("taskType")));
     }
 
     [Fact]

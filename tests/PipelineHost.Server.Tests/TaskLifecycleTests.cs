@@ -66,7 +66,8 @@ public partial class TaskLifecycleTests
             "name", "project_id", "source", "completed", "state", "startTime", "endTime", "debuggerAttached", "status",
             "warnings", "errors", "currentObject", "currentSize", "notes", "totalSize", "totalCount", "completedSize",
             "completedCount", "failedSize", "failedCount", "wordsSize", "wordsCount", "rateSize", "rateCount",
-            "serviceUp", "exitCode", "exitMessage", "pipeflow",
+            "serviceUp", "exitCode", "exitMessage", "pipeflow", "taskType", "statusName", "exitReason", "createdAt",
+            "startedAt", "completedAt", "queuePosition", "stats",
         })
         {
             Assert.True(status.ContainsKey(field), $"missing {field}");
@@ -75,6 +76,8 @@ public partial class TaskLifecycleTests
         Assert.IsType<JsonArray>(status["errors"]);
         Assert.IsType<JsonArray>(status["notes"]);
         Assert.True(status["pipeflow"]!.AsObject().ContainsKey("byPipe"));
+        Assert.IsType<JsonObject>(status["stats"]);
+        Assert.False(status.ContainsKey("config"));
     }
 
     [Fact]

@@ -52,7 +52,8 @@ internal sealed class RunCommand(CliEnvironment environment, GlobalOptions globa
         var client = await ConnectAsync(parse, cancellationToken).ConfigureAwait(false);
         await using (client.ConfigureAwait(false))
         {
-            var task = await client.UseAsync(pipelineFile, new UseOptions { Token = parse.GetValue(_token) }, cancellationToken).ConfigureAwait(false);
+            // The inputs are sent right after: a task the server has to queue is waited for rather than handed back unstarted.
+            var task = await client.UseAsync(pipelineFile, new UseOptions { Token = parse.GetValue(_token), Wait = true }, cancellationToken).ConfigureAwait(false);
             var (outcomes, final) = json
                 ? await RunQuietlyAsync(client, task, inputs, wait, cancellationToken).ConfigureAwait(false)
                 : await RunWithProgressAsync(client, task, inputs, wait, cancellationToken).ConfigureAwait(false);

@@ -13,6 +13,16 @@ internal static class StatusView
         var grid = new Grid().AddColumn(new GridColumn().NoWrap().PadRight(2)).AddColumn();
         Row(grid, "task", status.Name);
         Row(grid, "state", $"{StateMarkup(status.State)} {Markup.Escape(status.Status)}", escape: false);
+        if (status.StatusName.Length > 0)
+        {
+            Row(grid, "outcome", status.ExitReason is { } reason ? $"{status.StatusName} ({reason})" : status.StatusName);
+        }
+
+        if (status.Queued)
+        {
+            Row(grid, "queue", $"position {status.QueuePosition} of {status.Stats.QueueDepth} ({status.Stats.ActiveWorkers} running)");
+        }
+
         var counts = status.Counts;
         var objects = $"{counts.CompletedCount} done";
         if (counts.TotalCount > 0)

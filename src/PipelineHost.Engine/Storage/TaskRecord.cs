@@ -73,8 +73,9 @@ public sealed record TaskRecord
         ArgumentNullException.ThrowIfNull(task);
 
         // One Status() call is one consistent snapshot (taken under the task's lock): read the fields that
-        // change from it rather than from the task's properties one by one.
-        var status = task.Status();
+        // change from it rather than from the task's properties one by one. The config is kept with it, so a
+        // task read back from the store can still answer config:true.
+        var status = task.Status(includeConfig: true);
         var state = (TaskState)status["state"]!.GetValue<int>();
         var endTime = Number(status["endTime"]);
         return new TaskRecord
@@ -101,11 +102,18 @@ public sealed record TaskRecord
 
     /// <summary>
     /// TASK_STATUS for this record: the stored status with the record's own columns laid over it, so a record
-    /// changed in the store alone (an interrupted task) reads consistently.
+    /// changed in the store alone (an interrupted task) reads consistently: its <c>exitReason</c> becomes
+    /// <c>failed</c>, <c>statusName</c> follows, <c>completedAt</c> is its end.
     /// </summary>
-    public JsonObject ToStatus()
+    /// <param name="includeConfig">Keep the stored <c>config</c> (asked for with <c>config:true</c>).</param>
+    public JsonObject ToStatus(bool includeConfig = false)
     {
         var status = Status?.DeepClone() as JsonObject ?? TaskStatusWriter.Empty(Options(Status));
+        if (!includeConfig)
+        {
+            status.Remove("config");
+        }
+
         var terminal = State.IsTerminal();
         status["name"] = Name;
         status["project_id"] = ProjectId;
@@ -131,6 +139,26 @@ public sealed record TaskRecord
             {
                 status[key] = value?.DeepClone();
             }
+        }
+
+        // The store only ever ends a task by itself when it was interrupted: a failure, not a choice.
+        ExitReason? reason = terminal
+            ? TaskOutcome.ParseExitReason(status["exitReason"] is JsonValue r && r.GetValueKind() == JsonValueKind.String ? r.GetValue<string>() : null)
+                ?? (State == TaskState.Completed ? Tasks.ExitReason.Completed : Tasks.ExitReason.Failed)
+            : null;
+        status["statusName"] = TaskOutcome.StatusName(State, reason);
+        status["exitReason"] = reason?.ToWire();
+        status["createdAt"] = TaskOutcome.IsoTime(CreatedAt);
+        if (status["startedAt"] is null && StartedAt is { } started)
+        {
+            // Records written before startedAt existed: when the task first ran is the nearest known time.
+            status["startedAt"] = TaskOutcome.IsoTime(started);
+        }
+
+        status["completedAt"] = terminal ? TaskOutcome.IsoTime(EndedAt) : null;
+        if (terminal)
+        {
+            status["queuePosition"] = 0;
         }
 
         return status;

@@ -34,4 +34,15 @@ public sealed record ExecuteRequest(JsonNode? Pipeline)
 
     /// <summary>Where to POST the final status when the task ends (absolute http/https URL); null for none.</summary>
     public string? CallbackUrl { get; init; }
+    /// <summary>Seconds the task may run (from leaving the queue); wins over the pipeline's <c>timeout</c>. Zero: no limit.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>Seconds the task may wait in the queue; wins over the pipeline's <c>expires</c>. Zero: no limit.</summary>
+    public TimeSpan? Expires { get; init; }
+
+    /// <summary>
+    /// When the task has to queue, wait until it is RUNNING anyway (as for a task that starts at once) instead of
+    /// returning at once with its queue position.
+    /// </summary>
+    public bool Wait { get; init; }
 }

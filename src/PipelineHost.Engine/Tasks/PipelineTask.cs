@@ -30,6 +30,7 @@ public sealed class PipelineTask
     private readonly List<string> _statusTextChanges = [];
     private JsonObject? _pendingRestart;
     private TaskCompletionSource _restarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _leftQueue = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal PipelineTask(TaskIdentity identity, JsonObject pipeline, TaskOptions options, double startTime)
     {
@@ -68,6 +69,27 @@ public sealed class PipelineTask
 
     /// <summary>Unix seconds when the task started (kept across restarts).</summary>
     public double StartTime { get; }
+
+    /// <summary>When the task was registered (<c>createdAt</c>): the instant of <see cref="StartTime"/>.</summary>
+    public DateTimeOffset CreatedAt => DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(StartTime * 1000));
+
+    /// <summary>When the task left the queue and took a worker slot (<c>startedAt</c>); null while queued.</summary>
+    public DateTimeOffset? StartedAt { get; private set; }
+
+    /// <summary>When the task reached its final state (<c>completedAt</c>); null before.</summary>
+    public DateTimeOffset? CompletedAt { get; private set; }
+
+    /// <summary>How the task ended; null until it has.</summary>
+    public ExitReason? ExitReason { get; private set; }
+
+    /// <summary>The task's 1-based place in the host's queue; 0 when it is not waiting.</summary>
+    public int QueuePosition => Admission?.PositionOf(this) ?? 0;
+
+    /// <summary>The host-wide queue the task belongs to; null for a task made outside a manager (tests).</summary>
+    internal AdmissionQueue<PipelineTask>? Admission { get; init; }
+
+    /// <summary>Stops the task when it has run for <see cref="TaskOptions.Timeout"/>; disposed when it ends.</summary>
+    internal ITimer? RunTimer { get; set; }
 
     /// <summary>Current state.</summary>
     public TaskState State { get; private set; }
@@ -117,6 +139,9 @@ public sealed class PipelineTask
     /// <summary>When data last flowed (only data calls keep a task alive).</summary>
     internal long LastDataActivity { get; set; }
 
+    /// <summary>Completes when the task leaves the queue (takes a slot) or ends.</summary>
+    public Task LeftQueueOrEnded => _leftQueue.Task;
+
     /// <summary>Completes when the task reaches RUNNING or ends.</summary>
     public Task RunningOrEnded => _runningOrEnded.Task;
 
@@ -151,14 +176,33 @@ public sealed class PipelineTask
         return true;
     }
 
+    /// <summary>Records that the task left the queue at <paramref name="at"/>; false if it already had (or has ended).</summary>
+    internal bool MarkStarted(DateTimeOffset at)
+    {
+        lock (_lock)
+        {
+            if (StartedAt is not null || State.IsTerminal())
+            {
+                return false;
+            }
+
+            StartedAt = at;
+        }
+
+        _leftQueue.TrySetResult();
+        return true;
+    }
+
     /// <summary>Final bookkeeping: exit fields, end time, then the final state.</summary>
-    internal void Finish(TaskState final, string statusText, int? exitCode, string exitMessage, double endTime)
+    internal void Finish(TaskState final, string statusText, int? exitCode, string exitMessage, ExitReason reason, DateTimeOffset at)
     {
         lock (_lock)
         {
             ExitCode = exitCode;
             ExitMessage = exitMessage;
-            EndTime = endTime;
+            ExitReason = reason;
+            CompletedAt = at;
+            EndTime = at.ToUnixTimeMilliseconds() / 1000.0;
             _counts["serviceUp"] = false;
 
             // A worker that was stopped mid-wait never reports that the retry is off.
@@ -169,6 +213,7 @@ public sealed class PipelineTask
         }
 
         _runningOrEnded.TrySetResult();
+        _leftQueue.TrySetResult();
     }
 
     /// <summary>
@@ -187,8 +232,11 @@ public sealed class PipelineTask
     /// <summary>The <c>exit</c> message the worker sent before exiting by itself.</summary>
     internal string? WorkerExitMessage { get; set; }
 
+    /// <summary>The <c>exitReason</c> a requested stop ends the task with.</summary>
+    internal ExitReason StopExitReason { get; private set; } = Tasks.ExitReason.Cancelled;
+
     /// <summary>Marks the task as asked to stop; false when it already was (or has ended).</summary>
-    internal bool RequestStop(string reason)
+    internal bool RequestStop(string reason, ExitReason exitReason = Tasks.ExitReason.Cancelled)
     {
         lock (_lock)
         {
@@ -199,6 +247,7 @@ public sealed class PipelineTask
 
             StopRequested = true;
             StopReason = reason;
+            StopExitReason = exitReason;
             return true;
         }
     }
@@ -245,8 +294,11 @@ public sealed class PipelineTask
             _pipeflowVersion = 0;
             ExitCode = null;
             ExitMessage = string.Empty;
+            ExitReason = null;
+            CompletedAt = null;
             EndTime = 0;
             StopRequested = false;
+            StopExitReason = Tasks.ExitReason.Cancelled;
             Restarting = false;
             StopReason = null;
             WorkerExitMessage = null;
@@ -257,11 +309,15 @@ public sealed class PipelineTask
         }
     }
 
+    /// <summary>Changes the status text of a task that has not ended; a final task's text is never changed.</summary>
     internal void SetStatusText(string text)
     {
         lock (_lock)
         {
-            SetStatusTextLocked(text);
+            if (!State.IsTerminal())
+            {
+                SetStatusTextLocked(text);
+            }
         }
     }
 
@@ -420,11 +476,12 @@ public sealed class PipelineTask
     }
 
     /// <summary>The full TASK_STATUS object (§6 of the reference), a fresh copy.</summary>
-    public JsonObject Status()
+    /// <param name="includeConfig">Also the task's runtime <c>config</c> (asked for with <c>config:true</c>).</param>
+    public JsonObject Status(bool includeConfig = false)
     {
         lock (_lock)
         {
-            return TaskStatusWriter.Write(this, _counts, _errors, _warnings, _notes);
+            return TaskStatusWriter.Write(this, _counts, _errors, _warnings, _notes, includeConfig);
         }
     }
 

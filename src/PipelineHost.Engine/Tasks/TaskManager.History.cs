@@ -15,17 +15,21 @@ public sealed partial class TaskManager
     /// </summary>
     /// <exception cref="TaskNotFoundException">Neither memory nor the store has the task (for this caller).</exception>
     /// <exception cref="TaskException">The caller may not read it.</exception>
-    public async Task<JsonObject> GetStatusAsync(string? token, Caller caller, CancellationToken cancellationToken)
+    public Task<JsonObject> GetStatusAsync(string? token, Caller caller, CancellationToken cancellationToken) =>
+        GetStatusAsync(token, caller, includeConfig: false, cancellationToken);
+
+    /// <summary>As <see cref="GetStatusAsync(string?, Caller, CancellationToken)"/>; with <paramref name="includeConfig"/> the status also has <c>config</c>.</summary>
+    public async Task<JsonObject> GetStatusAsync(string? token, Caller caller, bool includeConfig, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
         try
         {
-            return GetTask(token, caller, Permissions.Monitor).Status();
+            return GetTask(token, caller, Permissions.Monitor).Status(includeConfig);
         }
         catch (TaskNotFoundException) when (CanReadStore(token, caller))
         {
             var record = await FindStoredAsync(token!, caller, cancellationToken).ConfigureAwait(false);
-            var status = record.ToStatus();
+            var status = record.ToStatus(includeConfig);
 
             // The stored status froze the callback as it stood when the task ended; the delivery went on after.
             if (await _store!.GetCallbackAsync(record.Token, cancellationToken).ConfigureAwait(false) is { } callback && callback.CreatedAt == record.CreatedAt)

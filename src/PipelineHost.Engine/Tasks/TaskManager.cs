@@ -37,6 +37,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     private readonly IGpuMemoryProbe _gpuProbe;
     private readonly CancellationTokenSource _disposing = new();
     private readonly ITaskStore? _store;
+    private readonly AdmissionQueue<PipelineTask> _admission;
 
     /// <summary>Creates the manager; with a <paramref name="store"/>, lookups of tasks no longer in memory fall back to it.</summary>
     public TaskManager(EngineOptions options, ComponentCatalog catalog, TimeProvider time, ILogger<TaskManager> logger, IEnumerable<ITaskObserver> observers, ITaskStore? store = null)
@@ -50,8 +51,12 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         _observers = observers.ToArray();
         _processProbe = ProcessTreeProbe.CreateDefault(time);
         _gpuProbe = GpuMemoryProbe.CreateDefault();
+        _admission = new AdmissionQueue<PipelineTask>(options.MaxConcurrentTasks, time, Admit, Expire, task => Notify(new TaskStatusChanged(task, false)));
         _housekeeping = time.CreateTimer(_ => Housekeeping(), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
     }
+
+    /// <summary>Host-wide: tasks waiting for a slot, and tasks holding one (from leaving the queue until final).</summary>
+    public QueueStats QueueStats => _admission.Stats;
 
     /// <summary>Every known task (running and retained), in no particular order.</summary>
     public IEnumerable<PipelineTask> Tasks => _tasks.Values;
@@ -68,11 +73,23 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     }
 
     /// <summary>
-    /// Starts a task and waits until it is RUNNING. With <see cref="ExecuteRequest.UseExisting"/>, concurrent
-    /// calls with one token all get the one task.
+    /// Starts a task and waits until it is RUNNING, or, when it has to queue (every one of
+    /// <see cref="EngineOptions.MaxConcurrentTasks"/> slots is taken) and <see cref="ExecuteRequest.Wait"/> is
+    /// false, returns it at once still queued. <see cref="LaunchAsync"/> also tells which happened.
     /// </summary>
-    public async Task<PipelineTask> ExecuteAsync(ExecuteRequest request, Caller caller, CancellationToken cancellationToken)
+    public async Task<PipelineTask> ExecuteAsync(ExecuteRequest request, Caller caller, CancellationToken cancellationToken) =>
+        (await LaunchAsync(request, caller, cancellationToken).ConfigureAwait(false)).Task;
+
+    /// <summary>
+    /// Starts a task: it takes a worker slot at once, or joins the host's FIFO queue. Returns once it is RUNNING,
+    /// or at once with its queue position when it is queued and <see cref="ExecuteRequest.Wait"/> is false.
+    /// <see cref="EngineOptions.StartTimeout"/> counts from leaving the queue. With
+    /// <see cref="ExecuteRequest.UseExisting"/>, concurrent calls with one token all get the one task (queued or not).
+    /// </summary>
+    public async Task<TaskLaunch> LaunchAsync(ExecuteRequest request, Caller caller, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(caller);
         if (caller.IsTaskScoped)
         {
             throw new PermissionDeniedException("Permission 'task.control' denied: a task credential cannot start tasks");
@@ -91,7 +108,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             pipeline["project_id"] = Guid.NewGuid().ToString("D");
         }
 
-        var options = ReadOptions(request) is var read && read.Retry is null ? read with { Retry = validation.Definition!.Retry } : read;
+        var options = ReadOptions(request, pipeline) is var read && read.Retry is null ? read with { Retry = validation.Definition!.Retry } : read;
         var callbackUrl = request.CallbackUrl is { Length: > 0 } url ? CallbackUrl.Parse(url, _options.Callbacks.AllowPrivateNetworks) : null;
         var token = request.Token is { Length: > 0 } chosen ? CheckToken(chosen) : TaskIdentity.NewToken();
         var gate = _creationLocks.GetOrAdd(token, _ => new SemaphoreSlim(1, 1));
@@ -133,11 +150,24 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         {
             Log.TaskCreated(_logger, task.Id);
             Notify(new TaskLifecycle(task, "begin"));
-            _ = StartWorkerAsync(task, PlaceholderResolver.MergeEnvironment(_options.ServerEnvironment, task.CallerEnvironment));
+            if (_admission.Enter(task, task.Options.Expires))
+            {
+                Admit(task);
+            }
+            else
+            {
+                Log.Queued(_logger, task.Id, task.QueuePosition);
+                Notify(new TaskStatusChanged(task, false));
+            }
+        }
+
+        if (!request.Wait && task.QueuePosition is > 0 and var position)
+        {
+            return new TaskLaunch(task, position);
         }
 
         await WaitUntilRunningAsync(task, cancellationToken).ConfigureAwait(false);
-        return task;
+        return new TaskLaunch(task, 0);
     }
 
     /// <summary>
@@ -194,21 +224,99 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             : null;
     }
 
-    /// <summary>Stops a task (graceful, then killed after the grace) and waits for its final state.</summary>
-    public async Task TerminateAsync(PipelineTask task, string reason, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stops a task (graceful, then killed after the grace) and waits for its final state. A queued task is
+    /// taken out of the queue and ends CANCELLED at once, never having started a worker.
+    /// </summary>
+    public Task TerminateAsync(PipelineTask task, string reason, CancellationToken cancellationToken) =>
+        TerminateAsync(task, reason, ExitReason.Cancelled, cancellationToken);
+
+    private async Task TerminateAsync(PipelineTask task, string reason, ExitReason exitReason, CancellationToken cancellationToken)
     {
-        if (task.RequestStop(reason))
+        ArgumentNullException.ThrowIfNull(task);
+        if (task.RequestStop(reason, exitReason))
         {
             Log.Stopping(_logger, task.Id, reason);
-            task.SetStatusText("Stopping");
-            Notify(new TaskStatusChanged(task, false));
-            if (task.Worker is { } worker)
+            if (_admission.TryWithdraw(task))
             {
-                _ = worker.StopAsync(_options.StopGrace);
+                End(task, TaskState.Cancelled, "Stopped", 0, reason, exitReason);
+            }
+            else
+            {
+                task.SetStatusText("Stopping");
+                Notify(new TaskStatusChanged(task, false));
+                if (task.Worker is { } worker)
+                {
+                    _ = worker.StopAsync(_options.StopGrace);
+                }
             }
         }
 
         await task.Ended.WaitAsync(_options.StopGrace + TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
+    }
+
+    // For the engine's own stops (ttl, timeout): nobody awaits them, so their failures are logged here.
+    private async Task StopInBackgroundAsync(PipelineTask task, string reason, ExitReason exitReason)
+    {
+        try
+        {
+            await TerminateAsync(task, reason, exitReason, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (TimeoutException ex)
+        {
+            Log.StopFailed(_logger, task.Id, ex);
+        }
+    }
+
+    // The queue gave the task a slot (at once, or when one freed): it starts now.
+    private void Admit(PipelineTask task)
+    {
+        if (!task.MarkStarted(_time.GetUtcNow()))
+        {
+            return;
+        }
+
+        if (task.StopRequested)
+        {
+            // Stopped in the moment between leaving the queue and starting: it never gets a worker.
+            End(task, TaskState.Cancelled, "Stopped", 0, task.StopReason ?? "Stopped", task.StopExitReason);
+            return;
+        }
+
+        if (task.Options.Timeout > TimeSpan.Zero)
+        {
+            var limit = task.Options.Timeout;
+            task.RunTimer = _time.CreateTimer(
+                _ => _ = StopInBackgroundAsync(task, string.Create(CultureInfo.InvariantCulture, $"Stopped: ran for more than {limit.TotalSeconds:0.###} s (timeout)"), ExitReason.Timeout),
+                null,
+                limit,
+                Timeout.InfiniteTimeSpan);
+        }
+
+        _ = StartWorkerAsync(task, PlaceholderResolver.MergeEnvironment(_options.ServerEnvironment, task.CallerEnvironment));
+    }
+
+    // The queue removed a task that waited longer than its expires.
+    private void Expire(PipelineTask task)
+    {
+        var message = string.Create(CultureInfo.InvariantCulture, $"Expired: waited in the queue for more than {task.Options.Expires.TotalSeconds:0.###} s (expires)");
+        Log.Expired(_logger, task.Id);
+        End(task, TaskState.Cancelled, "Expired", 0, message, ExitReason.Expired);
+    }
+
+    /// <summary>
+    /// The one way a task becomes final: exit fields and state, its slot freed (the next queued task starts),
+    /// the final status and <c>end</c> published, then <see cref="PipelineTask.Ended"/> completed.
+    /// </summary>
+    private void End(PipelineTask task, TaskState state, string statusText, int? exitCode, string message, ExitReason reason)
+    {
+        task.Finish(state, statusText, exitCode, message, reason, _time.GetUtcNow());
+        task.RunTimer?.Dispose();
+        _admission.Release(task);
+        Log.TaskEnded(_logger, task.Id, state.ToString(), exitCode ?? -1, message);
+        Notify(new TaskStatusChanged(task, true));
+        Notify(new TaskLifecycle(task, "end"));
+        task.SignalEnded();
     }
 
     /// <summary>Restarts a running task with a new pipeline; identity, tokens and start time are kept.</summary>
@@ -223,6 +331,11 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         if (!validation.IsValid)
         {
             throw new TaskException(validation.Errors[0].Message);
+        }
+
+        if (task.StartedAt is null && !task.State.IsTerminal())
+        {
+            throw new TaskException("The task is still queued: it can be restarted once it has started");
         }
 
         if (!task.RequestRestart(validation.Normalized))
@@ -261,6 +374,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         var batch = _catalog.TryGet(sourceComponent.Provider, out var provider) && provider.Definition.Source == SourceKind.Batch;
         var task = new PipelineTask(identity, pipeline, options, _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0)
         {
+            Admission = _admission,
             Type = origin is not null ? TaskType.Retry : batch ? TaskType.Batch : TaskType.Pipeline,
             LastDataActivity = _time.GetTimestamp(),
             CallerEnvironment = (JsonObject?)environment?.DeepClone(),
@@ -360,10 +474,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     private void FinishWithoutWorker(PipelineTask task)
     {
         task.TryMove(TaskState.Stopping, "Stopping");
-        task.Finish(TaskState.Cancelled, "Failed", null, task.WorkerExitMessage ?? "The task could not start", Now());
-        Notify(new TaskStatusChanged(task, true));
-        Notify(new TaskLifecycle(task, "end"));
-        task.SignalEnded();
+        End(task, TaskState.Cancelled, "Failed", null, task.WorkerExitMessage ?? "The task could not start", ExitReason.Failed);
     }
 
     private async Task MonitorExitAsync(PipelineTask task, WorkerProcess worker)
@@ -389,16 +500,12 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             return;
         }
 
-        var (state, status, message) = task.StopRequested
-            ? (TaskState.Cancelled, "Stopped", StopExitMessage(task.StopReason ?? "Stopped", code, worker.KilledAfterGrace))
+        var (state, status, message, reason) = task.StopRequested
+            ? (TaskState.Cancelled, "Stopped", StopExitMessage(task.StopReason ?? "Stopped", code, worker.KilledAfterGrace), task.StopExitReason)
             : code == 0
-                ? (TaskState.Completed, "Completed", task.WorkerExitMessage ?? "Completed")
-                : (TaskState.Cancelled, "Failed", task.WorkerExitMessage ?? CrashMessage(code, task.RecentOutput()));
-        task.Finish(state, status, code, message, Now());
-        Log.TaskEnded(_logger, task.Id, state.ToString(), code, message);
-        Notify(new TaskStatusChanged(task, true));
-        Notify(new TaskLifecycle(task, "end"));
-        task.SignalEnded();
+                ? (TaskState.Completed, "Completed", task.WorkerExitMessage ?? "Completed", ExitReason.Completed)
+                : (TaskState.Cancelled, "Failed", task.WorkerExitMessage ?? CrashMessage(code, task.RecentOutput()), ExitReason.Failed);
+        End(task, state, status, code, message, reason);
     }
 
     private void OnWorkerEvent(PipelineTask task, EventMessage evt)
@@ -513,13 +620,15 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
 
     private async Task WaitUntilRunningAsync(PipelineTask task, CancellationToken cancellationToken)
     {
+        // A queued task waits as long as the queue (and its expires) make it; the start timeout begins after.
+        await task.LeftQueueOrEnded.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await task.RunningOrEnded.WaitAsync(_options.StartTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            await TerminateAsync(task, "The task did not become ready in time", CancellationToken.None).ConfigureAwait(false);
+            await TerminateAsync(task, "The task did not become ready in time", ExitReason.Failed, CancellationToken.None).ConfigureAwait(false);
             throw new TaskException($"The task did not become ready within {_options.StartTimeout.TotalSeconds:F0} s");
         }
 
@@ -573,7 +682,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         {
             if (task.State == TaskState.Running && task.Options.Ttl > TimeSpan.Zero && _time.GetElapsedTime(task.LastDataActivity, now) >= task.Options.Ttl)
             {
-                _ = TerminateAsync(task, $"Stopped: idle for more than {task.Options.Ttl.TotalSeconds:F0} s (ttl)", CancellationToken.None);
+                _ = StopInBackgroundAsync(task, $"Stopped: idle for more than {task.Options.Ttl.TotalSeconds:F0} s (ttl)", ExitReason.Cancelled);
             }
 
             if (task.State.IsTerminal() && task.EndTime > 0 && Now() - task.EndTime > _options.Retention.TotalSeconds)
@@ -601,7 +710,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     private PipelineTask? Find(string token) =>
         _tasks.TryGetValue(token, out var task) ? task : _byPublicKey.GetValueOrDefault(token);
 
-    private TaskOptions ReadOptions(ExecuteRequest request)
+    private TaskOptions ReadOptions(ExecuteRequest request, JsonObject pipeline)
     {
         var threads = request.Threads ?? TaskOptions.Default.Threads;
         if (threads < 1 || threads > _options.MaxThreads)
@@ -631,8 +740,17 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             throw new TaskException(retryError);
         }
 
+        // The argument wins over the pipeline's top-level field of the same name; both follow one rule.
+        var timeout = request.Timeout is not null
+            ? TaskLimits.Check(request.Timeout, "Argument 'timeout'")
+            : TaskLimits.FromJson(pipeline["timeout"], "Pipeline field 'timeout'");
+        var expires = request.Expires is not null
+            ? TaskLimits.Check(request.Expires, "Argument 'expires'")
+            : TaskLimits.FromJson(pipeline["expires"], "Pipeline field 'expires'");
         return new TaskOptions(threads, ttl, traceLevel.ToWire())
         {
+            Timeout = timeout ?? TimeSpan.Zero,
+            Expires = expires ?? TimeSpan.Zero,
             Retry = retry,
         };
     }
@@ -741,9 +859,13 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     {
         await _disposing.CancelAsync().ConfigureAwait(false);
         await _housekeeping.DisposeAsync().ConfigureAwait(false);
+
+        // Slots freed from here on start nothing: queued tasks are withdrawn and cancelled like the rest.
+        _admission.Close();
         var stops = _tasks.Values.Where(t => !t.State.IsTerminal()).Select(t => TerminateAsync(t, "The host stopped", CancellationToken.None)
             .ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default));
         await Task.WhenAll(stops).ConfigureAwait(false);
+        _admission.Dispose();
     }
 
     private static partial class Log
@@ -774,5 +896,13 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
 
         [LoggerMessage(9, LogLevel.Information, "Task {TaskId} created to retry {Items} failed items of task {RetryOf}")]
         public static partial void RetryTaskCreated(ILogger logger, string taskId, long items, string retryOf);
+        [LoggerMessage(10, LogLevel.Information, "Task {TaskId} queued at position {Position}")]
+        public static partial void Queued(ILogger logger, string taskId, int position);
+
+        [LoggerMessage(11, LogLevel.Information, "Task {TaskId} expired in the queue")]
+        public static partial void Expired(ILogger logger, string taskId);
+
+        [LoggerMessage(12, LogLevel.Warning, "Task {TaskId} did not end after being stopped")]
+        public static partial void StopFailed(ILogger logger, string taskId, Exception exception);
     }
 }

@@ -11,4 +11,10 @@ public sealed record TaskOptions(int Threads, TimeSpan Ttl, string? TraceLevel)
 
     /// <summary>RocketRide's defaults over the WebSocket.</summary>
     public static readonly TaskOptions Default = new(64, TimeSpan.FromSeconds(900), null);
+
+    /// <summary>How long the task may run, counted from when it left the queue (<c>startedAt</c>); zero means no limit.</summary>
+    public TimeSpan Timeout { get; init; }
+
+    /// <summary>How long the task may wait in the queue before it is removed unstarted; zero means no limit.</summary>
+    public TimeSpan Expires { get; init; }
 }

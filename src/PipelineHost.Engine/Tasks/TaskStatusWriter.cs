@@ -7,6 +7,9 @@ namespace PipelineHost.Engine.Tasks;
 /// <summary>Builds TASK_STATUS exactly as RocketRide clients expect it, field for field and in the reference's order.</summary>
 public static class TaskStatusWriter
 {
+    /// <summary>The <c>status</c> text of a task waiting in the queue.</summary>
+    public const string QueuedStatusText = "Queued";
+
     /// <summary>Where the worker's per-pipe component stacks are kept among a task's reported figures.</summary>
     internal const string ByPipeKey = "byPipe";
 
@@ -73,6 +76,13 @@ public static class TaskStatusWriter
         status["id"] = string.Empty;
         status["provider"] = string.Empty;
         status["taskType"] = TaskType.Pipeline.ToWire();
+        status["statusName"] = TaskOutcome.StatusName(TaskState.None, null);
+        status["exitReason"] = null;
+        status["createdAt"] = null;
+        status["startedAt"] = null;
+        status["completedAt"] = null;
+        status["queuePosition"] = 0;
+        status["stats"] = Stats(default);
         status["retried"] = 0;
         status["maxRetry"] = 0;
         status["nextProcessAt"] = null;
@@ -103,10 +113,37 @@ public static class TaskStatusWriter
         return status;
     }
 
-    internal static JsonObject Write(PipelineTask task, JsonObject counts, IEnumerable<string> errors, IEnumerable<string> warnings, JsonArray notes)
+    /// <summary>The host-wide <c>stats</c> object: <c>{queueDepth, activeWorkers}</c>.</summary>
+    public static JsonObject Stats(QueueStats stats) => new()
+    {
+        ["queueDepth"] = stats.QueueDepth,
+        ["activeWorkers"] = stats.Active,
+    };
+
+    /// <summary>
+    /// The task's runtime configuration (<c>config</c>, on request): <c>threads</c>, and <c>ttl</c>,
+    /// <c>timeout</c>, <c>expires</c> in seconds (0 = no limit), <c>traceLevel</c> (null when off). Every field
+    /// of <c>config</c> is added here and nowhere else.
+    /// </summary>
+    public static JsonObject Config(TaskOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new JsonObject
+        {
+            ["threads"] = options.Threads,
+            ["ttl"] = options.Ttl.TotalSeconds,
+            ["timeout"] = options.Timeout.TotalSeconds,
+            ["expires"] = options.Expires.TotalSeconds,
+            ["traceLevel"] = options.TraceLevel,
+            ["retry"] = options.Retry?.ToJson(),
+        };
+    }
+
+    internal static JsonObject Write(PipelineTask task, JsonObject counts, IEnumerable<string> errors, IEnumerable<string> warnings, JsonArray notes, bool includeConfig)
     {
         var state = task.State;
-        return new JsonObject
+        var position = task.QueuePosition;
+        var status = new JsonObject
         {
             ["name"] = task.Identity.Name,
             ["project_id"] = task.Identity.ProjectId,
@@ -116,7 +153,8 @@ public static class TaskStatusWriter
             ["startTime"] = task.StartTime,
             ["endTime"] = task.EndTime,
             ["debuggerAttached"] = false,
-            ["status"] = task.StatusText,
+            // A queued task is still NONE; the reference has no word for waiting, so the text says it.
+            ["status"] = position > 0 ? QueuedStatusText : task.StatusText,
             ["warnings"] = new JsonArray(warnings.Select(w => (JsonNode)JsonValue.Create(w)!).ToArray()),
             ["errors"] = new JsonArray(errors.Select(e => (JsonNode)JsonValue.Create(e)!).ToArray()),
             ["currentObject"] = counts["currentObject"]?.DeepClone(),
@@ -143,6 +181,13 @@ public static class TaskStatusWriter
 
             // PipelineHost's additions (absent from the reference; old clients ignore them).
             ["taskType"] = task.Type.ToWire(),
+            ["statusName"] = TaskOutcome.StatusName(state, task.ExitReason),
+            ["exitReason"] = task.ExitReason?.ToWire(),
+            ["createdAt"] = TaskOutcome.IsoTime(task.CreatedAt),
+            ["startedAt"] = TaskOutcome.IsoTime(task.StartedAt),
+            ["completedAt"] = TaskOutcome.IsoTime(task.CompletedAt),
+            ["queuePosition"] = position,
+            ["stats"] = Stats(task.Admission?.Stats ?? default),
 
             // Retries (QStash) and, for a retry task, its items (DriveQuant's push-failed-trips task).
             ["retried"] = counts["retried"]?.DeepClone() ?? 0,
@@ -159,6 +204,12 @@ public static class TaskStatusWriter
             ["outputs"] = task.OutputsUnderLock(),
             ["callback"] = task.CallbackUnderLock(),
         };
+        if (includeConfig)
+        {
+            status["config"] = Config(task.Options);
+        }
+
+        return status;
     }
 
     /// <summary>

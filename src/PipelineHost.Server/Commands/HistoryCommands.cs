@@ -16,21 +16,32 @@ internal sealed class HistoryCommands(TaskManager tasks) : ICommandModule
 
     public void Register(CommandTable table) => table.Add(new CommandDefinition("rrext_get_history", GetHistoryAsync, Permissions.Monitor));
 
-    /// <summary>One task in the history list.</summary>
-    public static JsonObject Entry(TaskRecord record) => new()
+    /// <summary>One task in the history list; the outcome and ISO times as the record's TASK_STATUS has them.</summary>
+    public static JsonObject Entry(TaskRecord record)
     {
-        ["token"] = record.Token,
-        ["id"] = record.Id,
-        ["name"] = record.Name,
-        ["projectId"] = record.ProjectId,
-        ["source"] = record.Source,
-        ["state"] = (int)record.State,
-        ["status"] = record.StatusText,
-        ["startTime"] = record.CreatedAt,
-        ["endTime"] = record.EndedAt ?? 0,
-        ["exitCode"] = record.ExitCode,
-        ["exitMessage"] = record.ExitMessage,
-    };
+        ArgumentNullException.ThrowIfNull(record);
+        var status = record.ToStatus();
+        var entry = new JsonObject
+        {
+            ["token"] = record.Token,
+            ["id"] = record.Id,
+            ["name"] = record.Name,
+            ["projectId"] = record.ProjectId,
+            ["source"] = record.Source,
+            ["state"] = (int)record.State,
+            ["status"] = record.StatusText,
+            ["startTime"] = record.CreatedAt,
+            ["endTime"] = record.EndedAt ?? 0,
+            ["exitCode"] = record.ExitCode,
+            ["exitMessage"] = record.ExitMessage,
+        };
+        foreach (var field in new[] { "statusName", "exitReason", "createdAt", "startedAt", "completedAt" })
+        {
+            entry[field] = status[field]?.DeepClone();
+        }
+
+        return entry;
+    }
 
     private async ValueTask<CommandResult> GetHistoryAsync(CommandContext context, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PipelineHost.Engine.Security;
@@ -20,16 +21,39 @@ internal sealed class TaskCommands(TaskManager tasks) : ICommandModule
         table.Add(new CommandDefinition("rrext_get_tasks", GetTasks, Permissions.Monitor));
     }
 
-    /// <summary>The <c>execute</c>/<c>restart</c> body.</summary>
-    public static JsonObject StartedBody(PipelineTask task) => new()
+    /// <summary>
+    /// The <c>execute</c>/<c>restart</c> body: the task's identity, then <c>queued</c>/<c>queuePosition</c>, and
+    /// for a task that is still queued a <c>message</c> saying so.
+    /// </summary>
+    public static JsonObject StartedBody(PipelineTask task, int queuePosition = 0)
     {
-        ["id"] = task.Id,
-        ["token"] = task.Token,
-        ["publicToken"] = task.Identity.PublicKey,
-        ["projectId"] = task.Identity.ProjectId,
-        ["source"] = task.Identity.Source,
-        ["provider"] = task.Identity.Provider,
-    };
+        var body = new JsonObject
+        {
+            ["id"] = task.Id,
+            ["token"] = task.Token,
+            ["publicToken"] = task.Identity.PublicKey,
+            ["projectId"] = task.Identity.ProjectId,
+            ["source"] = task.Identity.Source,
+            ["provider"] = task.Identity.Provider,
+            ["queued"] = queuePosition > 0,
+            ["queuePosition"] = queuePosition,
+        };
+        if (queuePosition > 0)
+        {
+            body["message"] = string.Create(
+                CultureInfo.InvariantCulture,
+                $"Queued at position {queuePosition}: the task starts when a slot frees (pass wait:true to wait until it runs).");
+        }
+
+        return body;
+    }
+
+    /// <summary>The <c>execute</c>/<c>POST /task</c> body for what <see cref="TaskManager.LaunchAsync"/> returned.</summary>
+    public static JsonObject StartedBody(TaskLaunch launch)
+    {
+        ArgumentNullException.ThrowIfNull(launch);
+        return StartedBody(launch.Task, launch.QueuePosition);
+    }
 
     /// <summary>Reads <c>execute</c>'s arguments.</summary>
     public static ExecuteRequest ReadExecuteRequest(CommandContext context)
@@ -49,8 +73,15 @@ internal sealed class TaskCommands(TaskManager tasks) : ICommandModule
             Environment = env,
             Retry = context.Arguments["retry"],
             CallbackUrl = context.GetString("callbackUrl"),
+            Timeout = Limit(context, "timeout"),
+            Expires = Limit(context, "expires"),
+            Wait = context.GetBool("wait"),
         };
     }
+
+    // Given (even as 0, "no limit") it wins over the pipeline's field; absent or null leaves that to the pipeline.
+    private static TimeSpan? Limit(CommandContext context, string name) =>
+        context.Arguments[name] is null ? null : TaskLimits.FromJson(context.Arguments[name], $"Argument '{name}'") ?? TimeSpan.Zero;
 
     /// <summary>The <c>rrext_retry_failed</c>/<c>POST /task/retry-failed</c> body: <see cref="StartedBody"/> plus <c>nbItems</c> and <c>retryOf</c>.</summary>
     public static JsonObject RetryStartedBody(PipelineTask task)
@@ -63,8 +94,8 @@ internal sealed class TaskCommands(TaskManager tasks) : ICommandModule
 
     private async ValueTask<CommandResult> ExecuteAsync(CommandContext context, CancellationToken cancellationToken)
     {
-        var task = await tasks.ExecuteAsync(ReadExecuteRequest(context), context.Caller, cancellationToken).ConfigureAwait(false);
-        return CommandResult.Ok(StartedBody(task));
+        var launch = await tasks.LaunchAsync(ReadExecuteRequest(context), context.Caller, cancellationToken).ConfigureAwait(false);
+        return CommandResult.Ok(StartedBody(launch));
     }
 
     private async ValueTask<CommandResult> RetryFailedAsync(CommandContext context, CancellationToken cancellationToken)
@@ -104,7 +135,7 @@ internal sealed class TaskCommands(TaskManager tasks) : ICommandModule
 
     // Live status, or the stored final status of a task no longer in memory (API keys only).
     private async ValueTask<CommandResult> GetStatusAsync(CommandContext context, CancellationToken cancellationToken) =>
-        CommandResult.Ok(await tasks.GetStatusAsync(context.Token, context.Caller, cancellationToken).ConfigureAwait(false));
+        CommandResult.Ok(await tasks.GetStatusAsync(context.Token, context.Caller, context.GetBool("config"), cancellationToken).ConfigureAwait(false));
 
     private ValueTask<CommandResult> GetToken(CommandContext context, CancellationToken cancellationToken)
     {

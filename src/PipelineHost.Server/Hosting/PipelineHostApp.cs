@@ -117,8 +117,9 @@ public static class PipelineHostApp
         }
     }
 
-    private static EngineOptions EngineOptionsFrom(ServerOptions options) => new()
+    internal static EngineOptions EngineOptionsFrom(ServerOptions options) => new()
     {
+        MaxConcurrentTasks = options.MaxConcurrentTasks ?? EngineOptions.DefaultMaxConcurrentTasks,
         DataDirectory = options.DataDirectory,
         AllowedRoots = options.AllowedRoots,
         ExecAllowList = options.ExecAllowList,

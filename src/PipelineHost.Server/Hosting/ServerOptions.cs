@@ -78,6 +78,12 @@ public sealed record ServerOptions
     /// </summary>
     public CallbackOptions Callbacks { get; init; } = new();
 
+    /// <summary>
+    /// Tasks that may be active at once host-wide (<c>--max-concurrent-tasks</c>, <c>PIPELINEHOST_MAX_CONCURRENT_TASKS</c>,
+    /// or configuration <c>PipelineHost:MaxConcurrentTasks</c>); the rest queue. Null: four per logical processor.
+    /// </summary>
+    public int? MaxConcurrentTasks { get; init; }
+
     /// <summary>The URL the server listens on.</summary>
     public string Url => $"http://{(Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]" : Host)}:{Port}";
 }

@@ -72,6 +72,7 @@ public static class ServerOptionsParser
                 case "failed-item-max-bytes": options = options with { FailedItemMaxBytes = ParseBytes(name, value) }; break;
                 case "failed-task-max-bytes": options = options with { FailedTaskMaxBytes = ParseBytes(name, value) }; break;
                 case "pipe-idle-timeout": options = options with { PipeIdleTimeout = ParsePositiveSeconds(name, value) }; break;
+                case "max-concurrent-tasks": options = options with { MaxConcurrentTasks = ParseTaskLimit(name, value) }; break;
                 default:
                     if (name.StartsWith(ConfigurationPrefix, StringComparison.OrdinalIgnoreCase))
                     {
@@ -105,6 +106,13 @@ public static class ServerOptionsParser
         }
 
         var configuration = Configuration(settings, environment, configured);
+
+        // --max-concurrent-tasks and PIPELINEHOST_MAX_CONCURRENT_TASKS win over the configuration's key.
+        if (options.MaxConcurrentTasks is null && configuration[MaxConcurrentTasksKey] is { Length: > 0 } maxTasks)
+        {
+            options = options with { MaxConcurrentTasks = ParseTaskLimit(MaxConcurrentTasksKey, maxTasks) };
+        }
+
         return options with
         {
             TokenRates = TokenRates.FromConfiguration(configuration),
@@ -113,6 +121,9 @@ public static class ServerOptionsParser
     }
 
     private const string ConfigurationPrefix = "PipelineHost:";
+
+    /// <summary>The configuration key of <see cref="ServerOptions.MaxConcurrentTasks"/> (<c>PipelineHost__MaxConcurrentTasks</c> in the environment).</summary>
+    public const string MaxConcurrentTasksKey = "PipelineHost:MaxConcurrentTasks";
 
     private static IConfiguration Configuration(IConfiguration? settings, IReadOnlyDictionary<string, string?> environment, Dictionary<string, string?> commandLine)
     {
@@ -174,8 +185,18 @@ public static class ServerOptionsParser
             options = options with { PipeIdleTimeout = ParsePositiveSeconds("pipe-idle-timeout", pipeIdle) };
         }
 
+        if (Get("PIPELINEHOST_MAX_CONCURRENT_TASKS") is { } maxTasks)
+        {
+            options = options with { MaxConcurrentTasks = ParseTaskLimit("max-concurrent-tasks", maxTasks) };
+        }
+
         return options;
     }
+
+    private static int ParseTaskLimit(string name, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit >= 1
+            ? limit
+            : throw new ArgumentException($"Option '--{name}' must be a whole number of at least 1.");
 
     private static int ParsePort(string value) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 0 and <= 65535

@@ -38,6 +38,9 @@ internal static class InfoEndpoints
 
         // A task credential counts only its own task: it learns nothing about the others.
         var active = tasks.Tasks.Count(t => !t.State.IsTerminal() && caller.CanAccess(t.Token, Permissions.Monitor));
+
+        // Host-wide, as every TASK_STATUS's stats (which a task credential reads anyway): no task is named.
+        var queue = tasks.QueueStats;
         return ErrorEnvelope.Ok(new JsonObject
         {
             ["server"] = new JsonObject
@@ -46,7 +49,13 @@ internal static class InfoEndpoints
                 ["startTime"] = info.StartedAt.ToUnixTimeMilliseconds() / 1000.0,
                 ["uptime"] = (long)(time.GetUtcNow() - info.StartedAt).TotalSeconds,
             },
-            ["stats"] = new JsonObject { ["activeTasks"] = active, ["connections"] = connections.Count },
+            ["stats"] = new JsonObject
+            {
+                ["activeTasks"] = active,
+                ["connections"] = connections.Count,
+                ["queueDepth"] = queue.QueueDepth,
+                ["activeWorkers"] = queue.Active,
+            },
         });
     }
 

@@ -51,10 +51,13 @@ internal static class TaskEndpoints
             UseExisting = ReadBool(query, "useExisting"),
             Retry = ReadJson(query, "retry"),
             CallbackUrl = NonEmpty(query["callbackUrl"]),
+            Timeout = ReadLimit(query, "timeout"),
+            Expires = ReadLimit(query, "expires"),
+            Wait = ReadBool(query, "wait"),
         };
 
-        var task = await tasks.ExecuteAsync(request, caller, context.RequestAborted).ConfigureAwait(false);
-        return ErrorEnvelope.Ok(TaskCommands.StartedBody(task));
+        var launch = await tasks.LaunchAsync(request, caller, context.RequestAborted).ConfigureAwait(false);
+        return ErrorEnvelope.Ok(TaskCommands.StartedBody(launch));
     }
 
     private static async Task<IResult> StatusAsync(HttpContext context, TaskManager tasks, CredentialAuthenticator authenticator)
@@ -64,7 +67,7 @@ internal static class TaskEndpoints
         var fallback = token is not null && token.StartsWith(CredentialAuthenticator.TaskTokenPrefix, StringComparison.Ordinal) ? token : null;
         var caller = HttpCredentials.Authenticate(context, authenticator, fallback);
         // Live, or from the task history once the task has left memory (API keys only), as rrext_get_task_status.
-        return ErrorEnvelope.Ok(await tasks.GetStatusAsync(token, caller, context.RequestAborted).ConfigureAwait(false));
+        return ErrorEnvelope.Ok(await tasks.GetStatusAsync(token, caller, ReadBool(context.Request.Query, "config"), context.RequestAborted).ConfigureAwait(false));
     }
 
     private static async Task<IResult> RetryFailedAsync(HttpContext context, TaskManager tasks, CredentialAuthenticator authenticator)
@@ -174,6 +177,10 @@ internal static class TaskEndpoints
             throw new HttpApiException(StatusCodes.Status400BadRequest, $"Argument '{name}' must be JSON: {ex.Message}");
         }
     }
+
+    // As the WebSocket's arguments: given (even 0) it wins over the pipeline's field; the engine's one rule checks it.
+    private static TimeSpan? ReadLimit(IQueryCollection query, string name) =>
+        NonEmpty(query[name]) is { } text ? TaskLimits.FromText(text, $"Argument '{name}'") ?? TimeSpan.Zero : null;
 
     private static bool ReadBool(IQueryCollection query, string name) => NonEmpty(query[name]) switch
     {

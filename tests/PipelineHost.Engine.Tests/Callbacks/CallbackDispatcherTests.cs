@@ -64,7 +64,7 @@ public sealed class CallbackDispatcherTests : IAsyncLifetime
     {
         task.TryMove(TaskState.Starting, "Starting");
         task.TryMove(TaskState.Stopping, "Stopping");
-        task.Finish(TaskState.Completed, "Completed", 0, "Completed", Start.ToUnixTimeMilliseconds() / 1000.0 + 5);
+        task.Finish(TaskState.Completed, "Completed", 0, "Completed", ExitReason.Completed, Start.AddSeconds(5));
         task.SignalEnded();
     }
 

@@ -50,7 +50,7 @@ public sealed class TaskHistoryRecorderTests : IAsyncLifetime
     private void End(PipelineTask task, string message)
     {
         Move(task, TaskState.Stopping);
-        task.Finish(TaskState.Cancelled, "Stopped", 0, message, _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);
+        task.Finish(TaskState.Cancelled, "Stopped", 0, message, ExitReason.Cancelled, _time.GetUtcNow());
         _recorder.OnTaskEvent(new TaskStatusChanged(task, true));
         _recorder.OnTaskEvent(new TaskLifecycle(task, "end"));
     }

@@ -13,10 +13,10 @@ public sealed class StatusFieldsTests
         TaskOptions.Default,
         1000);
 
-    private static readonly string[] Tail = ["id", "provider", "taskType", "remainingCount", "errorSummary", "outputs", "callback"];
+    private static readonly string[] Tail = ["remainingCount", "errorSummary", "outputs", "callback"];
 
     [Fact]
-    public void The_new_fields_close_the_status_after_taskType_in_order_in_a_live_status_and_an_empty_one()
+    public void The_seed_fields_close_the_status_in_order_in_a_live_status_and_an_empty_one()
     {
         var live = NewTask().Status();
         var empty = TaskStatusWriter.Empty(4);
