@@ -97,6 +97,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             var body = request.Command switch
             {
                 WorkerProtocol.Start => Start(request.Arguments ?? []),
+                WorkerProtocol.Warm => await PoolWorker.WarmUpAsync(_stopping.Token).ConfigureAwait(false),
                 WorkerProtocol.Open => Open(request.Arguments ?? []),
                 WorkerProtocol.Write => await WriteAsync(request).ConfigureAwait(false),
                 WorkerProtocol.Close => await CloseAsync(request.Arguments ?? []).ConfigureAwait(false),
@@ -137,6 +138,11 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     private JsonObject? Start(JsonObject arguments)
     {
         var settings = WorkerStartSettings.FromJson(arguments);
+        if (settings.ProcessEnvironment is { } variables)
+        {
+            PoolWorker.UseEnvironment(variables);
+        }
+
         var catalog = ComponentCatalog.CreateDefault(settings.TestComponents);
         var validation = new PipelineValidator(catalog).Validate(settings.Pipeline, settings.Source);
         if (validation.Definition is not { } definition)

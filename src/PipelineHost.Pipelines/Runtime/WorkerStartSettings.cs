@@ -12,20 +12,35 @@ namespace PipelineHost.Pipelines.Runtime;
 /// <param name="TestComponents">True to enable the test-only providers (<c>fault</c>).</param>
 public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int Threads, ComponentEnvironment Environment, bool TestComponents)
 {
+    /// <summary>
+    /// The task's process environment variables, exactly (the worker's own and so its programs'); null: keep the one
+    /// the worker was started with. Only a worker started before its task (a pool worker) needs it. Never logged.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? ProcessEnvironment { get; init; }
+
     /// <summary>The <c>start</c> arguments.</summary>
-    public JsonObject ToJson() => new()
+    public JsonObject ToJson()
     {
-        ["pipeline"] = Pipeline.DeepClone(),
-        ["source"] = Source,
-        ["threads"] = Threads,
-        ["testComponents"] = TestComponents,
-        ["environment"] = new JsonObject
+        var arguments = new JsonObject
         {
-            ["allowedRoots"] = new JsonArray(Environment.AllowedRoots.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray()),
-            ["execAllowList"] = new JsonArray(Environment.ExecAllowList.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray()),
-            ["outputDirectory"] = Environment.OutputDirectory,
-        },
-    };
+            ["pipeline"] = Pipeline.DeepClone(),
+            ["source"] = Source,
+            ["threads"] = Threads,
+            ["testComponents"] = TestComponents,
+            ["environment"] = new JsonObject
+            {
+                ["allowedRoots"] = new JsonArray(Environment.AllowedRoots.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray()),
+                ["execAllowList"] = new JsonArray(Environment.ExecAllowList.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray()),
+                ["outputDirectory"] = Environment.OutputDirectory,
+            },
+        };
+        if (ProcessEnvironment is { } variables)
+        {
+            arguments["processEnvironment"] = new JsonObject(variables.Select(v => KeyValuePair.Create(v.Key, (JsonNode?)JsonValue.Create(v.Value))));
+        }
+
+        return arguments;
+    }
 
     /// <summary>Reads the <c>start</c> arguments.</summary>
     public static WorkerStartSettings FromJson(JsonObject arguments)
@@ -41,7 +56,12 @@ public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int
                 ExecAllowList = Strings(environment["execAllowList"]),
                 OutputDirectory = environment["outputDirectory"]?.GetValue<string>() ?? Path.GetTempPath(),
             },
-            arguments["testComponents"]?.GetValueKind() == JsonValueKind.True);
+            arguments["testComponents"]?.GetValueKind() == JsonValueKind.True)
+        {
+            ProcessEnvironment = arguments["processEnvironment"] is JsonObject variables
+                ? variables.ToDictionary(v => v.Key, v => v.Value?.GetValue<string>() ?? string.Empty, StringComparer.Ordinal)
+                : null,
+        };
     }
 
     private static List<string> Strings(JsonNode? node) =>
