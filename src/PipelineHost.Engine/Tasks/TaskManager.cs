@@ -36,6 +36,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     private readonly IGpuMemoryProbe _gpuProbe;
     private readonly CancellationTokenSource _disposing = new();
     private readonly ITaskStore? _store;
+    private readonly WorkerPool? _pool;
 
     /// <summary>Creates the manager; with a <paramref name="store"/>, lookups of tasks no longer in memory fall back to it.</summary>
     public TaskManager(EngineOptions options, ComponentCatalog catalog, TimeProvider time, ILogger<TaskManager> logger, IEnumerable<ITaskObserver> observers, ITaskStore? store = null)
@@ -50,7 +51,21 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         _processProbe = ProcessTreeProbe.CreateDefault(time);
         _gpuProbe = GpuMemoryProbe.CreateDefault();
         _housekeeping = time.CreateTimer(_ => Housekeeping(), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+        if (options.WorkerPoolSize > 0)
+        {
+            _pool = new WorkerPool(options.WorkerPoolSize, options.Worker, options.StartTimeout, time, logger);
+            _pool.Start();
+        }
     }
+
+    /// <summary>
+    /// Pre-started workers waiting for a task (<see cref="EngineOptions.WorkerPoolSize"/>). They are not tasks and
+    /// count toward no limit on running tasks.
+    /// </summary>
+    public int IdleWorkers => _pool?.IdleCount ?? 0;
+
+    /// <summary>The worker pool; null when <see cref="EngineOptions.WorkerPoolSize"/> is 0.</summary>
+    internal WorkerPool? Pool => _pool;
 
     /// <summary>Every known task (running and retained), in no particular order.</summary>
     public IEnumerable<PipelineTask> Tasks => _tasks.Values;
@@ -287,7 +302,14 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                 },
                 _options.TestComponents);
 
-            var worker = WorkerProcess.Start(_options.Worker, null, evt => OnWorkerEvent(task, evt), line => OnWorkerOutput(task, line));
+            var pooled = _pool?.TryTake(evt => OnWorkerEvent(task, evt), line => OnWorkerOutput(task, line));
+            if (pooled is not null)
+            {
+                // Started before this task existed: its environment comes now, read as a new worker's would be.
+                settings = settings with { ProcessEnvironment = _options.Worker.WorkerEnvironment() };
+            }
+
+            var worker = pooled ?? WorkerProcess.Start(_options.Worker, null, evt => OnWorkerEvent(task, evt), line => OnWorkerOutput(task, line));
             task.Worker = worker;
             task.Sampler = new TaskMetricsSampler(
                 worker.ProcessId,
@@ -299,7 +321,15 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                 () => Notify(new TaskStatusChanged(task, false)),
                 logger: _logger);
             task.Sampler.Start();
-            Log.WorkerStarted(_logger, task.Id, worker.ProcessId);
+            if (pooled is null)
+            {
+                Log.WorkerStarted(_logger, task.Id, worker.ProcessId);
+            }
+            else
+            {
+                Log.WorkerTaken(_logger, task.Id, worker.ProcessId);
+            }
+
             _ = MonitorExitAsync(task, worker);
             task.TryMove(TaskState.Initializing, "Loading pipeline");
             Notify(new TaskStatusChanged(task, true));
@@ -623,6 +653,11 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     {
         await _disposing.CancelAsync().ConfigureAwait(false);
         await _housekeeping.DisposeAsync().ConfigureAwait(false);
+        if (_pool is not null)
+        {
+            await _pool.DisposeAsync().ConfigureAwait(false);
+        }
+
         var stops = _tasks.Values.Where(t => !t.State.IsTerminal()).Select(t => TerminateAsync(t, "The host stopped", CancellationToken.None)
             .ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default));
         await Task.WhenAll(stops).ConfigureAwait(false);
@@ -650,5 +685,8 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
 
         [LoggerMessage(7, LogLevel.Information, "Task {TaskId} restarting")]
         public static partial void Restarting(ILogger logger, string taskId);
+
+        [LoggerMessage(8, LogLevel.Information, "Task {TaskId} took a pre-started worker (pid {Pid})")]
+        public static partial void WorkerTaken(ILogger logger, string taskId, int pid);
     }
 }
