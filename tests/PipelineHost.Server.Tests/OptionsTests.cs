@@ -60,4 +60,25 @@ public class OptionsTests
 
         Assert.Contains("needs a value", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_worker_pool_size_is_unset_by_default_and_the_command_line_beats_the_environment()
+    {
+        var environment = new Dictionary<string, string?> { ["PIPELINEHOST_WORKER_POOL_SIZE"] = "4" };
+
+        Assert.Null(ServerOptionsParser.Parse([], NoEnvironment).WorkerPoolSize);
+        Assert.Equal(4, ServerOptionsParser.Parse([], environment).WorkerPoolSize);
+        Assert.Equal(0, ServerOptionsParser.Parse(["--worker-pool-size", "0"], environment).WorkerPoolSize);
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("65")]
+    [InlineData("two")]
+    public void A_bad_worker_pool_size_is_reported(string value)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => ServerOptionsParser.Parse(["--worker-pool-size", value], NoEnvironment));
+
+        Assert.Contains("Option '--worker-pool-size' must be a whole number from 0 to 64", ex.Message, StringComparison.Ordinal);
+    }
 }

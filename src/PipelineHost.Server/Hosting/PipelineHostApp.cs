@@ -49,7 +49,7 @@ public static class PipelineHostApp
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ServerInfo>();
         services.AddSingleton(new ApiKeyStore(keys));
-        services.AddSingleton(EngineOptionsFrom(options));
+        services.AddSingleton(sp => EngineOptionsFrom(options, sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton(sp => ComponentCatalog.CreateDefault(options.TestComponents));
         services.AddSingleton<EventHub>();
         services.AddSingleton<ITaskObserver>(sp => sp.GetRequiredService<EventHub>());
@@ -82,6 +82,8 @@ public static class PipelineHostApp
         app.MapDataEndpoints();
         app.MapInfoEndpoints();
 
+        // Created now rather than at the first request, so the worker pool is warm before the first task.
+        app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<TaskManager>());
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, options, generatedKey, keyFile));
         return app;
     }
@@ -111,8 +113,13 @@ public static class PipelineHostApp
         }
     }
 
-    private static EngineOptions EngineOptionsFrom(ServerOptions options) => new()
+    /// <summary>The configuration key of the worker pool size (when the command line and environment give none).</summary>
+    public const string WorkerPoolSizeKey = "PipelineHost:WorkerPoolSize";
+
+    private static EngineOptions EngineOptionsFrom(ServerOptions options, IConfiguration configuration) => new()
     {
+        WorkerPoolSize = options.WorkerPoolSize
+            ?? (configuration[WorkerPoolSizeKey] is { } configured ? ServerOptionsParser.ParsePoolSize($"Configuration '{WorkerPoolSizeKey}'", configured) : EngineOptions.DefaultWorkerPoolSize),
         DataDirectory = options.DataDirectory,
         AllowedRoots = options.AllowedRoots,
         ExecAllowList = options.ExecAllowList,

@@ -1,3 +1,5 @@
+using PipelineHost.Engine;
+
 namespace PipelineHost.Server.Hosting;
 
 /// <summary>Everything the host can be told at start. Defaults make <c>dotnet run</c> work with no setup.</summary>
@@ -53,6 +55,12 @@ public sealed record ServerOptions
 
     /// <summary>How long finished tasks stay in the task history (<c>--history-retention</c>, seconds).</summary>
     public TimeSpan HistoryRetention { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// Workers kept started and warmed up ahead of tasks (<c>--worker-pool-size</c>); 0 turns the pool off. Null:
+    /// configuration <c>PipelineHost:WorkerPoolSize</c>, else <see cref="EngineOptions.DefaultWorkerPoolSize"/>.
+    /// </summary>
+    public int? WorkerPoolSize { get; init; }
 
     /// <summary>Time a stopping worker gets before it is killed.</summary>
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(5);

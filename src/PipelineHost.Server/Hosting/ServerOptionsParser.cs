@@ -57,6 +57,7 @@ public static class ServerOptionsParser
                 case "retention": options = options with { Retention = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
                 case "history-retention": options = options with { HistoryRetention = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
                 case "stop-grace": options = options with { StopGrace = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
+                case "worker-pool-size": options = options with { WorkerPoolSize = ParsePoolSize($"Option '--{name}'", value) }; break;
                 default:
                     // ASP.NET's own switches (urls, environment...) pass through untouched.
                     if (!name.Contains(':', StringComparison.Ordinal) && name is not ("urls" or "environment" or "contentRoot"))
@@ -125,8 +126,23 @@ public static class ServerOptionsParser
             options = options with { HistoryRetention = TimeSpan.FromSeconds(ParseSeconds("history-retention", historyRetention)) };
         }
 
+        if (Get("PIPELINEHOST_WORKER_POOL_SIZE") is { } poolSize)
+        {
+            options = options with { WorkerPoolSize = ParsePoolSize("PIPELINEHOST_WORKER_POOL_SIZE", poolSize) };
+        }
+
         return options;
     }
+
+    /// <summary>The largest worker pool accepted: each idle worker is a process holding memory.</summary>
+    public const int MaxWorkerPoolSize = 64;
+
+    /// <summary>Reads a worker pool size given by <paramref name="source"/>: a whole number from 0 to <see cref="MaxWorkerPoolSize"/>.</summary>
+    /// <exception cref="ArgumentException">It is not.</exception>
+    public static int ParsePoolSize(string source, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size <= MaxWorkerPoolSize
+            ? size
+            : throw new ArgumentException($"{source} must be a whole number from 0 to {MaxWorkerPoolSize}, not '{value}'.");
 
     private static int ParsePort(string value) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 0 and <= 65535

@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
 using PipelineHost.Server.Hosting;
 
 namespace PipelineHost.Server.Tests.Support;
@@ -36,12 +37,15 @@ public sealed class TestServer : IAsyncDisposable
         bool kestrel = false,
         Func<ServerOptions, ServerOptions>? options = null,
         Action<IServiceCollection>? services = null,
-        string? dataDirectory = null)
+        string? dataDirectory = null,
+        IReadOnlyDictionary<string, string?>? configuration = null)
     {
         // A caller-supplied folder (to restart on the same data) is the caller's to delete.
         var ownsDataDirectory = dataDirectory is null;
         dataDirectory ??= NewDataDirectory();
-        var serverOptions = new ServerOptions { Port = 0, ApiKeys = [ApiKey], DataDirectory = dataDirectory };
+        // No worker pool unless a test asks: this suite starts dozens of servers on a small shared machine, and
+        // with the pool off every task's worker is started for it, as before the pool (WorkerPoolTests cover it on).
+        var serverOptions = new ServerOptions { Port = 0, ApiKeys = [ApiKey], DataDirectory = dataDirectory, WorkerPoolSize = 0 };
         serverOptions = options?.Invoke(serverOptions) ?? serverOptions;
         var app = PipelineHostApp.Build(serverOptions, builder =>
         {
@@ -51,6 +55,10 @@ public sealed class TestServer : IAsyncDisposable
             }
 
             services?.Invoke(builder.Services);
+            if (configuration is not null)
+            {
+                builder.Configuration.AddInMemoryCollection(configuration);
+            }
         });
         await app.StartAsync().WaitAsync(TestTimeouts.Default);
         return new TestServer(app, dataDirectory, kestrel, ownsDataDirectory);
