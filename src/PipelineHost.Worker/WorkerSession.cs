@@ -26,6 +26,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource<int> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentBag<Task> _handlers = [];
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private PipelineGraph? _graph;
     private int _threads = 64;
 
@@ -161,6 +162,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         }
 
         _threads = settings.Threads;
+        _started.TrySetResult();
         SendEvent(WorkerProtocol.ServiceEvent, new JsonObject { ["up"] = true });
         if (_graph.Source is IBatchSource batch)
         {
@@ -368,6 +370,9 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
 
     private async Task ReportLoopAsync()
     {
+        // Nothing counts before a pipeline exists, and a pool worker may wait long for its task: no timer ticking
+        // (waking the process ten times a second) until then.
+        await _started.Task.WaitAsync(_stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         using var timer = new PeriodicTimer(ReportInterval);
         try
         {
