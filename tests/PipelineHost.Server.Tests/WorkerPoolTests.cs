@@ -213,6 +213,25 @@ public class WorkerPoolTests
         Assert.Equal(2, byDefault.Services.GetRequiredService<TaskManager>().Pool!.Size);
     }
 
+    [Fact]
+    public async Task A_bad_configured_pool_size_fails_the_start_like_a_bad_option()
+    {
+        var dataDirectory = TestServer.NewDataDirectory();
+        try
+        {
+            var ex = await Assert.ThrowsAsync<ArgumentException>(() => TestServer.StartAsync(
+                options: o => o with { WorkerPoolSize = null },
+                dataDirectory: dataDirectory,
+                configuration: new Dictionary<string, string?> { [PipelineHostApp.WorkerPoolSizeKey] = "-1" }));
+
+            Assert.Equal("Configuration 'PipelineHost:WorkerPoolSize' must be a whole number from 0 to 64, not '-1'.", ex.Message);
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
     private static async Task<(string Output, int Pid)> RunEnvironmentPipelineAsync(TestServer server)
     {
         var pipeline = new JsonObject

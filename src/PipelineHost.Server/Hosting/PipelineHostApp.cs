@@ -73,6 +73,7 @@ public static class PipelineHostApp
 
         var app = builder.Build();
         _ = app.Services.GetRequiredService<ServerInfo>(); // its creation is the server's start time (GET /status uptime)
+        _ = app.Services.GetRequiredService<EngineOptions>(); // reads the configured pool size now: a bad value fails here, like a bad option
         app.UseWebSockets();
         app.UseErrorEnvelope();
         app.MapRootEndpoints();
