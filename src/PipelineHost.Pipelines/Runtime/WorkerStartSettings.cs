@@ -12,6 +12,9 @@ namespace PipelineHost.Pipelines.Runtime;
 /// <param name="TestComponents">True to enable the test-only providers (<c>fault</c>).</param>
 public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int Threads, ComponentEnvironment Environment, bool TestComponents)
 {
+    /// <summary>Which <see cref="WorkerProtocol.FlowEvent"/> records the worker sends; none unless the task asked.</summary>
+    public FlowTraceLevel TraceLevel { get; init; }
+
     /// <summary>
     /// The task's process environment variables, exactly (the worker's own and so its programs'); null: keep the one
     /// the worker was started with. Only a worker started before its task (a pool worker) needs it. Never logged.
@@ -27,6 +30,7 @@ public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int
             ["source"] = Source,
             ["threads"] = Threads,
             ["testComponents"] = TestComponents,
+            ["traceLevel"] = TraceLevel.ToWire(),
             ["environment"] = new JsonObject
             {
                 ["allowedRoots"] = new JsonArray(Environment.AllowedRoots.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray()),
@@ -58,6 +62,7 @@ public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int
             },
             arguments["testComponents"]?.GetValueKind() == JsonValueKind.True)
         {
+            TraceLevel = FlowTraceLevels.Parse(arguments["traceLevel"]?.GetValueKind() == JsonValueKind.String ? arguments["traceLevel"]!.GetValue<string>() : null),
             ProcessEnvironment = arguments["processEnvironment"] is JsonObject variables
                 ? variables.ToDictionary(v => v.Key, v => v.Value?.GetValue<string>() ?? string.Empty, StringComparer.Ordinal)
                 : null,

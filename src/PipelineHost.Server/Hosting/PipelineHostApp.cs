@@ -25,12 +25,17 @@ public static class PipelineHostApp
         var environment = Environment.GetEnvironmentVariables()
             .Cast<System.Collections.DictionaryEntry>()
             .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal);
-        return Build(ServerOptionsParser.Parse(args, environment), configure);
+        var settings = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), ServerOptionsParser.SettingsFile), optional: true, reloadOnChange: false)
+            .Build();
+        return Build(ServerOptionsParser.Parse(args, environment, settings), configure);
     }
 
     /// <summary>Builds the server from <paramref name="options"/>.</summary>
     public static WebApplication Build(ServerOptions options, Action<WebApplicationBuilder>? configure = null)
     {
+        // Bad rates fail the start, not the first task that bills.
+        options.TokenRates.Validate();
         Directory.CreateDirectory(options.DataDirectory);
         var keys = ApiKeyStore.LoadOrCreate(options.ApiKeys, options.DataDirectory, out var generatedKey, out var keyFile);
 
@@ -49,7 +54,7 @@ public static class PipelineHostApp
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ServerInfo>();
         services.AddSingleton(new ApiKeyStore(keys));
-        services.AddSingleton(sp => EngineOptionsFrom(options, sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton(EngineOptionsFrom(options));
         services.AddSingleton(sp => ComponentCatalog.CreateDefault(options.TestComponents));
         services.AddSingleton<EventHub>();
         services.AddSingleton<ITaskObserver>(sp => sp.GetRequiredService<EventHub>());
@@ -73,7 +78,6 @@ public static class PipelineHostApp
 
         var app = builder.Build();
         _ = app.Services.GetRequiredService<ServerInfo>(); // its creation is the server's start time (GET /status uptime)
-        _ = app.Services.GetRequiredService<EngineOptions>(); // reads the configured pool size now: a bad value fails here, like a bad option
         app.UseWebSockets();
         app.UseErrorEnvelope();
         app.MapRootEndpoints();
@@ -114,13 +118,9 @@ public static class PipelineHostApp
         }
     }
 
-    /// <summary>The configuration key of the worker pool size (when the command line and environment give none).</summary>
-    public const string WorkerPoolSizeKey = "PipelineHost:WorkerPoolSize";
-
-    private static EngineOptions EngineOptionsFrom(ServerOptions options, IConfiguration configuration) => new()
+    private static EngineOptions EngineOptionsFrom(ServerOptions options) => new()
     {
-        WorkerPoolSize = options.WorkerPoolSize
-            ?? (configuration[WorkerPoolSizeKey] is { } configured ? ServerOptionsParser.ParsePoolSize($"Configuration '{WorkerPoolSizeKey}'", configured) : EngineOptions.DefaultWorkerPoolSize),
+        WorkerPoolSize = options.WorkerPoolSize ?? EngineOptions.DefaultWorkerPoolSize,
         DataDirectory = options.DataDirectory,
         AllowedRoots = options.AllowedRoots,
         ExecAllowList = options.ExecAllowList,
@@ -128,6 +128,8 @@ public static class PipelineHostApp
         Retention = options.Retention,
         HistoryRetention = options.HistoryRetention,
         StopGrace = options.StopGrace,
+        PipeIdleTimeout = options.PipeIdleTimeout,
+        TokenRates = options.TokenRates,
         ServerEnvironment = Environment.GetEnvironmentVariables()
             .Cast<System.Collections.DictionaryEntry>()
             .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal),

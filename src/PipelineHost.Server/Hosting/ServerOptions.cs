@@ -1,4 +1,5 @@
 using PipelineHost.Engine;
+using PipelineHost.Engine.Metrics;
 
 namespace PipelineHost.Server.Hosting;
 
@@ -57,13 +58,19 @@ public sealed record ServerOptions
     public TimeSpan HistoryRetention { get; init; } = TimeSpan.FromDays(7);
 
     /// <summary>
-    /// Workers kept started and warmed up ahead of tasks (<c>--worker-pool-size</c>); 0 turns the pool off. Null:
-    /// configuration <c>PipelineHost:WorkerPoolSize</c>, else <see cref="EngineOptions.DefaultWorkerPoolSize"/>.
+    /// Workers kept started and warmed up ahead of tasks (<c>--worker-pool-size</c>, or configuration
+    /// <c>PipelineHost:WorkerPoolSize</c>); 0 turns the pool off. Null: <see cref="EngineOptions.DefaultWorkerPoolSize"/>.
     /// </summary>
     public int? WorkerPoolSize { get; init; }
 
     /// <summary>Time a stopping worker gets before it is killed.</summary>
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A data pipe with no activity this long is closed as failed (<c>--pipe-idle-timeout</c>, seconds).</summary>
+    public TimeSpan PipeIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Billing token rates: configuration section <c>PipelineHost:TokenRates</c>.</summary>
+    public TokenRates TokenRates { get; init; } = new();
 
     /// <summary>The URL the server listens on.</summary>
     public string Url => $"http://{(Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]" : Host)}:{Port}";

@@ -2,7 +2,6 @@ using System.Net.WebSockets;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.Configuration;
 using PipelineHost.Server.Hosting;
 
 namespace PipelineHost.Server.Tests.Support;
@@ -37,8 +36,7 @@ public sealed class TestServer : IAsyncDisposable
         bool kestrel = false,
         Func<ServerOptions, ServerOptions>? options = null,
         Action<IServiceCollection>? services = null,
-        string? dataDirectory = null,
-        IReadOnlyDictionary<string, string?>? configuration = null)
+        string? dataDirectory = null)
     {
         // A caller-supplied folder (to restart on the same data) is the caller's to delete.
         var ownsDataDirectory = dataDirectory is null;
@@ -55,10 +53,6 @@ public sealed class TestServer : IAsyncDisposable
             }
 
             services?.Invoke(builder.Services);
-            if (configuration is not null)
-            {
-                builder.Configuration.AddInMemoryCollection(configuration);
-            }
         });
         await app.StartAsync().WaitAsync(TestTimeouts.Default);
         return new TestServer(app, dataDirectory, kestrel, ownsDataDirectory);
