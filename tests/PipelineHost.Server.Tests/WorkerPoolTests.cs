@@ -72,6 +72,31 @@ public class WorkerPoolTests
     }
 
     [Fact]
+    public async Task A_batch_that_finishes_before_execute_answers_was_still_started()
+    {
+        // From a warm worker, a one-object batch can complete before execute looks at its state: it ran, so
+        // execute succeeds (it used to answer "Task has already completed").
+        await using var server = await StartServerAsync(1);
+        await using var client = await server.ConnectAsync();
+        var batch = new JsonObject
+        {
+            ["components"] = new JsonArray(
+                new JsonObject { ["id"] = "src", ["provider"] = "synthetic", ["config"] = new JsonObject { ["mode"] = "Source", ["count"] = 1, ["size"] = 100 } },
+                new JsonObject { ["id"] = "out", ["provider"] = "null", ["input"] = new JsonArray(new JsonObject { ["lane"] = "text", ["from"] = "src" }) }),
+        };
+
+        for (var i = 0; i < 3; i++)
+        {
+            await WaitForIdleAsync(server, 1);
+            var token = (await client.ExecuteAsync(batch))["token"]!.GetValue<string>();
+            var final = await client.WaitForStateAsync(token, 5, 6);
+
+            Assert.Equal(5, final["state"]!.GetValue<int>());
+            Assert.Equal(1, final["completedCount"]!.GetValue<int>());
+        }
+    }
+
+    [Fact]
     public async Task Two_tasks_never_share_a_worker_process_and_a_restart_takes_a_fresh_one()
     {
         await using var server = await StartServerAsync(1);

@@ -527,6 +527,12 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             throw new TaskException($"The task did not become ready within {_options.StartTimeout.TotalSeconds:F0} s");
         }
 
+        // A short batch may finish before this wakes (likely with a warm pool worker): it did start, and ran to the end.
+        if (task.State == TaskState.Completed && task.ReachedRunning)
+        {
+            return;
+        }
+
         ThrowIfNotRunning(task);
     }
 
