@@ -4,7 +4,8 @@ using PipelineHost.Benchmarks.Driver;
 using PipelineHost.Benchmarks.Scenarios;
 
 // dotnet run -c Release --project bench/PipelineHost.Benchmarks -- [--quick] [--codecs] [--roundtrip] [--http] [--launch] [--sampling] [--datapath]
-// With no scenario named, all run. `--driver …` is the load generator's own verb (the exe re-launches itself).
+// With no scenario named, all run; with some named, only those, and docs/benchmarks.md keeps the other scenarios'
+// results from the run that measured them. `--driver …` is the load generator's own verb (the exe re-launches itself).
 if (args.Length > 0 && args[0] == "--driver")
     return await LoadDriver.MainAsync(args[1..]);
 
@@ -40,6 +41,6 @@ foreach (var skipped in all.Except(chosen))
     report.NotMeasured(skipped, "not selected on this run's command line.");
 
 var command = "dotnet run -c Release --project bench/PipelineHost.Benchmarks --" + (args.Length > 0 ? " " + string.Join(' ', args) : string.Empty);
-report.Write(Path.Combine(RepoRoot.Find(), "docs", "benchmarks.md"), command, chosen);
+report.Write(Path.Combine(RepoRoot.Find(), "docs", "benchmarks.md"), command, chosen, all);
 Console.WriteLine($"Done in {started.Elapsed.TotalSeconds:0} s");
 return 0;

@@ -60,8 +60,24 @@ public sealed class Report
 
     public void NotMeasured(string scenario, string why) => _notMeasured.Add($"- **{scenario}**: {why}");
 
-    public void Write(string path, string command, IReadOnlyList<string> scenarios)
+    /// <summary>
+    /// Writes the report. Scenarios this run did not measure keep their rows, explanations and notes from the
+    /// report at <paramref name="path"/> (with the date of the run that measured them), so running one scenario
+    /// refreshes only that one: each ratio is complete within its own run, so results from different runs can
+    /// stand side by side.
+    /// </summary>
+    public void Write(string path, string command, IReadOnlyList<string> scenarios, IReadOnlyList<string> order)
     {
+        var date = $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC";
+        var kept = KeptResults.Read(path, scenarios);
+        var rows = kept.Rows.Concat(_rows.Select(r => (r.Scenario, Line: RowLine(r)))).ToList();
+        var missed = kept.Missed.Concat(_rows.Where(r => r.Met == false)
+            .Select(r => (r.Scenario, Line: $"- **{r.Scenario} / {r.Metric}** ({r.Ratio:0.00}×): {r.WhyMissed ?? "no explanation recorded."}"))).ToList();
+        var notes = kept.Notes.Concat(_notes.Select(n => (Scenario: ScenarioOfListItem(n)!, Line: n))).ToList();
+        int Rank(string scenario) => order.Contains(scenario) ? order.ToList().IndexOf(scenario) : order.Count;
+        IEnumerable<string> Ordered(List<(string Scenario, string Line)> lines) =>
+            lines.Select((l, i) => (l, i)).OrderBy(x => Rank(x.l.Scenario)).ThenBy(x => x.i).Select(x => x.l.Line);
+
         var md = new StringBuilder();
         md.AppendLine("# Benchmarks");
         md.AppendLine();
@@ -71,9 +87,16 @@ public sealed class Report
         md.AppendLine();
         md.AppendLine("| | |");
         md.AppendLine("|---|---|");
-        md.AppendLine($"| date | {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC |");
+        md.AppendLine($"| date | {date} |");
         md.AppendLine($"| command | `{command}` |");
         md.AppendLine($"| scenarios | {string.Join(", ", scenarios)} |");
+        if (kept.Dates.Count > 0)
+        {
+            var earlier = kept.Dates.GroupBy(d => d.Value, d => d.Key)
+                .Select(g => $"{string.Join(", ", g.OrderBy(Rank))} ({g.Key})");
+            md.AppendLine($"| {KeptResults.EarlierRunsLabel} | {string.Join("; ", earlier)} |");
+        }
+
         md.AppendLine($"| cores | {Environment.ProcessorCount} |");
         md.AppendLine($"| memory | {TotalMemoryGiB():0.0} GiB |");
         md.AppendLine($"| OS | {RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture}) |");
@@ -84,44 +107,56 @@ public sealed class Report
         md.AppendLine();
         md.AppendLine("| scenario | metric | subject | baseline | unit | ratio | aim | result | driver CPU | server CPU |");
         md.AppendLine("|---|---|---:|---:|---|---:|---|---|---|---|");
-        foreach (var r in _rows)
-        {
-            var aim = r.Aim is { } a ? $"{(r.HigherIsBetter ? "≥" : "≤")} {a:0.##}" : "—";
-            var met = r.Met switch { true => "met", false => "**missed**", null => "—" };
-            md.AppendLine($"| {r.Scenario} | {r.Metric} | {Fmt(r.Subject)} | {Fmt(r.Baseline)} | {r.Unit} | {r.RatioText} | {aim} | {met} | {r.DriverCpu ?? "—"} | {r.ServerCpu ?? "—"} |");
-        }
+        foreach (var line in Ordered(rows))
+            md.AppendLine(line);
 
-        var missed = _rows.Where(r => r.Met == false).ToList();
         if (missed.Count > 0)
         {
             md.AppendLine();
             md.AppendLine("## Missed aims");
             md.AppendLine();
-            foreach (var r in missed)
-                md.AppendLine($"- **{r.Scenario} / {r.Metric}** ({r.Ratio:0.00}×): {r.WhyMissed ?? "no explanation recorded."}");
+            foreach (var line in Ordered(missed))
+                md.AppendLine(line);
         }
 
-        if (_notes.Count > 0)
+        if (notes.Count > 0)
         {
             md.AppendLine();
             md.AppendLine("## How each scenario was measured");
             md.AppendLine();
-            foreach (var n in _notes)
-                md.AppendLine(n);
+            foreach (var line in Ordered(notes))
+                md.AppendLine(line);
         }
 
-        if (_notMeasured.Count > 0)
+        var notMeasured = _notMeasured.Where(n => !kept.Dates.ContainsKey(ScenarioOfListItem(n) ?? string.Empty)).ToList();
+        if (notMeasured.Count > 0)
         {
             md.AppendLine();
             md.AppendLine("## Not yet measured");
             md.AppendLine();
-            foreach (var n in _notMeasured)
+            foreach (var n in notMeasured)
                 md.AppendLine(n);
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, md.ToString());
         Console.WriteLine($"Wrote {path}");
+    }
+
+    private static string RowLine(ReportRow r)
+    {
+        var aim = r.Aim is { } a ? $"{(r.HigherIsBetter ? "≥" : "≤")} {a:0.##}" : "—";
+        var met = r.Met switch { true => "met", false => "**missed**", null => "—" };
+        return $"| {r.Scenario} | {r.Metric} | {Fmt(r.Subject)} | {Fmt(r.Baseline)} | {r.Unit} | {r.RatioText} | {aim} | {met} | {r.DriverCpu ?? "—"} | {r.ServerCpu ?? "—"} |";
+    }
+
+    /// <summary>The scenario of a "- **scenario**: …" or "- **scenario / metric** …" list item.</summary>
+    internal static string? ScenarioOfListItem(string line)
+    {
+        if (!line.StartsWith("- **", StringComparison.Ordinal))
+            return null;
+        var end = line.IndexOfAny(['*', ' ', '/'], 4);
+        return end > 4 ? line[4..end] : null;
     }
 
     public static string Fmt(double value) => value switch
@@ -152,5 +187,91 @@ public sealed class Report
     {
         process.Refresh();
         return process.TotalProcessorTime;
+    }
+}
+
+/// <summary>The rows, explanations and notes an earlier report holds for the scenarios this run did not measure.</summary>
+public sealed class KeptResults
+{
+    public const string EarlierRunsLabel = "kept from earlier runs";
+
+    public List<(string Scenario, string Line)> Rows { get; } = [];
+
+    public List<(string Scenario, string Line)> Missed { get; } = [];
+
+    public List<(string Scenario, string Line)> Notes { get; } = [];
+
+    /// <summary>Each kept scenario and the date of the run that measured it.</summary>
+    public Dictionary<string, string> Dates { get; } = [];
+
+    public static KeptResults Read(string path, IReadOnlyList<string> measured)
+    {
+        var kept = new KeptResults();
+        if (!File.Exists(path))
+            return kept;
+
+        string? section = null;
+        string? runDate = null;
+        var runScenarios = new List<string>();
+        var earlierDates = new Dictionary<string, string>();
+        foreach (var line in File.ReadLines(path))
+        {
+            if (line.StartsWith("## ", StringComparison.Ordinal))
+            {
+                section = line[3..].Trim();
+                continue;
+            }
+
+            if (section is null)
+            {
+                if (HeaderValue(line, "date") is { } date)
+                    runDate = date;
+                else if (HeaderValue(line, "scenarios") is { } names)
+                    runScenarios.AddRange(names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+                else if (HeaderValue(line, EarlierRunsLabel) is { } earlier)
+                    ReadEarlier(earlier, earlierDates);
+                continue;
+            }
+
+            var (scenario, into) = section switch
+            {
+                "Results" when line.StartsWith("| ", StringComparison.Ordinal) && !line.StartsWith("| scenario |", StringComparison.Ordinal)
+                    => (line.Split('|')[1].Trim(), kept.Rows),
+                "Missed aims" => (Report.ScenarioOfListItem(line), kept.Missed),
+                "How each scenario was measured" => (Report.ScenarioOfListItem(line), kept.Notes),
+                _ => ((string?)null, null),
+            };
+            if (scenario is null || into is null || measured.Contains(scenario))
+                continue;
+            into.Add((scenario, line));
+        }
+
+        foreach (var scenario in kept.Rows.Select(r => r.Scenario).Distinct())
+        {
+            var date = runScenarios.Contains(scenario) ? runDate : earlierDates.GetValueOrDefault(scenario);
+            kept.Dates[scenario] = date ?? "date unknown";
+        }
+
+        return kept;
+    }
+
+    private static string? HeaderValue(string line, string name)
+    {
+        var prefix = $"| {name} | ";
+        return line.StartsWith(prefix, StringComparison.Ordinal) ? line[prefix.Length..].TrimEnd().TrimEnd('|').Trim() : null;
+    }
+
+    /// <summary>Reads "a, b (date); c (date)".</summary>
+    private static void ReadEarlier(string text, Dictionary<string, string> into)
+    {
+        foreach (var group in text.Split("; ", StringSplitOptions.RemoveEmptyEntries))
+        {
+            var open = group.LastIndexOf(" (", StringComparison.Ordinal);
+            if (open < 0 || !group.EndsWith(')'))
+                continue;
+            var date = group[(open + 2)..^1];
+            foreach (var name in group[..open].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                into[name] = date;
+        }
     }
 }

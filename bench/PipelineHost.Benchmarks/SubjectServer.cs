@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json.Nodes;
 using PipelineHost.Benchmarks.Baselines;
+using PipelineHost.Engine.Tasks;
 using PipelineHost.Protocol;
 using PipelineHost.Protocol.Framing;
 using PipelineHost.Protocol.Json;
@@ -29,10 +30,17 @@ public sealed class SubjectServer : IAsyncDisposable
 
     public Uri WebSocketUri { get; }
 
-    public static async Task<SubjectServer> StartAsync()
+    /// <summary>The server's task manager (the launch scenario waits for its worker pool to be full).</summary>
+    public TaskManager Tasks => _app.Services.GetRequiredService<TaskManager>();
+
+    /// <param name="workerPoolSize">
+    /// Pre-started workers; none unless asked: scenarios other than launch start no workers while measuring, and a
+    /// pool refilling in their window would only add noise.
+    /// </param>
+    public static async Task<SubjectServer> StartAsync(int workerPoolSize = 0)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "pipelinehost-bench", Guid.NewGuid().ToString("N"));
-        var app = PipelineHostApp.Build(new ServerOptions { Port = 0, ApiKeys = [ApiKey], DataDirectory = dataDirectory },
+        var app = PipelineHostApp.Build(new ServerOptions { Port = 0, ApiKeys = [ApiKey], DataDirectory = dataDirectory, WorkerPoolSize = workerPoolSize },
             builder => builder.Logging.ClearProviders()); // the real server's logging minus the console noise
         await app.StartAsync();
         return new SubjectServer(app, dataDirectory);

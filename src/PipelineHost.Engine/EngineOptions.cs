@@ -13,6 +13,15 @@ public sealed record EngineOptions
     /// <summary>How to start workers.</summary>
     public WorkerLaunchOptions Worker { get; init; } = new();
 
+    /// <summary>
+    /// Workers kept started and warmed up ahead of tasks (configuration <c>PipelineHost:WorkerPoolSize</c>), so a
+    /// task's start skips process start and JIT; each goes to one task only. 0: every task starts its own worker.
+    /// </summary>
+    public int WorkerPoolSize { get; init; } = DefaultWorkerPoolSize;
+
+    /// <summary>The default <see cref="WorkerPoolSize"/>: enough for a sequence of launches on a small machine.</summary>
+    public const int DefaultWorkerPoolSize = 2;
+
     /// <summary>Time a stopping worker gets before it is killed.</summary>
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(5);
 

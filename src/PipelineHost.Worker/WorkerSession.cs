@@ -27,6 +27,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     private readonly TaskCompletionSource<int> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentBag<Task> _handlers = [];
     private readonly TimeProvider _time;
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private PipelineGraph? _graph;
     private ObjectRetrier? _retrier;
     private FailedItemStore? _failedItems;
@@ -107,6 +108,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             var body = request.Command switch
             {
                 WorkerProtocol.Start => Start(request.Arguments ?? []),
+                WorkerProtocol.Warm => await PoolWorker.WarmUpAsync(_stopping.Token).ConfigureAwait(false),
                 WorkerProtocol.Open => Open(request.Arguments ?? []),
                 WorkerProtocol.Write => await WriteAsync(request).ConfigureAwait(false),
                 WorkerProtocol.Close => await CloseAsync(request.Arguments ?? []).ConfigureAwait(false),
@@ -148,6 +150,11 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     private JsonObject? Start(JsonObject arguments)
     {
         var settings = WorkerStartSettings.FromJson(arguments);
+        if (settings.ProcessEnvironment is { } variables)
+        {
+            PoolWorker.UseEnvironment(variables);
+        }
+
         var catalog = ComponentCatalog.CreateForWorker(settings.TestComponents);
         var validation = new PipelineValidator(catalog).Validate(settings.Pipeline, settings.Source);
         if (validation.Definition is not { } definition)
@@ -174,6 +181,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             _failedItems = new FailedItemStore(failed, settings.FailedItemMaxBytes, settings.FailedTaskMaxBytes, _counters.Retries, _time);
         }
 
+        _started.TrySetResult();
         SendEvent(WorkerProtocol.ServiceEvent, new JsonObject { ["up"] = true });
         if (_graph.Source is IBatchSource batch)
         {
@@ -514,6 +522,9 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
 
     private async Task ReportLoopAsync()
     {
+        // Nothing counts before a pipeline exists, and a pool worker may wait long for its task: no timer ticking
+        // (waking the process ten times a second) until then.
+        await _started.Task.WaitAsync(_stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         using var timer = new PeriodicTimer(ReportInterval);
         try
         {

@@ -218,4 +218,39 @@ public class OptionsTests
         var zero = Assert.Throws<ArgumentException>(() => ServerOptionsParser.Parse(["--pipe-idle-timeout", "0"], NoEnvironment));
         Assert.Contains("greater than 0", zero.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_worker_pool_size_is_unset_by_default_and_the_command_line_beats_the_environment()
+    {
+        var environment = new Dictionary<string, string?> { ["PIPELINEHOST_WORKER_POOL_SIZE"] = "4" };
+
+        Assert.Null(ServerOptionsParser.Parse([], NoEnvironment).WorkerPoolSize);
+        Assert.Equal(4, ServerOptionsParser.Parse([], environment).WorkerPoolSize);
+        Assert.Equal(0, ServerOptionsParser.Parse(["--worker-pool-size", "0"], environment).WorkerPoolSize);
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("65")]
+    [InlineData("two")]
+    public void A_bad_worker_pool_size_is_reported(string value)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => ServerOptionsParser.Parse(["--worker-pool-size", value], NoEnvironment));
+
+        Assert.Contains("Option '--worker-pool-size' must be a whole number from 0 to 64", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_worker_pool_size_comes_from_configuration_when_no_option_or_variable_gives_it()
+    {
+        var settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["PipelineHost:WorkerPoolSize"] = "1" }).Build();
+        var environment = new Dictionary<string, string?> { ["PipelineHost__WorkerPoolSize"] = "3" };
+
+        Assert.Equal(1, ServerOptionsParser.Parse([], NoEnvironment, settings).WorkerPoolSize);
+        Assert.Equal(3, ServerOptionsParser.Parse([], environment, settings).WorkerPoolSize);
+        Assert.Equal(5, ServerOptionsParser.Parse(["--PipelineHost:WorkerPoolSize=5"], environment, settings).WorkerPoolSize);
+        Assert.Equal(0, ServerOptionsParser.Parse(["--worker-pool-size", "0"], environment, settings).WorkerPoolSize);
+        var bad = Assert.Throws<ArgumentException>(() => ServerOptionsParser.Parse([], new Dictionary<string, string?> { ["PipelineHost__WorkerPoolSize"] = "-1" }));
+        Assert.Equal("Configuration 'PipelineHost:WorkerPoolSize' must be a whole number from 0 to 64, not '-1'.", bad.Message);
+    }
 }

@@ -148,6 +148,9 @@ public sealed class PipelineTask
     /// <summary>Completes when a requested restart has reset the task and is starting it again.</summary>
     internal Task Restarted => _restarted.Task;
 
+    /// <summary>True once this run reached RUNNING (it may have ended since); reset by a restart.</summary>
+    public bool ReachedRunning { get; private set; }
+
     /// <summary>Completes when the task reaches COMPLETED or CANCELLED.</summary>
     public Task Ended => _ended.Task;
 
@@ -165,6 +168,7 @@ public sealed class PipelineTask
             }
 
             State = to;
+            ReachedRunning |= to == TaskState.Running;
             SetStatusTextLocked(statusText);
         }
 
@@ -303,6 +307,7 @@ public sealed class PipelineTask
             StopReason = null;
             WorkerExitMessage = null;
             Worker = null;
+            ReachedRunning = false;
             _runningOrEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _restarted.TrySetResult();
             return pipeline;

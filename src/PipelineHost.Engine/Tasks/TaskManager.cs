@@ -38,6 +38,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     private readonly CancellationTokenSource _disposing = new();
     private readonly ITaskStore? _store;
     private readonly AdmissionQueue<PipelineTask> _admission;
+    private readonly WorkerPool? _pool;
 
     /// <summary>Creates the manager; with a <paramref name="store"/>, lookups of tasks no longer in memory fall back to it.</summary>
     public TaskManager(EngineOptions options, ComponentCatalog catalog, TimeProvider time, ILogger<TaskManager> logger, IEnumerable<ITaskObserver> observers, ITaskStore? store = null)
@@ -53,10 +54,23 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         _gpuProbe = GpuMemoryProbe.CreateDefault();
         _admission = new AdmissionQueue<PipelineTask>(options.MaxConcurrentTasks, time, Admit, Expire, task => Notify(new TaskStatusChanged(task, false)));
         _housekeeping = time.CreateTimer(_ => Housekeeping(), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+        if (options.WorkerPoolSize > 0)
+        {
+            _pool = new WorkerPool(options.WorkerPoolSize, options.Worker, options.StartTimeout, time, logger);
+            _pool.Start();
+        }
     }
 
     /// <summary>Host-wide: tasks waiting for a slot, and tasks holding one (from leaving the queue until final).</summary>
     public QueueStats QueueStats => _admission.Stats;
+    /// <summary>
+    /// Pre-started workers waiting for a task (<see cref="EngineOptions.WorkerPoolSize"/>). They are not tasks and
+    /// count toward no limit on running tasks.
+    /// </summary>
+    public int IdleWorkers => _pool?.IdleCount ?? 0;
+
+    /// <summary>The worker pool; null when <see cref="EngineOptions.WorkerPoolSize"/> is 0.</summary>
+    internal WorkerPool? Pool => _pool;
 
     /// <summary>Every known task (running and retained), in no particular order.</summary>
     public IEnumerable<PipelineTask> Tasks => _tasks.Values;
@@ -423,7 +437,14 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                 TraceLevel = FlowTraceLevels.Parse(task.Options.TraceLevel),
             };
 
-            var worker = WorkerProcess.Start(_options.Worker, null, evt => OnWorkerEvent(task, evt), line => OnWorkerOutput(task, line));
+            var pooled = _pool?.TryTake(evt => OnWorkerEvent(task, evt), line => OnWorkerOutput(task, line));
+            if (pooled is not null)
+            {
+                // Started before this task existed: its environment comes now, read as a new worker's would be.
+                settings = settings with { ProcessEnvironment = _options.Worker.WorkerEnvironment() };
+            }
+
+            var worker = pooled ?? WorkerProcess.Start(_options.Worker, null, evt => OnWorkerEvent(task, evt), line => OnWorkerOutput(task, line));
             task.Worker = worker;
             task.Sampler = new TaskMetricsSampler(
                 worker.ProcessId,
@@ -435,7 +456,15 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                 () => Notify(new TaskStatusChanged(task, false)),
                 logger: _logger);
             task.Sampler.Start();
-            Log.WorkerStarted(_logger, task.Id, worker.ProcessId);
+            if (pooled is null)
+            {
+                Log.WorkerStarted(_logger, task.Id, worker.ProcessId);
+            }
+            else
+            {
+                Log.WorkerTaken(_logger, task.Id, worker.ProcessId);
+            }
+
             _ = MonitorExitAsync(task, worker);
             task.TryMove(TaskState.Initializing, "Loading pipeline");
             Notify(new TaskStatusChanged(task, true));
@@ -630,6 +659,12 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         {
             await TerminateAsync(task, "The task did not become ready in time", ExitReason.Failed, CancellationToken.None).ConfigureAwait(false);
             throw new TaskException($"The task did not become ready within {_options.StartTimeout.TotalSeconds:F0} s");
+        }
+
+        // A short batch may finish before this wakes (likely with a warm pool worker): it did start, and ran to the end.
+        if (task.State == TaskState.Completed && task.ReachedRunning)
+        {
+            return;
         }
 
         ThrowIfNotRunning(task);
@@ -862,6 +897,11 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
 
         // Slots freed from here on start nothing: queued tasks are withdrawn and cancelled like the rest.
         _admission.Close();
+        if (_pool is not null)
+        {
+            await _pool.DisposeAsync().ConfigureAwait(false);
+        }
+
         var stops = _tasks.Values.Where(t => !t.State.IsTerminal()).Select(t => TerminateAsync(t, "The host stopped", CancellationToken.None)
             .ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default));
         await Task.WhenAll(stops).ConfigureAwait(false);
@@ -904,5 +944,8 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
 
         [LoggerMessage(12, LogLevel.Warning, "Task {TaskId} did not end after being stopped")]
         public static partial void StopFailed(ILogger logger, string taskId, Exception exception);
+
+        [LoggerMessage(13, LogLevel.Information, "Task {TaskId} took a pre-started worker (pid {Pid})")]
+        public static partial void WorkerTaken(ILogger logger, string taskId, int pid);
     }
 }

@@ -19,10 +19,11 @@ internal sealed class WorkerProcess : IAsyncDisposable
     private readonly LengthPrefixedMessageWriter _writer;
     private readonly IMessageCodec _codec;
     private readonly ConcurrentDictionary<long, TaskCompletionSource<ResponseMessage>> _pending = new();
-    private readonly Action<EventMessage> _onEvent;
-    private readonly Action<string> _onOutput;
+    private volatile Action<EventMessage> _onEvent;
+    private volatile Action<string> _onOutput;
     private readonly Task<int> _exited;
     private int _disposed;
+    private int _gone;
 
     private WorkerProcess(Process process, IMessageCodec codec, Action<EventMessage> onEvent, Action<string> onOutput)
     {
@@ -57,13 +58,26 @@ internal sealed class WorkerProcess : IAsyncDisposable
         info.RedirectStandardError = true;
         info.UseShellExecute = false;
         info.WorkingDirectory = Path.GetDirectoryName(path) ?? AppContext.BaseDirectory;
-        foreach (var hidden in options.HiddenVariables)
+        info.Environment.Clear();
+        foreach (var (name, value) in options.WorkerEnvironment())
         {
-            info.Environment.Remove(hidden);
+            info.Environment[name] = value;
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start the worker '{path}'.");
         return new WorkerProcess(process, codec ?? WorkerCodec.Default, onEvent, onOutput);
+    }
+
+    /// <summary>False once the process has exited (its last frames may still be being read).</summary>
+    public bool IsAlive => !_exited.IsCompleted && !HasExited();
+
+    /// <summary>
+    /// Sends the worker's events and output to a new owner from now on: a pool worker handed to its task.
+    /// </summary>
+    public void Attach(Action<EventMessage> onEvent, Action<string> onOutput)
+    {
+        _onEvent = onEvent;
+        _onOutput = onOutput;
     }
 
     /// <summary>Sends a request and waits for its response.</summary>
@@ -84,7 +98,9 @@ internal sealed class WorkerProcess : IAsyncDisposable
             throw new WorkerGoneException();
         }
 
-        if (_exited.IsCompleted)
+        // Pairs with WaitForExitAsync: it marks the worker gone before failing the waiters it finds, so a waiter
+        // added after that sweep sees the mark here instead of waiting for an answer that cannot come.
+        if (Volatile.Read(ref _gone) == 1)
         {
             _pending.TryRemove(seq, out _);
             throw new WorkerGoneException();
@@ -141,6 +157,18 @@ internal sealed class WorkerProcess : IAsyncDisposable
         }
     }
 
+    private bool HasExited()
+    {
+        try
+        {
+            return _process.HasExited;
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
+        }
+    }
+
     private async Task<bool> WaitAsync(TimeSpan timeout)
     {
         try
@@ -191,6 +219,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     {
         await _process.WaitForExitAsync().ConfigureAwait(false);
         await Task.WhenAll(reader, errors).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        Interlocked.Exchange(ref _gone, 1);
         foreach (var waiter in _pending.Values)
         {
             waiter.TrySetException(new WorkerGoneException());

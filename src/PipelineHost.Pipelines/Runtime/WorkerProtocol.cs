@@ -7,8 +7,16 @@ namespace PipelineHost.Pipelines.Runtime;
 /// </summary>
 public static class WorkerProtocol
 {
-    /// <summary>Host → worker: <c>{pipeline, threads, environment}</c>; answered once the pipeline is built.</summary>
+    /// <summary>
+    /// Host → worker: <c>{pipeline, threads, environment}</c>; answered once the pipeline is built. A worker that
+    /// was started before its task (a pool worker) also gets <c>processEnvironment</c>, the task's environment variables.
+    /// </summary>
     public const string Start = "start";
+    /// <summary>
+    /// Host → a pool worker, before <see cref="Start"/>: load and run the code a start needs once on a throwaway
+    /// pipeline; answered when done. No events, no counts.
+    /// </summary>
+    public const string Warm = "warm";
     /// <summary>Host → worker: <c>{object, mimeType}</c> → <c>{pipe_id}</c>.</summary>
     public const string Open = "open";
     /// <summary>Host → worker: <c>{pipe_id}</c> + bytes.</summary>

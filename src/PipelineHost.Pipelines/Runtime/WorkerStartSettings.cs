@@ -33,26 +33,41 @@ public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int
     /// <summary>Which <see cref="WorkerProtocol.FlowEvent"/> records the worker sends; none unless the task asked.</summary>
     public FlowTraceLevel TraceLevel { get; init; }
 
+    /// <summary>
+    /// The task's process environment variables, exactly (the worker's own and so its programs'); null: keep the one
+    /// the worker was started with. Only a worker started before its task (a pool worker) needs it. Never logged.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? ProcessEnvironment { get; init; }
+
     /// <summary>The <c>start</c> arguments.</summary>
-    public JsonObject ToJson() => new()
+    public JsonObject ToJson()
     {
-        ["pipeline"] = Pipeline.DeepClone(),
-        ["source"] = Source,
-        ["threads"] = Threads,
-        ["testComponents"] = TestComponents,
-        ["traceLevel"] = TraceLevel.ToWire(),
-        ["environment"] = new JsonObject
+        var arguments = new JsonObject
         {
-            ["allowedRoots"] = new JsonArray(Environment.AllowedRoots.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray()),
-            ["execAllowList"] = new JsonArray(Environment.ExecAllowList.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray()),
-            ["outputDirectory"] = Environment.OutputDirectory,
-            ["retryInputDirectory"] = Environment.RetryInputDirectory,
-        },
-        ["retry"] = Retry?.ToJson(),
-        ["failedDirectory"] = FailedDirectory,
-        ["failedItemMaxBytes"] = FailedItemMaxBytes,
-        ["failedTaskMaxBytes"] = FailedTaskMaxBytes,
-    };
+            ["pipeline"] = Pipeline.DeepClone(),
+            ["source"] = Source,
+            ["threads"] = Threads,
+            ["testComponents"] = TestComponents,
+            ["traceLevel"] = TraceLevel.ToWire(),
+            ["environment"] = new JsonObject
+            {
+                ["allowedRoots"] = new JsonArray(Environment.AllowedRoots.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray()),
+                ["execAllowList"] = new JsonArray(Environment.ExecAllowList.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray()),
+                ["outputDirectory"] = Environment.OutputDirectory,
+                ["retryInputDirectory"] = Environment.RetryInputDirectory,
+            },
+            ["retry"] = Retry?.ToJson(),
+            ["failedDirectory"] = FailedDirectory,
+            ["failedItemMaxBytes"] = FailedItemMaxBytes,
+            ["failedTaskMaxBytes"] = FailedTaskMaxBytes,
+        };
+        if (ProcessEnvironment is { } variables)
+        {
+            arguments["processEnvironment"] = new JsonObject(variables.Select(v => KeyValuePair.Create(v.Key, (JsonNode?)JsonValue.Create(v.Value))));
+        }
+
+        return arguments;
+    }
 
     /// <summary>Reads the <c>start</c> arguments.</summary>
     public static WorkerStartSettings FromJson(JsonObject arguments)
@@ -78,6 +93,9 @@ public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int
             FailedItemMaxBytes = arguments["failedItemMaxBytes"]?.GetValue<long>() ?? DefaultFailedItemMaxBytes,
             FailedTaskMaxBytes = arguments["failedTaskMaxBytes"]?.GetValue<long>() ?? DefaultFailedTaskMaxBytes,
             TraceLevel = FlowTraceLevels.Parse(arguments["traceLevel"]?.GetValueKind() == JsonValueKind.String ? arguments["traceLevel"]!.GetValue<string>() : null),
+            ProcessEnvironment = arguments["processEnvironment"] is JsonObject variables
+                ? variables.ToDictionary(v => v.Key, v => v.Value?.GetValue<string>() ?? string.Empty, StringComparer.Ordinal)
+                : null,
         };
     }
 

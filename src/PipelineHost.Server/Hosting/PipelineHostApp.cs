@@ -88,6 +88,8 @@ public static class PipelineHostApp
         app.MapDataEndpoints();
         app.MapInfoEndpoints();
 
+        // Created now rather than at the first request, so the worker pool is warm before the first task.
+        app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<TaskManager>());
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, options, generatedKey, keyFile));
         return app;
     }
@@ -120,6 +122,7 @@ public static class PipelineHostApp
     internal static EngineOptions EngineOptionsFrom(ServerOptions options) => new()
     {
         MaxConcurrentTasks = options.MaxConcurrentTasks ?? EngineOptions.DefaultMaxConcurrentTasks,
+        WorkerPoolSize = options.WorkerPoolSize ?? EngineOptions.DefaultWorkerPoolSize,
         DataDirectory = options.DataDirectory,
         AllowedRoots = options.AllowedRoots,
         ExecAllowList = options.ExecAllowList,

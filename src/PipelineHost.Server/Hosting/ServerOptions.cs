@@ -1,4 +1,5 @@
 using PipelineHost.Engine.Callbacks;
+using PipelineHost.Engine;
 using PipelineHost.Engine.Metrics;
 
 namespace PipelineHost.Server.Hosting;
@@ -56,6 +57,12 @@ public sealed record ServerOptions
 
     /// <summary>How long finished tasks stay in the task history (<c>--history-retention</c>, seconds).</summary>
     public TimeSpan HistoryRetention { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// Workers kept started and warmed up ahead of tasks (<c>--worker-pool-size</c>, or configuration
+    /// <c>PipelineHost:WorkerPoolSize</c>); 0 turns the pool off. Null: <see cref="EngineOptions.DefaultWorkerPoolSize"/>.
+    /// </summary>
+    public int? WorkerPoolSize { get; init; }
 
     /// <summary>Time a stopping worker gets before it is killed.</summary>
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(5);

@@ -7,7 +7,9 @@ namespace PipelineHost.Server.Hosting;
 /// <summary>
 /// Reads <see cref="ServerOptions"/> from the command line and <c>PIPELINEHOST_*</c> environment variables.
 /// The command line wins. Options that may repeat (<c>--api-key</c>) also accept comma-separated lists.
-/// Structured settings (<c>PipelineHost:TokenRates</c>, <c>PipelineHost:Callbacks</c>) come from configuration: <c>appsettings.json</c>, then
+/// Structured settings (<c>PipelineHost:TokenRates</c>, <c>PipelineHost:Callbacks</c>, <c>PipelineHost:MaxConcurrentTasks</c> when
+/// <c>--max-concurrent-tasks</c> and <c>PIPELINEHOST_MAX_CONCURRENT_TASKS</c> are not given, and <c>PipelineHost:WorkerPoolSize</c> when
+/// <c>--worker-pool-size</c> and <c>PIPELINEHOST_WORKER_POOL_SIZE</c> are not given) come from configuration: <c>appsettings.json</c>, then
 /// environment variables (<c>PipelineHost__TokenRates__CpuUtilizationPerVcpuHour</c>), then the command line
 /// (<c>--PipelineHost:TokenRates:CpuUtilizationPerVcpuHour=2040</c>), later ones winning.
 /// </summary>
@@ -73,6 +75,7 @@ public static class ServerOptionsParser
                 case "failed-task-max-bytes": options = options with { FailedTaskMaxBytes = ParseBytes(name, value) }; break;
                 case "pipe-idle-timeout": options = options with { PipeIdleTimeout = ParsePositiveSeconds(name, value) }; break;
                 case "max-concurrent-tasks": options = options with { MaxConcurrentTasks = ParseTaskLimit(name, value) }; break;
+                case "worker-pool-size": options = options with { WorkerPoolSize = ParsePoolSize($"Option '--{name}'", value) }; break;
                 default:
                     if (name.StartsWith(ConfigurationPrefix, StringComparison.OrdinalIgnoreCase))
                     {
@@ -117,8 +120,13 @@ public static class ServerOptionsParser
         {
             TokenRates = TokenRates.FromConfiguration(configuration),
             Callbacks = CallbackOptions.FromConfiguration(configuration),
+            WorkerPoolSize = options.WorkerPoolSize
+                ?? (configuration[WorkerPoolSizeKey] is { } poolSize ? ParsePoolSize($"Configuration '{WorkerPoolSizeKey}'", poolSize) : null),
         };
     }
+
+    /// <summary>The configuration key of the worker pool size, used when neither the command line nor the environment gives one.</summary>
+    public const string WorkerPoolSizeKey = "PipelineHost:WorkerPoolSize";
 
     private const string ConfigurationPrefix = "PipelineHost:";
 
@@ -190,6 +198,11 @@ public static class ServerOptionsParser
             options = options with { MaxConcurrentTasks = ParseTaskLimit("max-concurrent-tasks", maxTasks) };
         }
 
+        if (Get("PIPELINEHOST_WORKER_POOL_SIZE") is { } poolSize)
+        {
+            options = options with { WorkerPoolSize = ParsePoolSize("PIPELINEHOST_WORKER_POOL_SIZE", poolSize) };
+        }
+
         return options;
     }
 
@@ -197,6 +210,16 @@ public static class ServerOptionsParser
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit >= 1
             ? limit
             : throw new ArgumentException($"Option '--{name}' must be a whole number of at least 1.");
+
+    /// <summary>The largest worker pool accepted: each idle worker is a process holding memory.</summary>
+    public const int MaxWorkerPoolSize = 64;
+
+    /// <summary>Reads a worker pool size given by <paramref name="source"/>: a whole number from 0 to <see cref="MaxWorkerPoolSize"/>.</summary>
+    /// <exception cref="ArgumentException">It is not.</exception>
+    public static int ParsePoolSize(string source, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size <= MaxWorkerPoolSize
+            ? size
+            : throw new ArgumentException($"{source} must be a whole number from 0 to {MaxWorkerPoolSize}, not '{value}'.");
 
     private static int ParsePort(string value) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 0 and <= 65535

@@ -41,7 +41,9 @@ public sealed class TestServer : IAsyncDisposable
         // A caller-supplied folder (to restart on the same data) is the caller's to delete.
         var ownsDataDirectory = dataDirectory is null;
         dataDirectory ??= NewDataDirectory();
-        var serverOptions = new ServerOptions { Port = 0, ApiKeys = [ApiKey], DataDirectory = dataDirectory };
+        // No worker pool unless a test asks: this suite starts dozens of servers on a small shared machine, and
+        // with the pool off every task's worker is started for it, as before the pool (WorkerPoolTests cover it on).
+        var serverOptions = new ServerOptions { Port = 0, ApiKeys = [ApiKey], DataDirectory = dataDirectory, WorkerPoolSize = 0 };
         serverOptions = options?.Invoke(serverOptions) ?? serverOptions;
         var app = PipelineHostApp.Build(serverOptions, builder =>
         {
