@@ -25,7 +25,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     private readonly ConcurrentDictionary<int, Pipe> _pipes = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource<int> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly ConcurrentBag<Task> _handlers = [];
+    private readonly ConcurrentDictionary<Task, byte> _handlers = new();
     private PipelineGraph? _graph;
     private int _threads = 64;
 
@@ -44,7 +44,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         var reporter = ReportLoopAsync();
         var code = await _exit.Task.ConfigureAwait(false);
         await _stopping.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(_handlers).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.WhenAll(_handlers.Keys).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await FlushCountsAsync().ConfigureAwait(false);
         await reporter.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _ = reader;
@@ -73,8 +73,13 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
 
                 if (_codec.Decode(received.Payload.Span, received.Binary) is RequestMessage request)
                 {
-                    var handler = HandleAsync(request);
-                    _handlers.Add(handler);
+                    // The host sends a pipe's writes without waiting for each answer: they (and the close after
+                    // them) are chained here, in the order they arrived, while other requests and other pipes
+                    // run concurrently.
+                    var handler = request.Command is WorkerProtocol.Write or WorkerProtocol.Close && PipeOf(request.Arguments) is { } pipe
+                        ? pipe.InOrder(() => HandleAsync(request))
+                        : HandleAsync(request);
+                    Track(handler);
                 }
             }
         }
@@ -158,7 +163,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         SendEvent(WorkerProtocol.ServiceEvent, new JsonObject { ["up"] = true });
         if (_graph.Source is IBatchSource batch)
         {
-            _handlers.Add(RunBatchAsync(batch));
+            Track(RunBatchAsync(batch));
         }
 
         return null;
@@ -333,6 +338,24 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             : throw new WorkerException($"{verb} pipe with id {id} not found");
     }
 
+    /// <summary>Remembers a handler until it ends, so stopping can wait for it (a finished one is forgotten: a
+    /// long-lived task handles millions of writes).</summary>
+    private void Track(Task handler)
+    {
+        _handlers.TryAdd(handler, 0);
+        _ = handler.ContinueWith(
+            static (done, handlers) => ((ConcurrentDictionary<Task, byte>)handlers!).TryRemove(done, out _),
+            _handlers,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    private Pipe? PipeOf(JsonObject? arguments) =>
+        arguments?["pipe_id"] is JsonValue value && value.TryGetValue(out int id) && _pipes.TryGetValue(id, out var pipe) && pipe != Pipe.Reserved
+            ? pipe
+            : null;
+
     private int AllocatePipeId()
     {
         // Pipe ids are slot numbers 0..threads-1, as in the reference engine.
@@ -437,6 +460,16 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         public string? Failure { get; set; }
 
         public SemaphoreSlim Lock { get; } = new(1, 1);
+
+        private Task _last = Task.CompletedTask;
+
+        /// <summary>Runs <paramref name="work"/> after everything queued before it on this pipe. Called from the read loop only.</summary>
+        public Task InOrder(Func<Task> work)
+        {
+            var next = _last.ContinueWith(_ => work(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+            _last = next;
+            return next;
+        }
     }
 }
 

@@ -72,7 +72,13 @@ public sealed partial class TaskManager
         }
     }
 
-    /// <summary>Writes a chunk of the object.</summary>
+    /// <summary>
+    /// Writes a chunk of the object: answers once the chunk is on its way to the worker, not once the worker has
+    /// processed it, so the client's next chunk overlaps the worker's work on this one. A chunk the worker then
+    /// fails surfaces at the pipe's next write or at its close (which fails the object anyway). At most
+    /// <see cref="HostPipe.MaxUnacknowledgedWrites"/> chunks per pipe are unacknowledged, so a slow pipeline
+    /// slows its writer down instead of queueing without bound in the worker.
+    /// </summary>
     public async Task WritePipeAsync(PipelineTask task, int pipeId, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         var pipe = FindPipe(task, pipeId, "Write");
@@ -80,12 +86,19 @@ public sealed partial class TaskManager
         Interlocked.Increment(ref pipe.Busy);
         try
         {
-            var response = await Forward(worker, WorkerProtocol.Write, new JsonObject { ["pipe_id"] = pipeId }, data, task, cancellationToken).ConfigureAwait(false);
-            pipe.LastActivity = _time.GetTimestamp();
-            Touch(task);
-            if (!response.Success)
+            await pipe.Writes.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
             {
-                throw new TaskException(response.Message ?? "Write failed");
+                await pipe.WaitForWindowAsync(HostPipe.MaxUnacknowledgedWrites - 1, cancellationToken).ConfigureAwait(false);
+                pipe.ThrowIfFailed(StoppedMessage);
+                var acknowledged = await Post(worker, WorkerProtocol.Write, new JsonObject { ["pipe_id"] = pipeId }, data, task, cancellationToken).ConfigureAwait(false);
+                pipe.Unacknowledged.Enqueue(acknowledged);
+                pipe.LastActivity = _time.GetTimestamp();
+                Touch(task);
+            }
+            finally
+            {
+                pipe.Writes.Release();
             }
         }
         finally
@@ -106,6 +119,19 @@ public sealed partial class TaskManager
         try
         {
             var worker = task.Worker ?? throw new TaskException(StoppedMessage(task));
+
+            // Writes still being worked on come first; a failed one needs no word here, since the worker fails
+            // the close of a pipe whose write failed.
+            await pipe.Writes.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await pipe.WaitForWindowAsync(0, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                pipe.Writes.Release();
+            }
+
             var response = await Forward(worker, WorkerProtocol.Close, new JsonObject { ["pipe_id"] = pipeId }, null, task, cancellationToken).ConfigureAwait(false);
             Touch(task);
             if (response.Body is JsonObject answer && answer[WorkerProtocol.CountsProperty] is JsonObject counts)
@@ -195,6 +221,20 @@ public sealed partial class TaskManager
         }
     }
 
+    /// <summary>Sends to the worker without waiting for the answer; the answer's task fails as <see cref="Forward"/> would.</summary>
+    private async Task<Task<Protocol.ResponseMessage>> Post(WorkerProcess worker, string command, JsonObject arguments, ReadOnlyMemory<byte>? data, PipelineTask task, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await worker.PostAsync(command, arguments, data, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WorkerGoneException)
+        {
+            await task.Ended.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw new TaskException(StoppedMessage(task));
+        }
+    }
+
     private HostPipe FindPipe(PipelineTask task, int pipeId, string verb) =>
         _pipes.TryGetValue((task.Token, pipeId), out var pipe)
             ? pipe
@@ -219,7 +259,14 @@ public sealed partial class TaskManager
 
     private sealed class HostPipe(PipelineTask task, int pipeId, string owner, long lastActivity)
     {
+        /// <summary>
+        /// Writes of one pipe the worker may hold unanswered: enough to keep the worker busy while the client
+        /// sends the next chunk, few enough (16 × the client's chunk) to bound what waits in the worker.
+        /// </summary>
+        public const int MaxUnacknowledgedWrites = 16;
+
         private int _released;
+        private string? _failure;
 
         public PipelineTask Task { get; } = task;
 
@@ -229,9 +276,46 @@ public sealed partial class TaskManager
 
         public long LastActivity { get; set; } = lastActivity;
 
+        /// <summary>One write (or the close's drain) at a time, so chunks reach the worker in the order they were taken.</summary>
+        public SemaphoreSlim Writes { get; } = new(1, 1);
+
+        /// <summary>The worker's answers to writes already sent, oldest first; touched only under <see cref="Writes"/>.</summary>
+        public Queue<Task<Protocol.ResponseMessage>> Unacknowledged { get; } = new();
+
 #pragma warning disable SA1401, CA1051 // A counter updated with Interlocked must be a field.
         public int Busy;
 #pragma warning restore SA1401, CA1051
+
+        /// <summary>Waits until at most <paramref name="limit"/> writes are unanswered, noting the first failure among the answers.</summary>
+        public async Task WaitForWindowAsync(int limit, CancellationToken cancellationToken)
+        {
+            while (Unacknowledged.TryPeek(out var oldest) && (Unacknowledged.Count > limit || oldest.IsCompleted))
+            {
+                try
+                {
+                    var answer = await oldest.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    if (!answer.Success)
+                    {
+                        _failure ??= answer.Message ?? "Write failed";
+                    }
+                }
+                catch (WorkerGoneException)
+                {
+                    _failure ??= string.Empty; // the task's own end message says it better; see ThrowIfFailed
+                }
+
+                _ = Unacknowledged.Dequeue();
+            }
+        }
+
+        /// <summary>Throws the failure of an earlier write of this pipe, if there was one.</summary>
+        public void ThrowIfFailed(Func<PipelineTask, string> stoppedMessage)
+        {
+            if (_failure is { } failure)
+            {
+                throw new TaskException(failure.Length > 0 ? failure : stoppedMessage(Task));
+            }
+        }
 
         public void Release()
         {

@@ -67,6 +67,18 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <exception cref="WorkerGoneException">The worker exited before answering.</exception>
     public async Task<ResponseMessage> RequestAsync(string command, JsonObject? arguments, ReadOnlyMemory<byte>? data, CancellationToken cancellationToken)
     {
+        var answer = await PostAsync(command, arguments, data, cancellationToken).ConfigureAwait(false);
+        return await answer.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends a request and returns as soon as it is written to the worker's channel, with the task of its answer,
+    /// so a caller can go on while the worker works. <paramref name="data"/> is not used after this returns.
+    /// </summary>
+    /// <exception cref="WorkerGoneException">The worker is gone (the returned task also fails with it when the
+    /// worker exits before answering).</exception>
+    public async Task<Task<ResponseMessage>> PostAsync(string command, JsonObject? arguments, ReadOnlyMemory<byte>? data, CancellationToken cancellationToken)
+    {
         var completion = new TaskCompletionSource<ResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
         long seq;
         try
@@ -81,20 +93,13 @@ internal sealed class WorkerProcess : IAsyncDisposable
             throw new WorkerGoneException();
         }
 
-        if (_exited.IsCompleted)
+        if (_exited.IsCompleted && _pending.TryRemove(seq, out _))
         {
-            _pending.TryRemove(seq, out _);
-            throw new WorkerGoneException();
+            // Exited while this was being written: nobody is left to fail the waiter.
+            completion.TrySetException(new WorkerGoneException());
         }
 
-        try
-        {
-            return await completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _pending.TryRemove(seq, out _);
-        }
+        return completion.Task;
     }
 
     /// <summary>
@@ -160,7 +165,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
             {
                 switch (_codec.Decode(frame.Payload.Span, frame.Binary))
                 {
-                    case ResponseMessage response when response.RequestSeq is { } seq && _pending.TryGetValue(seq, out var waiter):
+                    case ResponseMessage response when response.RequestSeq is { } seq && _pending.TryRemove(seq, out var waiter):
                         waiter.TrySetResult(response);
                         break;
                     case EventMessage evt:
@@ -187,9 +192,12 @@ internal sealed class WorkerProcess : IAsyncDisposable
     {
         await _process.WaitForExitAsync().ConfigureAwait(false);
         await Task.WhenAll(reader, errors).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        foreach (var waiter in _pending.Values)
+        foreach (var seq in _pending.Keys)
         {
-            waiter.TrySetException(new WorkerGoneException());
+            if (_pending.TryRemove(seq, out var waiter))
+            {
+                waiter.TrySetException(new WorkerGoneException());
+            }
         }
 
         return _process.ExitCode;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace PipelineHost.Protocol.Framing;
 
@@ -58,9 +59,12 @@ public static class LengthPrefixedFraming
 /// <summary>Writes codec-encoded messages as length-prefixed frames; safe for concurrent callers.</summary>
 public sealed class LengthPrefixedMessageWriter(Stream stream, IMessageCodec codec) : IDisposable
 {
+    // A frame above this leaves the buffer's capacity behind, so one huge answer does not pin memory for the
+    // channel's life.
+    private const int RetainedCapacity = 1 << 20;
+
     private readonly SemaphoreSlim _lock = new(1, 1);
-    private readonly ArrayBufferWriter<byte> _buffer = new(4096);
-    private readonly byte[] _header = new byte[LengthPrefixedFraming.HeaderSize];
+    private ArrayBufferWriter<byte> _buffer = new(4096);
     private long _seq;
 
     /// <summary>Assigns the next <c>seq</c>, encodes and writes <paramref name="message"/>, then flushes.</summary>
@@ -74,14 +78,23 @@ public sealed class LengthPrefixedMessageWriter(Stream stream, IMessageCodec cod
         try
         {
             var seq = ++_seq;
+            if (_buffer.Capacity > RetainedCapacity)
+            {
+                _buffer = new ArrayBufferWriter<byte>(4096);
+            }
+
+            // The header goes in front of the message in the same buffer, so a frame is one write (one system
+            // call on a pipe) however small it is.
             _buffer.ResetWrittenCount();
+            _buffer.GetSpan(LengthPrefixedFraming.HeaderSize);
+            _buffer.Advance(LengthPrefixedFraming.HeaderSize);
             var binary = codec.Encode(message with { Seq = seq }, _buffer);
+            var frame = MemoryMarshal.AsMemory(_buffer.WrittenMemory);
+            LengthPrefixedFraming.WriteHeader(frame.Span, frame.Length - LengthPrefixedFraming.HeaderSize, binary);
             beforeSend?.Invoke(seq);
-            LengthPrefixedFraming.WriteHeader(_header, _buffer.WrittenCount, binary);
 
             // Once a frame has started it must finish, or the stream is corrupt: no cancellation past this point.
-            await stream.WriteAsync(_header, CancellationToken.None).ConfigureAwait(false);
-            await stream.WriteAsync(_buffer.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
+            await stream.WriteAsync(frame, CancellationToken.None).ConfigureAwait(false);
             await stream.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             return seq;
         }
