@@ -13,8 +13,16 @@ namespace PipelineHost.Engine.Workers;
 /// owner. <see cref="Exited"/> completes only after the process has exited <em>and</em> its last frames were
 /// read, so nothing the worker reported before dying is lost.
 /// </summary>
-internal sealed class WorkerProcess : IAsyncDisposable
+internal sealed partial class WorkerProcess : IAsyncDisposable
 {
+    // Pipe capacities (Linux's default is 64 KiB): the host → worker pipe carries the object bytes, so a larger
+    // one lets a write return while the worker is still reading the previous chunk; the other carries answers.
+    // Kept modest: an unprivileged user's pipes share a budget (fs.pipe-user-pages-soft, 64 MiB by default)
+    // beyond which new pipes get a single page.
+    private const int InputPipeCapacity = 512 * 1024;
+    private const int OutputPipeCapacity = 256 * 1024;
+    private const int FcntlSetPipeSize = 1031; // F_SETPIPE_SZ in Linux's <fcntl.h>
+
     private readonly Process _process;
     private readonly LengthPrefixedMessageWriter _writer;
     private readonly IMessageCodec _codec;
@@ -60,6 +68,8 @@ internal sealed class WorkerProcess : IAsyncDisposable
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start the worker '{path}'.");
+        TrySetPipeCapacity(process.StandardInput.BaseStream, InputPipeCapacity);
+        TrySetPipeCapacity(process.StandardOutput.BaseStream, OutputPipeCapacity);
         return new WorkerProcess(process, codec ?? WorkerCodec.Default, onEvent, onOutput);
     }
 
@@ -202,6 +212,26 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
         return _process.ExitCode;
     }
+
+    /// <summary>Best effort: where the kernel refuses (another OS, a limit), the default capacity just stays.</summary>
+    private static void TrySetPipeCapacity(Stream stream, int capacity)
+    {
+        if (!OperatingSystem.IsLinux() || stream is not System.IO.Pipes.PipeStream pipe)
+        {
+            return;
+        }
+
+        try
+        {
+            _ = SetPipeSize(pipe.SafePipeHandle.DangerousGetHandle(), FcntlSetPipeSize, capacity);
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+        }
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "fcntl")]
+    private static partial int SetPipeSize(nint fd, int command, int capacity);
 
     private static string DotnetHost()
     {
