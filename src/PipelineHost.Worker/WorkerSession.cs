@@ -58,12 +58,12 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
 
     private async Task ReadLoopAsync()
     {
-        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
+        var reader = new LengthPrefixedFrameReader(_input, WorkerProtocol.MaxFrameSize);
         try
         {
             while (!_exit.Task.IsCompleted)
             {
-                var frame = await LengthPrefixedFraming.ReadAsync(_input, buffer, WorkerProtocol.MaxFrameSize, _stopping.Token).ConfigureAwait(false);
+                var frame = await reader.ReadAsync(_stopping.Token).ConfigureAwait(false);
                 if (frame is not { } received)
                 {
                     // The host went away: nobody is left to serve.
@@ -130,6 +130,11 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             var body = response.Body as JsonObject ?? [];
             body[WorkerProtocol.CountsProperty] = _counters.TakeIfChanged(force: true);
             response = response with { Body = body };
+        }
+
+        if (request.Command == WorkerProtocol.Write && request.Arguments?[WorkerProtocol.QuietProperty] is JsonValue quiet && quiet.GetValueKind() == JsonValueKind.True)
+        {
+            return; // a failure stays on the pipe (Pipe.Failure) for the next answered write or the close
         }
 
         await SendAsync(response).ConfigureAwait(false);

@@ -26,13 +26,20 @@ public static class DataPathScenario
         {
             var subjectRates = new List<double>();
             var baselineRates = new List<double>();
+
+            // A first object through the subject warms it up and records its answers, which the baseline then
+            // sends back byte for byte: both arms move the same bytes both ways, the close's echoed text included.
+            var answers = new Answers();
+            using (var warmUp = await OpenAsync(subject.WebSocketUri, SubjectServer.ApiKey))
+                await IngestAsync(warmUp, token, objectBytes, chunk, answers);
+            bare.Response = answers.Write;
+            bare.ByMarker = [("\"subcommand\":\"open\""u8.ToArray(), answers.Open), ("\"subcommand\":\"close\""u8.ToArray(), answers.Close)];
             for (var round = 0; round < Rounds; round++)
             {
-                bare.Response = await WriteResponseBytesAsync(subject, token, chunk);
                 using var bareSocket = await OpenAsync(bare.WebSocketUri, null);
-                baselineRates.Add(await IngestAsync(bareSocket, token, objectBytes, chunk, openAndClose: false));
+                baselineRates.Add(await IngestAsync(bareSocket, token, objectBytes, chunk, null));
                 using var subjectSocket = await OpenAsync(subject.WebSocketUri, SubjectServer.ApiKey);
-                subjectRates.Add(await IngestAsync(subjectSocket, token, objectBytes, chunk, openAndClose: true));
+                subjectRates.Add(await IngestAsync(subjectSocket, token, objectBytes, chunk, null));
             }
 
             report.Add(new ReportRow(Name, $"{chunk / 1024} KiB writes", Stats.Median(subjectRates) / 1e6, Stats.Median(baselineRates) / 1e6, "MB/s", aim, true,
@@ -53,20 +60,6 @@ public static class DataPathScenario
             + "medians. The client runs in the server process (sequential writes), so no separate CPU figures.");
     }
 
-    private static async Task<byte[]> WriteResponseBytesAsync(SubjectServer subject, string token, int chunk)
-    {
-        await using var client = await subject.ConnectAsync();
-        var open = await client.RequestAsync("rrext_process", new JsonObject
-        {
-            ["subcommand"] = "open", ["object"] = new JsonObject { ["size"] = chunk }, ["mimeType"] = "text/plain", ["token"] = token,
-        });
-        var pipe = open.Body!["pipe_id"]!.GetValue<int>();
-        await client.RequestWithDataAsync(new JsonObject { ["subcommand"] = "write", ["pipe_id"] = pipe, ["token"] = token }, new byte[chunk]);
-        var bytes = client.LastRawResponse;
-        await client.RequestAsync("rrext_process", new JsonObject { ["subcommand"] = "close", ["pipe_id"] = pipe, ["token"] = token });
-        return bytes;
-    }
-
     private static async Task<ClientWebSocket> OpenAsync(Uri uri, string? key)
     {
         var socket = new ClientWebSocket();
@@ -80,24 +73,31 @@ public static class DataPathScenario
         return socket;
     }
 
-    /// <summary>Sends one object; answers bytes per second.</summary>
-    private static async Task<double> IngestAsync(ClientWebSocket socket, string token, int objectBytes, int chunk, bool openAndClose)
+    /// <summary>The subject's own answers to open, one write and close, as sent on the wire.</summary>
+    private sealed class Answers
+    {
+        public byte[] Open { get; set; } = [];
+
+        public byte[] Write { get; set; } = [];
+
+        public byte[] Close { get; set; } = [];
+    }
+
+    /// <summary>Sends one object (open, writes, close); answers bytes per second. Records the answers when asked.</summary>
+    private static async Task<double> IngestAsync(ClientWebSocket socket, string token, int objectBytes, int chunk, Answers? record)
     {
         var receive = new byte[64 * 1024 * 1024];
         var payload = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("lorem ipsum dolor sit amet\n", chunk / 27 + 1)))[..chunk];
         var seq = 10L;
         var watch = Stopwatch.StartNew();
-        var pipe = 0;
-        if (openAndClose)
+        await SendAsync(socket, new RequestMessage("rrext_process")
         {
-            await SendAsync(socket, new RequestMessage("rrext_process")
-            {
-                Seq = ++seq,
-                Arguments = new JsonObject { ["subcommand"] = "open", ["object"] = new JsonObject { ["size"] = objectBytes }, ["mimeType"] = "text/plain", ["token"] = token },
-            });
-            var open = JsonMessageCodec.Instance.Decode(receive.AsSpan(0, await ReceiveResponseAsync(socket, receive)), false);
-            pipe = ((ResponseMessage)open).Body!["pipe_id"]!.GetValue<int>();
-        }
+            Seq = ++seq,
+            Arguments = new JsonObject { ["subcommand"] = "open", ["object"] = new JsonObject { ["size"] = objectBytes }, ["mimeType"] = "text/plain", ["token"] = token },
+        });
+        var openLength = await ReceiveResponseAsync(socket, receive);
+        record?.Open = receive[..openLength];
+        var pipe = ((ResponseMessage)JsonMessageCodec.Instance.Decode(receive.AsSpan(0, openLength), false)).Body!["pipe_id"]!.GetValue<int>();
 
         var header = Encoding.UTF8.GetBytes($"{{\"type\":\"request\",\"seq\":0,\"command\":\"rrext_process\",\"arguments\":{{\"subcommand\":\"write\",\"pipe_id\":{pipe},\"token\":\"{token}\"}}}}\n");
         var frame = new byte[header.Length + chunk];
@@ -109,17 +109,18 @@ public static class DataPathScenario
             var length = await ReceiveResponseAsync(socket, receive);
             if (receive.AsSpan(0, length).IndexOf("\"success\":true"u8) < 0)
                 throw new InvalidOperationException("write failed: " + Encoding.UTF8.GetString(receive, 0, Math.Min(length, 300)));
+            record?.Write = receive[..length];
         }
 
-        if (openAndClose)
+        await SendAsync(socket, new RequestMessage("rrext_process")
         {
-            await SendAsync(socket, new RequestMessage("rrext_process")
-            {
-                Seq = ++seq,
-                Arguments = new JsonObject { ["subcommand"] = "close", ["pipe_id"] = pipe, ["token"] = token },
-            });
-            await ReceiveResponseAsync(socket, receive);
-        }
+            Seq = ++seq,
+            Arguments = new JsonObject { ["subcommand"] = "close", ["pipe_id"] = pipe, ["token"] = token },
+        });
+        var closeLength = await ReceiveResponseAsync(socket, receive);
+        if (receive.AsSpan(0, Math.Min(closeLength, 200)).IndexOf("\"success\":true"u8) < 0)
+            throw new InvalidOperationException("close failed: " + Encoding.UTF8.GetString(receive, 0, Math.Min(closeLength, 300)));
+        record?.Close = receive[..closeLength];
 
         return objectBytes / watch.Elapsed.TotalSeconds;
     }

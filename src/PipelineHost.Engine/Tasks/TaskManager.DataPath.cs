@@ -75,9 +75,10 @@ public sealed partial class TaskManager
     /// <summary>
     /// Writes a chunk of the object: answers once the chunk is on its way to the worker, not once the worker has
     /// processed it, so the client's next chunk overlaps the worker's work on this one. A chunk the worker then
-    /// fails surfaces at the pipe's next write or at its close (which fails the object anyway). At most
-    /// <see cref="HostPipe.MaxUnacknowledgedWrites"/> chunks per pipe are unacknowledged, so a slow pipeline
-    /// slows its writer down instead of queueing without bound in the worker.
+    /// fails surfaces at the pipe's next write or at its close (which fails the object anyway). Only every
+    /// <see cref="HostPipe.AnswerEvery"/>th chunk asks the worker for an answer (each answer is a frame both ways
+    /// across the pipe); at most <see cref="HostPipe.MaxUnansweredWrites"/> answers may be outstanding, so a slow
+    /// pipeline slows its writer down instead of queueing without bound in the worker.
     /// </summary>
     public async Task WritePipeAsync(PipelineTask task, int pipeId, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
@@ -89,10 +90,20 @@ public sealed partial class TaskManager
             await pipe.Writes.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                await pipe.WaitForWindowAsync(HostPipe.MaxUnacknowledgedWrites - 1, cancellationToken).ConfigureAwait(false);
+                await pipe.WaitForWindowAsync(HostPipe.MaxUnansweredWrites - 1, cancellationToken).ConfigureAwait(false);
                 pipe.ThrowIfFailed(StoppedMessage);
-                var acknowledged = await Post(worker, WorkerProtocol.Write, new JsonObject { ["pipe_id"] = pipeId }, data, task, cancellationToken).ConfigureAwait(false);
-                pipe.Unacknowledged.Enqueue(acknowledged);
+                var answered = ++pipe.Written % HostPipe.AnswerEvery == 0;
+                var arguments = new JsonObject { ["pipe_id"] = pipeId };
+                if (!answered)
+                {
+                    arguments[WorkerProtocol.QuietProperty] = true;
+                }
+
+                var answer = await Post(worker, WorkerProtocol.Write, arguments, data, task, cancellationToken, expectAnswer: answered).ConfigureAwait(false);
+                if (answer is not null)
+                {
+                    pipe.Unanswered.Enqueue(answer);
+                }
                 pipe.LastActivity = _time.GetTimestamp();
                 Touch(task);
             }
@@ -221,12 +232,12 @@ public sealed partial class TaskManager
         }
     }
 
-    /// <summary>Sends to the worker without waiting for the answer; the answer's task fails as <see cref="Forward"/> would.</summary>
-    private async Task<Task<Protocol.ResponseMessage>> Post(WorkerProcess worker, string command, JsonObject arguments, ReadOnlyMemory<byte>? data, PipelineTask task, CancellationToken cancellationToken)
+    /// <summary>Sends to the worker without waiting for an answer; returns the answer's task when one is expected.</summary>
+    private async Task<Task<Protocol.ResponseMessage>?> Post(WorkerProcess worker, string command, JsonObject arguments, ReadOnlyMemory<byte>? data, PipelineTask task, CancellationToken cancellationToken, bool expectAnswer)
     {
         try
         {
-            return await worker.PostAsync(command, arguments, data, cancellationToken).ConfigureAwait(false);
+            return await worker.PostAsync(command, arguments, data, cancellationToken, expectAnswer).ConfigureAwait(false);
         }
         catch (WorkerGoneException)
         {
@@ -259,11 +270,14 @@ public sealed partial class TaskManager
 
     private sealed class HostPipe(PipelineTask task, int pipeId, string owner, long lastActivity)
     {
+        /// <summary>Every how many writes one asks the worker for an answer.</summary>
+        public const int AnswerEvery = 4;
+
         /// <summary>
-        /// Writes of one pipe the worker may hold unanswered: enough to keep the worker busy while the client
-        /// sends the next chunk, few enough (16 × the client's chunk) to bound what waits in the worker.
+        /// Answers of one pipe that may be outstanding: enough to keep the worker busy while the client sends the
+        /// next chunks, few enough (16 chunks) to bound what waits in the worker.
         /// </summary>
-        public const int MaxUnacknowledgedWrites = 16;
+        public const int MaxUnansweredWrites = 4;
 
         private int _released;
         private string? _failure;
@@ -280,7 +294,10 @@ public sealed partial class TaskManager
         public SemaphoreSlim Writes { get; } = new(1, 1);
 
         /// <summary>The worker's answers to writes already sent, oldest first; touched only under <see cref="Writes"/>.</summary>
-        public Queue<Task<Protocol.ResponseMessage>> Unacknowledged { get; } = new();
+        public Queue<Task<Protocol.ResponseMessage>> Unanswered { get; } = new();
+
+        /// <summary>Writes sent so far; touched only under <see cref="Writes"/>.</summary>
+        public long Written { get; set; }
 
 #pragma warning disable SA1401, CA1051 // A counter updated with Interlocked must be a field.
         public int Busy;
@@ -289,7 +306,7 @@ public sealed partial class TaskManager
         /// <summary>Waits until at most <paramref name="limit"/> writes are unanswered, noting the first failure among the answers.</summary>
         public async Task WaitForWindowAsync(int limit, CancellationToken cancellationToken)
         {
-            while (Unacknowledged.TryPeek(out var oldest) && (Unacknowledged.Count > limit || oldest.IsCompleted))
+            while (Unanswered.TryPeek(out var oldest) && (Unanswered.Count > limit || oldest.IsCompleted))
             {
                 try
                 {
@@ -304,7 +321,7 @@ public sealed partial class TaskManager
                     _failure ??= string.Empty; // the task's own end message says it better; see ThrowIfFailed
                 }
 
-                _ = Unacknowledged.Dequeue();
+                _ = Unanswered.Dequeue();
             }
         }
 

@@ -78,38 +78,39 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
     public async Task<ResponseMessage> RequestAsync(string command, JsonObject? arguments, ReadOnlyMemory<byte>? data, CancellationToken cancellationToken)
     {
         var answer = await PostAsync(command, arguments, data, cancellationToken).ConfigureAwait(false);
-        return await answer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await answer!.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Sends a request and returns as soon as it is written to the worker's channel, with the task of its answer,
-    /// so a caller can go on while the worker works. <paramref name="data"/> is not used after this returns.
+    /// Sends a request and returns as soon as it is written to the worker's channel, with the task of its answer
+    /// (null when <paramref name="expectAnswer"/> is false: a request the worker does not answer), so a caller can
+    /// go on while the worker works. <paramref name="data"/> is not used after this returns.
     /// </summary>
     /// <exception cref="WorkerGoneException">The worker is gone (the returned task also fails with it when the
     /// worker exits before answering).</exception>
-    public async Task<Task<ResponseMessage>> PostAsync(string command, JsonObject? arguments, ReadOnlyMemory<byte>? data, CancellationToken cancellationToken)
+    public async Task<Task<ResponseMessage>?> PostAsync(string command, JsonObject? arguments, ReadOnlyMemory<byte>? data, CancellationToken cancellationToken, bool expectAnswer = true)
     {
-        var completion = new TaskCompletionSource<ResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var completion = expectAnswer ? new TaskCompletionSource<ResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously) : null;
         long seq;
         try
         {
             seq = await _writer.WriteAsync(
                 new RequestMessage(command) { Arguments = arguments, Data = data },
                 cancellationToken,
-                s => _pending[s] = completion).ConfigureAwait(false);
+                completion is null ? null : s => _pending[s] = completion).ConfigureAwait(false);
         }
         catch (IOException)
         {
             throw new WorkerGoneException();
         }
 
-        if (_exited.IsCompleted && _pending.TryRemove(seq, out _))
+        if (completion is not null && _exited.IsCompleted && _pending.TryRemove(seq, out _))
         {
             // Exited while this was being written: nobody is left to fail the waiter.
             completion.TrySetException(new WorkerGoneException());
         }
 
-        return completion.Task;
+        return completion?.Task;
     }
 
     /// <summary>
@@ -167,11 +168,10 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
 
     private async Task ReadFramesAsync()
     {
-        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
-        var stream = _process.StandardOutput.BaseStream;
+        var reader = new LengthPrefixedFrameReader(_process.StandardOutput.BaseStream, WorkerProtocol.MaxFrameSize);
         try
         {
-            while (await LengthPrefixedFraming.ReadAsync(stream, buffer, WorkerProtocol.MaxFrameSize, CancellationToken.None).ConfigureAwait(false) is { } frame)
+            while (await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false) is { } frame)
             {
                 switch (_codec.Decode(frame.Payload.Span, frame.Binary))
                 {

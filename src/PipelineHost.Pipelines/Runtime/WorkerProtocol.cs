@@ -11,7 +11,11 @@ public static class WorkerProtocol
     public const string Start = "start";
     /// <summary>Host → worker: <c>{object, mimeType}</c> → <c>{pipe_id}</c>.</summary>
     public const string Open = "open";
-    /// <summary>Host → worker: <c>{pipe_id}</c> + bytes.</summary>
+    /// <summary>
+    /// Host → worker: <c>{pipe_id, quiet?}</c> + bytes. A pipe's writes and its close are handled in the order
+    /// they arrive. A <c>quiet</c> write is not answered: a failure fails the pipe, and the next answered write or
+    /// the close reports it.
+    /// </summary>
     public const string Write = "write";
     /// <summary>Host → worker: <c>{pipe_id, fail?}</c> → the object's result.</summary>
     public const string Close = "close";
@@ -32,6 +36,9 @@ public static class WorkerProtocol
     public const string UsageEvent = "usage";
     /// <summary>Worker → host: <c>{code, message}</c> just before the worker exits by itself.</summary>
     public const string ExitEvent = "exit";
+
+    /// <summary>The argument of a <see cref="Write"/> that asks for no answer.</summary>
+    public const string QuietProperty = "quiet";
 
     /// <summary>The property of a <see cref="Close"/> answer that carries the counters after the object (removed by the host).</summary>
     public const string CountsProperty = "__counts";

@@ -43,7 +43,8 @@ public sealed class ResponseSinkProvider : IComponentProvider
         {
             if (payload is TextPayload text)
             {
-                result.AppendText(lane, text.Text + "\n\n");
+                result.AppendText(lane, text.Text);
+                result.AppendText(lane, "\n\n"); // not concatenated first: that would copy every chunk once more
             }
             else if (payload is DocumentsPayload or ClassificationsPayload && LanePayloadJson.ToJson(payload) is JsonArray items)
             {
