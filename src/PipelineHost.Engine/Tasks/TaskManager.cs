@@ -626,6 +626,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         var stops = _tasks.Values.Where(t => !t.State.IsTerminal()).Select(t => TerminateAsync(t, "The host stopped", CancellationToken.None)
             .ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default));
         await Task.WhenAll(stops).ConfigureAwait(false);
+        (_processProbe as IDisposable)?.Dispose();
     }
 
     private static partial class Log
