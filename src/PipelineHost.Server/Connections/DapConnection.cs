@@ -39,7 +39,8 @@ internal sealed partial class DapConnection : IClientConnection
         UnauthenticatedConnectionLimiter limiter,
         ServerOptions options,
         TimeProvider time,
-        ILogger logger)
+        ILogger logger,
+        EventDeliveryStats? stats = null)
     {
         Id = id;
         _socket = socket;
@@ -54,7 +55,7 @@ internal sealed partial class DapConnection : IClientConnection
         {
             Log.ConnectionTooSlow(_logger, reason);
             BeginClose(WebSocketCloseStatus.PolicyViolation, reason);
-        });
+        }, stats);
         Session = new ConnectionSession(
             onSignedIn: () => limiter.Release(remoteAddress),
             onSignedOut: () => limiter.Acquire(remoteAddress));

@@ -46,7 +46,7 @@ internal static class InfoEndpoints
                 ["startTime"] = info.StartedAt.ToUnixTimeMilliseconds() / 1000.0,
                 ["uptime"] = (long)(time.GetUtcNow() - info.StartedAt).TotalSeconds,
             },
-            ["stats"] = new JsonObject { ["activeTasks"] = active, ["connections"] = connections.Count },
+            ["stats"] = new JsonObject { ["activeTasks"] = active, ["connections"] = connections.Count, ["events"] = connections.Stats.ToJson() },
         });
     }
 
