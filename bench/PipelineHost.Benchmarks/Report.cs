@@ -21,6 +21,7 @@ public static class Stats
 
 /// <summary>One line of the report: a subject figure against its baseline.</summary>
 /// <param name="HigherIsBetter">True for throughput (aim: ratio ≥ Aim), false for time (aim: ratio ≤ Aim).</param>
+/// <param name="AbsoluteAim">The aim is on the subject figure itself, in its unit, not on the ratio.</param>
 public sealed record ReportRow(
     string Scenario,
     string Metric,
@@ -30,14 +31,23 @@ public sealed record ReportRow(
     double? Aim,
     bool HigherIsBetter,
     string? DriverCpu = null,
-    string? ServerCpu = null)
+    string? ServerCpu = null,
+    bool AbsoluteAim = false)
 {
     public double Ratio => Subject / Baseline;
 
-    /// <summary>The ratio as text; a zero baseline (nothing allocated) has no ratio.</summary>
-    public string RatioText => Baseline == 0 ? (Subject == 0 ? "1.00" : "n/a (baseline 0)") : $"{Ratio:0.00}";
+    /// <summary>The ratio as text; a zero baseline (nothing allocated) has no ratio, a count (NaN baseline) none either.</summary>
+    public string RatioText => double.IsNaN(Baseline) ? "—" : Baseline == 0 ? (Subject == 0 ? "1.00" : "n/a (baseline 0)") : $"{Ratio:0.00}";
 
-    public bool? Met => Aim is { } aim ? (HigherIsBetter ? Ratio >= aim : Ratio <= aim) : null;
+    private double Compared => AbsoluteAim ? Subject : Ratio;
+
+    public bool? Met => Aim is { } aim ? (HigherIsBetter ? Compared >= aim : Compared <= aim) : null;
+
+    /// <summary>The aim as text: on the ratio, or with its unit when absolute.</summary>
+    public string AimText => Aim is { } a ? $"{(HigherIsBetter ? "≥" : "≤")} {a:0.##}{(AbsoluteAim ? " " + Unit : string.Empty)}" : "—";
+
+    /// <summary>The figure the aim is on, for the missed-aims list.</summary>
+    public string ComparedText => AbsoluteAim ? $"{Report.Fmt(Subject)} {Unit}" : $"{Ratio:0.00}×";
 
     public string? WhyMissed { get; init; }
 }
@@ -52,7 +62,7 @@ public sealed class Report
     public void Add(ReportRow row)
     {
         _rows.Add(row);
-        var aim = row.Aim is { } a ? $" aim {(row.HigherIsBetter ? "≥" : "≤")} {a:0.##} → {(row.Met == true ? "met" : "MISSED")}" : string.Empty;
+        var aim = row.Aim is not null ? $" aim {row.AimText} → {(row.Met == true ? "met" : "MISSED")}" : string.Empty;
         Console.WriteLine($"[{row.Scenario}] {row.Metric}: {Fmt(row.Subject)} vs {Fmt(row.Baseline)} {row.Unit} = {row.RatioText}×{aim}");
     }
 
@@ -60,7 +70,7 @@ public sealed class Report
 
     public void NotMeasured(string scenario, string why) => _notMeasured.Add($"- **{scenario}**: {why}");
 
-    public void Write(string path, string command, IReadOnlyList<string> scenarios)
+    public void Write(string path, string command, IReadOnlyList<string> scenarios, TimeSpan duration)
     {
         var md = new StringBuilder();
         md.AppendLine("# Benchmarks");
@@ -74,6 +84,7 @@ public sealed class Report
         md.AppendLine($"| date | {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC |");
         md.AppendLine($"| command | `{command}` |");
         md.AppendLine($"| scenarios | {string.Join(", ", scenarios)} |");
+        md.AppendLine($"| duration | {duration.TotalMinutes:0.0} min |");
         md.AppendLine($"| cores | {Environment.ProcessorCount} |");
         md.AppendLine($"| memory | {TotalMemoryGiB():0.0} GiB |");
         md.AppendLine($"| OS | {RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture}) |");
@@ -86,7 +97,7 @@ public sealed class Report
         md.AppendLine("|---|---|---:|---:|---|---:|---|---|---|---|");
         foreach (var r in _rows)
         {
-            var aim = r.Aim is { } a ? $"{(r.HigherIsBetter ? "≥" : "≤")} {a:0.##}" : "—";
+            var aim = r.AimText;
             var met = r.Met switch { true => "met", false => "**missed**", null => "—" };
             md.AppendLine($"| {r.Scenario} | {r.Metric} | {Fmt(r.Subject)} | {Fmt(r.Baseline)} | {r.Unit} | {r.RatioText} | {aim} | {met} | {r.DriverCpu ?? "—"} | {r.ServerCpu ?? "—"} |");
         }
@@ -98,7 +109,7 @@ public sealed class Report
             md.AppendLine("## Missed aims");
             md.AppendLine();
             foreach (var r in missed)
-                md.AppendLine($"- **{r.Scenario} / {r.Metric}** ({r.Ratio:0.00}×): {r.WhyMissed ?? "no explanation recorded."}");
+                md.AppendLine($"- **{r.Scenario} / {r.Metric}** ({r.ComparedText}): {r.WhyMissed ?? "no explanation recorded."}");
         }
 
         if (_notes.Count > 0)
@@ -126,6 +137,7 @@ public sealed class Report
 
     public static string Fmt(double value) => value switch
     {
+        double.NaN => "—",
         >= 100 => value.ToString("0"),
         >= 10 => value.ToString("0.0"),
         _ => value.ToString("0.00"),

@@ -8,7 +8,7 @@ using PipelineHost.Protocol.Json;
 
 namespace PipelineHost.Benchmarks.Scenarios;
 
-/// <summary>Scenario 6: bytes/s through webhook → response (rrext_process open/write/close) vs bare WebSocket ingest of the same frames.</summary>
+/// <summary>Scenario 4: bytes/s through webhook → response (rrext_process open/write/close) vs bare WebSocket ingest of the same frames.</summary>
 public static class DataPathScenario
 {
     public const string Name = "datapath";

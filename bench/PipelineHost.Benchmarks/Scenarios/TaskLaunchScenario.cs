@@ -4,7 +4,7 @@ using PipelineHost.Benchmarks.Baselines;
 
 namespace PipelineHost.Benchmarks.Scenarios;
 
-/// <summary>Scenario 4: execute → RUNNING latency vs Process.Start of a minimal .NET program until it prints "ready".</summary>
+/// <summary>Scenario 3: execute → RUNNING latency vs Process.Start of a minimal .NET program until it prints "ready".</summary>
 public static class TaskLaunchScenario
 {
     public const string Name = "launch";
