@@ -85,9 +85,9 @@ public static class FanOutDriver
                     Console.WriteLine($"COUNTED {rate.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
                     break;
                 case "subscribe" or "unsubscribe":
-                    var types = command == "subscribe" ? "SUMMARY" : "0";
+                    var types = command == "subscribe" ? "[\"SUMMARY\"]" : "0";
                     await Task.WhenAll(sockets.Select(s => s.SendAsync(System.Text.Encoding.UTF8.GetBytes(
-                        "{\"type\":\"request\",\"seq\":2,\"command\":\"rrext_monitor\",\"arguments\":{\"token\":\"*\",\"types\":\"" + types + "\"}}"),
+                        "{\"type\":\"request\",\"seq\":2,\"command\":\"rrext_monitor\",\"arguments\":{\"token\":\"*\",\"types\":" + types + "}}"),
                         WebSocketMessageType.Text, true, CancellationToken.None)));
                     Console.WriteLine("DONE");
                     break;

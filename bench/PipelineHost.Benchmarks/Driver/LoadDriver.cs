@@ -83,7 +83,7 @@ public static class LoadDriver
     {
         var socket = await ConnectAsync(url, key);
         if (subscribe)
-            await RequestAsync(socket, "{\"type\":\"request\",\"seq\":1,\"command\":\"rrext_monitor\",\"arguments\":{\"token\":\"*\",\"types\":\"SUMMARY\"}}");
+            await RequestAsync(socket, "{\"type\":\"request\",\"seq\":1,\"command\":\"rrext_monitor\",\"arguments\":{\"token\":\"*\",\"types\":[\"SUMMARY\"]}}");
         return socket;
     }
 
