@@ -90,7 +90,7 @@ public sealed class LengthPrefixedFrameReader(Stream stream, int maxFrameSize)
         if (_buffer.Length - _start < count)
         {
             // Make room: move what is buffered to the front, into a larger buffer if the frame needs it.
-            var target = _buffer.Length >= count ? _buffer : new byte[Math.Max(count, _buffer.Length * 2)];
+            var target = _buffer.Length >= count ? _buffer : GC.AllocateUninitializedArray<byte>(Math.Max(count, _buffer.Length * 2));
             _buffer.AsSpan(_start, _end - _start).CopyTo(target);
             _end -= _start;
             _start = 0;
@@ -115,12 +115,11 @@ public sealed class LengthPrefixedFrameReader(Stream stream, int maxFrameSize)
 /// <summary>Writes codec-encoded messages as length-prefixed frames; safe for concurrent callers.</summary>
 public sealed class LengthPrefixedMessageWriter(Stream stream, IMessageCodec codec) : IDisposable
 {
-    // A frame above this leaves the buffer's capacity behind, so one huge answer does not pin memory for the
-    // channel's life.
+    // Buffers above this come from the GC rather than the pool, and are let go after their frame.
     private const int RetainedCapacity = 1 << 20;
 
     private readonly SemaphoreSlim _lock = new(1, 1);
-    private ArrayBufferWriter<byte> _buffer = new(4096);
+    private readonly PooledBufferWriter _buffer = new(RetainedCapacity);
     private long _seq;
 
     /// <summary>Assigns the next <c>seq</c>, encodes and writes <paramref name="message"/>, then flushes.</summary>
@@ -134,14 +133,10 @@ public sealed class LengthPrefixedMessageWriter(Stream stream, IMessageCodec cod
         try
         {
             var seq = ++_seq;
-            if (_buffer.Capacity > RetainedCapacity)
-            {
-                _buffer = new ArrayBufferWriter<byte>(4096);
-            }
 
             // The header goes in front of the message in the same buffer, so a frame is one write (one system
             // call on a pipe) however small it is.
-            _buffer.ResetWrittenCount();
+            _buffer.Reset();
             _buffer.GetSpan(LengthPrefixedFraming.HeaderSize);
             _buffer.Advance(LengthPrefixedFraming.HeaderSize);
             var binary = codec.Encode(message with { Seq = seq }, _buffer);
@@ -156,6 +151,11 @@ public sealed class LengthPrefixedMessageWriter(Stream stream, IMessageCodec cod
         }
         finally
         {
+            if (_buffer.WrittenCount > RetainedCapacity / 2)
+            {
+                _buffer.Release(); // not kept for the channel's life after one large frame
+            }
+
             _lock.Release();
         }
     }

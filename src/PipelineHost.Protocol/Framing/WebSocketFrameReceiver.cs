@@ -87,7 +87,7 @@ public sealed class WebSocketFrameReceiver(WebSocket socket, long maxMessageSize
     private void Grow(int length)
     {
         var size = (int)Math.Min(Math.Min((long)_buffer.Length * 2, Math.Max(maxMessageSize + 1, _buffer.Length + 1L)), Array.MaxLength);
-        var next = size > PooledCapacity ? new byte[size] : ArrayPool<byte>.Shared.Rent(size);
+        var next = size > PooledCapacity ? GC.AllocateUninitializedArray<byte>(size) : ArrayPool<byte>.Shared.Rent(size);
         _buffer.AsSpan(0, length).CopyTo(next);
         Return(_buffer);
         _buffer = next;

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Threading.Channels;
 using PipelineHost.Protocol;
+using PipelineHost.Protocol.Framing;
 
 namespace PipelineHost.Server.Connections;
 
@@ -130,7 +131,7 @@ internal sealed class ConnectionOutbox(int maxQueuedEvents, Action<string> onOve
     /// <summary>Writes queued messages to a WebSocket, encoded with <paramref name="codec"/>.</summary>
     public Task RunAsync(WebSocket socket, IMessageCodec codec, CancellationToken cancellationToken)
     {
-        var buffer = new RentedBufferWriter(PooledCapacity);
+        var buffer = new PooledBufferWriter(PooledCapacity);
         return RunAsync(
             async (message, ct) =>
             {

@@ -1,18 +1,24 @@
 using System.Buffers;
 
-namespace PipelineHost.Server.Connections;
+namespace PipelineHost.Protocol.Framing;
 
 /// <summary>
 /// An <see cref="IBufferWriter{T}"/> over arrays rented from <see cref="ArrayPool{T}.Shared"/>, holding one only
-/// between the first write and <see cref="Release"/>. Arrays larger than <c>pooledCapacity</c> are left to the GC
-/// instead of the pool, so one huge message does not stay cached for the life of the process.
+/// between the first write and <see cref="Release"/>. Arrays larger than <paramref name="pooledCapacity"/> are
+/// allocated uninitialised and left to the GC instead of the pool, so one huge message does not stay cached for the
+/// life of the process; encoders ask for their worst case up front (a JSON or MessagePack string asks for three
+/// bytes per character), and memory nobody writes to is then never touched.
 /// </summary>
-internal sealed class RentedBufferWriter(int pooledCapacity) : IBufferWriter<byte>
+/// <param name="pooledCapacity">The largest array taken from and given back to the pool.</param>
+public sealed class PooledBufferWriter(int pooledCapacity = 1 << 20) : IBufferWriter<byte>
 {
     private const int MinimumSize = 4096;
 
     private byte[] _array = [];
     private int _written;
+
+    /// <summary>Bytes written since the last <see cref="Reset"/>.</summary>
+    public int WrittenCount => _written;
 
     /// <summary>What has been written since the last <see cref="Reset"/>.</summary>
     public ReadOnlyMemory<byte> WrittenMemory => _array.AsMemory(0, _written);
@@ -63,7 +69,7 @@ internal sealed class RentedBufferWriter(int pooledCapacity) : IBufferWriter<byt
         }
 
         var size = Math.Max(Math.Max(_array.Length * 2, _written + needed), MinimumSize);
-        var next = size > pooledCapacity ? new byte[size] : ArrayPool<byte>.Shared.Rent(size);
+        var next = size > pooledCapacity ? GC.AllocateUninitializedArray<byte>(size) : ArrayPool<byte>.Shared.Rent(size);
         _array.AsSpan(0, _written).CopyTo(next);
         Return(_array);
         _array = next;
