@@ -27,7 +27,7 @@ public static class FanOutScenario
         var tasks = quick ? 10 : 50;
         var cycles = quick ? 3 : 5;
         var seconds = quick ? 2.0 : 4.0;
-        var interval = TimeSpan.FromMilliseconds(quick ? 10 : 50);
+        var interval = TimeSpan.FromMilliseconds(quick ? 2 : 10);
         var scale = quick ? $"{connections} connections and {tasks} tasks (scaled down from 1,000 and 50 under --quick)" : $"{connections} connections and {tasks} tasks";
 
         // 1. Latency, at the product's own cadence: the running tasks publish once a second; a probe task is started

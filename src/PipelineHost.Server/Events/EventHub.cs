@@ -130,8 +130,9 @@ public sealed partial class EventHub : ITaskObserver, IDisposable
                 continue;
             }
 
-            // Built once, for the first interested connection only; shared read-only after that.
-            message ??= build();
+            // Built once, for the first interested connection only; shared read-only after that, and encoded
+            // once per codec rather than once per connection.
+            message ??= build().WithSharedEncoding();
             Deliver(connection, message, coalesceKey);
         }
     }
