@@ -56,8 +56,11 @@ public static class SamplingScenario
         await using var subject = await SubjectServer.StartAsync(engine: e => e with { MetricsInterval = interval });
         await using var client = await subject.ConnectAsync();
         var tokens = await subject.StartEchoTasksAsync(client, Tasks);
-        return await DriverProcess.RunAsync("ws", "--url", subject.WebSocketUri.ToString(), "--key", SubjectServer.ApiKey, "--command", "rrext_get_task_status",
+        await Task.Delay(TimeSpan.FromSeconds(1)); // the launches' after-effects (JIT, GC, the workers' own start-up) settle first
+        var measured = await DriverProcess.RunAsync("ws", "--url", subject.WebSocketUri.ToString(), "--key", SubjectServer.ApiKey, "--command", "rrext_get_task_status",
             "--token", tokens[0], "--connections", "1", "--inflight", "16", "--seconds", $"{seconds}");
+        Console.WriteLine($"  sampling every {interval.TotalMilliseconds:0} ms: {measured.Driver.PerSecond:0} req/s");
+        return measured;
     }
 }
 

@@ -167,9 +167,10 @@ internal sealed partial class DapConnection : IClientConnection
                 return;
             }
 
-            if (_dispatcher.IsSessionCommand(request.Command))
+            if (_dispatcher.IsSessionCommand(request.Command) || _dispatcher.IsImmediate(request.Command))
             {
-                // auth/deauth change what later frames may do, so they finish before the next frame is read.
+                // auth/deauth change what later frames may do, so they finish before the next frame is read;
+                // immediate commands answer from memory, quicker than a hand-off to another thread.
                 await HandleAsync(request, cancellationToken).ConfigureAwait(false);
                 continue;
             }
