@@ -27,6 +27,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     private readonly TaskCompletionSource<int> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<Task, byte> _handlers = new();
     private PipelineGraph? _graph;
+    private PipeFlowTracker _flow;
     private int _threads = 64;
 
     public WorkerSession(Stream input, Stream output, TimeProvider? time = null)
@@ -34,6 +35,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         _input = input;
         _writer = new LengthPrefixedMessageWriter(output, _codec);
         _counters = new TaskCounters(time ?? TimeProvider.System);
+        _flow = NewFlowTracker(FlowTraceLevel.None);
     }
 
     /// <summary>Serves the host until told to stop, the batch finishes or the host goes away; returns the exit code.</summary>
@@ -129,6 +131,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             // The counters travel with the close answer, so a status read right after a send already shows it.
             var body = response.Body as JsonObject ?? [];
             body[WorkerProtocol.CountsProperty] = _counters.TakeIfChanged(force: true);
+            body[WorkerProtocol.PipeflowProperty] = _flow.TakeIfChanged(force: true);
             response = response with { Body = body };
         }
 
@@ -165,6 +168,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         }
 
         _threads = settings.Threads;
+        _flow = NewFlowTracker(settings.TraceLevel);
         SendEvent(WorkerProtocol.ServiceEvent, new JsonObject { ["up"] = true });
         if (_graph.Source is IBatchSource batch)
         {
@@ -182,11 +186,14 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             var options = new ParallelOptions { MaxDegreeOfParallelism = _threads, CancellationToken = _stopping.Token };
             await Parallel.ForEachAsync(source.ReadAsync(_stopping.Token), options, async (item, ct) =>
             {
-                var context = new ObjectContext(item.Name, item.MimeType, NewObjectId(), item.Metadata);
+                // A batch object holds a pipe slot like a client's does, so it shows in pipeflow and flow records.
+                var pipe = TryAllocatePipeId();
+                var context = new ObjectContext(item.Name, item.MimeType, NewObjectId(), item.Metadata, pipe.HasValue ? SseSink(pipe.Value) : null);
                 _counters.Opened(item.Size);
                 SendEvent(WorkerProtocol.ObjectEvent, new JsonObject { ["name"] = item.Name, ["size"] = item.Size });
-                var run = Graph.Begin(context, this);
+                var run = Graph.Begin(context, this, pipe.HasValue ? _flow.Begin(pipe.Value, context) : null);
                 long written = 0;
+                string? failure = null;
                 try
                 {
                     var stream = await item.OpenAsync(ct).ConfigureAwait(false);
@@ -206,8 +213,17 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
+                    failure = ex.Message;
                     _counters.Failed(written);
                     ReportObjectError(item.Name, ex.Message);
+                }
+                finally
+                {
+                    if (pipe.HasValue)
+                    {
+                        _flow.End(pipe.Value, context, failure);
+                        _pipes.TryRemove(pipe.Value, out _);
+                    }
                 }
             }).ConfigureAwait(false);
             Exit(0, "Completed");
@@ -234,8 +250,8 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         var mime = NormalizeMime(arguments["mimeType"]?.GetValue<string>());
 
         var id = AllocatePipeId();
-        var context = new ObjectContext(name, mime, NewObjectId(), (JsonObject)info.DeepClone());
-        _pipes[id] = new Pipe(id, graph.Begin(context, this), size);
+        var context = new ObjectContext(name, mime, NewObjectId(), (JsonObject)info.DeepClone(), SseSink(id));
+        _pipes[id] = new Pipe(id, graph.Begin(context, this, _flow.Begin(id, context)), size);
         _counters.Opened(size);
         SendEvent(WorkerProtocol.ObjectEvent, new JsonObject { ["name"] = name, ["size"] = size });
         return new JsonObject { ["pipe_id"] = id };
@@ -306,6 +322,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
                 }
             }
 
+            _flow.End(pipe.Id, pipe.Run.Context, pipe.Failure);
             if (pipe.Failure is { } failure)
             {
                 _counters.Failed(size);
@@ -361,7 +378,9 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             ? pipe
             : null;
 
-    private int AllocatePipeId()
+    private int AllocatePipeId() => TryAllocatePipeId() ?? throw new WorkerException($"All {_threads} pipes are busy");
+
+    private int? TryAllocatePipeId()
     {
         // Pipe ids are slot numbers 0..threads-1, as in the reference engine.
         for (var id = 0; id < _threads; id++)
@@ -372,8 +391,22 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             }
         }
 
-        throw new WorkerException($"All {_threads} pipes are busy");
+        return null;
     }
+
+    private PipeFlowTracker NewFlowTracker(FlowTraceLevel level) =>
+        new(level, record => SendEvent(WorkerProtocol.FlowEvent, record));
+
+    private Action<string, JsonObject?> SseSink(int pipe) => (type, data) =>
+    {
+        var body = new JsonObject { ["pipe_id"] = pipe, ["type"] = type };
+        if (data is not null)
+        {
+            body["data"] = data.DeepClone();
+        }
+
+        SendEvent(WorkerProtocol.SseEvent, body);
+    };
 
     private PipelineGraph Graph => _graph ?? throw new WorkerException("The pipeline has not started");
 
@@ -395,6 +428,11 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
             {
+                if (_flow.TakeIfChanged() is { } pipeflow)
+                {
+                    await SendAsync(new EventMessage(WorkerProtocol.PipeflowEvent, pipeflow)).ConfigureAwait(false);
+                }
+
                 if (_counters.TakeIfChanged() is { } counts)
                 {
                     await SendAsync(new EventMessage(WorkerProtocol.CountsEvent, counts)).ConfigureAwait(false);
@@ -413,6 +451,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
 
     private async Task FlushCountsAsync()
     {
+        await SendAsync(new EventMessage(WorkerProtocol.PipeflowEvent, _flow.TakeIfChanged(force: true)!)).ConfigureAwait(false);
         await SendAsync(new EventMessage(WorkerProtocol.CountsEvent, _counters.TakeIfChanged(force: true)!)).ConfigureAwait(false);
         await SendAsync(new EventMessage(WorkerProtocol.UsageEvent, new JsonObject
         {

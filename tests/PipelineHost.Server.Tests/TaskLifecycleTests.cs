@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using PipelineHost.Engine.Tasks;
+using PipelineHost.Engine.Tests.Support;
 using PipelineHost.Server.Tests.Support;
 
 namespace PipelineHost.Server.Tests;
@@ -299,6 +300,62 @@ public partial class TaskLifecycleTests
         Assert.Equal(6, final["state"]!.GetValue<int>());
         Assert.Equal("Stopped: idle for more than 1 s (ttl)", final["exitMessage"]!.GetValue<string>());
         Assert.Equal(3, (await client.StatusAsync(keptAlive))["state"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task A_worker_that_ignores_the_stop_request_is_killed_after_the_grace_and_says_so()
+    {
+        await using var server = await TestServer.StartAsync(options: o => o with { TestComponents = true, StopGrace = TimeSpan.FromSeconds(1) });
+        await using var client = await server.ConnectAsync();
+        var bystander = (await client.ExecuteAsync(TestPipelines.Echo()))["token"]!.GetValue<string>();
+        var token = (await client.ExecuteAsync(TestPipelines.Faulty("hang")))["token"]!.GetValue<string>();
+        var passed = await client.SendAsync(token, "from now on this worker will not stop");
+
+        var terminate = await client.RequestAsync("terminate", new() { ["token"] = token });
+        var final = await client.StatusAsync(token);
+        var other = await client.SendAsync(bystander, "still here");
+
+        Assert.True(passed.Success, passed.Message);
+        Assert.True(terminate.Success, terminate.Message);
+        Assert.Equal(6, final["state"]!.GetValue<int>());
+        Assert.Equal("Stopped", final["status"]!.GetValue<string>());
+        Assert.Equal(137, final["exitCode"]!.GetValue<int>());
+        Assert.Equal("Stopped: the worker did not stop within 1 s and was killed by signal 9 (SIGKILL)", final["exitMessage"]!.GetValue<string>());
+        Assert.Equal("still here\n\n", other.Body!["text"]![0]!.GetValue<string>());
+        Assert.Equal(3, (await client.StatusAsync(bystander))["state"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task A_pipe_left_idle_past_the_configured_timeout_is_reaped_as_failed_and_its_slot_is_reused()
+    {
+        var clock = new ManualTimeProvider();
+        await using var server = await TestServer.StartAsync(
+            options: o => o with { PipeIdleTimeout = TimeSpan.FromSeconds(10) },
+            services: s => s.AddSingleton<TimeProvider>(clock));
+        await using var client = await server.ConnectAsync();
+        var token = (await client.ExecuteAsync(TestPipelines.Echo(), new() { ["threads"] = 1 }))["token"]!.GetValue<string>();
+        var open = await client.RequestAsync("rrext_process", new() { ["subcommand"] = "open", ["object"] = new JsonObject { ["name"] = "forgotten" }, ["mimeType"] = "text/plain", ["token"] = token });
+        var pipeId = open.Body!["pipe_id"]!.GetValue<int>();
+        var write = await client.RequestAsync("rrext_process", new() { ["subcommand"] = "write", ["pipe_id"] = pipeId, ["token"] = token }, System.Text.Encoding.UTF8.GetBytes("half an object"));
+
+        clock.Advance(TimeSpan.FromSeconds(9));
+        var before = await client.StatusAsync(token);
+        clock.Advance(TimeSpan.FromSeconds(6));
+        var reaped = await client.WaitForStatusAsync(token, s => s["failedCount"]!.GetValue<int>() == 1);
+        var lateWrite = await client.RequestAsync("rrext_process", new() { ["subcommand"] = "write", ["pipe_id"] = pipeId, ["token"] = token }, System.Text.Encoding.UTF8.GetBytes("too late"));
+        var lateClose = await client.RequestAsync("rrext_process", new() { ["subcommand"] = "close", ["pipe_id"] = pipeId, ["token"] = token });
+        var next = await client.SendAsync(token, "the only slot is free again");
+
+        Assert.True(write.Success, write.Message);
+        Assert.Equal(0, before["failedCount"]!.GetValue<int>());
+        Assert.Equal(3, reaped["state"]!.GetValue<int>());
+        Assert.Contains(reaped["errors"]!.AsArray(), e => e!.GetValue<string>().Contains("The pipe was idle for 10 s", StringComparison.Ordinal));
+        Assert.False(lateWrite.Success);
+        Assert.Equal($"Write pipe with id {pipeId} failed: The pipe was idle for 10 s and was closed as failed", lateWrite.Message);
+        Assert.False(lateClose.Success);
+        Assert.Equal($"Close pipe with id {pipeId} failed: The pipe was idle for 10 s and was closed as failed", lateClose.Message);
+        Assert.True(next.Success, next.Message);
+        Assert.Equal("the only slot is free again\n\n", next.Body!["text"]![0]!.GetValue<string>());
     }
 
     [GeneratedRegex("^tk_[0-9a-f]{32}$")]

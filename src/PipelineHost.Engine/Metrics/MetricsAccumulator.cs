@@ -195,10 +195,5 @@ public sealed class MetricsAccumulator
 
     private static bool IsUsable(double value) => double.IsFinite(value) && value >= 0;
 
-    private static double CheckRate(double rate, string name)
-    {
-        if (!IsUsable(rate))
-            throw new ArgumentOutOfRangeException(nameof(TokenRates), rate, $"Token rate '{name}' must be a finite, non-negative number.");
-        return rate;
-    }
+    private static double CheckRate(double rate, string name) => TokenRates.CheckRate(rate, name);
 }

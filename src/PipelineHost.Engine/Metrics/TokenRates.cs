@@ -1,11 +1,14 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
 namespace PipelineHost.Engine.Metrics;
 
 /// <summary>
-/// The billing rates that turn accumulated usage into tokens. Bindable from the configuration section
-/// <see cref="SectionName"/> ("PipelineHost:TokenRates"), for example
-/// <c>services.Configure&lt;TokenRates&gt;(configuration.GetSection(TokenRates.SectionName))</c> or
-/// <c>configuration.GetSection(TokenRates.SectionName).Get&lt;TokenRates&gt;()</c>. Configured custom rates are
-/// added to (or override) the default <c>pagesProcessed</c> rate.
+/// The billing rates that turn accumulated usage into tokens, read from the configuration section
+/// <see cref="SectionName"/> ("PipelineHost:TokenRates") by <see cref="FromConfiguration"/>: keys
+/// <c>CpuUtilizationPerVcpuHour</c>, <c>CpuMemoryPerGbHour</c>, <c>GpuMemoryPerGbHour</c>,
+/// <c>GpuInferencePerSecond</c> and <c>Custom:&lt;counter&gt;</c>. Configured custom rates are added to (or
+/// override) the default <c>pagesProcessed</c> rate.
 /// </summary>
 public sealed record TokenRates
 {
@@ -33,4 +36,74 @@ public sealed record TokenRates
     /// </summary>
     public IDictionary<string, double> Custom { get; } =
         new Dictionary<string, double>(StringComparer.Ordinal) { [PagesProcessed] = 5.0 };
+
+    /// <summary>
+    /// The rates configured in section <see cref="SectionName"/> of <paramref name="configuration"/>; a rate not
+    /// configured keeps its default. Strict, so that a typo cannot silently bill at the default rate.
+    /// </summary>
+    /// <exception cref="ArgumentException">An unknown key, or a value that is not a finite, non-negative number; the message names the key.</exception>
+    public static TokenRates FromConfiguration(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var section = configuration.GetSection(SectionName);
+        var rates = new TokenRates();
+        foreach (var child in section.GetChildren())
+        {
+            switch (child.Key.ToUpperInvariant())
+            {
+                case "CPUUTILIZATIONPERVCPUHOUR": rates = rates with { CpuUtilizationPerVcpuHour = ReadRate(child) }; break;
+                case "CPUMEMORYPERGBHOUR": rates = rates with { CpuMemoryPerGbHour = ReadRate(child) }; break;
+                case "GPUMEMORYPERGBHOUR": rates = rates with { GpuMemoryPerGbHour = ReadRate(child) }; break;
+                case "GPUINFERENCEPERSECOND": rates = rates with { GpuInferencePerSecond = ReadRate(child) }; break;
+                case "CUSTOM":
+                    foreach (var counter in child.GetChildren())
+                    {
+                        rates.Custom[counter.Key] = ReadRate(counter);
+                    }
+
+                    break;
+                default:
+                    throw new ArgumentException($"Unknown token rate '{child.Path}': the rates are CpuUtilizationPerVcpuHour, CpuMemoryPerGbHour, GpuMemoryPerGbHour, GpuInferencePerSecond and Custom:<counter>.");
+            }
+        }
+
+        return rates;
+    }
+
+    /// <summary>Checks every rate; throws for the first that is not a finite, non-negative number.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A rate is negative, infinite or NaN.</exception>
+    public void Validate()
+    {
+        CheckRate(CpuUtilizationPerVcpuHour, nameof(CpuUtilizationPerVcpuHour));
+        CheckRate(CpuMemoryPerGbHour, nameof(CpuMemoryPerGbHour));
+        CheckRate(GpuMemoryPerGbHour, nameof(GpuMemoryPerGbHour));
+        CheckRate(GpuInferencePerSecond, nameof(GpuInferencePerSecond));
+        foreach (var (name, rate) in Custom)
+        {
+            CheckRate(rate, name);
+        }
+    }
+
+    /// <summary>The one rule for a usable rate: finite and not negative.</summary>
+    internal static double CheckRate(double rate, string name) =>
+        double.IsFinite(rate) && rate >= 0
+            ? rate
+            : throw new ArgumentOutOfRangeException(nameof(TokenRates), rate, $"Token rate '{name}' must be a finite, non-negative number.");
+
+    private static double ReadRate(IConfigurationSection value)
+    {
+        if (!double.TryParse(value.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var rate))
+        {
+            throw new ArgumentException($"Token rate '{value.Path}' is '{value.Value}', not a number.");
+        }
+
+        try
+        {
+            return CheckRate(rate, value.Path);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            throw new ArgumentException($"Token rate '{value.Path}' is {value.Value}: it must be a finite, non-negative number.");
+        }
+    }
 }

@@ -22,6 +22,8 @@ public sealed class PipelineTask
     private JsonObject _counts = TaskStatusWriter.ZeroCounts();
     private JsonArray _notes = [];
     private long _countsVersion;
+    private long _pipeflowVersion;
+    private readonly List<string> _statusTextChanges = [];
     private JsonObject? _pendingRestart;
     private TaskCompletionSource _restarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -113,7 +115,7 @@ public sealed class PipelineTask
             }
 
             State = to;
-            StatusText = statusText;
+            SetStatusTextLocked(statusText);
         }
 
         if (to == TaskState.Running)
@@ -134,7 +136,7 @@ public sealed class PipelineTask
             EndTime = endTime;
             _counts["serviceUp"] = false;
             State = final;
-            StatusText = statusText;
+            SetStatusTextLocked(statusText);
             Worker = null;
         }
 
@@ -210,6 +212,7 @@ public sealed class PipelineTask
             _notes = [];
             _counts = TaskStatusWriter.ZeroCounts();
             _countsVersion = 0;
+            _pipeflowVersion = 0;
             ExitCode = null;
             ExitMessage = string.Empty;
             EndTime = 0;
@@ -228,7 +231,58 @@ public sealed class PipelineTask
     {
         lock (_lock)
         {
-            StatusText = text;
+            SetStatusTextLocked(text);
+        }
+    }
+
+    /// <summary>
+    /// The status texts set since the last call, oldest first (each becomes an <c>apaevt_status_message</c>, the
+    /// reference's <c>&gt;JOB</c>); empty when the text did not change.
+    /// </summary>
+    internal IReadOnlyList<string> TakeStatusTextChanges()
+    {
+        lock (_lock)
+        {
+            if (_statusTextChanges.Count == 0)
+            {
+                return [];
+            }
+
+            var changes = _statusTextChanges.ToArray();
+            _statusTextChanges.Clear();
+            return changes;
+        }
+    }
+
+    private void SetStatusTextLocked(string text)
+    {
+        if (text.Length > 0 && text != StatusText)
+        {
+            _statusTextChanges.Add(text);
+        }
+
+        StatusText = text;
+    }
+
+    /// <summary>
+    /// Applies the worker's per-pipe component stacks (status <c>pipeflow.byPipe</c>) unless a newer snapshot was
+    /// already applied.
+    /// </summary>
+    internal bool ApplyPipeflow(JsonObject pipeflow)
+    {
+        lock (_lock)
+        {
+            var version = pipeflow["version"] is JsonValue v && v.TryGetValue(out long n) ? n : long.MaxValue;
+            if (version <= _pipeflowVersion || pipeflow["byPipe"] is not JsonObject byPipe)
+            {
+                return false;
+            }
+
+            _pipeflowVersion = version == long.MaxValue ? _pipeflowVersion : version;
+
+            // Kept with the other worker-reported figures; TaskStatusWriter reads it from there.
+            _counts[TaskStatusWriter.ByPipeKey] = byPipe.DeepClone();
+            return true;
         }
     }
 

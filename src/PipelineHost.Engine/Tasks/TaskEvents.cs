@@ -14,6 +14,15 @@ public sealed record TaskLifecycle(PipelineTask Task, string Action) : TaskEvent
 /// <summary>A DETAIL event (<c>apaevt_status_counts</c>, <c>_error</c>, <c>_warning</c>, <c>_message</c>, <c>_object</c>).</summary>
 public sealed record TaskDetail(PipelineTask Task, string EventName, JsonObject Body) : TaskEvent(Task);
 
+/// <summary>
+/// One <c>apaevt_flow</c> record <c>{id, op, pipes, trace}</c> of a task started with a trace level (others
+/// produce none).
+/// </summary>
+public sealed record TaskFlow(PipelineTask Task, JsonObject Record) : TaskEvent(Task);
+
+/// <summary>A component's <c>apaevt_sse</c> message <c>{pipe_id, type, data?}</c> for one pipe of the task.</summary>
+public sealed record TaskSse(PipelineTask Task, int PipeId, JsonObject Body) : TaskEvent(Task);
+
 /// <summary>A line the worker printed (stdout of components and stderr).</summary>
 public sealed record TaskOutput(PipelineTask Task, string Line) : TaskEvent(Task);
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -9,6 +10,9 @@ namespace PipelineHost.Engine.Tasks;
 /// <summary>The data path: <c>rrext_process</c> open, write and close, forwarded to the task's worker.</summary>
 public sealed partial class TaskManager
 {
+    /// <summary>Why a pipe the reaper closed is gone, so a later write or close says so; cleared when its id is reused.</summary>
+    private readonly ConcurrentDictionary<(string Token, int PipeId), string> _reapedPipes = new();
+
     /// <summary>
     /// Opens a pipe for one object. Waits (does not fail) while all of the task's <c>threads</c> pipes are in
     /// use; gives up when <paramref name="cancellationToken"/> fires (the client went away) or the task ends.
@@ -53,6 +57,7 @@ public sealed partial class TaskManager
 
             var pipeId = response.Body?["pipe_id"]?.GetValue<int>() ?? throw new TaskException("The worker did not return a pipe id");
             pipe = new HostPipe(task, pipeId, owner, _time.GetTimestamp());
+            _reapedPipes.TryRemove((task.Token, pipeId), out _);
             _pipes[(task.Token, pipeId)] = pipe;
             Touch(task);
             if (cancellationToken.IsCancellationRequested)
@@ -104,6 +109,7 @@ public sealed partial class TaskManager
                 {
                     pipe.Unanswered.Enqueue(answer);
                 }
+
                 pipe.LastActivity = _time.GetTimestamp();
                 Touch(task);
             }
@@ -145,11 +151,7 @@ public sealed partial class TaskManager
 
             var response = await Forward(worker, WorkerProtocol.Close, new JsonObject { ["pipe_id"] = pipeId }, null, task, cancellationToken).ConfigureAwait(false);
             Touch(task);
-            if (response.Body is JsonObject answer && answer[WorkerProtocol.CountsProperty] is JsonObject counts)
-            {
-                answer.Remove(WorkerProtocol.CountsProperty);
-                ApplyCounts(task, counts);
-            }
+            ApplyCloseFigures(task, response);
 
             return response.Success
                 ? response.Body as JsonObject ?? []
@@ -176,7 +178,9 @@ public sealed partial class TaskManager
         {
             if (Volatile.Read(ref pipe.Busy) == 0 && _time.GetElapsedTime(pipe.LastActivity, now) >= _options.PipeIdleTimeout)
             {
-                AbandonPipe(pipe, string.Create(CultureInfo.InvariantCulture, $"The pipe was idle for {_options.PipeIdleTimeout.TotalSeconds:F0} s"));
+                var reason = string.Create(CultureInfo.InvariantCulture, $"The pipe was idle for {_options.PipeIdleTimeout.TotalSeconds:0.###} s and was closed as failed");
+                _reapedPipes[(pipe.Task.Token, pipe.PipeId)] = reason;
+                AbandonPipe(pipe, reason);
             }
         }
     }
@@ -194,8 +198,11 @@ public sealed partial class TaskManager
             {
                 if (pipe.Task.Worker is { } worker)
                 {
-                    await worker.RequestAsync(WorkerProtocol.Close, new JsonObject { ["pipe_id"] = pipe.PipeId, ["fail"] = reason }, null, CancellationToken.None)
+                    var response = await worker.RequestAsync(WorkerProtocol.Close, new JsonObject { ["pipe_id"] = pipe.PipeId, ["fail"] = reason }, null, CancellationToken.None)
                         .WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+
+                    // The figures travel only with the answer: the failure shows in the status only if they are applied.
+                    ApplyCloseFigures(pipe.Task, response);
                 }
             }
             catch (Exception ex) when (ex is WorkerGoneException or TimeoutException or IOException)
@@ -208,8 +215,34 @@ public sealed partial class TaskManager
         });
     }
 
+    /// <summary>Applies (and removes) the counters and pipe stacks the worker attaches to every <c>close</c> answer.</summary>
+    private void ApplyCloseFigures(PipelineTask task, Protocol.ResponseMessage response)
+    {
+        if (response.Body is not JsonObject answer)
+        {
+            return;
+        }
+
+        if (answer[WorkerProtocol.CountsProperty] is JsonObject counts)
+        {
+            answer.Remove(WorkerProtocol.CountsProperty);
+            ApplyCounts(task, counts);
+        }
+
+        if (answer[WorkerProtocol.PipeflowProperty] is JsonObject pipeflow)
+        {
+            answer.Remove(WorkerProtocol.PipeflowProperty);
+            ApplyPipeflow(task, pipeflow);
+        }
+    }
+
     private void ReleasePipes(PipelineTask task)
     {
+        foreach (var key in _reapedPipes.Keys.Where(k => k.Token == task.Token).ToList())
+        {
+            _reapedPipes.TryRemove(key, out _);
+        }
+
         foreach (var pipe in _pipes.Values.Where(p => p.Task == task).ToList())
         {
             if (_pipes.TryRemove(new KeyValuePair<(string, int), HostPipe>((task.Token, pipe.PipeId), pipe)))
@@ -246,12 +279,22 @@ public sealed partial class TaskManager
         }
     }
 
-    private HostPipe FindPipe(PipelineTask task, int pipeId, string verb) =>
-        _pipes.TryGetValue((task.Token, pipeId), out var pipe)
-            ? pipe
-            : throw new TaskException(task.State.IsTerminal()
-                ? StoppedMessage(task)
-                : string.Create(CultureInfo.InvariantCulture, $"{verb} pipe with id {pipeId} not found"));
+    private HostPipe FindPipe(PipelineTask task, int pipeId, string verb)
+    {
+        if (_pipes.TryGetValue((task.Token, pipeId), out var pipe))
+        {
+            return pipe;
+        }
+
+        if (task.State.IsTerminal())
+        {
+            throw new TaskException(StoppedMessage(task));
+        }
+
+        throw new TaskException(_reapedPipes.TryGetValue((task.Token, pipeId), out var reason)
+            ? string.Create(CultureInfo.InvariantCulture, $"{verb} pipe with id {pipeId} failed: {reason}")
+            : string.Create(CultureInfo.InvariantCulture, $"{verb} pipe with id {pipeId} not found"));
+    }
 
     private static string StoppedMessage(PipelineTask task) => task.State switch
     {

@@ -285,7 +285,10 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                     OutputDirectory = outputDirectory,
                     Time = _time,
                 },
-                _options.TestComponents);
+                _options.TestComponents)
+            {
+                TraceLevel = FlowTraceLevels.Parse(task.Options.TraceLevel),
+            };
 
             var worker = WorkerProcess.Start(_options.Worker, null, evt => OnWorkerEvent(task, evt), line => OnWorkerOutput(task, line));
             task.Worker = worker;
@@ -368,7 +371,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         }
 
         var (state, status, message) = task.StopRequested
-            ? (TaskState.Cancelled, "Stopped", task.StopReason ?? "Stopped")
+            ? (TaskState.Cancelled, "Stopped", StopExitMessage(task.StopReason ?? "Stopped", code, worker.KilledAfterGrace))
             : code == 0
                 ? (TaskState.Completed, "Completed", task.WorkerExitMessage ?? "Completed")
                 : (TaskState.Cancelled, "Failed", task.WorkerExitMessage ?? CrashMessage(code, task.RecentOutput()));
@@ -426,6 +429,15 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             case WorkerProtocol.UsageEvent:
                 task.Sampler?.SetReportedUsage(ReadNumbers(body["timers"]), ReadNumbers(body["counters"]));
                 break;
+            case WorkerProtocol.PipeflowEvent:
+                ApplyPipeflow(task, body);
+                break;
+            case WorkerProtocol.FlowEvent when task.Options.TraceLevel is not null:
+                Notify(new TaskFlow(task, body));
+                break;
+            case WorkerProtocol.SseEvent when body["pipe_id"] is JsonValue pipeValue && pipeValue.TryGetValue(out int ssePipe):
+                Notify(new TaskSse(task, ssePipe, body));
+                break;
         }
     }
 
@@ -457,6 +469,14 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         detail.Remove("version");
         Notify(new TaskDetail(task, "apaevt_status_counts", detail));
         Notify(new TaskStatusChanged(task, false));
+    }
+
+    private void ApplyPipeflow(PipelineTask task, JsonObject pipeflow)
+    {
+        if (task.ApplyPipeflow(pipeflow))
+        {
+            Notify(new TaskStatusChanged(task, false));
+        }
     }
 
     private void OnWorkerOutput(PipelineTask task, string line)
@@ -497,6 +517,16 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
 
     private void Notify(TaskEvent taskEvent)
     {
+        // Every status text reaches DETAIL subscribers (the reference's >JOB), from this one place: each text change
+        // is followed by a status notification.
+        if (taskEvent is TaskStatusChanged)
+        {
+            foreach (var text in taskEvent.Task.TakeStatusTextChanges())
+            {
+                Notify(new TaskDetail(taskEvent.Task, "apaevt_status_message", new JsonObject { ["message"] = text }));
+            }
+        }
+
         foreach (var observer in _observers)
         {
             try
@@ -559,7 +589,17 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             throw new TaskException("Argument 'ttl' must not be negative.");
         }
 
-        return new TaskOptions(threads, ttl, string.IsNullOrEmpty(request.TraceLevel) || request.TraceLevel == "none" ? null : request.TraceLevel);
+        FlowTraceLevel traceLevel;
+        try
+        {
+            traceLevel = FlowTraceLevels.Parse(request.TraceLevel);
+        }
+        catch (FormatException ex)
+        {
+            throw new TaskException(ex.Message);
+        }
+
+        return new TaskOptions(threads, ttl, traceLevel.ToWire());
     }
 
     private static string CheckToken(string token)
@@ -589,11 +629,30 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     private static string CrashMessage(int code, IReadOnlyList<string> output)
     {
         var last = output.LastOrDefault(l => !string.IsNullOrWhiteSpace(l));
-        var reason = !OperatingSystem.IsWindows() && code > 128 && code < 160
-            ? string.Create(CultureInfo.InvariantCulture, $"The worker was killed by signal {code - 128} ({SignalName(code - 128)})")
-            : string.Create(CultureInfo.InvariantCulture, $"The worker exited with code {code}");
+        var reason = "The worker " + ExitDescription(code);
         return last is null ? reason : $"{reason}: {last.Trim()}";
     }
+
+    /// <summary>
+    /// The exitMessage of a task someone stopped: the reason, and how the worker really ended when it did not
+    /// simply exit 0 (killed after ignoring the stop request for the whole grace, or failed on its way out).
+    /// </summary>
+    private string StopExitMessage(string reason, int code, bool killedAfterGrace)
+    {
+        if (code == 0)
+        {
+            return reason;
+        }
+
+        return killedAfterGrace
+            ? string.Create(CultureInfo.InvariantCulture, $"{reason}: the worker did not stop within {_options.StopGrace.TotalSeconds:0.###} s and was {ExitDescription(code)}")
+            : $"{reason}: the worker {ExitDescription(code)}";
+    }
+
+    private static string ExitDescription(int code) =>
+        !OperatingSystem.IsWindows() && code > 128 && code < 160
+            ? string.Create(CultureInfo.InvariantCulture, $"killed by signal {code - 128} ({SignalName(code - 128)})")
+            : string.Create(CultureInfo.InvariantCulture, $"exited with code {code}");
 
     private static string SignalName(int signal) => signal switch
     {

@@ -6,6 +6,9 @@ namespace PipelineHost.Engine.Tasks;
 /// <summary>Builds TASK_STATUS exactly as RocketRide clients expect it, field for field and in the reference's order.</summary>
 public static class TaskStatusWriter
 {
+    /// <summary>Where the worker's per-pipe component stacks are kept among a task's reported figures.</summary>
+    internal const string ByPipeKey = "byPipe";
+
     /// <summary>Every counter at zero.</summary>
     public static JsonObject ZeroCounts() => new()
     {
@@ -113,7 +116,7 @@ public static class TaskStatusWriter
             ["serviceUp"] = counts["serviceUp"]?.DeepClone(),
             ["exitCode"] = task.ExitCode,
             ["exitMessage"] = task.ExitMessage,
-            ["pipeflow"] = new JsonObject { ["totalPipes"] = task.Options.Threads, ["byPipe"] = new JsonObject() },
+            ["pipeflow"] = new JsonObject { ["totalPipes"] = task.Options.Threads, ["byPipe"] = counts[ByPipeKey]?.DeepClone() ?? new JsonObject() },
             ["metrics"] = (task.Sampler?.Metrics ?? TaskMetrics.Zero).ToJson(),
             ["tokens"] = (task.Sampler?.Tokens ?? TaskTokens.Zero).ToJson(),
             ["id"] = task.Id,

@@ -47,6 +47,9 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
     /// <summary>The worker's process id.</summary>
     public int ProcessId => _process.Id;
 
+    /// <summary>True once <see cref="StopAsync"/> had to kill a worker that outlived its grace.</summary>
+    public bool KilledAfterGrace { get; private set; }
+
     /// <summary>The exit code, once the worker has exited and its output was drained.</summary>
     public Task<int> Exited => _exited;
 
@@ -137,6 +140,7 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
             return;
         }
 
+        KilledAfterGrace = true;
         Kill();
         await WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
     }

@@ -5,13 +5,21 @@ namespace PipelineHost.Pipelines.Components;
 /// <summary>The object being processed: identity, type and the result that sinks fill in.</summary>
 public sealed class ObjectContext
 {
+    private readonly Action<string, JsonObject?>? _sse;
+
     /// <summary>Creates a context.</summary>
-    public ObjectContext(string name, string mimeType, string objectId, JsonObject? metadata = null)
+    /// <param name="name">The object's name.</param>
+    /// <param name="mimeType">Its MIME type, lower-cased, without parameters.</param>
+    /// <param name="objectId">A fresh lowercase UUID.</param>
+    /// <param name="metadata">The client's object info.</param>
+    /// <param name="sse">Where <see cref="MonitorSse"/> messages go (the worker sends them to the host); none: dropped.</param>
+    public ObjectContext(string name, string mimeType, string objectId, JsonObject? metadata = null, Action<string, JsonObject?>? sse = null)
     {
         Name = name;
         MimeType = mimeType;
         ObjectId = objectId;
         Metadata = metadata ?? [];
+        _sse = sse;
     }
 
     /// <summary>The object's name (<c>object.name</c>, or a generated lowercase UUID).</summary>
@@ -28,6 +36,17 @@ public sealed class ObjectContext
 
     /// <summary>The result returned to the client on close; sinks add lanes to it.</summary>
     public ObjectResult Result { get; } = new();
+
+    /// <summary>
+    /// Sends an <c>apaevt_sse</c> event <c>{pipe_id, type, data?}</c> to the SSE subscribers of this object's task
+    /// and pipe (RocketRide's <c>monitorSSE</c>): live messages a UI shows while the object is processed. A
+    /// <paramref name="data"/> object is sent as given, so keep it small.
+    /// </summary>
+    public void MonitorSse(string type, JsonObject? data = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(type);
+        _sse?.Invoke(type, data);
+    }
 }
 
 /// <summary>

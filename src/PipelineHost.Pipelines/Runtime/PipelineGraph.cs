@@ -16,6 +16,22 @@ public interface IRunObserver
 }
 
 /// <summary>
+/// Hears one object's way through the components: the pipe's component stack (status <c>pipeflow</c>) and the
+/// trace of <c>apaevt_flow</c>. Calls for one object never overlap: an object's run is sequential.
+/// </summary>
+public interface IObjectFlow
+{
+    /// <summary>
+    /// The object entered <paramref name="componentId"/>: with a <paramref name="payload"/> on
+    /// <paramref name="lane"/> for a write, with neither when the component is being closed.
+    /// </summary>
+    void Enter(string componentId, string? lane, LanePayload? payload);
+
+    /// <summary>The component returned.</summary>
+    void Leave(string componentId);
+}
+
+/// <summary>
 /// A pipeline's components, configured once for a task and joined by their lanes in topological order. Every
 /// object gets its own <see cref="ObjectRun"/>; the graph itself is shared and immutable.
 /// </summary>
@@ -104,8 +120,8 @@ public sealed class PipelineGraph
         return new PipelineGraph([.. order], nodes[definition.Source], kind);
     }
 
-    /// <summary>Starts pushing one object through the pipeline.</summary>
-    public ObjectRun Begin(ObjectContext context, IRunObserver observer) => new(this, context, observer);
+    /// <summary>Starts pushing one object through the pipeline; <paramref name="flow"/> hears it enter and leave components.</summary>
+    public ObjectRun Begin(ObjectContext context, IRunObserver observer, IObjectFlow? flow = null) => new(this, context, observer, flow);
 
     /// <summary>One component in the graph.</summary>
     internal sealed class Node(string id, IComponent component)
@@ -138,10 +154,12 @@ public sealed class PipelineGraph
     {
         private readonly PipelineGraph _graph;
         private readonly Dictionary<Node, (IObjectProcessor Processor, Output Output)> _processors = [];
+        private readonly IObjectFlow? _flow;
 
-        internal ObjectRun(PipelineGraph graph, ObjectContext context, IRunObserver observer)
+        internal ObjectRun(PipelineGraph graph, ObjectContext context, IRunObserver observer, IObjectFlow? flow)
         {
             _graph = graph;
+            _flow = flow;
             Context = context;
             foreach (var node in graph._order)
             {
@@ -153,11 +171,8 @@ public sealed class PipelineGraph
         public ObjectContext Context { get; }
 
         /// <summary>Feeds a chunk of the object's bytes to the source.</summary>
-        public ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
-        {
-            var (processor, output) = _processors[_graph._source];
-            return processor.WriteAsync(LaneNames.Tags, new BytesPayload(bytes), output, cancellationToken);
-        }
+        public ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken) =>
+            WriteToAsync(_graph._source, LaneNames.Tags, new BytesPayload(bytes), cancellationToken);
 
         /// <summary>Ends the object: every component flushes, in order.</summary>
         public async ValueTask CloseAsync(CancellationToken cancellationToken)
@@ -165,7 +180,42 @@ public sealed class PipelineGraph
             foreach (var node in _graph._order)
             {
                 var (processor, output) = _processors[node];
-                await processor.CloseAsync(output, cancellationToken).ConfigureAwait(false);
+                if (_flow is null)
+                {
+                    await processor.CloseAsync(output, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                _flow.Enter(node.Id, null, null);
+                try
+                {
+                    await processor.CloseAsync(output, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _flow.Leave(node.Id);
+                }
+            }
+        }
+
+        private async ValueTask WriteToAsync(Node node, string lane, LanePayload payload, CancellationToken cancellationToken)
+        {
+            var (processor, output) = _processors[node];
+            if (_flow is null)
+            {
+                await processor.WriteAsync(lane, payload, output, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            // Delivery is depth-first, so entering here and leaving on return nests exactly like the call stack.
+            _flow.Enter(node.Id, lane, payload);
+            try
+            {
+                await processor.WriteAsync(lane, payload, output, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _flow.Leave(node.Id);
             }
         }
 
@@ -178,8 +228,7 @@ public sealed class PipelineGraph
 
             foreach (var listener in listeners)
             {
-                var (processor, output) = _processors[listener];
-                await processor.WriteAsync(lane, payload, output, cancellationToken).ConfigureAwait(false);
+                await WriteToAsync(listener, lane, payload, cancellationToken).ConfigureAwait(false);
             }
         }
 

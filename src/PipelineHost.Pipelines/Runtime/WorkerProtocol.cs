@@ -40,8 +40,26 @@ public static class WorkerProtocol
     /// <summary>The argument of a <see cref="Write"/> that asks for no answer.</summary>
     public const string QuietProperty = "quiet";
 
+    /// <summary>
+    /// Worker → host: <c>{version, byPipe:{"&lt;pipe&gt;":[stack]}}</c>, each open pipe's component stack (status
+    /// <c>pipeflow.byPipe</c>); sent only when it changed, at most once per report interval, like the counters.
+    /// </summary>
+    public const string PipeflowEvent = "pipeflow";
+
+    /// <summary>
+    /// Worker → host: <c>{id, op, pipes, trace}</c>, one <c>apaevt_flow</c> record. Sent only by the worker of a task
+    /// started with a trace level (<see cref="WorkerStartSettings.TraceLevel"/>).
+    /// </summary>
+    public const string FlowEvent = "flow";
+
+    /// <summary>Worker → host: <c>{pipe_id, type, data?}</c>, a component's <c>apaevt_sse</c> message.</summary>
+    public const string SseEvent = "sse";
+
     /// <summary>The property of a <see cref="Close"/> answer that carries the counters after the object (removed by the host).</summary>
     public const string CountsProperty = "__counts";
+
+    /// <summary>The property of a <see cref="Close"/> answer that carries the <see cref="PipeflowEvent"/> body after the object (removed by the host).</summary>
+    public const string PipeflowProperty = "__pipeflow";
 
     /// <summary>Largest frame either side accepts (a write carries at most one WebSocket message).</summary>
     public const int MaxFrameSize = 256 * 1024 * 1024;

@@ -12,6 +12,9 @@ namespace PipelineHost.Pipelines.Runtime;
 /// <param name="TestComponents">True to enable the test-only providers (<c>fault</c>).</param>
 public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int Threads, ComponentEnvironment Environment, bool TestComponents)
 {
+    /// <summary>Which <see cref="WorkerProtocol.FlowEvent"/> records the worker sends; none unless the task asked.</summary>
+    public FlowTraceLevel TraceLevel { get; init; }
+
     /// <summary>The <c>start</c> arguments.</summary>
     public JsonObject ToJson() => new()
     {
@@ -19,6 +22,7 @@ public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int
         ["source"] = Source,
         ["threads"] = Threads,
         ["testComponents"] = TestComponents,
+        ["traceLevel"] = TraceLevel.ToWire(),
         ["environment"] = new JsonObject
         {
             ["allowedRoots"] = new JsonArray(Environment.AllowedRoots.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray()),
@@ -41,7 +45,10 @@ public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int
                 ExecAllowList = Strings(environment["execAllowList"]),
                 OutputDirectory = environment["outputDirectory"]?.GetValue<string>() ?? Path.GetTempPath(),
             },
-            arguments["testComponents"]?.GetValueKind() == JsonValueKind.True);
+            arguments["testComponents"]?.GetValueKind() == JsonValueKind.True)
+        {
+            TraceLevel = FlowTraceLevels.Parse(arguments["traceLevel"]?.GetValueKind() == JsonValueKind.String ? arguments["traceLevel"]!.GetValue<string>() : null),
+        };
     }
 
     private static List<string> Strings(JsonNode? node) =>

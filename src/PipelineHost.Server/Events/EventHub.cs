@@ -58,6 +58,12 @@ public sealed partial class EventHub : ITaskObserver, IDisposable
             case TaskDetail detail:
                 Publish(task, EventTypes.Detail, () => new EventMessage(detail.EventName, WithId(detail.Body, task.Id)));
                 break;
+            case TaskFlow flow:
+                Publish(task, EventTypes.Flow, () => FlowEvent(task, flow.Record));
+                break;
+            case TaskSse sse:
+                Publish(task, EventTypes.Sse, () => new EventMessage("apaevt_sse", WithId((JsonObject)sse.Body.DeepClone(), task.Id)), pipeId: sse.PipeId);
+                break;
             case TaskOutput output:
                 Publish(task, EventTypes.Output, () => new EventMessage("output", new JsonObject
                 {
@@ -71,6 +77,15 @@ public sealed partial class EventHub : ITaskObserver, IDisposable
 
     /// <summary>An <c>apaevt_status_update</c> for <paramref name="task"/>.</summary>
     public static EventMessage StatusEvent(PipelineTask task) => new("apaevt_status_update", WithId(task.Status(), task.Id));
+
+    /// <summary>An <c>apaevt_flow</c>: the worker's record <c>{id, op, pipes, trace}</c> with the task's project and source.</summary>
+    private static EventMessage FlowEvent(PipelineTask task, JsonObject record)
+    {
+        var body = (JsonObject)record.DeepClone();
+        body["project_id"] = task.Identity.ProjectId;
+        body["source"] = task.Identity.Source;
+        return new EventMessage("apaevt_flow", WithId(body, task.Id));
+    }
 
     /// <summary>An <c>apaevt_task</c> for one action, with the id both in the body and at the top level.</summary>
     public static EventMessage TaskEvent(PipelineTask task, string action) => new("apaevt_task", new JsonObject

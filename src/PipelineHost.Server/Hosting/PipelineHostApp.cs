@@ -25,12 +25,17 @@ public static class PipelineHostApp
         var environment = Environment.GetEnvironmentVariables()
             .Cast<System.Collections.DictionaryEntry>()
             .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal);
-        return Build(ServerOptionsParser.Parse(args, environment), configure);
+        var settings = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), ServerOptionsParser.SettingsFile), optional: true, reloadOnChange: false)
+            .Build();
+        return Build(ServerOptionsParser.Parse(args, environment, settings), configure);
     }
 
     /// <summary>Builds the server from <paramref name="options"/>.</summary>
     public static WebApplication Build(ServerOptions options, Action<WebApplicationBuilder>? configure = null)
     {
+        // Bad rates fail the start, not the first task that bills.
+        options.TokenRates.Validate();
         Directory.CreateDirectory(options.DataDirectory);
         var keys = ApiKeyStore.LoadOrCreate(options.ApiKeys, options.DataDirectory, out var generatedKey, out var keyFile);
 
@@ -120,6 +125,8 @@ public static class PipelineHostApp
         Retention = options.Retention,
         HistoryRetention = options.HistoryRetention,
         StopGrace = options.StopGrace,
+        PipeIdleTimeout = options.PipeIdleTimeout,
+        TokenRates = options.TokenRates,
         ServerEnvironment = Environment.GetEnvironmentVariables()
             .Cast<System.Collections.DictionaryEntry>()
             .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal),

@@ -1,3 +1,5 @@
+using PipelineHost.Engine.Metrics;
+
 namespace PipelineHost.Server.Hosting;
 
 /// <summary>Everything the host can be told at start. Defaults make <c>dotnet run</c> work with no setup.</summary>
@@ -62,6 +64,12 @@ public sealed record ServerOptions
 
     /// <summary>Time a stopping worker gets before it is killed.</summary>
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A data pipe with no activity this long is closed as failed (<c>--pipe-idle-timeout</c>, seconds).</summary>
+    public TimeSpan PipeIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Billing token rates: configuration section <c>PipelineHost:TokenRates</c>.</summary>
+    public TokenRates TokenRates { get; init; } = new();
 
     /// <summary>The URL the server listens on.</summary>
     public string Url => $"http://{(Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]" : Host)}:{Port}";

@@ -1,16 +1,26 @@
 using System.Globalization;
+using PipelineHost.Engine.Metrics;
 
 namespace PipelineHost.Server.Hosting;
 
 /// <summary>
 /// Reads <see cref="ServerOptions"/> from the command line and <c>PIPELINEHOST_*</c> environment variables.
 /// The command line wins. Options that may repeat (<c>--api-key</c>) also accept comma-separated lists.
+/// Structured settings (<c>PipelineHost:TokenRates</c>) come from configuration: <c>appsettings.json</c>, then
+/// environment variables (<c>PipelineHost__TokenRates__CpuUtilizationPerVcpuHour</c>), then the command line
+/// (<c>--PipelineHost:TokenRates:CpuUtilizationPerVcpuHour=2040</c>), later ones winning.
 /// </summary>
 public static class ServerOptionsParser
 {
-    /// <summary>Parses <paramref name="args"/> over the values in <paramref name="environment"/>.</summary>
+    /// <summary>The file of structured settings, looked for in the folder the server starts in.</summary>
+    public const string SettingsFile = "appsettings.json";
+
+    /// <summary>Parses <paramref name="args"/> over the values in <paramref name="environment"/> over <paramref name="settings"/>.</summary>
+    /// <param name="args">The command line.</param>
+    /// <param name="environment">The process environment.</param>
+    /// <param name="settings">The lowest layer of configuration, usually <see cref="SettingsFile"/>; none when null.</param>
     /// <exception cref="ArgumentException">An option is unknown, lacks its value or has a bad value.</exception>
-    public static ServerOptions Parse(IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> environment)
+    public static ServerOptions Parse(IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> environment, IConfiguration? settings = null)
     {
         var options = new ServerOptions();
         options = ApplyEnvironment(options, environment);
@@ -18,6 +28,7 @@ public static class ServerOptionsParser
         var apiKeys = new List<string>();
         var roots = new List<string>();
         var execs = new List<string>();
+        var configured = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -57,7 +68,14 @@ public static class ServerOptionsParser
                 case "retention": options = options with { Retention = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
                 case "history-retention": options = options with { HistoryRetention = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
                 case "stop-grace": options = options with { StopGrace = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
+                case "pipe-idle-timeout": options = options with { PipeIdleTimeout = ParsePositiveSeconds(name, value) }; break;
                 default:
+                    if (name.StartsWith(ConfigurationPrefix, StringComparison.OrdinalIgnoreCase))
+                    {
+                        configured[name] = value;
+                        break;
+                    }
+
                     // ASP.NET's own switches (urls, environment...) pass through untouched.
                     if (!name.Contains(':', StringComparison.Ordinal) && name is not ("urls" or "environment" or "contentRoot"))
                     {
@@ -83,7 +101,25 @@ public static class ServerOptionsParser
             options = options with { ExecAllowList = execs };
         }
 
-        return options;
+        return options with { TokenRates = TokenRates.FromConfiguration(Configuration(settings, environment, configured)) };
+    }
+
+    private const string ConfigurationPrefix = "PipelineHost:";
+
+    private static IConfiguration Configuration(IConfiguration? settings, IReadOnlyDictionary<string, string?> environment, Dictionary<string, string?> commandLine)
+    {
+        var builder = new ConfigurationBuilder();
+        if (settings is not null)
+        {
+            builder.AddConfiguration(settings);
+        }
+
+        // The environment variable provider's convention, applied to the environment we were given: '__' is ':'.
+        var fromEnvironment = environment
+            .Select(e => (Key: e.Key.Replace("__", ":", StringComparison.Ordinal), e.Value))
+            .Where(e => e.Key.StartsWith(ConfigurationPrefix, StringComparison.OrdinalIgnoreCase))
+            .ToDictionary(e => e.Key, e => e.Value, StringComparer.OrdinalIgnoreCase);
+        return builder.AddInMemoryCollection(fromEnvironment).AddInMemoryCollection(commandLine).Build();
     }
 
     private static ServerOptions ApplyEnvironment(ServerOptions options, IReadOnlyDictionary<string, string?> environment)
@@ -125,6 +161,11 @@ public static class ServerOptionsParser
             options = options with { HistoryRetention = TimeSpan.FromSeconds(ParseSeconds("history-retention", historyRetention)) };
         }
 
+        if (Get("PIPELINEHOST_PIPE_IDLE_TIMEOUT") is { } pipeIdle)
+        {
+            options = options with { PipeIdleTimeout = ParsePositiveSeconds("pipe-idle-timeout", pipeIdle) };
+        }
+
         return options;
     }
 
@@ -140,6 +181,11 @@ public static class ServerOptionsParser
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0
             ? seconds
             : throw new ArgumentException($"Option '--{name}' must be a number of seconds.");
+
+    private static TimeSpan ParsePositiveSeconds(string name, string value) =>
+        ParseSeconds(name, value) is var seconds and > 0
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new ArgumentException($"Option '--{name}' must be a number of seconds greater than 0.");
 
     private static IEnumerable<string> SplitList(string value) =>
         value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

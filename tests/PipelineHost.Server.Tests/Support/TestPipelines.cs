@@ -5,8 +5,8 @@ namespace PipelineHost.Server.Tests.Support;
 /// <summary>Pipelines the tests run, written as clients send them.</summary>
 public static class TestPipelines
 {
-    /// <summary>RocketRide's echo pipeline: webhook → response on the text lane.</summary>
-    public static JsonObject Echo(string? projectId = null) => new()
+    /// <summary>RocketRide's echo pipeline: webhook → response on the text lane (pushing SSE text events when <paramref name="sse"/>).</summary>
+    public static JsonObject Echo(string? projectId = null, bool sse = false) => new()
     {
         ["components"] = new JsonArray(
             new JsonObject { ["id"] = "webhook_1", ["provider"] = "webhook", ["config"] = new JsonObject { ["mode"] = "Source" } },
@@ -14,15 +14,18 @@ public static class TestPipelines
             {
                 ["id"] = "response_1",
                 ["provider"] = "response",
-                ["config"] = new JsonObject(),
+                ["config"] = sse ? new JsonObject { ["sse"] = true } : new JsonObject(),
                 ["input"] = new JsonArray(new JsonObject { ["lane"] = "text", ["from"] = "webhook_1" }),
             }),
         ["source"] = "webhook_1",
         ["project_id"] = projectId ?? Guid.NewGuid().ToString(),
     };
 
-    /// <summary>webhook → fault(mode) → response: the worker misbehaves on the first write.</summary>
-    public static JsonObject Faulty(string mode, int exitCode = 3) => new()
+    /// <summary>
+    /// webhook → fault(mode) → response: the worker misbehaves on the first write (of objects whose name contains
+    /// <paramref name="match"/>, when given).
+    /// </summary>
+    public static JsonObject Faulty(string mode, int exitCode = 3, string? match = null) => new()
     {
         ["components"] = new JsonArray(
             new JsonObject { ["id"] = "webhook_1", ["provider"] = "webhook", ["config"] = new JsonObject { ["mode"] = "Source" } },
@@ -30,7 +33,9 @@ public static class TestPipelines
             {
                 ["id"] = "fault_1",
                 ["provider"] = "fault",
-                ["config"] = new JsonObject { ["action"] = mode, ["exitCode"] = exitCode },
+                ["config"] = match is null
+                    ? new JsonObject { ["action"] = mode, ["exitCode"] = exitCode }
+                    : new JsonObject { ["action"] = mode, ["exitCode"] = exitCode, ["match"] = match },
                 ["input"] = new JsonArray(new JsonObject { ["lane"] = "text", ["from"] = "webhook_1" }),
             },
             new JsonObject

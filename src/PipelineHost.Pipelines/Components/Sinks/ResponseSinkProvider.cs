@@ -6,7 +6,8 @@ namespace PipelineHost.Pipelines.Components.Sinks;
 /// <summary>
 /// Returns its input lanes to the caller in the pipe's <c>close</c> body: one field per lane plus
 /// <c>result_types</c>. Text written in several chunks arrives as one string, each chunk followed by a blank
-/// line, exactly as the reference engine returns it.
+/// line, exactly as the reference engine returns it. With <c>sse: true</c> each text item is also pushed as an
+/// <c>apaevt_sse</c> <c>text</c> event the moment it arrives, for UIs that show results while they are produced.
 /// </summary>
 public sealed class ResponseSinkProvider : IComponentProvider
 {
@@ -23,6 +24,12 @@ public sealed class ResponseSinkProvider : IComponentProvider
             ["properties"] = new JsonObject
             {
                 ["lanes"] = new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" } },
+                ["sse"] = new JsonObject
+                {
+                    ["type"] = "boolean",
+                    ["default"] = false,
+                    ["description"] = "Also push each text item to SSE subscribers as it arrives: apaevt_sse {type:\"text\", data:{lane, text}}.",
+                },
             },
         })
     {
@@ -30,21 +37,27 @@ public sealed class ResponseSinkProvider : IComponentProvider
     };
 
     /// <inheritdoc />
-    public IComponent Create(JsonObject config, ComponentEnvironment environment) => new Response();
+    public IComponent Create(JsonObject config, ComponentEnvironment environment) =>
+        new Response(config["sse"]?.GetValueKind() == System.Text.Json.JsonValueKind.True);
 
-    private sealed class Response : IComponent
+    private sealed class Response(bool sse) : IComponent
     {
-        public IObjectProcessor Begin(ObjectContext context) => new Processor(context.Result);
+        public IObjectProcessor Begin(ObjectContext context) => new Processor(context, sse);
     }
 
-    private sealed class Processor(ObjectResult result) : IObjectProcessor
+    private sealed class Processor(ObjectContext context, bool sse) : IObjectProcessor
     {
         public ValueTask WriteAsync(string lane, LanePayload payload, IComponentOutput output, CancellationToken cancellationToken)
         {
+            var result = context.Result;
             if (payload is TextPayload text)
             {
                 result.AppendText(lane, text.Text);
                 result.AppendText(lane, "\n\n"); // not concatenated first: that would copy every chunk once more
+                if (sse)
+                {
+                    context.MonitorSse("text", new JsonObject { ["lane"] = lane, ["text"] = text.Text });
+                }
             }
             else if (payload is DocumentsPayload or ClassificationsPayload && LanePayloadJson.ToJson(payload) is JsonArray items)
             {
