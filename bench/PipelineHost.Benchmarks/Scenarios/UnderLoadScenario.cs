@@ -40,13 +40,16 @@ public static class UnderLoadScenario
 
         await client.RequestAsync("terminate", new JsonObject { ["token"] = token });
         RoundTripScenario.AddRows(report, Name, $"rrext_get_task_status while {Pipes} pipes stream (vs idle), 1 conn × 1 in flight", loaded, idle, 0.5, null,
-            "the status requests share the two cores with the streams' own work (WebSocket frames, the forward to the worker, the worker's "
-            + "pipeline, the driver): fewer, cheaper hops per write on the data path would leave more for them.");
+            "the status requests share the two cores with the streams' own work (WebSocket frames, the forward to the worker, 16 workers' "
+            + "pipelines, both drivers), and every step of a request that waits for a thread waits in the thread pool's one queue behind "
+            + "the streams' steps: status and ping now run on their connection's read loop (one wait fewer); a response written by the "
+            + "handler itself when its connection's queue is empty, and cheaper data-path steps, would close more of it.");
         var p99 = Stats.Median(loaded.Select(m => m.Driver.P99Us)) / 1000;
         report.Add(new ReportRow(Name, "status p99 under load", p99, Stats.Median(idle.Select(m => m.Driver.P99Us)) / 1000, "ms", 5.0, false, AbsoluteAim: true)
         {
-            WhyMissed = "a status request waits behind the streams' frames for a thread and for the shared connection machinery; with two "
-                + "cores and 16 streams at full speed the queueing is the p99.",
+            WhyMissed = "the p99 is queueing: the request's read (Kestrel), its answer's write (the connection's writer) and the driver's "
+                + "own receive each wait for a thread behind the 16 streams' work on two shared cores. A separate, small scheduler for "
+                + "control traffic, or inline socket completions in Kestrel, would close it.",
         });
         report.Add(new ReportRow(Name, "data streamed meanwhile", Stats.Median(streamed), double.NaN, "MB/s", null, true));
         report.Note(Name, $"One echo task with {Pipes} pipe slots. Loaded: a stream driver process (`--driver stream`) runs {Pipes} connections, "
