@@ -46,7 +46,7 @@ public static class DataPathScenario
             string Phases(List<Ingest> runs) => $"open {Stats.Median(runs.Select(r => r.OpenMs)):0.0} ms, {writes} writes "
                 + $"{Stats.Median(runs.Select(r => r.WritesMs)):0} ms ({Stats.Median(runs.Select(r => r.WritesMs)) * 1000 / writes:0} µs each), "
                 + $"close {Stats.Median(runs.Select(r => r.CloseMs)):0} ms";
-            Console.WriteLine($"  {chunk / 1024} KiB: subject {Phases(subjectRuns)}; bare {Phases(baselineRuns)}");
+            Console.WriteLine($"  {chunk / 1024} KiB: subject {Phases(subjectRuns)}; bare {Phases(baselineRuns)}; close answer {answers.Close.Length} B");
             var row = new ReportRow(Name, $"{chunk / 1024} KiB writes", Stats.Median(subjectRuns.Select(r => r.BytesPerSecond)) / 1e6,
                 Stats.Median(baselineRuns.Select(r => r.BytesPerSecond)) / 1e6, "MB/s", aim, true, "in process", null)
             {
@@ -68,7 +68,10 @@ public static class DataPathScenario
             + "webhook → response; the rate counts open to close (the close answer carries the response text, the whole object echoed back). "
             + "Baseline: the same frames to the bare WebSocket responder, which answers open, each write and close with the subject's own answers, "
             + "byte for byte (recorded from a first, warm-up object through the subject), so both arms move the same bytes both ways. "
-            + $"{Rounds} rounds, baseline then subject, medians. The client runs in the server process (sequential writes), so no separate CPU figures.");
+            + $"{Rounds} rounds, baseline then subject, medians. The client runs in the server process (sequential writes), so no separate CPU figures. "
+            + "Reports before 2026-11-23 14:00 UTC timed a baseline that ingested the writes only (no open or close answer, no echoed text), "
+            + "so their ratios (0.08× and 0.26×) are not comparable with these; their per-write times were 2.7 ms (64 KiB) and 0.4 ms (4 KiB), "
+            + "when each write waited for the worker's answer.");
     }
 
     private static async Task<ClientWebSocket> OpenAsync(Uri uri, string? key)
