@@ -58,6 +58,7 @@ public sealed class Report
     private readonly List<ReportRow> _rows = [];
     private readonly List<string> _notes = [];
     private readonly List<string> _notMeasured = [];
+    private readonly string _loadAtStart = LoadAverage(); // the machine is shared: what else ran shows here
 
     public void Add(ReportRow row)
     {
@@ -89,7 +90,8 @@ public sealed class Report
         md.AppendLine($"| memory | {TotalMemoryGiB():0.0} GiB |");
         md.AppendLine($"| OS | {RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture}) |");
         md.AppendLine($"| .NET | {RuntimeInformation.FrameworkDescription} |");
-        md.AppendLine($"| load average at start | {LoadAverage()} |");
+        md.AppendLine($"| load average at start | {_loadAtStart} |");
+        md.AppendLine($"| load average at end | {LoadAverage()} |");
         md.AppendLine();
         md.AppendLine("## Results");
         md.AppendLine();
