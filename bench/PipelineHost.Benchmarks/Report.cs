@@ -21,6 +21,7 @@ public static class Stats
 
 /// <summary>One line of the report: a subject figure against its baseline.</summary>
 /// <param name="HigherIsBetter">True for throughput (aim: ratio ≥ Aim), false for time (aim: ratio ≤ Aim).</param>
+/// <param name="AbsoluteAim">The aim is on the subject figure itself, in its unit, not on the ratio.</param>
 public sealed record ReportRow(
     string Scenario,
     string Metric,
@@ -30,14 +31,23 @@ public sealed record ReportRow(
     double? Aim,
     bool HigherIsBetter,
     string? DriverCpu = null,
-    string? ServerCpu = null)
+    string? ServerCpu = null,
+    bool AbsoluteAim = false)
 {
     public double Ratio => Subject / Baseline;
 
-    /// <summary>The ratio as text; a zero baseline (nothing allocated) has no ratio.</summary>
-    public string RatioText => Baseline == 0 ? (Subject == 0 ? "1.00" : "n/a (baseline 0)") : $"{Ratio:0.00}";
+    /// <summary>The ratio as text; a zero baseline (nothing allocated) has no ratio, a count (NaN baseline) none either.</summary>
+    public string RatioText => double.IsNaN(Baseline) ? "—" : Baseline == 0 ? (Subject == 0 ? "1.00" : "n/a (baseline 0)") : $"{Ratio:0.00}";
 
-    public bool? Met => Aim is { } aim ? (HigherIsBetter ? Ratio >= aim : Ratio <= aim) : null;
+    private double Compared => AbsoluteAim ? Subject : Ratio;
+
+    public bool? Met => Aim is { } aim ? (HigherIsBetter ? Compared >= aim : Compared <= aim) : null;
+
+    /// <summary>The aim as text: on the ratio, or with its unit when absolute.</summary>
+    public string AimText => Aim is { } a ? $"{(HigherIsBetter ? "≥" : "≤")} {a:0.##}{(AbsoluteAim ? " " + Unit : string.Empty)}" : "—";
+
+    /// <summary>The figure the aim is on, for the missed-aims list.</summary>
+    public string ComparedText => AbsoluteAim ? $"{Report.Fmt(Subject)} {Unit}" : $"{Ratio:0.00}×";
 
     public string? WhyMissed { get; init; }
 }
@@ -48,11 +58,12 @@ public sealed class Report
     private readonly List<ReportRow> _rows = [];
     private readonly List<string> _notes = [];
     private readonly List<string> _notMeasured = [];
+    private readonly string _loadAtStart = LoadAverage(); // the machine is shared: what else ran shows here
 
     public void Add(ReportRow row)
     {
         _rows.Add(row);
-        var aim = row.Aim is { } a ? $" aim {(row.HigherIsBetter ? "≥" : "≤")} {a:0.##} → {(row.Met == true ? "met" : "MISSED")}" : string.Empty;
+        var aim = row.Aim is not null ? $" aim {row.AimText} → {(row.Met == true ? "met" : "MISSED")}" : string.Empty;
         Console.WriteLine($"[{row.Scenario}] {row.Metric}: {Fmt(row.Subject)} vs {Fmt(row.Baseline)} {row.Unit} = {row.RatioText}×{aim}");
     }
 
@@ -66,13 +77,13 @@ public sealed class Report
     /// refreshes only that one: each ratio is complete within its own run, so results from different runs can
     /// stand side by side.
     /// </summary>
-    public void Write(string path, string command, IReadOnlyList<string> scenarios, IReadOnlyList<string> order)
+    public void Write(string path, string command, IReadOnlyList<string> scenarios, IReadOnlyList<string> order, TimeSpan duration)
     {
         var date = $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC";
         var kept = KeptResults.Read(path, scenarios);
         var rows = kept.Rows.Concat(_rows.Select(r => (r.Scenario, Line: RowLine(r)))).ToList();
         var missed = kept.Missed.Concat(_rows.Where(r => r.Met == false)
-            .Select(r => (r.Scenario, Line: $"- **{r.Scenario} / {r.Metric}** ({r.Ratio:0.00}×): {r.WhyMissed ?? "no explanation recorded."}"))).ToList();
+            .Select(r => (r.Scenario, Line: $"- **{r.Scenario} / {r.Metric}** ({r.ComparedText}): {r.WhyMissed ?? "no explanation recorded."}"))).ToList();
         var notes = kept.Notes.Concat(_notes.Select(n => (Scenario: ScenarioOfListItem(n)!, Line: n))).ToList();
         int Rank(string scenario) => order.Contains(scenario) ? order.ToList().IndexOf(scenario) : order.Count;
         IEnumerable<string> Ordered(List<(string Scenario, string Line)> lines) =>
@@ -97,11 +108,13 @@ public sealed class Report
             md.AppendLine($"| {KeptResults.EarlierRunsLabel} | {string.Join("; ", earlier)} |");
         }
 
+        md.AppendLine($"| duration | {duration.TotalMinutes:0.0} min |");
         md.AppendLine($"| cores | {Environment.ProcessorCount} |");
         md.AppendLine($"| memory | {TotalMemoryGiB():0.0} GiB |");
         md.AppendLine($"| OS | {RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture}) |");
         md.AppendLine($"| .NET | {RuntimeInformation.FrameworkDescription} |");
-        md.AppendLine($"| load average at start | {LoadAverage()} |");
+        md.AppendLine($"| load average at start | {_loadAtStart} |");
+        md.AppendLine($"| load average at end | {LoadAverage()} |");
         md.AppendLine();
         md.AppendLine("## Results");
         md.AppendLine();
@@ -145,7 +158,7 @@ public sealed class Report
 
     private static string RowLine(ReportRow r)
     {
-        var aim = r.Aim is { } a ? $"{(r.HigherIsBetter ? "≥" : "≤")} {a:0.##}" : "—";
+        var aim = r.AimText;
         var met = r.Met switch { true => "met", false => "**missed**", null => "—" };
         return $"| {r.Scenario} | {r.Metric} | {Fmt(r.Subject)} | {Fmt(r.Baseline)} | {r.Unit} | {r.RatioText} | {aim} | {met} | {r.DriverCpu ?? "—"} | {r.ServerCpu ?? "—"} |";
     }
@@ -161,6 +174,7 @@ public sealed class Report
 
     public static string Fmt(double value) => value switch
     {
+        double.NaN => "—",
         >= 100 => value.ToString("0"),
         >= 10 => value.ToString("0.0"),
         _ => value.ToString("0.00"),

@@ -2,10 +2,12 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json.Nodes;
 using PipelineHost.Benchmarks.Baselines;
-using PipelineHost.Engine.Tasks;
 using PipelineHost.Protocol;
 using PipelineHost.Protocol.Framing;
 using PipelineHost.Protocol.Json;
+using PipelineHost.Engine;
+using PipelineHost.Engine.Tasks;
+using PipelineHost.Server.Connections;
 using PipelineHost.Server.Hosting;
 
 namespace PipelineHost.Benchmarks;
@@ -33,18 +35,55 @@ public sealed class SubjectServer : IAsyncDisposable
     /// <summary>The server's task manager (the launch scenario waits for its worker pool to be full).</summary>
     public TaskManager Tasks => _app.Services.GetRequiredService<TaskManager>();
 
-    /// <param name="workerPoolSize">
-    /// Pre-started workers; none unless asked: scenarios other than launch start no workers while measuring, and a
-    /// pool refilling in their window would only add noise.
-    /// </param>
-    public static async Task<SubjectServer> StartAsync(int workerPoolSize = 0)
+    /// <summary>Watches every task event before the server's own observers see it (state-change stamps).</summary>
+    public StateChangeStamps Stamps => _app.Services.GetRequiredService<StateChangeStamps>();
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>
+    /// Starts the real server; <paramref name="options"/> and <paramref name="engine"/> adjust its settings. No worker
+    /// pool unless asked: scenarios other than launch start no workers while measuring, and a pool refilling in their
+    /// window would only add noise.
+    /// </summary>
+    public static async Task<SubjectServer> StartAsync(Func<ServerOptions, ServerOptions>? options = null, Func<EngineOptions, EngineOptions>? engine = null)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "pipelinehost-bench", Guid.NewGuid().ToString("N"));
-        var app = PipelineHostApp.Build(new ServerOptions { Port = 0, ApiKeys = [ApiKey], DataDirectory = dataDirectory, WorkerPoolSize = workerPoolSize },
-            builder => builder.Logging.ClearProviders()); // the real server's logging minus the console noise
+        var serverOptions = new ServerOptions { Port = 0, ApiKeys = [ApiKey], DataDirectory = dataDirectory, WorkerPoolSize = 0 };
+        var app = PipelineHostApp.Build(options?.Invoke(serverOptions) ?? serverOptions, builder =>
+        {
+            builder.Logging.ClearProviders(); // the real server's logging minus the console noise
+            if (engine is not null)
+            {
+                var descriptor = builder.Services.Single(d => d.ServiceType == typeof(EngineOptions));
+                builder.Services.Remove(descriptor);
+                builder.Services.AddSingleton(engine((EngineOptions)descriptor.ImplementationInstance!));
+            }
+
+            // First in line, so a stamp is taken before the event hub publishes the change.
+            var stamps = new StateChangeStamps();
+            builder.Services.AddSingleton(stamps);
+            builder.Services.Insert(0, ServiceDescriptor.Singleton<ITaskObserver>(stamps));
+        });
         await app.StartAsync();
         return new SubjectServer(app, dataDirectory);
     }
+
+    /// <summary>Starts <paramref name="count"/> echo tasks (sequentially: each answers once RUNNING); answers their tokens.</summary>
+    public async Task<List<string>> StartEchoTasksAsync(MiniClient client, int count, int threads = 1)
+    {
+        var tokens = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            var arguments = EchoExecuteArguments();
+            arguments["threads"] = threads;
+            tokens.Add((await client.RequestAsync("execute", arguments)).Body!["token"]!.GetValue<string>());
+        }
+
+        return tokens;
+    }
+
+    /// <summary>GET /status's event counts.</summary>
+    public EventDeliveryStats EventStats => _app.Services.GetRequiredService<ConnectionRegistry>().Stats;
 
     public async Task<MiniClient> ConnectAsync()
     {
@@ -136,3 +175,18 @@ public sealed class MiniClient(ClientWebSocket socket) : IAsyncDisposable
         Socket.Dispose();
     }
 }
+
+/// <summary>Monotonic stamps (Stopwatch ticks, comparable across processes on Linux) of state changes, by project id and state.</summary>
+public sealed class StateChangeStamps : ITaskObserver
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string ProjectId, int State), long> _stamps = new();
+
+    public void OnTaskEvent(TaskEvent taskEvent)
+    {
+        if (taskEvent is TaskStatusChanged { StateChanged: true } change)
+            _stamps.TryAdd((change.Task.Identity.ProjectId, (int)change.Task.State), System.Diagnostics.Stopwatch.GetTimestamp());
+    }
+
+    public bool TryGet(string projectId, int state, out long stamp) => _stamps.TryGetValue((projectId, state), out stamp);
+}
+

@@ -54,4 +54,14 @@ public sealed record EventMessage(string Event, JsonObject Body) : ProtocolMessa
 {
     /// <summary>A top-level <c>id</c> the SDKs' tests read on <c>apaevt_task</c> events; omitted when null.</summary>
     public string? Id { get; init; }
+
+    /// <summary>Set by <see cref="WithSharedEncoding"/>: the body's encodings, shared by this event's copies.</summary>
+    internal SharedEventEncoding? SharedEncoding { get; init; }
+
+    /// <summary>
+    /// This event, for delivery to many connections: its body is encoded once per codec, by whichever connection
+    /// writes it first, and the others (copies made with their own <c>seq</c>) write those bytes. The body must not
+    /// change afterwards.
+    /// </summary>
+    public EventMessage WithSharedEncoding() => this with { SharedEncoding = new SharedEventEncoding() };
 }

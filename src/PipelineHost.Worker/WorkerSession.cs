@@ -25,7 +25,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     private readonly ConcurrentDictionary<int, Pipe> _pipes = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource<int> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly ConcurrentBag<Task> _handlers = [];
+    private readonly ConcurrentDictionary<Task, byte> _handlers = new();
     private readonly TimeProvider _time;
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private PipelineGraph? _graph;
@@ -52,7 +52,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         var reporter = ReportLoopAsync();
         var code = await _exit.Task.ConfigureAwait(false);
         await _stopping.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(_handlers).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.WhenAll(_handlers.Keys).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await FlushCountsAsync().ConfigureAwait(false);
         await reporter.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _ = reader;
@@ -69,12 +69,12 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
 
     private async Task ReadLoopAsync()
     {
-        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
+        var reader = new LengthPrefixedFrameReader(_input, WorkerProtocol.MaxFrameSize);
         try
         {
             while (!_exit.Task.IsCompleted)
             {
-                var frame = await LengthPrefixedFraming.ReadAsync(_input, buffer, WorkerProtocol.MaxFrameSize, _stopping.Token).ConfigureAwait(false);
+                var frame = await reader.ReadAsync(_stopping.Token).ConfigureAwait(false);
                 if (frame is not { } received)
                 {
                     // The host went away: nobody is left to serve.
@@ -84,8 +84,13 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
 
                 if (_codec.Decode(received.Payload.Span, received.Binary) is RequestMessage request)
                 {
-                    var handler = HandleAsync(request);
-                    _handlers.Add(handler);
+                    // The host sends a pipe's writes without waiting for each answer: they (and the close after
+                    // them) are chained here, in the order they arrived, while other requests and other pipes
+                    // run concurrently.
+                    var handler = request.Command is WorkerProtocol.Write or WorkerProtocol.Close && PipeOf(request.Arguments) is { } pipe
+                        ? pipe.InOrder(() => HandleAsync(request))
+                        : HandleAsync(request);
+                    Track(handler);
                 }
             }
         }
@@ -140,6 +145,11 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             response = response with { Body = body };
         }
 
+        if (request.Command == WorkerProtocol.Write && request.Arguments?[WorkerProtocol.QuietProperty] is JsonValue quiet && quiet.GetValueKind() == JsonValueKind.True)
+        {
+            return; // a failure stays on the pipe (Pipe.Failure) for the next answered write or the close
+        }
+
         await SendAsync(response).ConfigureAwait(false);
         if (request.Command == WorkerProtocol.Start && !response.Success)
         {
@@ -186,7 +196,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         if (_graph.Source is IBatchSource batch)
         {
             _counters.SetSourceTotal(batch.KnownTotal);
-            _handlers.Add(RunBatchAsync(batch));
+            Track(RunBatchAsync(batch));
         }
 
         return null;
@@ -475,6 +485,24 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             : throw new WorkerException($"{verb} pipe with id {id} not found");
     }
 
+    /// <summary>Remembers a handler until it ends, so stopping can wait for it (a finished one is forgotten: a
+    /// long-lived task handles millions of writes).</summary>
+    private void Track(Task handler)
+    {
+        _handlers.TryAdd(handler, 0);
+        _ = handler.ContinueWith(
+            static (done, handlers) => ((ConcurrentDictionary<Task, byte>)handlers!).TryRemove(done, out _),
+            _handlers,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    private Pipe? PipeOf(JsonObject? arguments) =>
+        arguments?["pipe_id"] is JsonValue value && value.TryGetValue(out int id) && _pipes.TryGetValue(id, out var pipe) && pipe != Pipe.Reserved
+            ? pipe
+            : null;
+
     private int AllocatePipeId() => TryAllocatePipeId() ?? throw new WorkerException($"All {_threads} pipes are busy");
 
     private int? TryAllocatePipeId()
@@ -658,6 +686,16 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             }
 
             return new MemoryStream(bytes, writable: false);
+        }
+
+        private Task _last = Task.CompletedTask;
+
+        /// <summary>Runs <paramref name="work"/> after everything queued before it on this pipe. Called from the read loop only.</summary>
+        public Task InOrder(Func<Task> work)
+        {
+            var next = _last.ContinueWith(_ => work(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+            _last = next;
+            return next;
         }
     }
 }

@@ -72,6 +72,48 @@ public class DataPathTests
     }
 
     [Fact]
+    public async Task Four_pipes_with_150_writes_each_interleaved_get_their_chunks_back_in_order()
+    {
+        // Writes are answered once forwarded, not once the worker has them: the worker must still apply each
+        // pipe's chunks in the order they were sent, with other pipes' chunks in between.
+        await using var server = await TestServer.StartAsync();
+        await using var client = await server.ConnectAsync();
+        var token = (await client.ExecuteAsync(TestPipelines.Echo(), new() { ["threads"] = 4 }))["token"]!.GetValue<string>();
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(p =>
+            client.SendAsync(token, $"p{p} c0;", "text/plain", $"o{p}", [.. Enumerable.Range(1, 149).Select(c => $"p{p} c{c};")])));
+
+        for (var p = 0; p < 4; p++)
+        {
+            Assert.Equal(string.Concat(Enumerable.Range(0, 150).Select(c => $"p{p} c{c};\n\n")), TextOf(results[p]));
+        }
+    }
+
+    [Fact]
+    public async Task A_write_that_fails_in_the_worker_fails_a_later_write_or_the_close_with_its_reason()
+    {
+        await using var server = await TestServer.StartAsync(options: o => o with { TestComponents = true });
+        await using var client = await server.ConnectAsync();
+        var token = (await client.ExecuteAsync(TestPipelines.Faulty("throw")))["token"]!.GetValue<string>();
+        var open = await client.RequestAsync("rrext_process", new() { ["subcommand"] = "open", ["object"] = new JsonObject { ["name"] = "bad" }, ["mimeType"] = "text/plain", ["token"] = token });
+        var pipeId = open.Body!["pipe_id"]!.GetValue<int>();
+
+        var writes = new List<PipelineHost.Protocol.ResponseMessage>();
+        for (var i = 0; i < 12; i++)
+        {
+            writes.Add(await client.RequestAsync("rrext_process", new() { ["subcommand"] = "write", ["pipe_id"] = pipeId, ["token"] = token }, System.Text.Encoding.UTF8.GetBytes($"chunk {i}")));
+        }
+
+        var close = await client.RequestAsync("rrext_process", new() { ["subcommand"] = "close", ["pipe_id"] = pipeId, ["token"] = token });
+        var status = await client.WaitForStatusAsync(token, s => s["failedCount"]!.GetValue<int>() == 1);
+
+        Assert.All(writes.Where(w => !w.Success), w => Assert.Contains("failing this object on purpose", w.Message, StringComparison.Ordinal));
+        Assert.False(close.Success);
+        Assert.Contains("failing this object on purpose", close.Message, StringComparison.Ordinal);
+        Assert.Equal(0, status["completedCount"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task Opens_beyond_the_tasks_threads_wait_for_a_free_pipe_instead_of_failing()
     {
         await using var server = await TestServer.StartAsync();

@@ -258,4 +258,22 @@ public class ConnectionOutboxTests
 
         Assert.Equal([1L, 2L, 3L], sent.Select(m => m.Seq));
     }
+
+    [Fact]
+    public async Task The_servers_stats_count_coalesced_and_sent_events_but_not_responses()
+    {
+        var stats = new EventDeliveryStats();
+        var outbox = new ConnectionOutbox(10, _ => { }, stats);
+        for (var i = 0; i < 5; i++)
+        {
+            outbox.Send(new EventMessage("apaevt_status_update", new JsonObject { ["n"] = i }), "status:t1");
+        }
+
+        outbox.Send(new EventMessage("output", []));
+        outbox.Send(new ResponseMessage(1, "rrext_ping", true));
+        outbox.Close(WebSocketCloseStatus.NormalClosure, "done");
+        await outbox.RunAsync((_, _) => ValueTask.CompletedTask, (_, _, _) => ValueTask.CompletedTask, CancellationToken.None);
+
+        Assert.Equal((4L, 2L, 0L), (stats.Coalesced, stats.Sent, stats.Dropped));
+    }
 }

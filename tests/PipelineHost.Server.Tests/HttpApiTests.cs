@@ -391,6 +391,8 @@ public partial class HttpApiTests
         Assert.True(status["server"]!["uptime"]!.GetValue<long>() >= 0);
         Assert.Equal(1, status["stats"]!["activeTasks"]!.GetValue<int>());
         Assert.Equal(1, status["stats"]!["connections"]!.GetValue<int>());
+        Assert.Equal(0, status["stats"]!["events"]!["dropped"]!.GetValue<long>());
+        Assert.True(status["stats"]!["events"]!["sent"]!.GetValue<long>() >= 0);
         Assert.Equal(1, statusTk["stats"]!["activeTasks"]!.GetValue<int>());
         Assert.Equal(("PipelineHost", "rocketride"), (version["name"]!.GetValue<string>(), version["compatibility"]!.GetValue<string>()));
         Assert.True(services["services"]!.AsObject().ContainsKey("webhook"));

@@ -392,7 +392,7 @@ public partial class QueueTests
 
         var stats = (await HttpDataAsync(server, HttpMethod.Get, "/status"))["data"]!["stats"]!.AsObject();
 
-        Assert.Equal(["activeTasks", "connections", "queueDepth", "activeWorkers"], stats.Select(p => p.Key));
+        Assert.Equal(["activeTasks", "connections", "queueDepth", "activeWorkers", "events"], stats.Select(p => p.Key));
         Assert.Equal((2, 1, 1), (stats["activeTasks"]!.GetValue<int>(), stats["queueDepth"]!.GetValue<int>(), stats["activeWorkers"]!.GetValue<int>()));
     }
 }

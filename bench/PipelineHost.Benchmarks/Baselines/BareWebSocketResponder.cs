@@ -3,8 +3,9 @@ using System.Net.WebSockets;
 namespace PipelineHost.Benchmarks.Baselines;
 
 /// <summary>
-/// The round-trip baseline: accepts /task/service and answers every text frame with one fixed, pre-encoded
-/// response (the subject's own response bytes, so the sizes match). No parsing, no dispatch.
+/// The round-trip baseline: accepts /task/service and answers every frame with one fixed, pre-encoded response
+/// (the subject's own response bytes, so the sizes match). A text frame holding one of <see cref="ByMarker"/>'s
+/// markers gets that marker's response instead (the data path's open and close). No parsing, no dispatch.
 /// </summary>
 public sealed class BareWebSocketResponder : IAsyncDisposable
 {
@@ -20,6 +21,9 @@ public sealed class BareWebSocketResponder : IAsyncDisposable
 
     /// <summary>The frame sent in answer to every frame; may be swapped between runs.</summary>
     public byte[] Response { get; set; } = "{}"u8.ToArray();
+
+    /// <summary>Text frames containing a marker are answered with its response; may be swapped between runs.</summary>
+    public IReadOnlyList<(byte[] Marker, byte[] Response)> ByMarker { get; set; } = [];
 
     public static async Task<BareWebSocketResponder> StartAsync()
     {
@@ -42,6 +46,8 @@ public sealed class BareWebSocketResponder : IAsyncDisposable
         var buffer = new byte[64 * 1024];
         try
         {
+            var first = true;
+            byte[]? answer = null;
             while (true)
             {
                 var result = await socket.ReceiveAsync(buffer.AsMemory(), cancel);
@@ -51,8 +57,25 @@ public sealed class BareWebSocketResponder : IAsyncDisposable
                     return;
                 }
 
+                if (first)
+                {
+                    answer = Response;
+                    if (result.MessageType == WebSocketMessageType.Text)
+                    {
+                        foreach (var (marker, response) in ByMarker)
+                        {
+                            if (buffer.AsSpan(0, result.Count).IndexOf(marker) >= 0)
+                            {
+                                answer = response;
+                                break;
+                            }
+                        }
+                    }
+                }
+
+                first = result.EndOfMessage;
                 if (result.EndOfMessage)
-                    await socket.SendAsync(Response.AsMemory(), WebSocketMessageType.Text, true, cancel);
+                    await socket.SendAsync(answer!.AsMemory(), WebSocketMessageType.Text, true, cancel);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)

@@ -31,7 +31,7 @@ public sealed class ResponsePoco
 public sealed class PipeflowPoco
 {
     [JsonPropertyName("totalPipes")] public int TotalPipes { get; set; }
-    [JsonPropertyName("byPipe")] public Dictionary<string, int> ByPipe { get; set; } = [];
+    [JsonPropertyName("byPipe")] public Dictionary<string, List<string>> ByPipe { get; set; } = [];
 }
 
 public sealed class MetricsPoco
@@ -92,6 +92,7 @@ public sealed class TaskStatusPoco
     [JsonPropertyName("tokens")] public TokensPoco Tokens { get; set; } = new();
     [JsonPropertyName("id")] public string Id { get; set; } = string.Empty;
     [JsonPropertyName("provider")] public string Provider { get; set; } = string.Empty;
+    [JsonPropertyName("taskType")] public string TaskType { get; set; } = string.Empty;
 }
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

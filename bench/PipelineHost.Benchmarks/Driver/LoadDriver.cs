@@ -26,9 +26,14 @@ public static class LoadDriver
 {
     public static async Task<int> MainAsync(string[] args)
     {
-        var options = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 1; i + 1 < args.Length; i += 2)
-            options[args[i].TrimStart('-')] = args[i + 1];
+        var options = Options(args);
+        switch (args[0])
+        {
+            case "fanout": return await FanOutDriver.RunAsync(options);
+            case "idle": return await IdleDriver.RunAsync(options);
+            case "stream": return await StreamDriver.RunAsync(options);
+        }
+
         var url = new Uri(options["url"]);
         var connections = int.Parse(options["connections"]);
         var seconds = double.Parse(options["seconds"], System.Globalization.CultureInfo.InvariantCulture);
@@ -63,6 +68,73 @@ public static class LoadDriver
             ((clock.CpuAtEnd == TimeSpan.Zero ? Process.GetCurrentProcess().TotalProcessorTime : clock.CpuAtEnd) - clock.CpuAtStart).TotalSeconds);
         Console.WriteLine("RESULT " + JsonSerializer.Serialize(result));
         return 0;
+    }
+
+    public static Dictionary<string, string> Options(string[] args)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 1; i + 1 < args.Length; i += 2)
+            options[args[i].TrimStart('-')] = args[i + 1];
+        return options;
+    }
+
+    /// <summary>Opens a WebSocket and, with a key, authenticates (and optionally subscribes to every task's SUMMARY).</summary>
+    public static async Task<ClientWebSocket> ConnectAsync(Uri url, string? key, bool subscribe)
+    {
+        var socket = await ConnectAsync(url, key);
+        if (subscribe)
+            await RequestAsync(socket, "{\"type\":\"request\",\"seq\":1,\"command\":\"rrext_monitor\",\"arguments\":{\"token\":\"*\",\"types\":[\"SUMMARY\"]}}");
+        return socket;
+    }
+
+    /// <summary>Sends one request frame and reads until its response (events before it are skipped).</summary>
+    public static async Task RequestAsync(ClientWebSocket socket, string frame)
+    {
+        await socket.SendAsync(Encoding.UTF8.GetBytes(frame), WebSocketMessageType.Text, true, CancellationToken.None);
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            var length = await ReadMessageAsync(socket, buffer);
+            if (length < 0)
+                throw new InvalidOperationException("socket closed");
+            if (buffer.AsSpan(0, Math.Min(length, 32)).IndexOf("\"response\""u8) >= 0)
+            {
+                if (buffer.AsSpan(0, length).IndexOf("\"success\":true"u8) < 0)
+                    throw new InvalidOperationException("request failed: " + Encoding.UTF8.GetString(buffer, 0, Math.Min(length, 300)));
+                return;
+            }
+        }
+    }
+
+    /// <summary>Reads one whole message; keeps what fits in <paramref name="buffer"/>; -1 on close.</summary>
+    public static async Task<int> ReadMessageAsync(WebSocket socket, byte[] buffer)
+    {
+        var length = 0;
+        ValueWebSocketReceiveResult r;
+        do
+        {
+            var room = length < buffer.Length ? buffer.AsMemory(length) : buffer.AsMemory(buffer.Length - 1024); // overflow: overwrite the tail
+            r = await socket.ReceiveAsync(room, CancellationToken.None);
+            if (r.MessageType == WebSocketMessageType.Close)
+                return -1;
+            length = Math.Min(length + r.Count, buffer.Length);
+        }
+        while (!r.EndOfMessage);
+        return length;
+    }
+
+    /// <summary>Opens <paramref name="count"/> connections, a few at a time (the server limits unauthenticated sockets per address).</summary>
+    public static async Task<ClientWebSocket[]> ConnectManyAsync(Uri url, string? key, bool subscribe, int count)
+    {
+        var sockets = new ClientWebSocket[count];
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+                sockets[i] = await ConnectAsync(url, key, subscribe);
+        }));
+        return sockets;
     }
 
     /// <summary>The measured window: warm-up, then `measure` long. Records the driver's CPU across it.</summary>
@@ -102,7 +174,7 @@ public static class LoadDriver
         }
     }
 
-    private static async Task<ClientWebSocket> ConnectAsync(Uri url, string? key)
+    public static async Task<ClientWebSocket> ConnectAsync(Uri url, string? key)
     {
         var socket = new ClientWebSocket();
         await socket.ConnectAsync(url, CancellationToken.None);

@@ -10,7 +10,7 @@ using PipelineHost.Protocol.MessagePack;
 
 namespace PipelineHost.Benchmarks.Scenarios;
 
-/// <summary>Scenario 1: encode/decode of a request envelope and a TASK_STATUS response, JSON and MessagePack vs source-generated STJ.</summary>
+/// <summary>Scenario 9: encode/decode of a request envelope and a TASK_STATUS response, JSON and MessagePack vs source-generated STJ.</summary>
 public static class CodecScenario
 {
     public const string Name = "codecs";

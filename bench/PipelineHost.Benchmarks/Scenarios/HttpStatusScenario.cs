@@ -3,7 +3,7 @@ using PipelineHost.Benchmarks.Driver;
 
 namespace PipelineHost.Benchmarks.Scenarios;
 
-/// <summary>Scenario 3: GET /task?token= requests per second vs a bare Kestrel endpoint returning the same bytes.</summary>
+/// <summary>Scenario 2: GET /task?token= requests per second vs a bare Kestrel endpoint returning the same bytes.</summary>
 public static class HttpStatusScenario
 {
     public const string Name = "http";

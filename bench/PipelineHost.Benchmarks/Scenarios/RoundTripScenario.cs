@@ -4,7 +4,7 @@ using PipelineHost.Benchmarks.Driver;
 
 namespace PipelineHost.Benchmarks.Scenarios;
 
-/// <summary>Scenario 2: WebSocket request round trips (rrext_ping, rrext_get_task_status) vs a bare Kestrel WebSocket responder.</summary>
+/// <summary>Scenario 1: WebSocket request round trips (rrext_ping, rrext_get_task_status) vs a bare Kestrel WebSocket responder.</summary>
 public static class RoundTripScenario
 {
     public const string Name = "roundtrip";

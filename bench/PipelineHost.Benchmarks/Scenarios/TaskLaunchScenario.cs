@@ -22,8 +22,8 @@ public static class TaskLaunchScenario
     {
         var launches = quick ? 10 : 20;
         var rounds = quick ? 3 : 5;
-        await using var cold = await SubjectServer.StartAsync(workerPoolSize: 0);
-        await using var pooled = await SubjectServer.StartAsync(workerPoolSize: Burst);
+        await using var cold = await SubjectServer.StartAsync(o => o with { WorkerPoolSize = 0 });
+        await using var pooled = await SubjectServer.StartAsync(o => o with { WorkerPoolSize = Burst });
         var coldClients = await ConnectAsync(cold, Burst);
         var pooledClients = await ConnectAsync(pooled, Burst);
         var bare = new Arm();

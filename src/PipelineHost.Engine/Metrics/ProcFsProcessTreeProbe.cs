@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.IO.Enumeration;
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace PipelineHost.Engine.Metrics;
 
@@ -9,31 +10,44 @@ namespace PipelineHost.Engine.Metrics;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Why /proc rather than <see cref="System.Diagnostics.Process"/>: <c>Process.Refresh()</c> followed by
-/// <c>WorkingSet64</c> re-reads the whole process information, which on Linux includes a file per THREAD
-/// (/proc/&lt;pid&gt;/task/&lt;tid&gt;/stat), around 200 µs for a many-threaded worker, and every
-/// <see cref="System.Diagnostics.Process"/> object holds state. Here a process costs two small reads:
-/// /proc/&lt;pid&gt;/stat (utime and stime, fields 14 and 15, which already sum all threads) and /proc/&lt;pid&gt;/statm
-/// (resident pages, field 2), into a stack buffer.
+/// Every figure comes from /proc, none from <see cref="System.Diagnostics.Process"/>: <c>Process.Refresh()</c>
+/// followed by <c>WorkingSet64</c> re-reads the whole process information, which on Linux includes a file per
+/// THREAD (/proc/&lt;pid&gt;/task/&lt;tid&gt;/stat), around 200 µs for a many-threaded worker, and
+/// <see cref="System.Diagnostics.Process"/> has no parent pid to find descendants with. Here a process costs two
+/// small reads: /proc/&lt;pid&gt;/stat (utime and stime, fields 14 and 15, which already sum all threads; the parent
+/// pid, field 4) and /proc/&lt;pid&gt;/statm (resident pages, field 2), into a stack buffer.
 /// </para>
 /// <para>
-/// Descendants come from /proc/&lt;pid&gt;/task/&lt;tid&gt;/children when the kernel has it (CONFIG_PROC_CHILDREN),
-/// else from a scan of the parent pid (field 4) of every /proc/&lt;pid&gt;/stat. The scan is cached for
-/// <c>scanMaxAge</c> (default 100 ms, under the sampling interval) so a tree costs at most one scan per tick, and
-/// the samplers of several tasks sharing the probe share the scan. Every descendant's parent is re-checked in its
-/// fresh stat, so a stale scan cannot pull in an unrelated process that reused a pid.
+/// Both files are opened once per process and kept open: /proc regenerates them on every read from offset 0, so
+/// a sample is two <c>pread</c>s, about a fifth of an open, read and close. A kept handle stays bound to its
+/// process: once the process is gone, reads fail (and the handle is dropped) even if the pid is reused. Handles of
+/// processes no sample has touched for a while are closed.
+/// </para>
+/// <para>
+/// Descendants come from /proc/&lt;pid&gt;/task/&lt;tid&gt;/children when the kernel has it (CONFIG_PROC_CHILDREN,
+/// one file per thread, since a child belongs to the thread that forked it), else from a scan of the parent pid of
+/// every /proc/&lt;pid&gt;/stat, cached for <c>scanMaxAge</c> and shared by all roots. Finding them is what costs
+/// (a directory listing and a file per thread or per process), so a root's tree is walked again only every
+/// <c>treeRefreshEvery</c> samples (every 4th: once a second at the 4 Hz sampling rate) or as soon as one of its
+/// processes has gone; in between the known descendants are read again. A process started since the last walk
+/// is therefore counted from the next walk on; its CPU time up to then is not lost, since /proc reports it
+/// cumulatively. Every descendant's parent is re-checked in its fresh stat, so a stale tree cannot pull in an
+/// unrelated process that reused a pid.
 /// </para>
 /// <para>
 /// Only live processes count: when a descendant exits, its CPU time leaves the sum, which the calculator treats
 /// as an idle interval rather than negative usage.
 /// </para>
 /// </remarks>
-public sealed partial class ProcFsProcessTreeProbe : IProcessTreeProbe
+public sealed partial class ProcFsProcessTreeProbe : IProcessTreeProbe, IDisposable
 {
     private const int StatBufferSize = 1024;
     private const int MaxTreeSize = 4096;
     private const int ScClkTck = 2; // _SC_CLK_TCK in Linux's <unistd.h>
     private const long AssumedClockTicksPerSecond = 100; // USER_HZ on every mainstream Linux architecture
+
+    // Samples between two looks for kept handles and trees nobody samples any more.
+    private const int SweepEvery = 256;
 
     private static readonly EnumerationOptions s_enumerationOptions = new()
     {
@@ -46,7 +60,10 @@ public sealed partial class ProcFsProcessTreeProbe : IProcessTreeProbe
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
     private readonly TimeSpan _scanMaxAge;
+    private readonly int _treeRefreshEvery;
     private readonly long _pageSize = Environment.SystemPageSize;
+    private readonly Dictionary<int, ProcFiles> _files = [];
+    private readonly Dictionary<int, Tree> _trees = [];
     private readonly List<int> _tree = [];
     private readonly List<int> _treeParents = [];
     private readonly List<int> _threadIds = [];
@@ -57,6 +74,8 @@ public sealed partial class ProcFsProcessTreeProbe : IProcessTreeProbe
     private int _scanLength;
     private TimeSpan _scanTakenAt;
     private bool _hasScan;
+    private long _samples;
+    private bool _disposed;
 
     /// <summary>Creates a probe.</summary>
     /// <param name="timeProvider">The clock the snapshots are stamped with; the system clock by default.</param>
@@ -65,13 +84,16 @@ public sealed partial class ProcFsProcessTreeProbe : IProcessTreeProbe
     /// has them. False forces the /proc scan.
     /// </param>
     /// <param name="scanMaxAge">How long a /proc scan is reused; 100 ms by default.</param>
-    public ProcFsProcessTreeProbe(TimeProvider? timeProvider = null, bool? useChildrenFiles = null, TimeSpan? scanMaxAge = null)
+    /// <param name="treeRefreshEvery">A root's descendants are looked for again every this many samples of it; 4 by default, 1 for every sample.</param>
+    public ProcFsProcessTreeProbe(TimeProvider? timeProvider = null, bool? useChildrenFiles = null, TimeSpan? scanMaxAge = null, int treeRefreshEvery = 4)
     {
         if (!OperatingSystem.IsLinux())
             throw new PlatformNotSupportedException("The /proc process tree probe needs Linux.");
         _time = timeProvider ?? TimeProvider.System;
         _scanMaxAge = scanMaxAge ?? TimeSpan.FromMilliseconds(100);
         ArgumentOutOfRangeException.ThrowIfLessThan(_scanMaxAge, TimeSpan.Zero, nameof(scanMaxAge));
+        ArgumentOutOfRangeException.ThrowIfLessThan(treeRefreshEvery, 1);
+        _treeRefreshEvery = treeRefreshEvery;
         UsesChildrenFiles = useChildrenFiles ?? ChildrenFilesSupported;
     }
 
@@ -96,6 +118,19 @@ public sealed partial class ProcFsProcessTreeProbe : IProcessTreeProbe
     /// <summary>How many full /proc scans this probe has made.</summary>
     public long ScanCount { get; private set; }
 
+    /// <summary>How many times this probe has looked for a root's descendants.</summary>
+    public long TreeWalkCount { get; private set; }
+
+    /// <summary>How many processes' stat and statm files are held open.</summary>
+    public int OpenProcessCount
+    {
+        get
+        {
+            lock (_gate)
+                return _files.Count;
+        }
+    }
+
     /// <inheritdoc />
     public ProcessSnapshot? Sample(int rootPid) => Sample(rootPid, null);
 
@@ -106,30 +141,92 @@ public sealed partial class ProcFsProcessTreeProbe : IProcessTreeProbe
             return null;
         lock (_gate)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             var timestamp = _time.GetElapsedTime(0);
+            _samples++;
+            if (_samples % SweepEvery == 0)
+                Sweep();
             if (!TryReadProcess(rootPid, out _, out var totalTicks, out var totalRss))
+            {
+                _trees.Remove(rootPid);
                 return null;
+            }
             treePids?.Add(rootPid);
 
-            _tree.Clear();
-            _treeParents.Clear();
-            _tree.Add(rootPid);
-            _treeParents.Add(0);
-            AddChildren(rootPid);
-            for (var i = 1; i < _tree.Count; i++)
+            if (!_trees.TryGetValue(rootPid, out var tree))
+                _trees[rootPid] = tree = new Tree();
+            tree.LastSample = _samples;
+            if (tree.SamplesUntilWalk <= 0)
             {
-                var pid = _tree[i];
-                if (!TryReadProcess(pid, out var ppid, out var ticks, out var rss) || ppid != _treeParents[i])
-                    continue; // gone since it was listed, or a reused pid that is no longer our child
+                Walk(rootPid, tree);
+                tree.SamplesUntilWalk = _treeRefreshEvery;
+            }
+            tree.SamplesUntilWalk--;
+
+            foreach (var (pid, parent) in tree.Descendants)
+            {
+                if (!TryReadProcess(pid, out var ppid, out var ticks, out var rss) || ppid != parent)
+                {
+                    tree.SamplesUntilWalk = 0; // gone, or a reused pid that is no longer our child: walk again next time
+                    continue;
+                }
                 totalTicks += ticks;
                 totalRss += rss;
                 treePids?.Add(pid);
-                if (_tree.Count < MaxTreeSize)
-                    AddChildren(pid);
             }
 
             var cpu = TimeSpan.FromTicks((long)totalTicks * TimeSpan.TicksPerSecond / ClockTicksPerSecond);
             return new ProcessSnapshot(timestamp, cpu, totalRss);
+        }
+    }
+
+    /// <summary>Closes every kept handle.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            foreach (var files in _files.Values)
+                files.Dispose();
+            _files.Clear();
+            _trees.Clear();
+        }
+    }
+
+    /// <summary>Lists the root's descendants (pid and the parent it was found under), breadth first.</summary>
+    private void Walk(int rootPid, Tree tree)
+    {
+        TreeWalkCount++;
+        _tree.Clear();
+        _treeParents.Clear();
+        _tree.Add(rootPid);
+        _treeParents.Add(0);
+        for (var i = 0; i < _tree.Count && _tree.Count < MaxTreeSize; i++)
+            AddChildren(_tree[i]);
+        tree.Descendants.Clear();
+        for (var i = 1; i < _tree.Count; i++)
+            tree.Descendants.Add((_tree[i], _treeParents[i]));
+    }
+
+    /// <summary>Drops kept handles and trees that no sample has used since the previous sweep.</summary>
+    private void Sweep()
+    {
+        var since = _samples - SweepEvery;
+        foreach (var (pid, files) in _files)
+        {
+            if (files.LastUsed < since)
+            {
+                files.Dispose();
+                _files.Remove(pid);
+            }
+        }
+
+        foreach (var (pid, tree) in _trees)
+        {
+            if (tree.LastSample < since)
+                _trees.Remove(pid);
         }
     }
 
@@ -221,17 +318,52 @@ public sealed partial class ProcFsProcessTreeProbe : IProcessTreeProbe
         ScanCount++;
     }
 
+    /// <summary>Reads a process through its kept handles, opening them on first use; false when it is gone.</summary>
     private bool TryReadProcess(int pid, out int ppid, out ulong cpuTicks, out long rssBytes)
     {
+        ppid = 0;
+        cpuTicks = 0;
         rssBytes = 0;
-        if (!TryReadStat(pid, out ppid, out cpuTicks))
-            return false;
+        if (!_files.TryGetValue(pid, out var files))
+        {
+            if (ProcFiles.TryOpen(pid) is not { } opened)
+                return false;
+            _files[pid] = files = opened;
+        }
+
+        files.LastUsed = _samples;
         Span<byte> buffer = stackalloc byte[StatBufferSize];
-        var length = ReadOnce(string.Create(CultureInfo.InvariantCulture, $"/proc/{pid}/statm"), buffer);
-        if (length <= 0 || !ProcStatParser.TryParseStatmResidentPages(buffer[..length], out var pages))
-            return false;
-        rssBytes = pages * _pageSize;
-        return true;
+        var length = ReadAt(files.Stat, buffer);
+        if (length > 0 && ProcStatParser.TryParseStat(buffer[..length], out ppid, out cpuTicks))
+        {
+            length = ReadAt(files.Statm, buffer);
+            if (length > 0 && ProcStatParser.TryParseStatmResidentPages(buffer[..length], out var pages))
+            {
+                rssBytes = pages * _pageSize;
+                return true;
+            }
+        }
+
+        files.Dispose(); // the process is gone (ESRCH): its handles are of no more use
+        _files.Remove(pid);
+        return false;
+    }
+
+    /// <summary>One read from offset 0: /proc's stat files are produced whole, afresh, by a read at 0.</summary>
+    private static int ReadAt(SafeFileHandle handle, Span<byte> buffer)
+    {
+        try
+        {
+            return RandomAccess.Read(handle, buffer, 0);
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return -1;
+        }
     }
 
     private static bool TryReadStat(int pid, out int ppid, out ulong cpuTicks)
@@ -317,4 +449,46 @@ public sealed partial class ProcFsProcessTreeProbe : IProcessTreeProbe
 
     [LibraryImport("libc", EntryPoint = "sysconf")]
     private static partial nint Sysconf(int name);
+
+    /// <summary>A root's descendants as found by the last walk.</summary>
+    private sealed class Tree
+    {
+        public List<(int Pid, int Parent)> Descendants { get; } = [];
+
+        public int SamplesUntilWalk { get; set; }
+
+        public long LastSample { get; set; }
+    }
+
+    /// <summary>The kept stat and statm handles of one process.</summary>
+    private sealed class ProcFiles(SafeFileHandle stat, SafeFileHandle statm) : IDisposable
+    {
+        public SafeFileHandle Stat { get; } = stat;
+
+        public SafeFileHandle Statm { get; } = statm;
+
+        public long LastUsed { get; set; }
+
+        public static ProcFiles? TryOpen(int pid)
+        {
+            SafeFileHandle? stat = null;
+            try
+            {
+                stat = File.OpenHandle(string.Create(CultureInfo.InvariantCulture, $"/proc/{pid}/stat"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                var statm = File.OpenHandle(string.Create(CultureInfo.InvariantCulture, $"/proc/{pid}/statm"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                return new ProcFiles(stat, statm);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                stat?.Dispose(); // gone (ENOENT, ESRCH) or not ours to read
+                return null;
+            }
+        }
+
+        public void Dispose()
+        {
+            Stat.Dispose();
+            Statm.Dispose();
+        }
+    }
 }

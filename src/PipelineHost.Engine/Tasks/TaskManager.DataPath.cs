@@ -77,7 +77,14 @@ public sealed partial class TaskManager
         }
     }
 
-    /// <summary>Writes a chunk of the object.</summary>
+    /// <summary>
+    /// Writes a chunk of the object: answers once the chunk is on its way to the worker, not once the worker has
+    /// processed it, so the client's next chunk overlaps the worker's work on this one. A chunk the worker then
+    /// fails surfaces at the pipe's next write or at its close (which fails the object anyway). Only every
+    /// <see cref="HostPipe.AnswerEvery"/>th chunk asks the worker for an answer (each answer is a frame both ways
+    /// across the pipe); at most <see cref="HostPipe.MaxUnansweredWrites"/> answers may be outstanding, so a slow
+    /// pipeline slows its writer down instead of queueing without bound in the worker.
+    /// </summary>
     public async Task WritePipeAsync(PipelineTask task, int pipeId, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         var pipe = FindPipe(task, pipeId, "Write");
@@ -85,12 +92,30 @@ public sealed partial class TaskManager
         Interlocked.Increment(ref pipe.Busy);
         try
         {
-            var response = await Forward(worker, WorkerProtocol.Write, new JsonObject { ["pipe_id"] = pipeId }, data, task, cancellationToken).ConfigureAwait(false);
-            pipe.LastActivity = _time.GetTimestamp();
-            Touch(task);
-            if (!response.Success)
+            await pipe.Writes.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
             {
-                throw new TaskException(response.Message ?? "Write failed");
+                await pipe.WaitForWindowAsync(HostPipe.MaxUnansweredWrites - 1, cancellationToken).ConfigureAwait(false);
+                pipe.ThrowIfFailed(StoppedMessage);
+                var answered = ++pipe.Written % HostPipe.AnswerEvery == 0;
+                var arguments = new JsonObject { ["pipe_id"] = pipeId };
+                if (!answered)
+                {
+                    arguments[WorkerProtocol.QuietProperty] = true;
+                }
+
+                var answer = await Post(worker, WorkerProtocol.Write, arguments, data, task, cancellationToken, expectAnswer: answered).ConfigureAwait(false);
+                if (answer is not null)
+                {
+                    pipe.Unanswered.Enqueue(answer);
+                }
+
+                pipe.LastActivity = _time.GetTimestamp();
+                Touch(task);
+            }
+            finally
+            {
+                pipe.Writes.Release();
             }
         }
         finally
@@ -111,6 +136,19 @@ public sealed partial class TaskManager
         try
         {
             var worker = task.Worker ?? throw new TaskException(StoppedMessage(task));
+
+            // Writes still being worked on come first; a failed one needs no word here, since the worker fails
+            // the close of a pipe whose write failed.
+            await pipe.Writes.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await pipe.WaitForWindowAsync(0, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                pipe.Writes.Release();
+            }
+
             var response = await Forward(worker, WorkerProtocol.Close, new JsonObject { ["pipe_id"] = pipeId }, null, task, cancellationToken).ConfigureAwait(false);
             Touch(task);
             ApplyCloseFigures(task, response);
@@ -227,6 +265,20 @@ public sealed partial class TaskManager
         }
     }
 
+    /// <summary>Sends to the worker without waiting for an answer; returns the answer's task when one is expected.</summary>
+    private async Task<Task<Protocol.ResponseMessage>?> Post(WorkerProcess worker, string command, JsonObject arguments, ReadOnlyMemory<byte>? data, PipelineTask task, CancellationToken cancellationToken, bool expectAnswer)
+    {
+        try
+        {
+            return await worker.PostAsync(command, arguments, data, cancellationToken, expectAnswer).ConfigureAwait(false);
+        }
+        catch (WorkerGoneException)
+        {
+            await task.Ended.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw new TaskException(StoppedMessage(task));
+        }
+    }
+
     private HostPipe FindPipe(PipelineTask task, int pipeId, string verb)
     {
         if (_pipes.TryGetValue((task.Token, pipeId), out var pipe))
@@ -261,7 +313,17 @@ public sealed partial class TaskManager
 
     private sealed class HostPipe(PipelineTask task, int pipeId, string owner, long lastActivity)
     {
+        /// <summary>Every how many writes one asks the worker for an answer.</summary>
+        public const int AnswerEvery = 4;
+
+        /// <summary>
+        /// Answers of one pipe that may be outstanding: enough to keep the worker busy while the client sends the
+        /// next chunks, few enough (16 chunks) to bound what waits in the worker.
+        /// </summary>
+        public const int MaxUnansweredWrites = 4;
+
         private int _released;
+        private string? _failure;
 
         public PipelineTask Task { get; } = task;
 
@@ -271,9 +333,49 @@ public sealed partial class TaskManager
 
         public long LastActivity { get; set; } = lastActivity;
 
+        /// <summary>One write (or the close's drain) at a time, so chunks reach the worker in the order they were taken.</summary>
+        public SemaphoreSlim Writes { get; } = new(1, 1);
+
+        /// <summary>The worker's answers to writes already sent, oldest first; touched only under <see cref="Writes"/>.</summary>
+        public Queue<Task<Protocol.ResponseMessage>> Unanswered { get; } = new();
+
+        /// <summary>Writes sent so far; touched only under <see cref="Writes"/>.</summary>
+        public long Written { get; set; }
+
 #pragma warning disable SA1401, CA1051 // A counter updated with Interlocked must be a field.
         public int Busy;
 #pragma warning restore SA1401, CA1051
+
+        /// <summary>Waits until at most <paramref name="limit"/> writes are unanswered, noting the first failure among the answers.</summary>
+        public async Task WaitForWindowAsync(int limit, CancellationToken cancellationToken)
+        {
+            while (Unanswered.TryPeek(out var oldest) && (Unanswered.Count > limit || oldest.IsCompleted))
+            {
+                try
+                {
+                    var answer = await oldest.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    if (!answer.Success)
+                    {
+                        _failure ??= answer.Message ?? "Write failed";
+                    }
+                }
+                catch (WorkerGoneException)
+                {
+                    _failure ??= string.Empty; // the task's own end message says it better; see ThrowIfFailed
+                }
+
+                _ = Unanswered.Dequeue();
+            }
+        }
+
+        /// <summary>Throws the failure of an earlier write of this pipe, if there was one.</summary>
+        public void ThrowIfFailed(Func<PipelineTask, string> stoppedMessage)
+        {
+            if (_failure is { } failure)
+            {
+                throw new TaskException(failure.Length > 0 ? failure : stoppedMessage(Task));
+            }
+        }
 
         public void Release()
         {

@@ -906,6 +906,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             .ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default));
         await Task.WhenAll(stops).ConfigureAwait(false);
         _admission.Dispose();
+        (_processProbe as IDisposable)?.Dispose();
     }
 
     private static partial class Log

@@ -13,8 +13,16 @@ namespace PipelineHost.Engine.Workers;
 /// owner. <see cref="Exited"/> completes only after the process has exited <em>and</em> its last frames were
 /// read, so nothing the worker reported before dying is lost.
 /// </summary>
-internal sealed class WorkerProcess : IAsyncDisposable
+internal sealed partial class WorkerProcess : IAsyncDisposable
 {
+    // Pipe capacities (Linux's default is 64 KiB): the host → worker pipe carries the object bytes, so a larger
+    // one lets a write return while the worker is still reading the previous chunk; the other carries answers.
+    // Kept modest: an unprivileged user's pipes share a budget (fs.pipe-user-pages-soft, 64 MiB by default)
+    // beyond which new pipes get a single page.
+    private const int InputPipeCapacity = 512 * 1024;
+    private const int OutputPipeCapacity = 256 * 1024;
+    private const int FcntlSetPipeSize = 1031; // F_SETPIPE_SZ in Linux's <fcntl.h>
+
     private readonly Process _process;
     private readonly LengthPrefixedMessageWriter _writer;
     private readonly IMessageCodec _codec;
@@ -65,6 +73,8 @@ internal sealed class WorkerProcess : IAsyncDisposable
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start the worker '{path}'.");
+        TrySetPipeCapacity(process.StandardInput.BaseStream, InputPipeCapacity);
+        TrySetPipeCapacity(process.StandardOutput.BaseStream, OutputPipeCapacity);
         return new WorkerProcess(process, codec ?? WorkerCodec.Default, onEvent, onOutput);
     }
 
@@ -84,14 +94,27 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <exception cref="WorkerGoneException">The worker exited before answering.</exception>
     public async Task<ResponseMessage> RequestAsync(string command, JsonObject? arguments, ReadOnlyMemory<byte>? data, CancellationToken cancellationToken)
     {
-        var completion = new TaskCompletionSource<ResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var answer = await PostAsync(command, arguments, data, cancellationToken).ConfigureAwait(false);
+        return await answer!.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends a request and returns as soon as it is written to the worker's channel, with the task of its answer
+    /// (null when <paramref name="expectAnswer"/> is false: a request the worker does not answer), so a caller can
+    /// go on while the worker works. <paramref name="data"/> is not used after this returns.
+    /// </summary>
+    /// <exception cref="WorkerGoneException">The worker is gone (the returned task also fails with it when the
+    /// worker exits before answering).</exception>
+    public async Task<Task<ResponseMessage>?> PostAsync(string command, JsonObject? arguments, ReadOnlyMemory<byte>? data, CancellationToken cancellationToken, bool expectAnswer = true)
+    {
+        var completion = expectAnswer ? new TaskCompletionSource<ResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously) : null;
         long seq;
         try
         {
             seq = await _writer.WriteAsync(
                 new RequestMessage(command) { Arguments = arguments, Data = data },
                 cancellationToken,
-                s => _pending[s] = completion).ConfigureAwait(false);
+                completion is null ? null : s => _pending[s] = completion).ConfigureAwait(false);
         }
         catch (IOException)
         {
@@ -100,20 +123,13 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
         // Pairs with WaitForExitAsync: it marks the worker gone before failing the waiters it finds, so a waiter
         // added after that sweep sees the mark here instead of waiting for an answer that cannot come.
-        if (Volatile.Read(ref _gone) == 1)
+        if (completion is not null && Volatile.Read(ref _gone) == 1 && _pending.TryRemove(seq, out _))
         {
-            _pending.TryRemove(seq, out _);
-            throw new WorkerGoneException();
+            // Exited while this was being written: nobody is left to fail the waiter.
+            completion.TrySetException(new WorkerGoneException());
         }
 
-        try
-        {
-            return await completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _pending.TryRemove(seq, out _);
-        }
+        return completion?.Task;
     }
 
     /// <summary>
@@ -184,15 +200,14 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     private async Task ReadFramesAsync()
     {
-        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
-        var stream = _process.StandardOutput.BaseStream;
+        var reader = new LengthPrefixedFrameReader(_process.StandardOutput.BaseStream, WorkerProtocol.MaxFrameSize);
         try
         {
-            while (await LengthPrefixedFraming.ReadAsync(stream, buffer, WorkerProtocol.MaxFrameSize, CancellationToken.None).ConfigureAwait(false) is { } frame)
+            while (await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false) is { } frame)
             {
                 switch (_codec.Decode(frame.Payload.Span, frame.Binary))
                 {
-                    case ResponseMessage response when response.RequestSeq is { } seq && _pending.TryGetValue(seq, out var waiter):
+                    case ResponseMessage response when response.RequestSeq is { } seq && _pending.TryRemove(seq, out var waiter):
                         waiter.TrySetResult(response);
                         break;
                     case EventMessage evt:
@@ -220,13 +235,36 @@ internal sealed class WorkerProcess : IAsyncDisposable
         await _process.WaitForExitAsync().ConfigureAwait(false);
         await Task.WhenAll(reader, errors).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         Interlocked.Exchange(ref _gone, 1);
-        foreach (var waiter in _pending.Values)
+        foreach (var seq in _pending.Keys)
         {
-            waiter.TrySetException(new WorkerGoneException());
+            if (_pending.TryRemove(seq, out var waiter))
+            {
+                waiter.TrySetException(new WorkerGoneException());
+            }
         }
 
         return _process.ExitCode;
     }
+
+    /// <summary>Best effort: where the kernel refuses (another OS, a limit), the default capacity just stays.</summary>
+    private static void TrySetPipeCapacity(Stream stream, int capacity)
+    {
+        if (!OperatingSystem.IsLinux() || stream is not System.IO.Pipes.PipeStream pipe)
+        {
+            return;
+        }
+
+        try
+        {
+            _ = SetPipeSize(pipe.SafePipeHandle.DangerousGetHandle(), FcntlSetPipeSize, capacity);
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+        }
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "fcntl")]
+    private static partial int SetPipeSize(nint fd, int command, int capacity);
 
     private static string DotnetHost()
     {

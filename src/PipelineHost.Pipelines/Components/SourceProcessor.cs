@@ -43,7 +43,7 @@ public sealed class SourceProcessor(ObjectContext context) : IObjectProcessor
 
         if (IsTextual(context.MimeType))
         {
-            var text = Decode(bytes.Bytes.Span, flush: false);
+            var text = Decode(bytes.Bytes, flush: false);
             await output.EmitAsync(LaneNames.Text, new TextPayload(text), cancellationToken).ConfigureAwait(false);
         }
     }
@@ -51,10 +51,9 @@ public sealed class SourceProcessor(ObjectContext context) : IObjectProcessor
     /// <inheritdoc />
     public ValueTask CloseAsync(IComponentOutput output, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
-    private string Decode(ReadOnlySpan<byte> bytes, bool flush)
-    {
-        var chars = new char[_decoder.GetCharCount(bytes, flush)];
-        var count = _decoder.GetChars(bytes, chars, flush);
-        return new string(chars, 0, count);
-    }
+    private string Decode(ReadOnlyMemory<byte> bytes, bool flush) =>
+        // Straight into the string: a 64 KiB write is 128 KiB of text, and a char[] first would be a second
+        // large-object allocation and copy per write.
+        string.Create(_decoder.GetCharCount(bytes.Span, flush), (Decoder: _decoder, Bytes: bytes, Flush: flush), static (chars, state) =>
+            state.Decoder.GetChars(state.Bytes.Span, chars, state.Flush));
 }

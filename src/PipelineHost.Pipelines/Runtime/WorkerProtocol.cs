@@ -19,7 +19,11 @@ public static class WorkerProtocol
     public const string Warm = "warm";
     /// <summary>Host → worker: <c>{object, mimeType}</c> → <c>{pipe_id}</c>.</summary>
     public const string Open = "open";
-    /// <summary>Host → worker: <c>{pipe_id}</c> + bytes.</summary>
+    /// <summary>
+    /// Host → worker: <c>{pipe_id, quiet?}</c> + bytes. A pipe's writes and its close are handled in the order
+    /// they arrive. A <c>quiet</c> write is not answered: a failure fails the pipe, and the next answered write or
+    /// the close reports it.
+    /// </summary>
     public const string Write = "write";
     /// <summary>Host → worker: <c>{pipe_id, fail?}</c> → the object's result.</summary>
     public const string Close = "close";
@@ -48,6 +52,9 @@ public static class WorkerProtocol
     public const string UsageEvent = "usage";
     /// <summary>Worker → host: <c>{code, message}</c> just before the worker exits by itself.</summary>
     public const string ExitEvent = "exit";
+
+    /// <summary>The argument of a <see cref="Write"/> that asks for no answer.</summary>
+    public const string QuietProperty = "quiet";
 
     /// <summary>
     /// Worker → host: <c>{version, byPipe:{"&lt;pipe&gt;":[stack]}}</c>, each open pipe's component stack (status

@@ -20,47 +20,90 @@ public sealed class FrameTooLargeException(long maximum)
 /// Assembles WebSocket fragments into whole messages, stopping at a size cap before buffering more. One per
 /// socket: reads must be sequential.
 /// </summary>
+/// <remarks>
+/// Each message is first read into a small buffer of the receiver's own; one that does not fit there (most
+/// requests do) continues in a buffer rented from the shared pool, which goes back when the next message is
+/// asked for. An idle connection (most subscribers, most of the time) therefore holds no large buffer. (An
+/// empty read would hold none at all, but Kestrel's upgraded stream answers it at once as if the peer had left.)
+/// </remarks>
 public sealed class WebSocketFrameReceiver(WebSocket socket, long maxMessageSize)
 {
-    // Messages above this leave the buffer's capacity behind, so a single huge upload does not pin memory for
-    // the rest of the connection's life.
-    private const int RetainedCapacity = 1 << 20;
+    private const int FirstReadSize = 256;
     private const int ChunkSize = 16 * 1024;
 
-    private ArrayBufferWriter<byte> _buffer = new(ChunkSize);
+    // Buffers above this come from the GC, not the pool, so one huge upload does not stay cached.
+    private const int PooledCapacity = 1 << 20;
+
+    private readonly byte[] _first = new byte[FirstReadSize];
+    private byte[] _buffer = [];
 
     /// <summary>Receives the next whole message, or null when the peer closed the socket.</summary>
     /// <exception cref="FrameTooLargeException">The message is larger than the maximum.</exception>
     public async ValueTask<ReceivedFrame?> ReceiveAsync(CancellationToken cancellationToken)
     {
-        if (_buffer.Capacity > RetainedCapacity)
+        Release(); // the previous message's payload is no longer valid
+
+        var first = await socket.ReceiveAsync(_first.AsMemory(), cancellationToken).ConfigureAwait(false);
+        if (first.MessageType == WebSocketMessageType.Close)
         {
-            _buffer = new ArrayBufferWriter<byte>(ChunkSize);
-        }
-        else
-        {
-            _buffer.ResetWrittenCount();
+            return null;
         }
 
+        var binary = first.MessageType == WebSocketMessageType.Binary;
+        if (first.EndOfMessage)
+        {
+            return new ReceivedFrame(_first.AsMemory(0, first.Count), binary);
+        }
+
+        _buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        _first.AsSpan(0, first.Count).CopyTo(_buffer);
+        var length = first.Count;
         while (true)
         {
-            var memory = _buffer.GetMemory(ChunkSize);
-            var result = await socket.ReceiveAsync(memory, cancellationToken).ConfigureAwait(false);
+            if (length == _buffer.Length)
+            {
+                Grow(length);
+            }
+
+            var result = await socket.ReceiveAsync(_buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 return null;
             }
 
-            _buffer.Advance(result.Count);
-            if (_buffer.WrittenCount > maxMessageSize)
+            length += result.Count;
+            if (length > maxMessageSize)
             {
                 throw new FrameTooLargeException(maxMessageSize);
             }
 
             if (result.EndOfMessage)
             {
-                return new ReceivedFrame(_buffer.WrittenMemory, result.MessageType == WebSocketMessageType.Binary);
+                return new ReceivedFrame(_buffer.AsMemory(0, length), binary);
             }
+        }
+    }
+
+    private void Grow(int length)
+    {
+        var size = (int)Math.Min(Math.Min((long)_buffer.Length * 2, Math.Max(maxMessageSize + 1, _buffer.Length + 1L)), Array.MaxLength);
+        var next = size > PooledCapacity ? GC.AllocateUninitializedArray<byte>(size) : ArrayPool<byte>.Shared.Rent(size);
+        _buffer.AsSpan(0, length).CopyTo(next);
+        Return(_buffer);
+        _buffer = next;
+    }
+
+    private void Release()
+    {
+        Return(_buffer);
+        _buffer = [];
+    }
+
+    private static void Return(byte[] buffer)
+    {
+        if (buffer.Length is > 0 and <= PooledCapacity)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 }

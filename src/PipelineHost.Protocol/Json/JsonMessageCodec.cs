@@ -158,7 +158,15 @@ public sealed class JsonMessageCodec : IMessageCodec
                 }
 
                 writer.WritePropertyName(EnvelopeNames.Body);
-                evt.Body.WriteTo(writer);
+                if (evt.SharedEncoding is { } shared)
+                {
+                    writer.WriteRawValue(shared.Get(evt.Body, SharedEventEncoding.Json, EncodeBody), skipInputValidation: true);
+                }
+                else
+                {
+                    evt.Body.WriteTo(writer);
+                }
+
                 break;
 
             default:
@@ -167,6 +175,12 @@ public sealed class JsonMessageCodec : IMessageCodec
 
         writer.WriteEndObject();
         return data;
+    }
+
+    private static void EncodeBody(JsonObject body, IBufferWriter<byte> output)
+    {
+        using var writer = new Utf8JsonWriter(output, WriterOptions);
+        body.WriteTo(writer);
     }
 
     /// <summary>

@@ -136,7 +136,16 @@ public sealed class MessagePackMessageCodec : IMessageCodec
                 }
 
                 writer.WriteString(EnvelopeNames.Body);
-                MessagePackJson.WriteNode(writer, evt.Body, 1);
+                if (evt.SharedEncoding is { } shared)
+                {
+                    writer.WriteRaw(shared.Get(evt.Body, SharedEventEncoding.MessagePack, static (body, output) =>
+                        MessagePackJson.WriteNode(new MessagePackWriter(output), body, 1)));
+                }
+                else
+                {
+                    MessagePackJson.WriteNode(writer, evt.Body, 1);
+                }
+
                 break;
 
             default:

@@ -17,6 +17,9 @@ public sealed partial class CommandDispatcher(CommandTable table, ILogger<Comman
     public bool IsAnonymous(string command) =>
         table.Find(command)?.AllowAnonymous ?? command.StartsWith(PublicPrefix, StringComparison.Ordinal);
 
+    /// <summary>True for commands that answer from memory at once (<see cref="CommandDefinition.Immediate"/>).</summary>
+    public bool IsImmediate(string command) => table.Find(command)?.Immediate ?? false;
+
     /// <summary>True for commands that change the connection's authentication and so run in order.</summary>
     public bool IsSessionCommand(string command) => command is "auth" or "deauth";
 

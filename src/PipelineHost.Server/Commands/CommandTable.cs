@@ -10,7 +10,12 @@ public delegate ValueTask<CommandResult> CommandHandler(CommandContext context, 
 /// <param name="Handler">The handler.</param>
 /// <param name="Required">Permissions the caller must hold (checked before the handler runs).</param>
 /// <param name="AllowAnonymous">True for <c>auth</c> and <c>rrext_public_*</c>: allowed before authentication.</param>
-public sealed record CommandDefinition(string Name, CommandHandler Handler, Permissions Required = Permissions.None, bool AllowAnonymous = false);
+/// <param name="Immediate">
+/// True for commands answered from memory at once (<c>rrext_ping</c>, <c>rrext_get_task_status</c>): they run on the
+/// connection's read loop instead of being handed to another thread, which under load is a wait in the thread
+/// pool's queue behind every other connection's work.
+/// </param>
+public sealed record CommandDefinition(string Name, CommandHandler Handler, Permissions Required = Permissions.None, bool AllowAnonymous = false, bool Immediate = false);
 
 /// <summary>A group of related commands that registers itself in the table.</summary>
 public interface ICommandModule

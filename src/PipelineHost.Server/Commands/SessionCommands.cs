@@ -19,7 +19,7 @@ internal sealed partial class SessionCommands(
     {
         table.Add(new CommandDefinition("auth", AuthAsync, AllowAnonymous: true));
         table.Add(new CommandDefinition("deauth", DeauthAsync));
-        table.Add(new CommandDefinition("rrext_ping", (_, _) => ValueTask.FromResult(CommandResult.Ok(new JsonObject { ["pong"] = true }))));
+        table.Add(new CommandDefinition("rrext_ping", (_, _) => ValueTask.FromResult(CommandResult.Ok(new JsonObject { ["pong"] = true })), Immediate: true));
         table.Add(new CommandDefinition("rrext_public_probe", ProbeAsync, AllowAnonymous: true));
     }
 

@@ -15,7 +15,7 @@ internal sealed class TaskCommands(TaskManager tasks) : ICommandModule
         table.Add(new CommandDefinition("terminate", TerminateAsync, Permissions.Control));
         table.Add(new CommandDefinition("restart", RestartAsync, Permissions.Control));
         table.Add(new CommandDefinition("rrext_retry_failed", RetryFailedAsync, Permissions.Control));
-        table.Add(new CommandDefinition("rrext_get_task_status", GetStatusAsync, Permissions.Monitor));
+        table.Add(new CommandDefinition("rrext_get_task_status", GetStatusAsync, Permissions.Monitor, Immediate: true));
         table.Add(new CommandDefinition("rrext_get_token", GetToken, Permissions.Monitor));
         table.Add(new CommandDefinition("rrext_get_pipeline", GetPipeline, Permissions.Monitor));
         table.Add(new CommandDefinition("rrext_get_tasks", GetTasks, Permissions.Monitor));

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Threading.Channels;
 using PipelineHost.Protocol;
+using PipelineHost.Protocol.Framing;
 
 namespace PipelineHost.Server.Connections;
 
@@ -11,8 +12,15 @@ namespace PipelineHost.Server.Connections;
 /// still overflows is closed as hopelessly behind rather than slowing the server down. Assigns the
 /// connection's <c>seq</c> as messages go on the wire, so it is shared by responses and events and increasing.
 /// </summary>
-internal sealed class ConnectionOutbox(int maxQueuedEvents, Action<string> onOverflow)
+/// <remarks>
+/// An idle connection holds no send buffer: messages are encoded into a buffer rented from the shared pool and
+/// given back once the queue is empty, so ten thousand idle subscribers do not pin ten thousand buffers.
+/// </remarks>
+internal sealed class ConnectionOutbox(int maxQueuedEvents, Action<string> onOverflow, EventDeliveryStats? stats = null)
 {
+    // An encode buffer above this is not given back to the shared pool (the pool would keep it).
+    private const int PooledCapacity = 1 << 20;
+
     private sealed class Slot(ProtocolMessage? message, string? coalesceKey)
     {
         public ProtocolMessage? Message { get; set; } = message;
@@ -24,6 +32,7 @@ internal sealed class ConnectionOutbox(int maxQueuedEvents, Action<string> onOve
     private readonly Dictionary<string, Slot> _pendingByKey = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private int _queuedEvents;
+    private int _queued; // slots written to the channel and not yet read
     private long _seq;
     private bool _overflowed;
 
@@ -34,7 +43,7 @@ internal sealed class ConnectionOutbox(int maxQueuedEvents, Action<string> onOve
     public long SentCount { get; private set; }
 
     /// <summary>Queues a response; it is always delivered while the socket is open.</summary>
-    public void Send(ResponseMessage response) => _queue.Writer.TryWrite(new Slot(response, null));
+    public void Send(ResponseMessage response) => Enqueue(new Slot(response, null));
 
     /// <summary>
     /// Queues an event. With a <paramref name="coalesceKey"/>, a still-queued event of the same key is replaced.
@@ -53,6 +62,7 @@ internal sealed class ConnectionOutbox(int maxQueuedEvents, Action<string> onOve
             {
                 pending.Message = evt;
                 CoalescedCount++;
+                stats?.CountCoalesced();
                 return true;
             }
 
@@ -69,7 +79,7 @@ internal sealed class ConnectionOutbox(int maxQueuedEvents, Action<string> onOve
                 }
 
                 _queuedEvents++;
-                _queue.Writer.TryWrite(slot);
+                Enqueue(slot);
                 return true;
             }
         }
@@ -81,7 +91,7 @@ internal sealed class ConnectionOutbox(int maxQueuedEvents, Action<string> onOve
     /// <summary>Sends what is queued, then a close frame.</summary>
     public void Close(WebSocketCloseStatus status, string reason)
     {
-        _queue.Writer.TryWrite(new Slot(null, null) { Close = (status, reason) });
+        Enqueue(new Slot(null, null) { Close = (status, reason) });
         _queue.Writer.TryComplete();
     }
 
@@ -99,6 +109,7 @@ internal sealed class ConnectionOutbox(int maxQueuedEvents, Action<string> onOve
     {
         await foreach (var slot in _queue.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
+            Interlocked.Decrement(ref _queued);
             if (slot.Close is { } closing)
             {
                 await close(closing.Status, closing.Reason, cancellationToken).ConfigureAwait(false);
@@ -109,6 +120,10 @@ internal sealed class ConnectionOutbox(int maxQueuedEvents, Action<string> onOve
             {
                 await send(message with { Seq = ++_seq }, cancellationToken).ConfigureAwait(false);
                 SentCount++;
+                if (message is EventMessage)
+                {
+                    stats?.CountSent();
+                }
             }
         }
     }
@@ -116,7 +131,7 @@ internal sealed class ConnectionOutbox(int maxQueuedEvents, Action<string> onOve
     /// <summary>Writes queued messages to a WebSocket, encoded with <paramref name="codec"/>.</summary>
     public Task RunAsync(WebSocket socket, IMessageCodec codec, CancellationToken cancellationToken)
     {
-        var buffer = new ArrayBufferWriter<byte>(16 * 1024);
+        var buffer = new PooledBufferWriter(PooledCapacity);
         return RunAsync(
             async (message, ct) =>
             {
@@ -125,14 +140,19 @@ internal sealed class ConnectionOutbox(int maxQueuedEvents, Action<string> onOve
                     return;
                 }
 
-                buffer.ResetWrittenCount();
-                var binary = codec.Encode(message, buffer);
-                await socket.SendAsync(buffer.WrittenMemory, binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, endOfMessage: true, ct)
-                    .ConfigureAwait(false);
-                if (buffer.Capacity > 1 << 20)
+                try
                 {
-                    // Do not pin a huge buffer for the connection's life after one large message.
-                    buffer = new ArrayBufferWriter<byte>(16 * 1024);
+                    buffer.Reset();
+                    var binary = codec.Encode(message, buffer);
+                    await socket.SendAsync(buffer.WrittenMemory, binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, endOfMessage: true, ct)
+                        .ConfigureAwait(false);
+                }
+                finally
+                {
+                    if (Volatile.Read(ref _queued) == 0)
+                    {
+                        buffer.Release(); // idle: the buffer goes back to the pool until the next message
+                    }
                 }
             },
             async (status, reason, ct) =>
@@ -143,6 +163,16 @@ internal sealed class ConnectionOutbox(int maxQueuedEvents, Action<string> onOve
                 }
             },
             cancellationToken);
+    }
+
+    private void Enqueue(Slot slot)
+    {
+        // Counted before it can be read, so the count is never below what the reader still has to take.
+        Interlocked.Increment(ref _queued);
+        if (!_queue.Writer.TryWrite(slot))
+        {
+            Interlocked.Decrement(ref _queued);
+        }
     }
 
     private ProtocolMessage? Take(Slot slot)

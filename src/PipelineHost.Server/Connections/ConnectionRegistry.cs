@@ -13,6 +13,9 @@ public sealed class ConnectionRegistry
     /// <summary>How many are open.</summary>
     public int Count => _connections.Count;
 
+    /// <summary>Event delivery counts over every connection, past and present.</summary>
+    public EventDeliveryStats Stats { get; } = new();
+
     internal void Add(IClientConnection connection) => _connections[connection.Id] = connection;
 
     internal void Remove(IClientConnection connection) => _connections.TryRemove(connection.Id, out _);

@@ -39,7 +39,8 @@ internal sealed partial class DapConnection : IClientConnection
         UnauthenticatedConnectionLimiter limiter,
         ServerOptions options,
         TimeProvider time,
-        ILogger logger)
+        ILogger logger,
+        EventDeliveryStats? stats = null)
     {
         Id = id;
         _socket = socket;
@@ -54,7 +55,7 @@ internal sealed partial class DapConnection : IClientConnection
         {
             Log.ConnectionTooSlow(_logger, reason);
             BeginClose(WebSocketCloseStatus.PolicyViolation, reason);
-        });
+        }, stats);
         Session = new ConnectionSession(
             onSignedIn: () => limiter.Release(remoteAddress),
             onSignedOut: () => limiter.Acquire(remoteAddress));
@@ -166,9 +167,10 @@ internal sealed partial class DapConnection : IClientConnection
                 return;
             }
 
-            if (_dispatcher.IsSessionCommand(request.Command))
+            if (_dispatcher.IsSessionCommand(request.Command) || _dispatcher.IsImmediate(request.Command))
             {
-                // auth/deauth change what later frames may do, so they finish before the next frame is read.
+                // auth/deauth change what later frames may do, so they finish before the next frame is read;
+                // immediate commands answer from memory, quicker than a hand-off to another thread.
                 await HandleAsync(request, cancellationToken).ConfigureAwait(false);
                 continue;
             }

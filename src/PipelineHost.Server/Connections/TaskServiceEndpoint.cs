@@ -61,7 +61,7 @@ internal static partial class TaskServiceEndpoint
                 KeepAliveTimeout = options.KeepAliveTimeout,
             }).ConfigureAwait(false);
 
-            connection = new DapConnection(id, socket, address, codec, dispatcher, limiter, options, time, logger);
+            connection = new DapConnection(id, socket, address, codec, dispatcher, limiter, options, time, logger, registry.Stats);
             registry.Add(connection);
             Log.Connected(logger, address.ToString(), codec.SubProtocol ?? "json");
             await connection.RunAsync(lifetime.ApplicationStopping).ConfigureAwait(false);

@@ -5,6 +5,7 @@ using PipelineHost.Engine.Tasks;
 using PipelineHost.Protocol;
 using PipelineHost.Protocol.Events;
 using PipelineHost.Server.Connections;
+using PipelineHost.Server.Hosting;
 
 namespace PipelineHost.Server.Events;
 
@@ -16,26 +17,21 @@ namespace PipelineHost.Server.Events;
 /// </summary>
 public sealed partial class EventHub : ITaskObserver, IDisposable
 {
-    /// <summary>How often changed statuses are published between state changes.</summary>
-    public static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(1);
-
     private readonly ConnectionRegistry _connections;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, PipelineTask> _dirty = new(StringComparer.Ordinal);
     private readonly ITimer _timer;
 
-    /// <summary>Creates the hub.</summary>
-    public EventHub(ConnectionRegistry connections, TimeProvider time)
+    /// <summary>Creates the hub; changed statuses are published every <see cref="ServerOptions.StatusInterval"/>.</summary>
+    public EventHub(ConnectionRegistry connections, TimeProvider time, ServerOptions options)
     {
         _connections = connections;
         _time = time;
-        _timer = time.CreateTimer(_ => FlushStatuses(), null, StatusInterval, StatusInterval);
+        _timer = time.CreateTimer(_ => FlushStatuses(), null, options.StatusInterval, options.StatusInterval);
     }
 
     /// <summary>Events whose delivery was refused because a connection fell behind (it is closed).</summary>
-    public long Dropped => Interlocked.Read(ref _dropped);
-
-    private long _dropped;
+    public long Dropped => _connections.Stats.Dropped;
 
     /// <inheritdoc />
     public void OnTaskEvent(TaskEvent taskEvent)
@@ -149,8 +145,9 @@ public sealed partial class EventHub : ITaskObserver, IDisposable
                 continue;
             }
 
-            // Built once, for the first interested connection only; shared read-only after that.
-            message ??= build();
+            // Built once, for the first interested connection only; shared read-only after that, and encoded
+            // once per codec rather than once per connection.
+            message ??= build().WithSharedEncoding();
             Deliver(connection, message, coalesceKey);
         }
     }
@@ -159,7 +156,7 @@ public sealed partial class EventHub : ITaskObserver, IDisposable
     {
         if (!connection.SendEvent(message, coalesceKey))
         {
-            Interlocked.Increment(ref _dropped);
+            _connections.Stats.CountDropped();
         }
     }
 

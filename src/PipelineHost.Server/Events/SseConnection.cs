@@ -18,12 +18,12 @@ internal sealed class SseConnection : IClientConnection
     private readonly CancellationTokenSource _closed;
     private readonly List<Func<ValueTask>> _cleanups = [];
 
-    public SseConnection(Caller caller, int maxQueuedEvents, DateTimeOffset now, CancellationToken requestAborted)
+    public SseConnection(Caller caller, int maxQueuedEvents, DateTimeOffset now, CancellationToken requestAborted, EventDeliveryStats? stats = null)
     {
         Caller = caller;
         ConnectedAt = now;
         _closed = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
-        _outbox = new ConnectionOutbox(maxQueuedEvents, _ => _closed.Cancel());
+        _outbox = new ConnectionOutbox(maxQueuedEvents, _ => _closed.Cancel(), stats);
     }
 
     public string Id { get; } = "sse-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));

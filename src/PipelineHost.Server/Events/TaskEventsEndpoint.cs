@@ -48,7 +48,7 @@ internal static class TaskEventsEndpoint
         context.Response.Headers["X-Accel-Buffering"] = "no";
         await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
 
-        var connection = new SseConnection(caller, options.MaxQueuedEvents, time.GetUtcNow(), context.RequestAborted);
+        var connection = new SseConnection(caller, options.MaxQueuedEvents, time.GetUtcNow(), context.RequestAborted, registry.Stats);
         connection.Subscriptions.Set(SubscriptionKey.For(task.Identity.ProjectId, task.Identity.Source), mask);
         connection.SendEvent(EventHub.StatusEvent(task));
         registry.Add(connection);

@@ -37,6 +37,12 @@ public sealed record ServerOptions
     /// <summary>Events that may wait in one connection's send queue before it is dropped as hopelessly behind.</summary>
     public int MaxQueuedEvents { get; init; } = 4096;
 
+    /// <summary>
+    /// How often a task's changed status is published between its state changes (which go out at once): once a
+    /// second, RocketRide's cadence. Shorter only for tests and benchmarks; no command-line option.
+    /// </summary>
+    public TimeSpan StatusInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>WebSocket keep-alive ping interval.</summary>
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(15);
 

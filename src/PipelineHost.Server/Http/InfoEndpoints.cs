@@ -55,6 +55,7 @@ internal static class InfoEndpoints
                 ["connections"] = connections.Count,
                 ["queueDepth"] = queue.QueueDepth,
                 ["activeWorkers"] = queue.Active,
+                ["events"] = connections.Stats.ToJson(),
             },
         });
     }

@@ -128,7 +128,7 @@ public sealed class ProcessTreeProbeTests
         if (!OperatingSystem.IsLinux())
             return;
         var time = new ManualTimeProvider();
-        var probe = new ProcFsProcessTreeProbe(time, useChildrenFiles: false, scanMaxAge: TimeSpan.FromMilliseconds(100));
+        var probe = new ProcFsProcessTreeProbe(time, useChildrenFiles: false, scanMaxAge: TimeSpan.FromMilliseconds(100), treeRefreshEvery: 1);
 
         probe.Sample(Environment.ProcessId);
         probe.Sample(Environment.ProcessId);
@@ -138,6 +138,44 @@ public sealed class ProcessTreeProbeTests
         probe.Sample(Environment.ProcessId);
         probe.Sample(Environment.ProcessId);
         Assert.Equal(2, probe.ScanCount);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ProcFs_looks_for_descendants_again_only_every_nth_sample_of_a_root(bool useChildrenFiles)
+    {
+        if (!OperatingSystem.IsLinux() || (useChildrenFiles && !ProcFsProcessTreeProbe.ChildrenFilesSupported))
+            return;
+        using var probe = new ProcFsProcessTreeProbe(new ManualTimeProvider(), useChildrenFiles, treeRefreshEvery: 4);
+
+        for (var i = 0; i < 8; i++)
+            Assert.NotNull(probe.Sample(Environment.ProcessId));
+
+        Assert.Equal(2, probe.TreeWalkCount);
+    }
+
+    [Fact]
+    public void ProcFs_keeps_a_process_files_open_between_samples_and_drops_them_once_it_is_gone()
+    {
+        if (!OperatingSystem.IsLinux())
+            return;
+        using var probe = new ProcFsProcessTreeProbe();
+        var sleeper = Start("/bin/sleep", "60");
+        var pid = sleeper.Id;
+        try
+        {
+            Assert.NotNull(probe.Sample(pid));
+            Assert.NotNull(probe.Sample(pid));
+            Assert.Equal(1, probe.OpenProcessCount);
+        }
+        finally
+        {
+            KillTree(sleeper); // waits for the exit: the pid is reaped
+        }
+
+        Assert.Null(probe.Sample(pid));
+        Assert.Equal(0, probe.OpenProcessCount);
     }
 
     [Fact]

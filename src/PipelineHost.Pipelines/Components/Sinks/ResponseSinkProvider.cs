@@ -52,7 +52,8 @@ public sealed class ResponseSinkProvider : IComponentProvider
             var result = context.Result;
             if (payload is TextPayload text)
             {
-                result.AppendText(lane, text.Text + "\n\n");
+                result.AppendText(lane, text.Text);
+                result.AppendText(lane, "\n\n"); // not concatenated first: that would copy every chunk once more
                 if (sse)
                 {
                     context.MonitorSse("text", new JsonObject { ["lane"] = lane, ["text"] = text.Text });
