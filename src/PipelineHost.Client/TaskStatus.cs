@@ -89,6 +89,9 @@ public sealed record TaskStatus
     /// <summary>When the task ended (<c>completedAt</c>); null before.</summary>
     public DateTimeOffset? CompletedAt { get; init; }
 
+    /// <summary>When anything in the status other than the sampled metrics last changed (<c>updatedAt</c>).</summary>
+    public DateTimeOffset? UpdatedAt { get; init; }
+
     /// <summary>The task's 1-based place in the server's queue (<c>queuePosition</c>); 0 when it is not queued.</summary>
     public int QueuePosition { get; init; }
 
@@ -162,6 +165,7 @@ public sealed record TaskStatus
             ErrorSummary = Objects(status, "errorSummary").Select(TaskErrorCount.FromJson).ToList(),
             Outputs = Objects(status, "outputs").Select(TaskOutputFile.FromJson).ToList(),
             Callback = JsonFields.Object(status, "callback") is { } callback ? TaskCallback.FromJson(callback) : null,
+            UpdatedAt = IsoTime(JsonFields.String(status, "updatedAt")),
             Raw = status,
         };
     }

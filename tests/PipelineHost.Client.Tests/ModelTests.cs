@@ -19,7 +19,7 @@ public class ModelTests
              "metrics":{"cpu_percent":12.5,"cpu_memory_mb":64,"peak_cpu_percent":50,"avg_cpu_memory_mb":32.5},
              "tokens":{"cpu_utilization":1.5,"custom":{"pagesProcessed":5},"total":6.5},"futureField":1,
              "taskType":"pipeline","statusName":"COMPLETED","exitReason":"completed","createdAt":"2023-11-14T22:13:20.500Z",
-             "startedAt":"2023-11-14T22:13:21.000Z","completedAt":"2023-11-14T22:13:30.250Z","queuePosition":0,
+             "startedAt":"2023-11-14T22:13:21.000Z","completedAt":"2023-11-14T22:13:30.250Z","updatedAt":"2023-11-14T22:13:30.500Z","queuePosition":0,
              "stats":{"queueDepth":3,"activeWorkers":2.0},
              "config":{"threads":4,"ttl":900,"timeout":60.5,"expires":0,"traceLevel":null}}
             """)!.AsObject();
@@ -52,6 +52,7 @@ public class ModelTests
         Assert.Equal(("COMPLETED", "completed", 0, false), (status.StatusName, status.ExitReason, status.QueuePosition, status.Queued));
         Assert.Equal(status.StartTime, status.CreatedAt);
         Assert.Equal(status.EndTime, status.CompletedAt);
+        Assert.Equal(status.CompletedAt!.Value.AddMilliseconds(250), status.UpdatedAt);
         Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_001_000), status.StartedAt);
         Assert.Equal(new TaskQueueStats { QueueDepth = 3, ActiveWorkers = 2 }, status.Stats);
         Assert.Equal((4, TimeSpan.FromSeconds(900), TimeSpan.FromSeconds(60.5), TimeSpan.Zero, (string?)null),

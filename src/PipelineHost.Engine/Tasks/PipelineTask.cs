@@ -14,6 +14,7 @@ public sealed class PipelineTask
     private const int KeptMessages = 50;
 
     private readonly Lock _lock = new();
+    private DateTimeOffset? _updatedAt;
     private TaskCompletionSource _runningOrEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _endedToken = new();
@@ -78,6 +79,34 @@ public sealed class PipelineTask
 
     /// <summary>When the task reached its final state (<c>completedAt</c>); null before.</summary>
     public DateTimeOffset? CompletedAt { get; private set; }
+
+    /// <summary>
+    /// When anything in the status other than the sampled metrics last changed (<c>updatedAt</c>, Beam's and
+    /// Flexprice's <c>updated_at</c>): state, text, counts, errors, queue position, outputs. Starts at
+    /// <see cref="CreatedAt"/>; never earlier than <see cref="CompletedAt"/>.
+    /// </summary>
+    public DateTimeOffset UpdatedAt
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return UpdatedAtUnderLock();
+            }
+        }
+    }
+
+    /// <summary>Records a change of the status at <paramref name="at"/>; the clock never moves it backwards.</summary>
+    internal void Touch(DateTimeOffset at)
+    {
+        lock (_lock)
+        {
+            if (at > (_updatedAt ?? CreatedAt))
+            {
+                _updatedAt = at;
+            }
+        }
+    }
 
     /// <summary>How the task ended; null until it has.</summary>
     public ExitReason? ExitReason { get; private set; }
@@ -206,6 +235,11 @@ public sealed class PipelineTask
             ExitMessage = exitMessage;
             ExitReason = reason;
             CompletedAt = at;
+            if (at > (_updatedAt ?? CreatedAt))
+            {
+                _updatedAt = at;
+            }
+
             EndTime = at.ToUnixTimeMilliseconds() / 1000.0;
             _counts["serviceUp"] = false;
 
@@ -466,6 +500,9 @@ public sealed class PipelineTask
     internal JsonArray OutputsUnderLock() => _outputs.ToJson();
 
     internal JsonObject? CallbackUnderLock() => _callback?.ToStatusJson();
+
+    /// <summary><see cref="UpdatedAt"/>, for the status writer, which already holds the lock.</summary>
+    internal DateTimeOffset UpdatedAtUnderLock() => _updatedAt ?? CreatedAt;
 
     internal void AddWarning(string message) => Append(_warnings, message);
 

@@ -6,7 +6,11 @@ namespace PipelineHost.Engine.Tasks;
 public abstract record TaskEvent(PipelineTask Task);
 
 /// <summary>The task's status changed; <paramref name="StateChanged"/> when its state did.</summary>
-public sealed record TaskStatusChanged(PipelineTask Task, bool StateChanged) : TaskEvent(Task);
+public sealed record TaskStatusChanged(PipelineTask Task, bool StateChanged) : TaskEvent(Task)
+{
+    /// <summary>Only the sampled metrics and tokens moved: not a change <c>updatedAt</c> records.</summary>
+    public bool MetricsOnly { get; init; }
+}
 
 /// <summary><c>begin</c>, <c>end</c> or <c>restart</c>.</summary>
 public sealed record TaskLifecycle(PipelineTask Task, string Action) : TaskEvent(Task);

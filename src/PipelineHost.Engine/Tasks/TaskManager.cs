@@ -453,7 +453,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                 _time,
                 _options.MetricsInterval,
                 _options.TokenRates,
-                () => Notify(new TaskStatusChanged(task, false)),
+                () => Notify(new TaskStatusChanged(task, false) { MetricsOnly = true }),
                 logger: _logger);
             task.Sampler.Start();
             if (pooled is null)
@@ -689,8 +689,13 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     {
         // Every status text reaches DETAIL subscribers (the reference's >JOB), from this one place: each text change
         // is followed by a status notification.
-        if (taskEvent is TaskStatusChanged)
+        if (taskEvent is TaskStatusChanged change)
         {
+            if (!change.MetricsOnly)
+            {
+                change.Task.Touch(_time.GetUtcNow());
+            }
+
             foreach (var text in taskEvent.Task.TakeStatusTextChanges())
             {
                 Notify(new TaskDetail(taskEvent.Task, "apaevt_status_message", new JsonObject { ["message"] = text }));

@@ -96,6 +96,7 @@ public static class TaskStatusWriter
         status["errorSummary"] = new JsonArray();
         status["outputs"] = new JsonArray();
         status["callback"] = null;
+        status["updatedAt"] = null;
         return status;
     }
 
@@ -203,6 +204,7 @@ public static class TaskStatusWriter
             ["errorSummary"] = task.ErrorSummaryUnderLock(),
             ["outputs"] = task.OutputsUnderLock(),
             ["callback"] = task.CallbackUnderLock(),
+            ["updatedAt"] = TaskOutcome.IsoTime(task.UpdatedAtUnderLock()),
         };
         if (includeConfig)
         {

@@ -13,7 +13,7 @@ public sealed class StatusFieldsTests
         TaskOptions.Default,
         1000);
 
-    private static readonly string[] Tail = ["remainingCount", "errorSummary", "outputs", "callback"];
+    private static readonly string[] Tail = ["remainingCount", "errorSummary", "outputs", "callback", "updatedAt"];
 
     [Fact]
     public void The_seed_fields_close_the_status_in_order_in_a_live_status_and_an_empty_one()
@@ -25,6 +25,7 @@ public sealed class StatusFieldsTests
         Assert.Equal(Tail, empty.Select(p => p.Key).TakeLast(Tail.Length));
         Assert.Equal("""{"remainingCount":null,"errorSummary":[],"outputs":[],"callback":null}""", Fields(live));
         Assert.Equal(Fields(live), Fields(empty));
+        Assert.Equal(live["createdAt"]!.GetValue<string>(), live["updatedAt"]!.GetValue<string>());
     }
 
     [Fact]
@@ -141,4 +142,24 @@ public sealed class StatusFieldsTests
         ["outputs"] = status["outputs"]?.DeepClone(),
         ["callback"] = status["callback"]?.DeepClone(),
     }.ToJsonString();
+
+    [Fact]
+    public void Updated_at_starts_at_creation_follows_each_change_never_goes_back_and_is_at_least_the_completion()
+    {
+        var task = NewTask();
+        var created = task.CreatedAt;
+        var atStart = task.Status()["updatedAt"]!.GetValue<string>();
+
+        task.Touch(created.AddSeconds(3));
+        var touched = task.UpdatedAt;
+        task.Touch(created.AddSeconds(1));
+        var afterEarlier = task.UpdatedAt;
+        task.Finish(TaskState.Completed, "Completed", 0, string.Empty, ExitReason.Completed, created.AddSeconds(9));
+
+        Assert.Equal(TaskOutcome.IsoTime(created), atStart);
+        Assert.Equal(created.AddSeconds(3), touched);
+        Assert.Equal(touched, afterEarlier);
+        Assert.Equal(created.AddSeconds(9), task.UpdatedAt);
+        Assert.Null(TaskStatusWriter.Empty(4)["updatedAt"]);
+    }
 }
