@@ -93,6 +93,54 @@ public sealed class TaskStatusPoco
     [JsonPropertyName("id")] public string Id { get; set; } = string.Empty;
     [JsonPropertyName("provider")] public string Provider { get; set; } = string.Empty;
     [JsonPropertyName("taskType")] public string TaskType { get; set; } = string.Empty;
+
+    // PipelineHost's additions (tasks.md §3); nulls are written, as the subject writes them.
+    [JsonPropertyName("statusName")] public string StatusName { get; set; } = string.Empty;
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)] [JsonPropertyName("exitReason")] public string? ExitReason { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)] [JsonPropertyName("createdAt")] public string? CreatedAt { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)] [JsonPropertyName("startedAt")] public string? StartedAt { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)] [JsonPropertyName("completedAt")] public string? CompletedAt { get; set; }
+    [JsonPropertyName("queuePosition")] public int QueuePosition { get; set; }
+    [JsonPropertyName("stats")] public QueueStatsPoco Stats { get; set; } = new();
+    [JsonPropertyName("retried")] public long Retried { get; set; }
+    [JsonPropertyName("maxRetry")] public int MaxRetry { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)] [JsonPropertyName("nextProcessAt")] public string? NextProcessAt { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)] [JsonPropertyName("lastError")] public string? LastError { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)] [JsonPropertyName("lastErrorAt")] public string? LastErrorAt { get; set; }
+    [JsonPropertyName("failedItems")] public long FailedItems { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)] [JsonPropertyName("nbItems")] public long? NbItems { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)] [JsonPropertyName("nbRemainingItems")] public long? NbRemainingItems { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)] [JsonPropertyName("retryOf")] public string? RetryOf { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)] [JsonPropertyName("remainingCount")] public long? RemainingCount { get; set; }
+    [JsonPropertyName("errorSummary")] public List<ErrorCountPoco> ErrorSummary { get; set; } = [];
+    [JsonPropertyName("outputs")] public List<OutputPoco> Outputs { get; set; } = [];
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)] [JsonPropertyName("callback")] public CallbackPoco? Callback { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)] [JsonPropertyName("updatedAt")] public string? UpdatedAt { get; set; }
+}
+
+public sealed class QueueStatsPoco
+{
+    [JsonPropertyName("queueDepth")] public int QueueDepth { get; set; }
+    [JsonPropertyName("activeWorkers")] public int ActiveWorkers { get; set; }
+}
+
+public sealed class ErrorCountPoco
+{
+    [JsonPropertyName("message")] public string Message { get; set; } = string.Empty;
+    [JsonPropertyName("count")] public long Count { get; set; }
+}
+
+public sealed class OutputPoco
+{
+    [JsonPropertyName("name")] public string Name { get; set; } = string.Empty;
+    [JsonPropertyName("size")] public long Size { get; set; }
+    [JsonPropertyName("contentType")] public string ContentType { get; set; } = string.Empty;
+}
+
+public sealed class CallbackPoco
+{
+    [JsonPropertyName("url")] public string Url { get; set; } = string.Empty;
+    [JsonPropertyName("state")] public string State { get; set; } = string.Empty;
 }
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
