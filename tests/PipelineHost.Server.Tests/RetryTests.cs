@@ -23,7 +23,7 @@ public partial class RetryTests
         await using var server = await StartServerAsync();
         await using var client = await server.ConnectAsync();
         var token = (await client.ExecuteAsync(
-            Flaky(new JsonObject { ["action"] = "throw", ["failTimes"] = 2, ["failAt"] = failAt }),
+            TestPipelines.Flaky(new JsonObject { ["action"] = "throw", ["failTimes"] = 2, ["failAt"] = failAt }),
             new() { ["retry"] = new JsonObject { ["maxRetries"] = 3, ["backoff"] = "fixed", ["delayMs"] = 0 } }))["token"]!.GetValue<string>();
 
         var result = await client.SendAsync(token, "hello again", name: "flaky.txt");
@@ -48,7 +48,7 @@ public partial class RetryTests
         await using var server = await StartServerAsync();
         await using var client = await server.ConnectAsync();
         var token = (await client.ExecuteAsync(
-            Flaky(new JsonObject { ["action"] = "throw" }),
+            TestPipelines.Flaky(new JsonObject { ["action"] = "throw" }),
             new() { ["retry"] = new JsonObject { ["maxRetries"] = 2, ["backoff"] = "exponential", ["delayMs"] = 1 } }))["token"]!.GetValue<string>();
 
         var result = await client.SendAsync(token, "broken input", name: "broken.txt");
@@ -76,7 +76,7 @@ public partial class RetryTests
     {
         await using var server = await StartServerAsync(o => o with { FailedItemMaxBytes = 8, FailedTaskMaxBytes = 12 });
         await using var client = await server.ConnectAsync();
-        var token = (await client.ExecuteAsync(Flaky(new JsonObject { ["action"] = "throw" })))["token"]!.GetValue<string>();
+        var token = (await client.ExecuteAsync(TestPipelines.Flaky(new JsonObject { ["action"] = "throw" })))["token"]!.GetValue<string>();
 
         foreach (var (name, text) in new[] { ("a.txt", "aaaaa"), ("big.txt", "0123456789"), ("b.txt", "bbbbb"), ("c.txt", "ccccc") })
         {
@@ -104,7 +104,7 @@ public partial class RetryTests
     {
         await using var server = await StartServerAsync();
         await using var client = await server.ConnectAsync();
-        var pipeline = Flaky(new JsonObject { ["action"] = "throw", ["failTimes"] = 1 });
+        var pipeline = TestPipelines.Flaky(new JsonObject { ["action"] = "throw", ["failTimes"] = 1 });
         pipeline["components"]![1]!["retry"] = new JsonObject { ["maxRetries"] = 1, ["backoff"] = "fixed", ["delayMs"] = 0 };
         var token = (await client.ExecuteAsync(pipeline))["token"]!.GetValue<string>();
 
@@ -126,9 +126,9 @@ public partial class RetryTests
         {
             ["components"] = new JsonArray(
                 new JsonObject { ["id"] = "synthetic_1", ["provider"] = "synthetic", ["config"] = new JsonObject { ["count"] = 3, ["size"] = 16, ["mimeType"] = "text/plain" } },
-                Component("flaky_1", "fault", new JsonObject { ["action"] = "throw", ["match"] = "000002", ["failTimes"] = 1 }, "synthetic_1"),
-                Component("broken_1", "fault", new JsonObject { ["action"] = "throw", ["match"] = "000003" }, "flaky_1"),
-                Component("null_1", "null", new JsonObject(), "broken_1")),
+                TestPipelines.Component("flaky_1", "fault", new JsonObject { ["action"] = "throw", ["match"] = "000002", ["failTimes"] = 1 }, "synthetic_1"),
+                TestPipelines.Component("broken_1", "fault", new JsonObject { ["action"] = "throw", ["match"] = "000003" }, "flaky_1"),
+                TestPipelines.Component("null_1", "null", new JsonObject(), "broken_1")),
             ["source"] = "synthetic_1",
             ["retry"] = new JsonObject { ["maxRetries"] = 1, ["backoff"] = "fixed", ["delayMs"] = 0 },
             ["project_id"] = Guid.NewGuid().ToString(),
@@ -217,7 +217,7 @@ public partial class RetryTests
         await using var server = await StartServerAsync();
         await using var client = await server.ConnectAsync();
         using var http = server.CreateHttpClient();
-        var started = await client.ExecuteAsync(Flaky(new JsonObject { ["action"] = "throw" }));
+        var started = await client.ExecuteAsync(TestPipelines.Flaky(new JsonObject { ["action"] = "throw" }));
         var token = started["token"]!.GetValue<string>();
         Assert.False((await client.SendAsync(token, "x")).Success);
 
@@ -293,7 +293,7 @@ public partial class RetryTests
         await using var client = await server.ConnectAsync();
         await using var sender = await server.ConnectAsync();
         var token = (await client.ExecuteAsync(
-            Flaky(new JsonObject { ["action"] = "throw" }),
+            TestPipelines.Flaky(new JsonObject { ["action"] = "throw" }),
             new() { ["retry"] = new JsonObject { ["maxRetries"] = 1, ["backoff"] = "fixed", ["delayMs"] = 600_000 } }))["token"]!.GetValue<string>();
 
         // The close answer waits for the retry, ten minutes away: the sender stays blocked while we look.
@@ -353,7 +353,7 @@ public partial class RetryTests
     /// <summary>webhook → fault(match "bad", off once <paramref name="marker"/> exists) → response; 3 objects sent, 2 failed; then stopped.</summary>
     private static async Task<(string Token, string Id, string ProjectId)> RunWithTwoFailedItemsAsync(DapTestClient client, string marker)
     {
-        var started = await client.ExecuteAsync(Flaky(new JsonObject { ["action"] = "throw", ["match"] = "bad", ["passIfExists"] = marker }));
+        var started = await client.ExecuteAsync(TestPipelines.Flaky(new JsonObject { ["action"] = "throw", ["match"] = "bad", ["passIfExists"] = marker }));
         var token = started["token"]!.GetValue<string>();
         Assert.True((await client.SendAsync(token, "fine", name: "good.txt")).Success);
         Assert.False((await client.SendAsync(token, "first bad", name: "bad-1.txt")).Success);
@@ -363,24 +363,6 @@ public partial class RetryTests
         Assert.Equal(2, Int(status, "failedItems"));
         return (token, started["id"]!.GetValue<string>(), started["projectId"]!.GetValue<string>());
     }
-
-    private static JsonObject Flaky(JsonObject faultConfig) => new()
-    {
-        ["components"] = new JsonArray(
-            new JsonObject { ["id"] = "webhook_1", ["provider"] = "webhook", ["config"] = new JsonObject { ["mode"] = "Source" } },
-            Component("fault_1", "fault", faultConfig, "webhook_1"),
-            Component("response_1", "response", new JsonObject(), "fault_1")),
-        ["source"] = "webhook_1",
-        ["project_id"] = Guid.NewGuid().ToString(),
-    };
-
-    private static JsonObject Component(string id, string provider, JsonObject config, string from) => new()
-    {
-        ["id"] = id,
-        ["provider"] = provider,
-        ["config"] = config,
-        ["input"] = new JsonArray(new JsonObject { ["lane"] = "text", ["from"] = from }),
-    };
 
     private static async Task<(HttpStatusCode Status, JsonObject Body)> PostAsync(HttpClient http, string url, string credential, JsonObject? body = null)
     {

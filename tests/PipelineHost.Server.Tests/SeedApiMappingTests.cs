@@ -89,7 +89,7 @@ public partial class SeedApiMappingTests
         await using var client = await server.ConnectAsync();
         using var http = server.CreateHttpClient();
         var marker = Path.Combine(server.DataDirectory, "dependency-recovered");
-        var original = await client.ExecuteAsync(Flaky(new JsonObject { ["action"] = "throw", ["match"] = "bad", ["passIfExists"] = marker }));
+        var original = await client.ExecuteAsync(TestPipelines.Flaky(new JsonObject { ["action"] = "throw", ["match"] = "bad", ["passIfExists"] = marker }));
         var originalToken = Token(original);
         Assert.True((await client.SendAsync(originalToken, "fine", name: "good.txt")).Success);
         Assert.False((await client.SendAsync(originalToken, "first bad", name: "bad-1.txt")).Success);
@@ -126,7 +126,7 @@ public partial class SeedApiMappingTests
 
         // QStash "retrying": the object failed once and its retry is ten minutes away.
         var waitingStart = await client.ExecuteAsync(
-            Flaky(new JsonObject { ["action"] = "throw" }),
+            TestPipelines.Flaky(new JsonObject { ["action"] = "throw" }),
             new() { ["retry"] = new JsonObject { ["maxRetries"] = 1, ["backoff"] = "fixed", ["delayMs"] = 600_000 } });
         var waitingToken = Token(waitingStart);
         var send = sender.SendAsync(waitingToken, "later", name: "later.txt");
@@ -137,7 +137,7 @@ public partial class SeedApiMappingTests
 
         // Retries used up: the failure is final, nothing waits.
         var exhaustedToken = Token(await client.ExecuteAsync(
-            Flaky(new JsonObject { ["action"] = "throw" }),
+            TestPipelines.Flaky(new JsonObject { ["action"] = "throw" }),
             new() { ["retry"] = new JsonObject { ["maxRetries"] = 2, ["backoff"] = "fixed", ["delayMs"] = 0 } }));
         Assert.False((await client.SendAsync(exhaustedToken, "never works", name: "broken.txt")).Success);
         var exhausted = await GetStatusAsync(http, exhaustedToken);
@@ -223,8 +223,8 @@ public partial class SeedApiMappingTests
         {
             ["components"] = new JsonArray(
                 new JsonObject { ["id"] = "synthetic_1", ["provider"] = "synthetic", ["config"] = new JsonObject { ["count"] = 4, ["size"] = 16, ["mimeType"] = "text/plain" } },
-                Component("fault_1", "fault", new JsonObject { ["action"] = "throw", ["match"] = "000003" }, "synthetic_1"),
-                Component("writer_1", "writer", new JsonObject(), "fault_1")),
+                TestPipelines.Component("fault_1", "fault", new JsonObject { ["action"] = "throw", ["match"] = "000003" }, "synthetic_1"),
+                TestPipelines.Component("writer_1", "writer", new JsonObject(), "fault_1")),
             ["source"] = "synthetic_1",
             ["project_id"] = Guid.NewGuid().ToString(),
         };
@@ -427,27 +427,9 @@ public partial class SeedApiMappingTests
     {
         ["components"] = new JsonArray(
             new JsonObject { ["id"] = "synthetic_1", ["provider"] = "synthetic", ["config"] = new JsonObject { ["count"] = count, ["size"] = 16, ["mimeType"] = "text/plain" } },
-            Component("null_1", "null", new JsonObject(), "synthetic_1")),
+            TestPipelines.Component("null_1", "null", new JsonObject(), "synthetic_1")),
         ["source"] = "synthetic_1",
         ["project_id"] = Guid.NewGuid().ToString(),
-    };
-
-    private static JsonObject Flaky(JsonObject faultConfig) => new()
-    {
-        ["components"] = new JsonArray(
-            new JsonObject { ["id"] = "webhook_1", ["provider"] = "webhook", ["config"] = new JsonObject { ["mode"] = "Source" } },
-            Component("fault_1", "fault", faultConfig, "webhook_1"),
-            Component("response_1", "response", new JsonObject(), "fault_1")),
-        ["source"] = "webhook_1",
-        ["project_id"] = Guid.NewGuid().ToString(),
-    };
-
-    private static JsonObject Component(string id, string provider, JsonObject config, string from) => new()
-    {
-        ["id"] = id,
-        ["provider"] = provider,
-        ["config"] = config,
-        ["input"] = new JsonArray(new JsonObject { ["lane"] = "text", ["from"] = from }),
     };
 
     /// <summary>Starts a batch under a token of our choosing and waits for its end (it may finish before execute answers).</summary>

@@ -46,4 +46,24 @@ public static class TestPipelines
             }),
         ["project_id"] = Guid.NewGuid().ToString(),
     };
+
+    /// <summary>webhook → fault(<paramref name="faultConfig"/>) → response on the text lane.</summary>
+    public static JsonObject Flaky(JsonObject faultConfig) => new()
+    {
+        ["components"] = new JsonArray(
+            new JsonObject { ["id"] = "webhook_1", ["provider"] = "webhook", ["config"] = new JsonObject { ["mode"] = "Source" } },
+            Component("fault_1", "fault", faultConfig, "webhook_1"),
+            Component("response_1", "response", new JsonObject(), "fault_1")),
+        ["source"] = "webhook_1",
+        ["project_id"] = Guid.NewGuid().ToString(),
+    };
+
+    /// <summary>A component that reads the text lane of <paramref name="from"/>.</summary>
+    public static JsonObject Component(string id, string provider, JsonObject config, string from) => new()
+    {
+        ["id"] = id,
+        ["provider"] = provider,
+        ["config"] = config,
+        ["input"] = new JsonArray(new JsonObject { ["lane"] = "text", ["from"] = from }),
+    };
 }
