@@ -51,6 +51,9 @@ public sealed class SqliteTaskStore : ITaskStore
     /// <summary>The database file.</summary>
     public string Path { get; }
 
+    /// <summary>The pooled connection string (the pool is keyed by it): tests reach the store's pool with it.</summary>
+    internal string ConnectionString => _connectionString;
+
     /// <summary>The schema version this build writes.</summary>
     public static int SchemaVersion => SqliteMigrations.Scripts.Count;
 
@@ -429,6 +432,14 @@ public sealed class SqliteTaskStore : ITaskStore
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+
+            // A pooled handle can come back inside a transaction: SQLite keeps a transaction open when its COMMIT
+            // fails with SQLITE_BUSY, and the next BEGIN on that handle then fails with "cannot start a transaction
+            // within a transaction" (seen once under load in Concurrent_writers_on_two_stores_all_succeed).
+            if (SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) == 0)
+            {
+                await ExecuteAsync(connection, null, "ROLLBACK;", cancellationToken).ConfigureAwait(false);
+            }
 
             // Per-connection settings (a pooled connection may be new or reused: set them every time).
             await ExecuteAsync(

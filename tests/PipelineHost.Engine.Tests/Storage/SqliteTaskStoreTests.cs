@@ -44,6 +44,26 @@ public sealed class SqliteTaskStoreSchemaTests : IDisposable
         Assert.Contains("schema version 999", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_pooled_connection_returned_inside_a_transaction_does_not_break_the_next_write()
+    {
+        await using var store = new SqliteTaskStore(DatabasePath);
+        await store.InitializeAsync(CancellationToken.None);
+
+        // As a COMMIT that failed with SQLITE_BUSY leaves it: the handle goes back to the pool still in a transaction.
+        await using (var leaking = new SqliteConnection(store.ConnectionString))
+        {
+            await leaking.OpenAsync();
+            await using var begin = leaking.CreateCommand();
+            begin.CommandText = "BEGIN;";
+            await begin.ExecuteNonQueryAsync();
+        }
+
+        await store.UpsertTaskAsync(TaskStoreSpecification.Record("tk_after_leak"), CancellationToken.None);
+
+        Assert.NotNull(await store.FindTaskAsync("tk_after_leak", CancellationToken.None));
+    }
+
     private async Task<object?> ScalarAsync(string sql)
     {
         await using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
