@@ -31,8 +31,8 @@ public static class HttpStatusScenario
         }
 
         RoundTripScenario.AddRows(report, Name, $"GET /task?token=, {Connections} connections", subjectRuns, baselineRuns, 0.9, null,
-            "most likely (not profiled) because the subject resolves the tk_ credential, looks the task up, builds TASK_STATUS as a JsonObject and writes the envelope on every request; "
-            + "caching the encoded status between metric ticks would close it.");
+            RoundTripScenario.StatusBuildCost + "besides, the subject resolves the tk_ credential, looks the task up and wraps the status in the "
+            + "envelope on every request. Caching the encoded status between changes (status version, metrics tick) would close most of it.");
         await client.RequestAsync("terminate", new System.Text.Json.Nodes.JsonObject { ["token"] = token });
         report.Note(Name, $"A separate driver process (`--driver http`) runs {Connections} concurrent GET loops (one connection each) for {seconds} s after a "
             + $"warm-up. Subject: `GET /task?token=tk_…` (the token as its own credential) on PipelineHost in process with one running echo task; "
