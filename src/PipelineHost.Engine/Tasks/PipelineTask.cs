@@ -101,10 +101,15 @@ public sealed class PipelineTask
     {
         lock (_lock)
         {
-            if (at > (_updatedAt ?? CreatedAt))
-            {
-                _updatedAt = at;
-            }
+            AdvanceUpdatedAtLocked(at);
+        }
+    }
+
+    private void AdvanceUpdatedAtLocked(DateTimeOffset at)
+    {
+        if (at > UpdatedAtUnderLock())
+        {
+            _updatedAt = at;
         }
     }
 
@@ -235,11 +240,7 @@ public sealed class PipelineTask
             ExitMessage = exitMessage;
             ExitReason = reason;
             CompletedAt = at;
-            if (at > (_updatedAt ?? CreatedAt))
-            {
-                _updatedAt = at;
-            }
-
+            AdvanceUpdatedAtLocked(at);
             EndTime = at.ToUnixTimeMilliseconds() / 1000.0;
             _counts["serviceUp"] = false;
 
