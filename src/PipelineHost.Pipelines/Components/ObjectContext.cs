@@ -112,6 +112,27 @@ public sealed class ObjectResult
         }
     }
 
+    /// <summary>Appends valid, whole UTF-8 to the last string of <paramref name="field"/>, as <see cref="AppendText"/> does.</summary>
+    /// <exception cref="ArgumentException">The text so far ends in half a surrogate pair.</exception>
+    public void AppendUtf8(string field, ReadOnlySpan<byte> utf8)
+    {
+        lock (_lock)
+        {
+            if (!_fields.ContainsKey(field))
+            {
+                _fields[field] = (field, new JsonArray());
+            }
+
+            if (!_text.TryGetValue(field, out var builder))
+            {
+                builder = new Utf8TextBuilder();
+                _text[field] = builder;
+            }
+
+            builder.AppendUtf8(utf8);
+        }
+    }
+
     /// <summary>True when no sink added anything.</summary>
     public bool IsEmpty
     {
@@ -196,6 +217,25 @@ internal sealed class Utf8TextBuilder
         Write(chars);
     }
 
+    /// <summary>Appends valid, whole UTF-8.</summary>
+    /// <exception cref="ArgumentException">The text so far ends in half a surrogate pair, which this cannot complete.</exception>
+    public void AppendUtf8(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.IsEmpty)
+        {
+            return;
+        }
+
+        if (_pendingHigh is { } high)
+        {
+            _ = StrictUtf8.GetByteCount([high]); // throws: UTF-8 never starts with the low half of a pair
+        }
+
+        Reserve(utf8.Length);
+        utf8.CopyTo(_current.AsSpan(_used));
+        _used += utf8.Length;
+    }
+
     /// <summary>The text so far.</summary>
     /// <exception cref="ArgumentException">The text ends in half a surrogate pair.</exception>
     public Utf8String ToUtf8String()
@@ -215,7 +255,13 @@ internal sealed class Utf8TextBuilder
             return;
         }
 
-        var count = StrictUtf8.GetByteCount(chars);
+        Reserve(StrictUtf8.GetByteCount(chars));
+        _used += StrictUtf8.GetBytes(chars, _current.AsSpan(_used));
+    }
+
+    /// <summary>Makes room for <paramref name="count"/> bytes in the current segment, starting a new one if needed.</summary>
+    private void Reserve(int count)
+    {
         if (_current.Length - _used < count)
         {
             if (_used > 0)
@@ -226,7 +272,5 @@ internal sealed class Utf8TextBuilder
             _current = GC.AllocateUninitializedArray<byte>(Math.Max(SegmentSize, count));
             _used = 0;
         }
-
-        _used += StrictUtf8.GetBytes(chars, _current.AsSpan(_used));
     }
 }

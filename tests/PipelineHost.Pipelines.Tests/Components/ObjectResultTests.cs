@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json.Nodes;
 using PipelineHost.Pipelines.Components;
 using PipelineHost.Protocol.Json;
@@ -42,6 +43,17 @@ public class ObjectResultTests
 
         Assert.Equal("""{"text":["first\n\n"],"result_types":{"text":"text"}}""", early.ToJsonString());
         Assert.Equal("first\n\nsecond\n\n", TextOf(result, "text"));
+    }
+
+    [Fact]
+    public void Utf8_and_string_text_mix_in_order()
+    {
+        var result = new ObjectResult();
+        result.AppendUtf8("text", Encoding.UTF8.GetBytes("héllo "));
+        result.AppendText("text", "wörld 😀");
+        result.AppendUtf8("text", Encoding.UTF8.GetBytes(new string('x', 300_000)));
+
+        Assert.Equal("héllo wörld 😀" + new string('x', 300_000), TextOf(result, "text"));
     }
 
     [Fact]
