@@ -56,13 +56,14 @@ public static class DataPathScenario
                         + "worker's encode buffer, the host's frame buffer and the decode's copy of it, the response buffer growing to 8 MB), "
                         + "whose page faults cost about 15 ms per 4 MB copy on this machine, and 4 MB through the 256 KiB worker pipe. A "
                         + "write is a WebSocket frame decoded, a hand-off to a pool thread, a frame to the worker over its pipe and a "
-                        + "hand-off to the outbox; the worker, on the same two cores, decodes each 64 KiB into a 128 KB string (a "
-                        + "large-object allocation per write) that the response sink encodes back to UTF-8. A text payload that keeps "
-                        + "its UTF-8 (no string unless a component asks) and pooled or segmented large buffers would close much of it."
+                        + "hand-off to the outbox, each copying the 64 KiB; the worker, on the same two cores, copies it twice more "
+                        + "(its frame decode, the text payload) before the response sink appends it (the text stays UTF-8 now: no "
+                        + "string per write). Pooled or segmented large buffers for the close, and fewer copies and hand-offs per "
+                        + "write, would close more of it."
                     : "At 4 KiB the fixed cost per write dominates. Measured on the host per write: decoding the JSON header 12–28 µs, "
                         + "the hand-off to a pool thread ~10 µs, the forward to the worker 40–80 µs (encode and pipe write; waiting for "
                         + "the worker's answers adds 5–30 ms per object), the outbox hand-off and send ~20 µs; the rest is the worker's "
-                        + "CPU on the same two cores (frame decode, a hand-off, UTF-8 to string and back per write) and the client's turn. "
+                        + "CPU on the same two cores (frame decode, a hand-off, a copy into the text payload per write) and the client's turn. "
                         + "A typed fast path for `write` (no JsonNode), fewer hand-offs and coalescing small writes into one forward "
                         + "would close it."),
             };
