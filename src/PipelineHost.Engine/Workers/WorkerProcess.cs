@@ -75,7 +75,7 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start the worker '{path}'.");
         TrySetPipeCapacity(process.StandardInput.BaseStream, InputPipeCapacity);
         TrySetPipeCapacity(process.StandardOutput.BaseStream, OutputPipeCapacity);
-        return new WorkerProcess(process, codec ?? WorkerCodec.Default, onEvent, onOutput);
+        return new WorkerProcess(process, codec ?? WorkerCodec.Host, onEvent, onOutput);
     }
 
     /// <summary>False once the process has exited (its last frames may still be being read).</summary>

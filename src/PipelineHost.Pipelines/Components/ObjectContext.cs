@@ -1,4 +1,6 @@
+using System.Text;
 using System.Text.Json.Nodes;
+using PipelineHost.Protocol.Json;
 
 namespace PipelineHost.Pipelines.Components;
 
@@ -57,7 +59,7 @@ public sealed class ObjectResult
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, (string Type, JsonArray Values)> _fields = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, System.Text.StringBuilder> _text = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Utf8TextBuilder> _text = new(StringComparer.Ordinal);
 
     /// <summary>Appends <paramref name="value"/> to result field <paramref name="field"/> of type <paramref name="type"/>.</summary>
     public void Add(string field, string type, JsonNode? value)
@@ -85,8 +87,12 @@ public sealed class ObjectResult
 
     /// <summary>
     /// Appends text to the last string of <paramref name="field"/>, creating it when absent. Kept in a builder
-    /// until the result is written, so an object streamed in many chunks costs linear, not quadratic, time.
+    /// until the result is written, so an object streamed in many chunks costs linear, not quadratic, time; kept
+    /// as UTF-8, the encoding it leaves the worker in, so the close answer neither builds one string of the whole
+    /// text (twice its UTF-8 size) nor transcodes it again.
     /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="text"/> holds a lone surrogate (a high one at its very end
+    /// waits for the next text), which has no UTF-8 form.</exception>
     public void AppendText(string field, string text)
     {
         lock (_lock)
@@ -98,11 +104,32 @@ public sealed class ObjectResult
 
             if (!_text.TryGetValue(field, out var builder))
             {
-                builder = new System.Text.StringBuilder();
+                builder = new Utf8TextBuilder();
                 _text[field] = builder;
             }
 
             builder.Append(text);
+        }
+    }
+
+    /// <summary>Appends valid, whole UTF-8 to the last string of <paramref name="field"/>, as <see cref="AppendText"/> does.</summary>
+    /// <exception cref="ArgumentException">The text so far ends in half a surrogate pair.</exception>
+    public void AppendUtf8(string field, ReadOnlySpan<byte> utf8)
+    {
+        lock (_lock)
+        {
+            if (!_fields.ContainsKey(field))
+            {
+                _fields[field] = (field, new JsonArray());
+            }
+
+            if (!_text.TryGetValue(field, out var builder))
+            {
+                builder = new Utf8TextBuilder();
+                _text[field] = builder;
+            }
+
+            builder.AppendUtf8(utf8);
         }
     }
 
@@ -135,13 +162,115 @@ public sealed class ObjectResult
                 var copy = (JsonArray)values.DeepClone();
                 if (_text.TryGetValue(field, out var builder))
                 {
-                    copy.Add(JsonValue.Create(builder.ToString()));
+                    copy.Add(builder.ToUtf8String().ToJsonValue());
                 }
 
                 body[field] = copy;
             }
 
             body["result_types"] = types;
+        }
+    }
+}
+
+/// <summary>
+/// Text appended piece by piece, held as UTF-8 in segments that are only ever appended to, so a
+/// <see cref="Utf8String"/> taken of it stays valid while more text arrives. Not thread-safe.
+/// </summary>
+internal sealed class Utf8TextBuilder
+{
+    // Large enough that a 4 MiB object is a handful of segments, small enough that a short text wastes little.
+    private const int SegmentSize = 256 * 1024;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private readonly List<ReadOnlyMemory<byte>> _full = [];
+    private byte[] _current = [];
+    private int _used;
+
+    // A high surrogate that ended the last text: its low half starts the next one.
+    private char? _pendingHigh;
+
+    /// <summary>Appends <paramref name="text"/>.</summary>
+    public void Append(string text)
+    {
+        ReadOnlySpan<char> chars = text;
+        if (chars.IsEmpty)
+        {
+            return;
+        }
+
+        if (_pendingHigh is { } high)
+        {
+            _pendingHigh = null;
+            Span<char> pair = [high, chars[0]];
+            Write(pair);
+            chars = chars[1..];
+        }
+
+        if (!chars.IsEmpty && char.IsHighSurrogate(chars[^1]))
+        {
+            _pendingHigh = chars[^1];
+            chars = chars[..^1];
+        }
+
+        Write(chars);
+    }
+
+    /// <summary>Appends valid, whole UTF-8.</summary>
+    /// <exception cref="ArgumentException">The text so far ends in half a surrogate pair, which this cannot complete.</exception>
+    public void AppendUtf8(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.IsEmpty)
+        {
+            return;
+        }
+
+        if (_pendingHigh is { } high)
+        {
+            _ = StrictUtf8.GetByteCount([high]); // throws: UTF-8 never starts with the low half of a pair
+        }
+
+        Reserve(utf8.Length);
+        utf8.CopyTo(_current.AsSpan(_used));
+        _used += utf8.Length;
+    }
+
+    /// <summary>The text so far.</summary>
+    /// <exception cref="ArgumentException">The text ends in half a surrogate pair.</exception>
+    public Utf8String ToUtf8String()
+    {
+        if (_pendingHigh is { } high)
+        {
+            _ = StrictUtf8.GetByteCount([high]); // throws: half a pair has no UTF-8 form
+        }
+
+        return _used == 0 ? new Utf8String(_full) : new Utf8String([.. _full, _current.AsMemory(0, _used)]);
+    }
+
+    private void Write(ReadOnlySpan<char> chars)
+    {
+        if (chars.IsEmpty)
+        {
+            return;
+        }
+
+        Reserve(StrictUtf8.GetByteCount(chars));
+        _used += StrictUtf8.GetBytes(chars, _current.AsSpan(_used));
+    }
+
+    /// <summary>Makes room for <paramref name="count"/> bytes in the current segment, starting a new one if needed.</summary>
+    private void Reserve(int count)
+    {
+        if (_current.Length - _used < count)
+        {
+            if (_used > 0)
+            {
+                _full.Add(_current.AsMemory(0, _used));
+            }
+
+            _current = GC.AllocateUninitializedArray<byte>(Math.Max(SegmentSize, count));
+            _used = 0;
         }
     }
 }

@@ -12,6 +12,10 @@ public sealed class SourceProcessor(ObjectContext context) : IObjectProcessor
 {
     // Stateful so that a UTF-8 character split across two writes is decoded whole.
     private readonly Decoder _decoder = new UTF8Encoding(false, false).GetDecoder();
+
+    // Set once a write was not whole, valid UTF-8: from then on the decoder may hold part of a character, so it
+    // decodes the rest of the object.
+    private bool _decoding;
     private readonly string? _directLane = context.MimeType.StartsWith("lane/", StringComparison.Ordinal)
         ? context.MimeType["lane/".Length..]
         : null;
@@ -43,13 +47,23 @@ public sealed class SourceProcessor(ObjectContext context) : IObjectProcessor
 
         if (IsTextual(context.MimeType))
         {
-            var text = Decode(bytes.Bytes, flush: false);
-            await output.EmitAsync(LaneNames.Text, new TextPayload(text), cancellationToken).ConfigureAwait(false);
+            // Whole, valid UTF-8 (the usual write) stays UTF-8, copied because the caller may reuse its buffer: a
+            // string is built only if a component asks for one. The same text either way.
+            var text = !_decoding && System.Text.Unicode.Utf8.IsValid(bytes.Bytes.Span)
+                ? TextPayload.FromUtf8(bytes.Bytes.ToArray())
+                : Decoded(bytes.Bytes);
+            await output.EmitAsync(LaneNames.Text, text, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <inheritdoc />
     public ValueTask CloseAsync(IComponentOutput output, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    private TextPayload Decoded(ReadOnlyMemory<byte> bytes)
+    {
+        _decoding = true;
+        return new TextPayload(Decode(bytes, flush: false));
+    }
 
     private string Decode(ReadOnlyMemory<byte> bytes, bool flush) =>
         // Straight into the string: a 64 KiB write is 128 KiB of text, and a char[] first would be a second

@@ -17,10 +17,51 @@ public sealed record BytesPayload(ReadOnlyMemory<byte> Bytes) : LanePayload
 }
 
 /// <summary>Text, the <c>text</c> lane.</summary>
-public sealed record TextPayload(string Text) : LanePayload
+/// <remarks>
+/// Made from a string, or from UTF-8 (<see cref="FromUtf8"/>), as a source reads it: then the string is built only
+/// when a component asks for <see cref="Text"/>, and a component that passes the text on as UTF-8 (the response
+/// sink) never needs one. A 64 KiB write would otherwise be a 128 KB string per write, decoded only to be encoded
+/// back. Equal when the texts are.
+/// </remarks>
+public sealed record TextPayload : LanePayload
 {
+    private readonly ReadOnlyMemory<byte>? _utf8;
+    private string? _text;
+
+    /// <summary>Text given as a string.</summary>
+    public TextPayload(string text) => _text = text;
+
+    private TextPayload(ReadOnlyMemory<byte> utf8) => _utf8 = utf8;
+
+    /// <summary>The text; decoded from <see cref="Utf8"/> on first use when the payload was made from UTF-8.</summary>
+    public string Text
+    {
+        // A race decodes twice into equal strings: harmless, and cheaper than a lock on every read.
+        get => _text ??= System.Text.Encoding.UTF8.GetString(_utf8!.Value.Span);
+        init
+        {
+            _text = value;
+            _utf8 = null;
+        }
+    }
+
+    /// <summary>The text's UTF-8 when the payload was made from it (<see cref="FromUtf8"/>); otherwise null.</summary>
+    public ReadOnlyMemory<byte>? Utf8 => _utf8;
+
     /// <inheritdoc />
-    public override long Size => System.Text.Encoding.UTF8.GetByteCount(Text);
+    public override long Size => _utf8?.Length ?? System.Text.Encoding.UTF8.GetByteCount(Text);
+
+    /// <summary>
+    /// Text given as UTF-8, which must be valid and whole (not ending inside a character) and which the payload then
+    /// owns: it must not change afterwards.
+    /// </summary>
+    public static TextPayload FromUtf8(ReadOnlyMemory<byte> utf8) => new(utf8);
+
+    /// <inheritdoc />
+    public bool Equals(TextPayload? other) => other is not null && string.Equals(Text, other.Text, StringComparison.Ordinal);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => Text.GetHashCode(StringComparison.Ordinal);
 }
 
 /// <summary>A chunk of text with metadata (source object, chunk index, offsets...).</summary>

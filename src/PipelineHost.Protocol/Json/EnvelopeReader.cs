@@ -46,7 +46,7 @@ public static class EnvelopeReader
                 {
                     Seq = seq ?? 0,
                     Message = ReadString(envelope, EnvelopeNames.Message, seq, required: false),
-                    Body = envelope[EnvelopeNames.Body]?.DeepClone(),
+                    Body = Detach(envelope, EnvelopeNames.Body),
                     Data = payload,
                 };
 
@@ -61,6 +61,21 @@ public static class EnvelopeReader
             default:
                 throw new ProtocolFormatException($"Unknown message type '{type}'.", seq);
         }
+    }
+
+    /// <summary>
+    /// Takes a property's value out of the envelope (a node has one parent), rather than cloning it: the envelope is
+    /// dropped anyway, and a clone would copy a whole large body (an object's text in a <c>close</c> answer).
+    /// </summary>
+    private static JsonNode? Detach(JsonObject envelope, string name)
+    {
+        if (!envelope.TryGetPropertyValue(name, out var node))
+        {
+            return null;
+        }
+
+        envelope.Remove(name);
+        return node;
     }
 
     private static long? ReadSeq(JsonObject envelope)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using PipelineHost.Protocol.Json;
 
 namespace PipelineHost.Protocol.MessagePack;
 
@@ -75,8 +76,12 @@ public static class MessagePackJson
         }
     }
 
-    /// <summary>Reads one value; <paramref name="depth"/> is the number of containers already open around it.</summary>
-    internal static JsonNode? ReadNode(ref MessagePackReader reader, int maxDepth, int depth)
+    /// <summary>
+    /// Reads one value; <paramref name="depth"/> is the number of containers already open around it. A str of at
+    /// least <paramref name="utf8StringsFrom"/> bytes becomes a <see cref="Utf8String"/> over the input (which must
+    /// then outlive the tree) instead of a .NET string.
+    /// </summary>
+    internal static JsonNode? ReadNode(ref MessagePackReader reader, int maxDepth, int depth, int utf8StringsFrom = int.MaxValue)
     {
         var start = reader.Consumed;
         switch (reader.NextType)
@@ -101,7 +106,15 @@ public static class MessagePackJson
                 return NumberNode(reader.ReadDouble());
 
             case MessagePackType.String:
-                return JsonValue.Create(reader.ReadString());
+                if (utf8StringsFrom == int.MaxValue)
+                {
+                    return JsonValue.Create(reader.ReadString());
+                }
+
+                var utf8 = reader.ReadStringBytes();
+                return utf8.Length >= utf8StringsFrom
+                    ? new Utf8String([utf8.IsSingleSegment ? utf8.First : utf8.ToArray()]).ToJsonValue()
+                    : JsonValue.Create(System.Text.EncodingExtensions.GetString(System.Text.Encoding.UTF8, utf8));
 
             case MessagePackType.Binary:
                 return JsonValue.Create(ToBase64(reader.ReadBinary()));
@@ -112,7 +125,7 @@ public static class MessagePackJson
                 var array = new JsonArray();
                 for (var i = 0; i < count; i++)
                 {
-                    array.Add(ReadNode(ref reader, maxDepth, depth + 1));
+                    array.Add(ReadNode(ref reader, maxDepth, depth + 1, utf8StringsFrom));
                 }
 
                 return array;
@@ -124,7 +137,7 @@ public static class MessagePackJson
                 for (var i = 0; i < entries; i++)
                 {
                     var key = ReadKey(ref reader);
-                    if (!map.TryAdd(key.Name, ReadNode(ref reader, maxDepth, depth + 1)))
+                    if (!map.TryAdd(key.Name, ReadNode(ref reader, maxDepth, depth + 1, utf8StringsFrom)))
                     {
                         throw new MessagePackFormatException(key.Offset, $"duplicate map key '{key.Name}'.");
                     }
@@ -208,6 +221,10 @@ public static class MessagePackJson
         if (value.TryGetValue(out JsonElement element))
         {
             WriteElement(writer, element, depth);
+        }
+        else if (value.TryGetValue(out Utf8String? utf8))
+        {
+            writer.WriteStringUtf8(utf8.Segments, utf8.Length); // already UTF-8: copied, not transcoded
         }
         else if (value.TryGetValue(out string? text))
         {

@@ -23,6 +23,27 @@ public sealed class MessagePackMessageCodec : IMessageCodec
     /// <summary>The shared instance; the codec holds no state.</summary>
     public static readonly MessagePackMessageCodec Instance = new();
 
+    private readonly int _utf8StringsFrom;
+
+    /// <summary>A codec that decodes every str as a .NET string.</summary>
+    public MessagePackMessageCodec()
+        : this(int.MaxValue)
+    {
+    }
+
+    /// <summary>
+    /// A codec that decodes a str of at least <paramref name="utf8StringsFrom"/> bytes as a <see cref="Utf8String"/>
+    /// (a slice of the message's own copy of the frame) instead of a .NET string: for a channel whose large strings
+    /// are only passed on (a worker's <c>close</c> answer carrying an object's text), where turning them into UTF-16
+    /// and back would cost a fresh buffer of twice their size each way. Readers of such values must expect
+    /// <see cref="Utf8String"/> (see <see cref="Utf8String.TryGet"/>).
+    /// </summary>
+    public MessagePackMessageCodec(int utf8StringsFrom)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(utf8StringsFrom);
+        _utf8StringsFrom = utf8StringsFrom;
+    }
+
     // The same limit as the JSON codec's, so a tree one codec accepts the other accepts too.
     private const int MaxDepth = MessagePackJson.DefaultMaxDepth;
 
@@ -51,7 +72,7 @@ public sealed class MessagePackMessageCodec : IMessageCodec
                 throw new ProtocolFormatException("A message must be a MessagePack map.");
             }
 
-            envelope = ReadEnvelope(ref reader, ref identity, out payloads);
+            envelope = ReadEnvelope(ref reader, ref identity, out payloads, _utf8StringsFrom);
             MessagePackJson.EnsureEnd(ref reader);
         }
         catch (MessagePackFormatException ex)
@@ -163,7 +184,7 @@ public sealed class MessagePackMessageCodec : IMessageCodec
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static JsonObject ReadEnvelope(ref MessagePackReader reader, ref Identity identity, out Payloads payloads)
+    private static JsonObject ReadEnvelope(ref MessagePackReader reader, ref Identity identity, out Payloads payloads, int utf8StringsFrom)
     {
         payloads = default;
         var count = reader.ReadMapHeader();
@@ -179,11 +200,11 @@ public sealed class MessagePackMessageCodec : IMessageCodec
             }
             else if (key == EnvelopeNames.Arguments && reader.NextType == MessagePackType.Map)
             {
-                value = ReadArguments(ref reader, ref payloads);
+                value = ReadArguments(ref reader, ref payloads, utf8StringsFrom);
             }
             else
             {
-                value = MessagePackJson.ReadNode(ref reader, MaxDepth, 1);
+                value = MessagePackJson.ReadNode(ref reader, MaxDepth, 1, utf8StringsFrom);
             }
 
             if (!envelope.TryAdd(key, value))
@@ -197,7 +218,7 @@ public sealed class MessagePackMessageCodec : IMessageCodec
         return envelope;
     }
 
-    private static JsonObject ReadArguments(ref MessagePackReader reader, ref Payloads payloads)
+    private static JsonObject ReadArguments(ref MessagePackReader reader, ref Payloads payloads, int utf8StringsFrom)
     {
         // The envelope is depth 1 and arguments depth 2, as in the JSON codec's count.
         var count = reader.ReadMapHeader();
@@ -212,7 +233,7 @@ public sealed class MessagePackMessageCodec : IMessageCodec
             }
             else
             {
-                value = MessagePackJson.ReadNode(ref reader, MaxDepth, 2);
+                value = MessagePackJson.ReadNode(ref reader, MaxDepth, 2, utf8StringsFrom);
             }
 
             if (!arguments.TryAdd(key, value))

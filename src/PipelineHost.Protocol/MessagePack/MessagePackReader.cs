@@ -205,6 +205,18 @@ public ref struct MessagePackReader
         return DecodeUtf8(start, code, length);
     }
 
+    /// <summary>Reads a str, which must be valid UTF-8, and returns its bytes as a slice of the input (no copy).</summary>
+    /// <exception cref="MessagePackFormatException">The next value is not a str, is truncated, or is not valid UTF-8.</exception>
+    public ReadOnlySequence<byte> ReadStringBytes()
+    {
+        var start = Consumed;
+        var code = NextCode;
+        var length = ReadStringLength(start, code);
+        var bytes = ReadSlice(length);
+        var valid = bytes.IsSingleSegment ? Utf8.IsValid(bytes.FirstSpan) : Utf8.IsValid(bytes.ToArray());
+        return valid ? bytes : throw new MessagePackFormatException(start, $"{MessagePackCode.ToFormatName(code)} is not valid UTF-8.");
+    }
+
     /// <summary>Reads a bin and returns its bytes as a slice of the input (no copy).</summary>
     /// <exception cref="MessagePackFormatException">The next value is not a bin, or its length exceeds the input.</exception>
     public ReadOnlySequence<byte> ReadBinary()

@@ -151,6 +151,28 @@ public readonly ref struct MessagePackWriter
         _output.Advance(headerSize + byteCount);
     }
 
+    /// <summary>Writes one str of <paramref name="length"/> bytes from UTF-8 <paramref name="segments"/>; the caller vouches for their validity.</summary>
+    public void WriteStringUtf8(IReadOnlyList<ReadOnlyMemory<byte>> segments, int length)
+    {
+        ArgumentNullException.ThrowIfNull(segments);
+        var headerSize = StringHeaderSize(length);
+        var span = _output.GetSpan(headerSize + length);
+        WriteStringHeader(span, length);
+        var offset = headerSize;
+        foreach (var segment in segments)
+        {
+            segment.Span.CopyTo(span[offset..]);
+            offset += segment.Length;
+        }
+
+        if (offset != headerSize + length)
+        {
+            throw new ArgumentException("The segments do not add up to the length given.", nameof(length));
+        }
+
+        _output.Advance(offset);
+    }
+
     /// <summary>Writes a str whose bytes are already UTF-8; the caller vouches for their validity.</summary>
     public void WriteStringUtf8(ReadOnlySpan<byte> utf8)
     {

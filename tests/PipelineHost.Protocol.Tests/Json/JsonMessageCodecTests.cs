@@ -94,6 +94,36 @@ public class JsonMessageCodecTests
     }
 
     [Fact]
+    public void A_long_string_in_a_response_body_encodes_as_the_json_writer_writes_it_whole()
+    {
+        // Long strings go out in segments; the bytes must not change: escapes, multi-byte characters, and a
+        // surrogate pair at each position around the segment boundaries (the prefix shifts the pattern by one).
+        const string Pattern = "lorem \"ipsum\"\n\tdolor é € 😀 <sit> &amet\u0001 ";
+        for (var shift = 0; shift <= Pattern.Length; shift++)
+        {
+            var text = new StringBuilder(new string('x', shift));
+            while (text.Length < 40_000)
+            {
+                text.Append(Pattern);
+            }
+
+            var body = new JsonObject
+            {
+                ["name"] = "n",
+                ["text"] = new JsonArray(text.ToString(), "short", null),
+                ["nested"] = new JsonObject { ["again"] = text.ToString(1, 20_000), ["n"] = 1.5, ["b"] = true },
+            };
+            var response = new ResponseMessage(7, "rrext_process", true) { Seq = 3, Body = body };
+
+            var json = Encoding.UTF8.GetString(Codec.EncodeToArray(response, out _));
+
+            var expectedBody = body.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+            Assert.Equal($$"""{"type":"response","seq":3,"request_seq":7,"command":"rrext_process","success":true,"body":{{expectedBody}}}""", json);
+            Assert.Equal(text.ToString(), JsonNode.Parse(json)!["body"]!["text"]![0]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
     public void A_response_carrying_bytes_becomes_header_newline_payload()
     {
         byte[] payload = [1, 2, 10, 3];

@@ -52,7 +52,15 @@ public sealed class ResponseSinkProvider : IComponentProvider
             var result = context.Result;
             if (payload is TextPayload text)
             {
-                result.AppendText(lane, text.Text);
+                if (text.Utf8 is { } utf8)
+                {
+                    result.AppendUtf8(lane, utf8.Span); // already UTF-8, as the result keeps it: no string needed
+                }
+                else
+                {
+                    result.AppendText(lane, text.Text);
+                }
+
                 result.AppendText(lane, "\n\n"); // not concatenated first: that would copy every chunk once more
                 if (sse)
                 {
