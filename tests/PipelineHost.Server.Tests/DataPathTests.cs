@@ -13,6 +13,24 @@ public class DataPathTests
     }
 
     [Fact]
+    public async Task An_object_name_longer_than_64_KiB_reaches_the_status_and_the_errors_whole()
+    {
+        // Long worker strings reach the host as UTF-8 (Utf8String), not .NET strings: the host must still read them.
+        await using var server = await TestServer.StartAsync(options: o => o with { TestComponents = true });
+        await using var client = await server.ConnectAsync();
+        var name = new string('n', 70_000) + "é.txt";
+        var token = (await client.ExecuteAsync(TestPipelines.Faulty("throw")))["token"]!.GetValue<string>();
+
+        var result = await client.SendAsync(token, "boom", name: name);
+        var status = await client.StatusAsync(token);
+
+        Assert.False(result.Success);
+        Assert.Equal(name, status["currentObject"]!.GetValue<string>());
+        Assert.StartsWith($"Object \"{name}\": ", status["errors"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(1, status["failedCount"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task Ten_concurrent_sends_to_one_task_each_get_their_own_result()
     {
         await using var server = await TestServer.StartAsync();

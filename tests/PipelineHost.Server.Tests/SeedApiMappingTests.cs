@@ -37,7 +37,7 @@ public partial class SeedApiMappingTests
 
         var running = Token(await client.ExecuteAsync(TestPipelines.Echo()));
         var inProgress = await GetStatusAsync(http, running);
-        var queuedStart = await client.ExecuteAsync(TestPipelines.Echo(), new() { ["expires"] = 0.5 });
+        var queuedStart = await client.ExecuteAsync(TestPipelines.Echo(), new() { ["expires"] = 2 });
         var queued = Token(queuedStart);
         var pending = await GetStatusAsync(http, queued);
         await client.WaitForStateAsync(queued, 6);
@@ -45,7 +45,7 @@ public partial class SeedApiMappingTests
         Assert.True((await client.RequestAsync("terminate", new() { ["token"] = running })).Success);
         var canceled = await GetStatusAsync(http, running);
 
-        var timesOut = Token(await client.ExecuteAsync(TestPipelines.Echo(), new() { ["timeout"] = 0.5 }));
+        var timesOut = Token(await client.ExecuteAsync(TestPipelines.Echo(), new() { ["timeout"] = 1 }));
         await client.WaitForStateAsync(timesOut, 6);
         var timeout = await GetStatusAsync(http, timesOut);
 

@@ -13,6 +13,7 @@ using PipelineHost.Pipelines.Definition;
 using PipelineHost.Pipelines.Runtime;
 using PipelineHost.Pipelines.Validation;
 using PipelineHost.Protocol;
+using PipelineHost.Protocol.Json;
 
 namespace PipelineHost.Engine.Tasks;
 
@@ -555,36 +556,36 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                 ApplyCounts(task, body);
                 break;
             case WorkerProtocol.ObjectEvent:
-                var name = body["name"]?.GetValue<string>();
+                var name = Utf8String.StringOf(body["name"]);
                 var size = body["size"] is JsonValue s && s.TryGetValue(out long l) ? l : 0;
                 task.SetCurrentObject(name, size);
                 Notify(new TaskDetail(task, "apaevt_status_object", new JsonObject { ["object"] = name, ["size"] = size }));
                 Notify(new TaskStatusChanged(task, false));
                 break;
             case WorkerProtocol.WarningEvent:
-                var warning = body["message"]?.GetValue<string>() ?? string.Empty;
+                var warning = Utf8String.StringOf(body["message"]) ?? string.Empty;
                 task.AddWarning(warning);
                 Notify(new TaskDetail(task, "apaevt_status_warning", new JsonObject { ["message"] = warning }));
                 Notify(new TaskStatusChanged(task, false));
                 break;
             case WorkerProtocol.ErrorEvent:
-                var error = body["message"]?.GetValue<string>() ?? string.Empty;
-                task.AddError(error, body["reason"] is JsonValue reason && reason.GetValueKind() == JsonValueKind.String ? reason.GetValue<string>() : null);
+                var error = Utf8String.StringOf(body["message"]) ?? string.Empty;
+                task.AddError(error, Utf8String.StringOf(body["reason"]));
                 Notify(new TaskDetail(task, "apaevt_status_error", new JsonObject { ["message"] = error }));
                 Notify(new TaskStatusChanged(task, false));
                 break;
             case WorkerProtocol.ExitEvent:
                 if (body["code"] is JsonValue c && c.TryGetValue(out int exitCode) && exitCode != 0 || !task.StopRequested)
                 {
-                    task.WorkerExitMessage ??= body["message"]?.GetValue<string>();
+                    task.WorkerExitMessage ??= Utf8String.StringOf(body["message"]);
                 }
 
                 break;
-            case WorkerProtocol.FileEvent when body["name"] is JsonValue fileName && fileName.GetValueKind() == JsonValueKind.String:
+            case WorkerProtocol.FileEvent when Utf8String.StringOf(body["name"]) is { } fileName:
                 task.ReportOutputFile(new TaskOutputEntry(
-                    fileName.GetValue<string>(),
+                    fileName,
                     TaskStatusWriter.Int64(body["size"]) ?? 0,
-                    body["contentType"] is JsonValue type && type.GetValueKind() == JsonValueKind.String ? type.GetValue<string>() : "application/octet-stream"));
+                    Utf8String.StringOf(body["contentType"]) ?? "application/octet-stream"));
                 Notify(new TaskStatusChanged(task, false));
                 break;
             case WorkerProtocol.UsageEvent:

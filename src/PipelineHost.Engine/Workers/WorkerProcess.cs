@@ -211,7 +211,17 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
                         waiter.TrySetResult(response);
                         break;
                     case EventMessage evt:
-                        _onEvent(evt);
+                        try
+                        {
+                            _onEvent(evt);
+                        }
+                        catch (Exception ex) when (ex is not OutOfMemoryException)
+                        {
+                            // One event the owner cannot handle must not end this loop: every later answer and
+                            // event of the worker would be lost and its task would hang until a timeout.
+                            _onOutput($"worker event '{evt.Event}' could not be handled: {ex.Message}");
+                        }
+
                         break;
                 }
             }

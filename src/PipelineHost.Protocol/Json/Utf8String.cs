@@ -52,6 +52,17 @@ public sealed class Utf8String
         return node is JsonValue json && json.TryGetValue(out value);
     }
 
+    /// <summary>
+    /// The text of a string value, held either way (a .NET string or a <see cref="Utf8String"/>); null when
+    /// <paramref name="node"/> is not a string. For fields the reader needs as text whatever their length.
+    /// </summary>
+    public static string? StringOf(JsonNode? node) => node switch
+    {
+        JsonValue value when value.TryGetValue(out string? text) => text,
+        JsonValue value when value.TryGetValue(out Utf8String? utf8) => utf8.ToString(),
+        _ => null,
+    };
+
     /// <summary>Decodes the text (a copy: avoid it on large strings).</summary>
     public override string ToString()
     {
