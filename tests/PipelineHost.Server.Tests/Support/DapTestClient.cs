@@ -187,7 +187,8 @@ public sealed class DapTestClient : IAsyncDisposable
                 Deliver(message);
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException)
+        // IOException: TestHost's socket throws it when our close handshake crosses the server's (both ends closing at once).
+        catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException or IOException)
         {
             CloseStatus = _socket.CloseStatus;
         }
@@ -209,7 +210,7 @@ public sealed class DapTestClient : IAsyncDisposable
 
             await _reader.WaitAsync(TimeSpan.FromSeconds(5));
         }
-        catch (Exception ex) when (ex is WebSocketException or TimeoutException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is WebSocketException or TimeoutException or OperationCanceledException or ObjectDisposedException or IOException)
         {
         }
 
