@@ -97,18 +97,7 @@ public sealed class ObjectResult
     {
         lock (_lock)
         {
-            if (!_fields.ContainsKey(field))
-            {
-                _fields[field] = (field, new JsonArray());
-            }
-
-            if (!_text.TryGetValue(field, out var builder))
-            {
-                builder = new Utf8TextBuilder();
-                _text[field] = builder;
-            }
-
-            builder.Append(text);
+            TextBuilderLocked(field).Append(text);
         }
     }
 
@@ -118,19 +107,25 @@ public sealed class ObjectResult
     {
         lock (_lock)
         {
-            if (!_fields.ContainsKey(field))
-            {
-                _fields[field] = (field, new JsonArray());
-            }
-
-            if (!_text.TryGetValue(field, out var builder))
-            {
-                builder = new Utf8TextBuilder();
-                _text[field] = builder;
-            }
-
-            builder.AppendUtf8(utf8);
+            TextBuilderLocked(field).AppendUtf8(utf8);
         }
+    }
+
+    /// <summary>The builder of <paramref name="field"/>'s last string, the field and the builder made when absent.</summary>
+    private Utf8TextBuilder TextBuilderLocked(string field)
+    {
+        if (!_fields.ContainsKey(field))
+        {
+            _fields[field] = (field, new JsonArray());
+        }
+
+        if (!_text.TryGetValue(field, out var builder))
+        {
+            builder = new Utf8TextBuilder();
+            _text[field] = builder;
+        }
+
+        return builder;
     }
 
     /// <summary>True when no sink added anything.</summary>
