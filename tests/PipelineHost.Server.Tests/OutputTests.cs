@@ -67,17 +67,8 @@ public sealed class OutputTests : IDisposable
         return (token, await client.WaitForStateAsync(token, 5, 6));
     }
 
-    private static async Task<(HttpStatusCode Status, HttpContentHeaders Headers, byte[] Body)> GetAsync(HttpClient http, string url, string? authorization = null)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        if (authorization is not null)
-        {
-            request.Headers.TryAddWithoutValidation("Authorization", authorization);
-        }
-
-        using var response = await http.SendAsync(request).WaitAsync(TestTimeouts.Default);
-        return (response.StatusCode, response.Content.Headers, await response.Content.ReadAsByteArrayAsync());
-    }
+    private static Task<(HttpStatusCode Status, HttpContentHeaders Headers, byte[] Body)> GetAsync(HttpClient http, string url, string? authorization = null) =>
+        http.SendRawAsync(HttpMethod.Get, url, authorization);
 
     private static string ErrorMessage(byte[] body) => JsonNode.Parse(body)!["error"]!["message"]!.GetValue<string>();
 

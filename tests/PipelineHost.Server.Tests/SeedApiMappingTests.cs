@@ -467,19 +467,12 @@ public partial class SeedApiMappingTests
 
     private static async Task<(HttpStatusCode Status, JsonObject Body)> SendAsync(HttpClient http, HttpMethod method, string url)
     {
-        using var request = new HttpRequestMessage(method, url);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", TestServer.ApiKey);
-        using var response = await http.SendAsync(request).WaitAsync(TestTimeouts.Default);
-        return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject());
+        var (status, _, body) = await http.SendRawAsync(method, url, "Bearer " + TestServer.ApiKey);
+        return (status, JsonNode.Parse(body)!.AsObject());
     }
 
-    private static async Task<(HttpStatusCode Status, HttpContentHeaders Headers, byte[] Body)> DownloadAsync(HttpClient http, string url)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", TestServer.ApiKey);
-        using var response = await http.SendAsync(request).WaitAsync(TestTimeouts.Default);
-        return (response.StatusCode, response.Content.Headers, await response.Content.ReadAsByteArrayAsync());
-    }
+    private static Task<(HttpStatusCode Status, HttpContentHeaders Headers, byte[] Body)> DownloadAsync(HttpClient http, string url) =>
+        http.SendRawAsync(HttpMethod.Get, url, "Bearer " + TestServer.ApiKey);
 
     private static string Token(JsonObject started) => started["token"]!.GetValue<string>();
 
