@@ -1,14 +1,20 @@
 using System.Buffers;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using MessagePack;
 using PipelineHost.Protocol.Json;
 
 namespace PipelineHost.Protocol.MessagePack;
 
 /// <summary>
 /// Converts between MessagePack values and <see cref="JsonNode"/> trees, so code written against the JSON
-/// envelope works unchanged on MessagePack.
+/// envelope works unchanged on MessagePack. The bytes are read and written by the MessagePack-CSharp package's
+/// <see cref="MessagePackReader"/> and <see cref="MessagePackWriter"/>; this class adds what a peer's untrusted
+/// input needs on top of them: a depth limit, strict UTF-8, string map keys, no duplicate keys, and errors that
+/// name the byte offset and the format (<see cref="MessagePackFormatException"/>) instead of the package's
+/// <see cref="EndOfStreamException"/> and <see cref="MessagePackSerializationException"/>.
 /// </summary>
 /// <remarks>
 /// <para>Reading: nil → null; bool → bool; integers → a <see cref="JsonValue"/> holding <see cref="long"/>
@@ -56,14 +62,17 @@ public static class MessagePackJson
     /// <summary>Writes <paramref name="node"/> as one MessagePack value.</summary>
     /// <exception cref="InvalidOperationException">The tree nests deeper than <see cref="MaxWriteDepth"/>.</exception>
     /// <exception cref="ArgumentException">A string holds a lone surrogate.</exception>
-    public static void Write(MessagePackWriter writer, JsonNode? node) => WriteNode(writer, node, 0);
+    /// <remarks>The caller flushes <paramref name="writer"/>.</remarks>
+    public static void Write(ref MessagePackWriter writer, JsonNode? node) => WriteNode(ref writer, node, 0);
 
     /// <summary>Encodes <paramref name="node"/> into a new array.</summary>
     /// <exception cref="InvalidOperationException">The tree nests deeper than <see cref="MaxWriteDepth"/>.</exception>
     public static byte[] Serialize(JsonNode? node)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        Write(new MessagePackWriter(buffer), node);
+        var writer = new MessagePackWriter(buffer);
+        Write(ref writer, node);
+        writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
 
@@ -72,7 +81,8 @@ public static class MessagePackJson
     {
         if (!reader.End)
         {
-            throw new MessagePackFormatException(reader.Consumed, string.Create(CultureInfo.InvariantCulture, $"the value ends here but the input goes on for {reader.Remaining} more byte(s)."));
+            var remaining = reader.Sequence.Length - reader.Consumed;
+            throw new MessagePackFormatException(reader.Consumed, string.Create(CultureInfo.InvariantCulture, $"the value ends here but the input goes on for {remaining} more byte(s)."));
         }
     }
 
@@ -84,80 +94,85 @@ public static class MessagePackJson
     internal static JsonNode? ReadNode(ref MessagePackReader reader, int maxDepth, int depth, int utf8StringsFrom = int.MaxValue)
     {
         var start = reader.Consumed;
-        switch (reader.NextType)
+        try
         {
-            case MessagePackType.Nil:
-                reader.ReadNil();
-                return null;
+            var code = reader.NextCode;
+            switch (MessagePackCode.ToMessagePackType(code))
+            {
+                case MessagePackType.Nil:
+                    reader.ReadNil();
+                    return null;
 
-            case MessagePackType.Boolean:
-                return JsonValue.Create(reader.ReadBoolean());
+                case MessagePackType.Boolean:
+                    return JsonValue.Create(reader.ReadBoolean());
 
-            case MessagePackType.Integer:
-                if (reader.NextCode == MessagePackCode.UInt64)
-                {
-                    var unsigned = reader.ReadUInt64();
-                    return NumberNode(unsigned);
-                }
+                case MessagePackType.Integer:
+                    return code == MessagePackCode.UInt64 ? NumberNode(reader.ReadUInt64()) : NumberNode(reader.ReadInt64());
 
-                return NumberNode(reader.ReadInt64());
+                case MessagePackType.Float:
+                    return NumberNode(reader.ReadDouble());
 
-            case MessagePackType.Float:
-                return NumberNode(reader.ReadDouble());
+                case MessagePackType.String:
+                    var utf8 = reader.ReadStringSequence()!.Value;
+                    return utf8.Length >= utf8StringsFrom
+                        ? new Utf8String([utf8.IsSingleSegment ? utf8.First : utf8.ToArray()]).ToJsonValue()
+                        : JsonValue.Create(DecodeUtf8(utf8, start, code));
 
-            case MessagePackType.String:
-                if (utf8StringsFrom == int.MaxValue)
-                {
-                    return JsonValue.Create(reader.ReadString());
-                }
+                case MessagePackType.Binary:
+                    return JsonValue.Create(ToBase64(reader.ReadBytes()!.Value));
 
-                var utf8 = reader.ReadStringBytes();
-                return utf8.Length >= utf8StringsFrom
-                    ? new Utf8String([utf8.IsSingleSegment ? utf8.First : utf8.ToArray()]).ToJsonValue()
-                    : JsonValue.Create(System.Text.EncodingExtensions.GetString(System.Text.Encoding.UTF8, utf8));
-
-            case MessagePackType.Binary:
-                return JsonValue.Create(ToBase64(reader.ReadBinary()));
-
-            case MessagePackType.Array:
-                EnsureDepth(start, maxDepth, depth);
-                var count = reader.ReadArrayHeader();
-                var array = new JsonArray();
-                for (var i = 0; i < count; i++)
-                {
-                    array.Add(ReadNode(ref reader, maxDepth, depth + 1, utf8StringsFrom));
-                }
-
-                return array;
-
-            case MessagePackType.Map:
-                EnsureDepth(start, maxDepth, depth);
-                var entries = reader.ReadMapHeader();
-                var map = new JsonObject();
-                for (var i = 0; i < entries; i++)
-                {
-                    var key = ReadKey(ref reader);
-                    if (!map.TryAdd(key.Name, ReadNode(ref reader, maxDepth, depth + 1, utf8StringsFrom)))
+                case MessagePackType.Array:
+                    EnsureDepth(start, maxDepth, depth);
+                    var count = reader.ReadArrayHeader();
+                    var array = new JsonArray();
+                    for (var i = 0; i < count; i++)
                     {
-                        throw new MessagePackFormatException(key.Offset, $"duplicate map key '{key.Name}'.");
+                        array.Add(ReadNode(ref reader, maxDepth, depth + 1, utf8StringsFrom));
                     }
-                }
 
-                return map;
+                    return array;
 
-            default: // Extension
-                var header = reader.ReadExtensionHeader();
-                if (header.Type != MessagePackTimestamp.ExtensionType)
-                {
+                case MessagePackType.Map:
+                    EnsureDepth(start, maxDepth, depth);
+                    var entries = reader.ReadMapHeader();
+                    var map = new JsonObject();
+                    for (var i = 0; i < entries; i++)
+                    {
+                        var key = ReadKey(ref reader);
+                        if (!map.TryAdd(key.Name, ReadNode(ref reader, maxDepth, depth + 1, utf8StringsFrom)))
+                        {
+                            throw new MessagePackFormatException(key.Offset, $"duplicate map key '{key.Name}'.");
+                        }
+                    }
+
+                    return map;
+
+                case MessagePackType.Extension:
+                    var header = reader.ReadExtensionFormatHeader();
+                    if (header.TypeCode != MessagePackTimestamp.ExtensionType)
+                    {
+                        throw new MessagePackFormatException(start, string.Create(CultureInfo.InvariantCulture,
+                            $"extension type {header.TypeCode} has no JSON form; only timestamps (type -1) are supported."));
+                    }
+
+                    var timestamp = MessagePackTimestamp.Decode(reader.ReadRaw(header.Length), start);
+                    return timestamp.FitsDateTimeOffset
+                        ? JsonValue.Create(timestamp.ToIsoString())
+                        : throw new MessagePackFormatException(start, string.Create(CultureInfo.InvariantCulture,
+                            $"timestamp {timestamp.Seconds}s lies outside years 1..9999 and has no ISO-8601 form."));
+
+                default:
                     throw new MessagePackFormatException(start, string.Create(CultureInfo.InvariantCulture,
-                        $"extension type {header.Type} has no JSON form; only timestamps (type -1) are supported."));
-                }
-
-                var timestamp = reader.ReadTimestampData(start, header);
-                return timestamp.FitsDateTimeOffset
-                    ? JsonValue.Create(timestamp.ToIsoString())
-                    : throw new MessagePackFormatException(start, string.Create(CultureInfo.InvariantCulture,
-                        $"timestamp {timestamp.Seconds}s lies outside years 1..9999 and has no ISO-8601 form."));
+                        $"0x{code:X2} is a reserved format byte and starts no value."));
+            }
+        }
+        catch (Exception ex) when (IsShortInput(ex))
+        {
+            throw Truncated(reader.Sequence, start);
+        }
+        catch (MessagePackSerializationException ex)
+        {
+            throw new MessagePackFormatException(start, ex.Message);
         }
     }
 
@@ -165,21 +180,81 @@ public static class MessagePackJson
     internal static (string Name, long Offset) ReadKey(ref MessagePackReader reader)
     {
         var offset = reader.Consumed;
-        var code = reader.NextCode;
-        if (MessagePackCode.ToType(code) != MessagePackType.String)
+        try
         {
-            throw new MessagePackFormatException(offset, string.Create(CultureInfo.InvariantCulture,
-                $"a map key must be a string but found {MessagePackCode.ToFormatName(code)} (0x{code:X2})."));
-        }
+            var code = reader.NextCode;
+            if (MessagePackCode.ToMessagePackType(code) != MessagePackType.String)
+            {
+                throw new MessagePackFormatException(offset, string.Create(CultureInfo.InvariantCulture,
+                    $"a map key must be a string but found {MessagePackFormats.Name(code)} (0x{code:X2})."));
+            }
 
-        return (reader.ReadString(), offset);
+            return (DecodeUtf8(reader.ReadStringSequence()!.Value, offset, code), offset);
+        }
+        catch (Exception ex) when (IsShortInput(ex))
+        {
+            throw Truncated(reader.Sequence, offset);
+        }
     }
+
+    // The package decodes str leniently (invalid bytes become U+FFFD); a peer's malformed text is an error here,
+    // so that what one codec refuses the other refuses too (System.Text.Json rejects invalid UTF-8).
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static string DecodeUtf8(ReadOnlySequence<byte> utf8, long start, byte code)
+    {
+        try
+        {
+            return StrictUtf8.GetString(utf8);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new MessagePackFormatException(start, $"{MessagePackFormats.Name(code)} is not valid UTF-8.");
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="text"/> as a str. The package would write U+FFFD for a lone surrogate; here it is an
+    /// <see cref="ArgumentException"/>, as in <see cref="Utf8JsonWriter"/>, so both codecs refuse the same strings.
+    /// </summary>
+    internal static void WriteString(ref MessagePackWriter writer, string text)
+    {
+        var length = StrictUtf8.GetByteCount(text);
+        writer.WriteStringHeader(length);
+        var span = writer.GetSpan(length);
+        StrictUtf8.GetBytes(text, span);
+        writer.Advance(length);
+    }
+
+    /// <summary>Reads a map header, turning a short input into a <see cref="MessagePackFormatException"/>.</summary>
+    internal static int ReadMapHeader(ref MessagePackReader reader)
+    {
+        var start = reader.Consumed;
+        try
+        {
+            return reader.ReadMapHeader();
+        }
+        catch (Exception ex) when (IsShortInput(ex))
+        {
+            throw Truncated(reader.Sequence, start);
+        }
+    }
+
+    /// <summary>
+    /// True for the package's ways of saying a value claims more bytes than the input has: a short read, or a
+    /// 32-bit length beyond <see cref="int.MaxValue"/> that it cannot slice.
+    /// </summary>
+    internal static bool IsShortInput(Exception ex) => ex is EndOfStreamException or ArgumentOutOfRangeException;
+
+    /// <summary>The error for the value at <paramref name="start"/> in <paramref name="input"/>, whose bytes run out.</summary>
+    internal static MessagePackFormatException Truncated(ReadOnlySequence<byte> input, long start) =>
+        new(start, MessagePackFormats.DescribeTruncation(input.Slice(start)));
 
     private static string ToBase64(ReadOnlySequence<byte> bytes) =>
         Convert.ToBase64String(bytes.IsSingleSegment ? bytes.FirstSpan : bytes.ToArray());
 
     /// <summary>Writes one node; <paramref name="depth"/> is the number of containers already open around it.</summary>
-    internal static void WriteNode(MessagePackWriter writer, JsonNode? node, int depth)
+    internal static void WriteNode(ref MessagePackWriter writer, JsonNode? node, int depth)
     {
         switch (node)
         {
@@ -192,8 +267,8 @@ public static class MessagePackJson
                 writer.WriteMapHeader(obj.Count);
                 foreach (var (key, value) in obj)
                 {
-                    writer.WriteString(key);
-                    WriteNode(writer, value, depth + 1);
+                    WriteString(ref writer, key);
+                    WriteNode(ref writer, value, depth + 1);
                 }
 
                 break;
@@ -203,32 +278,37 @@ public static class MessagePackJson
                 writer.WriteArrayHeader(array.Count);
                 foreach (var item in array)
                 {
-                    WriteNode(writer, item, depth + 1);
+                    WriteNode(ref writer, item, depth + 1);
                 }
 
                 break;
 
             default:
-                WriteValue(writer, (JsonValue)node, depth);
+                WriteValue(ref writer, (JsonValue)node, depth);
                 break;
         }
     }
 
-    private static void WriteValue(MessagePackWriter writer, JsonValue value, int depth)
+    private static void WriteValue(ref MessagePackWriter writer, JsonValue value, int depth)
     {
         // A parsed tree holds JsonElement-backed values; a built one holds CLR primitives. Check the
         // element first: an element-backed value would otherwise convert itself to every type asked for.
         if (value.TryGetValue(out JsonElement element))
         {
-            WriteElement(writer, element, depth);
+            WriteElement(ref writer, element, depth);
         }
         else if (value.TryGetValue(out Utf8String? utf8))
         {
-            writer.WriteStringUtf8(utf8.Segments, utf8.Length); // already UTF-8: copied, not transcoded
+            // Already UTF-8: copied, not transcoded.
+            writer.WriteStringHeader(utf8.Length);
+            foreach (var segment in utf8.Segments)
+            {
+                writer.WriteRaw(segment.Span);
+            }
         }
         else if (value.TryGetValue(out string? text))
         {
-            writer.WriteString(text);
+            WriteString(ref writer, text);
         }
         else if (value.TryGetValue(out bool flag))
         {
@@ -276,17 +356,17 @@ public static class MessagePackJson
         }
         else if (value.TryGetValue(out decimal number))
         {
-            WriteDecimal(writer, number);
+            WriteDecimal(ref writer, number);
         }
         else
         {
             // Anything else (char, Guid, DateTime, a custom type) writes as whatever JSON it serializes to.
             using var document = JsonDocument.Parse(value.ToJsonString());
-            WriteElement(writer, document.RootElement, depth);
+            WriteElement(ref writer, document.RootElement, depth);
         }
     }
 
-    private static void WriteDecimal(MessagePackWriter writer, decimal number)
+    private static void WriteDecimal(ref MessagePackWriter writer, decimal number)
     {
         if (decimal.IsInteger(number) && number >= long.MinValue && number <= ulong.MaxValue)
         {
@@ -305,7 +385,7 @@ public static class MessagePackJson
         }
     }
 
-    private static void WriteElement(MessagePackWriter writer, JsonElement element, int depth)
+    private static void WriteElement(ref MessagePackWriter writer, JsonElement element, int depth)
     {
         switch (element.ValueKind)
         {
@@ -320,8 +400,8 @@ public static class MessagePackJson
                 writer.WriteMapHeader(count);
                 foreach (var property in element.EnumerateObject())
                 {
-                    writer.WriteString(property.Name);
-                    WriteElement(writer, property.Value, depth + 1);
+                    WriteString(ref writer, property.Name);
+                    WriteElement(ref writer, property.Value, depth + 1);
                 }
 
                 break;
@@ -331,13 +411,13 @@ public static class MessagePackJson
                 writer.WriteArrayHeader(element.GetArrayLength());
                 foreach (var item in element.EnumerateArray())
                 {
-                    WriteElement(writer, item, depth + 1);
+                    WriteElement(ref writer, item, depth + 1);
                 }
 
                 break;
 
             case JsonValueKind.String:
-                writer.WriteString(element.GetString()!);
+                WriteString(ref writer, element.GetString()!);
                 break;
 
             case JsonValueKind.Number:

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json.Nodes;
+using MessagePack;
 using PipelineHost.Protocol.Json;
 
 namespace PipelineHost.Protocol.MessagePack;
@@ -67,7 +68,12 @@ public sealed class MessagePackMessageCodec : IMessageCodec
         Payloads payloads;
         try
         {
-            if (reader.NextType != MessagePackType.Map)
+            if (reader.End)
+            {
+                throw MessagePackJson.Truncated(reader.Sequence, 0);
+            }
+
+            if (MessagePackCode.ToMessagePackType(reader.NextCode) != MessagePackType.Map)
             {
                 throw new ProtocolFormatException("A message must be a MessagePack map.");
             }
@@ -94,27 +100,27 @@ public sealed class MessagePackMessageCodec : IMessageCodec
             case RequestMessage request:
                 var hasArguments = request.Arguments is not null || request.Data is not null;
                 writer.WriteMapHeader(3 + Count(hasArguments) + Count(request.RootToken is not null));
-                WriteString(writer, EnvelopeNames.Type, EnvelopeNames.Request);
-                WriteInt(writer, EnvelopeNames.Seq, request.Seq);
-                WriteString(writer, EnvelopeNames.Command, request.Command);
+                WriteString(ref writer, EnvelopeNames.Type, EnvelopeNames.Request);
+                WriteInt(ref writer, EnvelopeNames.Seq, request.Seq);
+                WriteString(ref writer, EnvelopeNames.Command, request.Command);
                 if (hasArguments)
                 {
-                    writer.WriteString(EnvelopeNames.Arguments);
-                    WriteArguments(writer, request.Arguments, request.Data);
+                    writer.Write(EnvelopeNames.Arguments);
+                    WriteArguments(ref writer, request.Arguments, request.Data);
                 }
 
                 if (request.RootToken is not null)
                 {
-                    WriteString(writer, EnvelopeNames.Token, request.RootToken);
+                    WriteString(ref writer, EnvelopeNames.Token, request.RootToken);
                 }
 
                 break;
 
             case ResponseMessage response:
                 writer.WriteMapHeader(5 + Count(response.Message is not null) + Count(response.Body is not null) + Count(response.Data is not null));
-                WriteString(writer, EnvelopeNames.Type, EnvelopeNames.Response);
-                WriteInt(writer, EnvelopeNames.Seq, response.Seq);
-                writer.WriteString(EnvelopeNames.RequestSeq);
+                WriteString(ref writer, EnvelopeNames.Type, EnvelopeNames.Response);
+                WriteInt(ref writer, EnvelopeNames.Seq, response.Seq);
+                writer.Write(EnvelopeNames.RequestSeq);
                 if (response.RequestSeq is { } requestSeq)
                 {
                     writer.Write(requestSeq);
@@ -124,47 +130,51 @@ public sealed class MessagePackMessageCodec : IMessageCodec
                     writer.WriteNil();
                 }
 
-                WriteString(writer, EnvelopeNames.Command, response.Command);
-                writer.WriteString(EnvelopeNames.Success);
+                WriteString(ref writer, EnvelopeNames.Command, response.Command);
+                writer.Write(EnvelopeNames.Success);
                 writer.Write(response.Success);
                 if (response.Message is not null)
                 {
-                    WriteString(writer, EnvelopeNames.Message, response.Message);
+                    WriteString(ref writer, EnvelopeNames.Message, response.Message);
                 }
 
                 if (response.Body is not null)
                 {
-                    writer.WriteString(EnvelopeNames.Body);
-                    MessagePackJson.WriteNode(writer, response.Body, 1);
+                    writer.Write(EnvelopeNames.Body);
+                    MessagePackJson.WriteNode(ref writer, response.Body, 1);
                 }
 
                 if (response.Data is { } data)
                 {
-                    writer.WriteString(EnvelopeNames.Data);
-                    writer.WriteBinary(data.Span);
+                    writer.Write(EnvelopeNames.Data);
+                    writer.Write(data.Span);
                 }
 
                 break;
 
             case EventMessage evt:
                 writer.WriteMapHeader(4 + Count(evt.Id is not null));
-                WriteString(writer, EnvelopeNames.Type, EnvelopeNames.Event);
-                WriteInt(writer, EnvelopeNames.Seq, evt.Seq);
-                WriteString(writer, EnvelopeNames.EventName, evt.Event);
+                WriteString(ref writer, EnvelopeNames.Type, EnvelopeNames.Event);
+                WriteInt(ref writer, EnvelopeNames.Seq, evt.Seq);
+                WriteString(ref writer, EnvelopeNames.EventName, evt.Event);
                 if (evt.Id is not null)
                 {
-                    WriteString(writer, EnvelopeNames.Id, evt.Id);
+                    WriteString(ref writer, EnvelopeNames.Id, evt.Id);
                 }
 
-                writer.WriteString(EnvelopeNames.Body);
+                writer.Write(EnvelopeNames.Body);
                 if (evt.SharedEncoding is { } shared)
                 {
                     writer.WriteRaw(shared.Get(evt.Body, SharedEventEncoding.MessagePack, static (body, output) =>
-                        MessagePackJson.WriteNode(new MessagePackWriter(output), body, 1)));
+                    {
+                        var bodyWriter = new MessagePackWriter(output);
+                        MessagePackJson.WriteNode(ref bodyWriter, body, 1);
+                        bodyWriter.Flush();
+                    }));
                 }
                 else
                 {
-                    MessagePackJson.WriteNode(writer, evt.Body, 1);
+                    MessagePackJson.WriteNode(ref writer, evt.Body, 1);
                 }
 
                 break;
@@ -173,6 +183,7 @@ public sealed class MessagePackMessageCodec : IMessageCodec
                 throw new ArgumentException($"Unknown message type {message.GetType().Name}.", nameof(message));
         }
 
+        writer.Flush();
         return true;
     }
 
@@ -187,18 +198,18 @@ public sealed class MessagePackMessageCodec : IMessageCodec
     private static JsonObject ReadEnvelope(ref MessagePackReader reader, ref Identity identity, out Payloads payloads, int utf8StringsFrom)
     {
         payloads = default;
-        var count = reader.ReadMapHeader();
+        var count = MessagePackJson.ReadMapHeader(ref reader);
         var envelope = new JsonObject();
         for (var i = 0; i < count; i++)
         {
             var (key, keyOffset) = MessagePackJson.ReadKey(ref reader);
             JsonNode? value;
-            if (key == EnvelopeNames.Data && reader.NextType == MessagePackType.Binary)
+            if (key == EnvelopeNames.Data && IsNext(ref reader, MessagePackType.Binary))
             {
                 payloads.Top = ReadPayload(ref reader);
                 value = null; // a placeholder until the message type says what the bytes are
             }
-            else if (key == EnvelopeNames.Arguments && reader.NextType == MessagePackType.Map)
+            else if (key == EnvelopeNames.Arguments && IsNext(ref reader, MessagePackType.Map))
             {
                 value = ReadArguments(ref reader, ref payloads, utf8StringsFrom);
             }
@@ -221,13 +232,13 @@ public sealed class MessagePackMessageCodec : IMessageCodec
     private static JsonObject ReadArguments(ref MessagePackReader reader, ref Payloads payloads, int utf8StringsFrom)
     {
         // The envelope is depth 1 and arguments depth 2, as in the JSON codec's count.
-        var count = reader.ReadMapHeader();
+        var count = MessagePackJson.ReadMapHeader(ref reader);
         var arguments = new JsonObject();
         for (var i = 0; i < count; i++)
         {
             var (key, keyOffset) = MessagePackJson.ReadKey(ref reader);
             JsonNode? value = null;
-            if (key == EnvelopeNames.Data && reader.NextType == MessagePackType.Binary)
+            if (key == EnvelopeNames.Data && IsNext(ref reader, MessagePackType.Binary))
             {
                 payloads.Arguments = ReadPayload(ref reader);
             }
@@ -245,10 +256,24 @@ public sealed class MessagePackMessageCodec : IMessageCodec
         return arguments;
     }
 
-    // The reader runs over one array, so the bin is a single segment of it.
-    private static ReadOnlyMemory<byte> ReadPayload(ref MessagePackReader reader) => reader.ReadBinary().First;
+    private static bool IsNext(ref MessagePackReader reader, MessagePackType type) =>
+        !reader.End && MessagePackCode.ToMessagePackType(reader.NextCode) == type;
 
-    private static void WriteArguments(MessagePackWriter writer, JsonObject? arguments, ReadOnlyMemory<byte>? data)
+    // The reader runs over one array, so the bin is a single segment of it.
+    private static ReadOnlyMemory<byte> ReadPayload(ref MessagePackReader reader)
+    {
+        var start = reader.Consumed;
+        try
+        {
+            return reader.ReadBytes()!.Value.First;
+        }
+        catch (Exception ex) when (MessagePackJson.IsShortInput(ex))
+        {
+            throw MessagePackJson.Truncated(reader.Sequence, start);
+        }
+    }
+
+    private static void WriteArguments(ref MessagePackWriter writer, JsonObject? arguments, ReadOnlyMemory<byte>? data)
     {
         // With a payload, the payload is arguments.data; a JSON "data" the caller left in the arguments would
         // be a duplicate key, and the JSON codec drops it on the receiving side anyway.
@@ -264,27 +289,27 @@ public sealed class MessagePackMessageCodec : IMessageCodec
                     continue;
                 }
 
-                writer.WriteString(key);
-                MessagePackJson.WriteNode(writer, value, 2);
+                MessagePackJson.WriteString(ref writer, key);
+                MessagePackJson.WriteNode(ref writer, value, 2);
             }
         }
 
         if (data is { } bytes)
         {
-            writer.WriteString(EnvelopeNames.Data);
-            writer.WriteBinary(bytes.Span);
+            writer.Write(EnvelopeNames.Data);
+            writer.Write(bytes.Span);
         }
     }
 
-    private static void WriteString(MessagePackWriter writer, string key, string value)
+    private static void WriteString(ref MessagePackWriter writer, string key, string value)
     {
-        writer.WriteString(key);
-        writer.WriteString(value);
+        writer.Write(key);
+        MessagePackJson.WriteString(ref writer, value);
     }
 
-    private static void WriteInt(MessagePackWriter writer, string key, long value)
+    private static void WriteInt(ref MessagePackWriter writer, string key, long value)
     {
-        writer.WriteString(key);
+        writer.Write(key);
         writer.Write(value);
     }
 

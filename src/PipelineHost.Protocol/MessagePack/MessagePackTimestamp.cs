@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Binary;
 using System.Globalization;
 
 namespace PipelineHost.Protocol.MessagePack;
@@ -5,7 +7,8 @@ namespace PipelineHost.Protocol.MessagePack;
 /// <summary>
 /// A MessagePack timestamp (extension type -1): seconds since 1970-01-01T00:00:00Z and a nanosecond part.
 /// Kept apart from <see cref="DateTimeOffset"/> because the wire format is wider (64-bit seconds) and finer
-/// (nanoseconds) than it.
+/// (nanoseconds) than it: the package's <c>ReadDateTime</c> rounds to 100 ns ticks, and a timestamp that
+/// reaches a client as an ISO string must keep every digit the peer sent.
 /// </summary>
 /// <param name="Seconds">Seconds since the Unix epoch; negative before 1970.</param>
 /// <param name="Nanoseconds">Nanoseconds added to <paramref name="Seconds"/>, 0..999,999,999.</param>
@@ -17,40 +20,37 @@ public readonly record struct MessagePackTimestamp(long Seconds, uint Nanosecond
     /// <summary>The largest valid <see cref="Nanoseconds"/>.</summary>
     public const uint MaxNanoseconds = 999_999_999;
 
-    private const long NanosecondsPerTick = 100;
-    private const long TicksPerSecond = TimeSpan.TicksPerSecond;
     private static readonly long MinSeconds = DateTimeOffset.MinValue.ToUnixTimeSeconds();
     private static readonly long MaxSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
 
+    /// <summary>Decodes the data of a timestamp extension (4, 8 or 12 bytes) whose header starts at <paramref name="start"/>.</summary>
+    /// <exception cref="MessagePackFormatException">The data has another length, or nanoseconds beyond 999,999,999.</exception>
+    public static MessagePackTimestamp Decode(ReadOnlySequence<byte> data, long start)
+    {
+        Span<byte> bytes = stackalloc byte[12];
+        if (data.Length is not (4 or 8 or 12))
+        {
+            throw new MessagePackFormatException(start, string.Create(CultureInfo.InvariantCulture,
+                $"a timestamp must have 4, 8 or 12 data bytes, not {data.Length}."));
+        }
+
+        bytes = bytes[..(int)data.Length];
+        data.CopyTo(bytes);
+        var (seconds, nanoseconds) = bytes.Length switch
+        {
+            4 => ((long)BinaryPrimitives.ReadUInt32BigEndian(bytes), 0u),
+            8 => ((long)(BinaryPrimitives.ReadUInt64BigEndian(bytes) & 0x3_FFFF_FFFF), (uint)(BinaryPrimitives.ReadUInt64BigEndian(bytes) >> 34)),
+            _ => (BinaryPrimitives.ReadInt64BigEndian(bytes[4..]), BinaryPrimitives.ReadUInt32BigEndian(bytes)),
+        };
+
+        return nanoseconds <= MaxNanoseconds
+            ? new MessagePackTimestamp(seconds, nanoseconds)
+            : throw new MessagePackFormatException(start, string.Create(CultureInfo.InvariantCulture,
+                $"timestamp nanoseconds {nanoseconds} exceed 999999999."));
+    }
+
     /// <summary>True when the value lies within <see cref="DateTimeOffset"/>'s range (years 1..9999).</summary>
     public bool FitsDateTimeOffset => Seconds >= MinSeconds && Seconds <= MaxSeconds;
-
-    /// <summary>The instant of <paramref name="value"/>, exact to its 100 ns ticks.</summary>
-    public static MessagePackTimestamp FromDateTimeOffset(DateTimeOffset value)
-    {
-        var ticks = value.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
-        var seconds = Math.DivRem(ticks, TicksPerSecond, out var remainder);
-        if (remainder < 0)
-        {
-            // Floor, not truncate: the nanosecond part is never negative, also before 1970.
-            seconds--;
-            remainder += TicksPerSecond;
-        }
-
-        return new MessagePackTimestamp(seconds, (uint)(remainder * NanosecondsPerTick));
-    }
-
-    /// <summary>The value as a UTC <see cref="DateTimeOffset"/>; nanoseconds below 100 ns are truncated.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The value lies outside years 1..9999.</exception>
-    public DateTimeOffset ToDateTimeOffset()
-    {
-        if (!FitsDateTimeOffset)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Seconds), Seconds, "The timestamp lies outside the range of DateTimeOffset.");
-        }
-
-        return DateTimeOffset.FromUnixTimeSeconds(Seconds).AddTicks(Nanoseconds / NanosecondsPerTick);
-    }
 
     /// <summary>ISO-8601 in UTC, e.g. <c>2024-02-29T12:34:56.789Z</c>; the fraction has no trailing zeros and is absent when zero.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value lies outside years 1..9999, which ISO-8601's four-digit year cannot show.</exception>

@@ -53,21 +53,6 @@ public sealed class ConformanceVectorTests
 
     [Theory]
     [MemberData(nameof(ConformanceVectors.Names), MemberType = typeof(ConformanceVectors))]
-    public void Skip_consumes_exactly_one_value(string name)
-    {
-        var vector = ConformanceVectors.Get(name);
-        var withTrailer = vector.Bytes.Append(MessagePackCode.Nil).ToArray();
-        var reader = new MessagePackReader(withTrailer);
-
-        reader.Skip();
-
-        Assert.Equal(vector.Bytes.Length, reader.Consumed);
-        Assert.True(reader.TryReadNil());
-        Assert.True(reader.End);
-    }
-
-    [Theory]
-    [MemberData(nameof(ConformanceVectors.Names), MemberType = typeof(ConformanceVectors))]
     public void Decoding_a_split_sequence_gives_the_same_value(string name)
     {
         var vector = ConformanceVectors.Get(name);

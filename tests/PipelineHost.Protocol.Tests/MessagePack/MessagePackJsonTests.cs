@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json.Nodes;
+using MessagePack;
 using PipelineHost.Protocol.MessagePack;
 
 namespace PipelineHost.Protocol.Tests.MessagePack;
@@ -11,7 +12,7 @@ public sealed class MessagePackJsonTests
     public void Reading_maps_each_type_to_its_json_form()
     {
         var buffer = new ArrayBufferWriter<byte>();
-        var writer = new MessagePackWriter(buffer);
+        var writer = new FrameWriter(buffer);
         writer.WriteMapHeader(10);
         writer.WriteString("nil");
         writer.WriteNil();

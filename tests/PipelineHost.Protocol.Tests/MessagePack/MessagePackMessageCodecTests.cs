@@ -270,16 +270,16 @@ public sealed class MessagePackMessageCodecTests
 
     private static MsgValue Entry(MsgMap map, string key) => map.Entries.Single(e => e.Key is MsgStr s && s.Value == key).Value;
 
-    private static void Pair(MessagePackWriter writer, string key, string value)
+    private static void Pair(FrameWriter writer, string key, string value)
     {
         writer.WriteString(key);
         writer.WriteString(value);
     }
 
-    private static byte[] Frame(Action<MessagePackWriter> write)
+    private static byte[] Frame(Action<FrameWriter> write)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        write(new MessagePackWriter(buffer));
+        write(new FrameWriter(buffer));
         return buffer.WrittenSpan.ToArray();
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using MessagePack;
 using PipelineHost.Protocol.MessagePack;
 
 namespace PipelineHost.Protocol.Tests.MessagePack;
@@ -14,10 +15,10 @@ internal abstract record MsgValue
 {
     public static readonly MsgValue Nil = new MsgNil();
 
-    /// <summary>Reads one value with the public reader API only.</summary>
+    /// <summary>Reads one value with the package's reader.</summary>
     public static MsgValue Read(ref MessagePackReader reader)
     {
-        switch (reader.NextType)
+        switch (reader.NextMessagePackType)
         {
             case MessagePackType.Nil:
                 reader.ReadNil();
@@ -33,9 +34,9 @@ internal abstract record MsgValue
                     ? new MsgFloat32(BitConverter.SingleToInt32Bits(reader.ReadSingle()))
                     : new MsgFloat64(BitConverter.DoubleToInt64Bits(reader.ReadDouble()));
             case MessagePackType.String:
-                return new MsgStr(reader.ReadString());
+                return new MsgStr(reader.ReadString()!);
             case MessagePackType.Binary:
-                return new MsgBin(reader.ReadBinary().ToArray());
+                return new MsgBin(reader.ReadBytes()!.Value.ToArray());
             case MessagePackType.Array:
                 var count = reader.ReadArrayHeader();
                 var items = new List<MsgValue>(count);
@@ -55,17 +56,19 @@ internal abstract record MsgValue
                 }
 
                 return new MsgMap(pairs);
-            default:
-                // Peek at the type on a copy: the reader is a value, so the copy's progress is thrown away.
-                var peek = reader;
-                if (peek.ReadExtensionHeader().Type == MessagePackTimestamp.ExtensionType)
+            case MessagePackType.Extension:
+                var start = reader.Consumed;
+                var header = reader.ReadExtensionFormatHeader();
+                var data = reader.ReadRaw(header.Length);
+                if (header.TypeCode == MessagePackTimestamp.ExtensionType)
                 {
-                    var ts = reader.ReadTimestamp();
+                    var ts = MessagePackTimestamp.Decode(data, start);
                     return new MsgTimestamp(ts.Seconds, ts.Nanoseconds);
                 }
 
-                var header = reader.ReadExtensionHeader();
-                return new MsgExt(header.Type, reader.ReadRaw(header.Length).ToArray());
+                return new MsgExt(header.TypeCode, data.ToArray());
+            default:
+                throw new MessagePackFormatException(reader.Consumed, $"0x{reader.NextCode:X2} is a reserved format byte and starts no value.");
         }
     }
 
@@ -73,18 +76,18 @@ internal abstract record MsgValue
     {
         var reader = new MessagePackReader(bytes);
         var value = Read(ref reader);
-        Assert.True(reader.End, $"{reader.Remaining} bytes left after the value");
+        Assert.True(reader.End, $"{reader.Sequence.Length - reader.Consumed} bytes left after the value");
         return value;
     }
 
     public static MsgValue Decode(byte[] bytes) => Decode(new ReadOnlySequence<byte>(bytes));
 
-    public abstract void Write(MessagePackWriter writer);
+    public abstract void Write(FrameWriter writer);
 
     public byte[] Encode()
     {
         var buffer = new ArrayBufferWriter<byte>();
-        Write(new MessagePackWriter(buffer));
+        Write(new FrameWriter(buffer));
         return buffer.WrittenSpan.ToArray();
     }
 
@@ -212,7 +215,7 @@ internal abstract record MsgValue
 
 internal sealed record MsgNil : MsgValue
 {
-    public override void Write(MessagePackWriter writer) => writer.WriteNil();
+    public override void Write(FrameWriter writer) => writer.WriteNil();
     public override bool IsJsonFaithful => true;
     public override bool Same(MsgValue other) => other is MsgNil;
     protected override string Render() => "nil";
@@ -220,7 +223,7 @@ internal sealed record MsgNil : MsgValue
 
 internal sealed record MsgBool(bool Value) : MsgValue
 {
-    public override void Write(MessagePackWriter writer) => writer.Write(Value);
+    public override void Write(FrameWriter writer) => writer.Write(Value);
     public override bool IsJsonFaithful => true;
     public override bool Same(MsgValue other) => other is MsgBool b && b.Value == Value;
     protected override string Render() => Value ? "true" : "false";
@@ -228,7 +231,7 @@ internal sealed record MsgBool(bool Value) : MsgValue
 
 internal sealed record MsgInt(Int128 Value) : MsgValue
 {
-    public override void Write(MessagePackWriter writer)
+    public override void Write(FrameWriter writer)
     {
         if (Value < 0)
         {
@@ -247,7 +250,7 @@ internal sealed record MsgInt(Int128 Value) : MsgValue
 
 internal sealed record MsgFloat64(long Bits) : MsgValue
 {
-    public override void Write(MessagePackWriter writer) => writer.Write(BitConverter.Int64BitsToDouble(Bits));
+    public override void Write(FrameWriter writer) => writer.Write(BitConverter.Int64BitsToDouble(Bits));
     public override bool IsJsonFaithful => true;
     public override bool Same(MsgValue other) => other is MsgFloat64 f && f.Bits == Bits;
     protected override string Render() => $"f64:{BitConverter.Int64BitsToDouble(Bits).ToString("R", CultureInfo.InvariantCulture)}";
@@ -255,7 +258,7 @@ internal sealed record MsgFloat64(long Bits) : MsgValue
 
 internal sealed record MsgFloat32(int Bits) : MsgValue
 {
-    public override void Write(MessagePackWriter writer) => writer.Write(BitConverter.Int32BitsToSingle(Bits));
+    public override void Write(FrameWriter writer) => writer.Write(BitConverter.Int32BitsToSingle(Bits));
     public override bool IsJsonFaithful => false; // widened to double in a JSON tree
     public override bool Same(MsgValue other) => other is MsgFloat32 f && f.Bits == Bits;
     protected override string Render() => $"f32:{BitConverter.Int32BitsToSingle(Bits).ToString("R", CultureInfo.InvariantCulture)}";
@@ -263,7 +266,7 @@ internal sealed record MsgFloat32(int Bits) : MsgValue
 
 internal sealed record MsgStr(string Value) : MsgValue
 {
-    public override void Write(MessagePackWriter writer) => writer.WriteString(Value);
+    public override void Write(FrameWriter writer) => writer.WriteString(Value);
     public override bool IsJsonFaithful => true;
     public override bool Same(MsgValue other) => other is MsgStr s && s.Value == Value;
     protected override string Render() => JsonSerializer.Serialize(Value);
@@ -271,7 +274,7 @@ internal sealed record MsgStr(string Value) : MsgValue
 
 internal sealed record MsgBin(byte[] Value) : MsgValue
 {
-    public override void Write(MessagePackWriter writer) => writer.WriteBinary(Value);
+    public override void Write(FrameWriter writer) => writer.WriteBinary(Value);
     public override bool IsJsonFaithful => false;
     public override bool Same(MsgValue other) => other is MsgBin b && b.Value.AsSpan().SequenceEqual(Value);
     protected override string Render() => $"bin:{Convert.ToHexString(Value)}";
@@ -279,7 +282,7 @@ internal sealed record MsgBin(byte[] Value) : MsgValue
 
 internal sealed record MsgExt(sbyte Type, byte[] Data) : MsgValue
 {
-    public override void Write(MessagePackWriter writer) => writer.WriteExtension(Type, Data);
+    public override void Write(FrameWriter writer) => writer.WriteExtension(Type, Data);
     public override bool IsJsonFaithful => false;
     public override bool Same(MsgValue other) => other is MsgExt e && e.Type == Type && e.Data.AsSpan().SequenceEqual(Data);
     protected override string Render() => $"ext{Type}:{Convert.ToHexString(Data)}";
@@ -287,7 +290,7 @@ internal sealed record MsgExt(sbyte Type, byte[] Data) : MsgValue
 
 internal sealed record MsgTimestamp(long Seconds, uint Nanoseconds) : MsgValue
 {
-    public override void Write(MessagePackWriter writer) => writer.WriteTimestamp(Seconds, Nanoseconds);
+    public override void Write(FrameWriter writer) => writer.WriteTimestamp(Seconds, Nanoseconds);
     public override bool IsJsonFaithful => false; // becomes an ISO-8601 string
     public override bool Same(MsgValue other) => other is MsgTimestamp t && t.Seconds == Seconds && t.Nanoseconds == Nanoseconds;
     protected override string Render() => $"ts:{Seconds}s+{Nanoseconds}ns";
@@ -295,7 +298,7 @@ internal sealed record MsgTimestamp(long Seconds, uint Nanoseconds) : MsgValue
 
 internal sealed record MsgArray(IReadOnlyList<MsgValue> Items) : MsgValue
 {
-    public override void Write(MessagePackWriter writer)
+    public override void Write(FrameWriter writer)
     {
         writer.WriteArrayHeader(Items.Count);
         foreach (var item in Items)
@@ -329,7 +332,7 @@ internal sealed record MsgArray(IReadOnlyList<MsgValue> Items) : MsgValue
 
 internal sealed record MsgMap(IReadOnlyList<KeyValuePair<MsgValue, MsgValue>> Entries) : MsgValue
 {
-    public override void Write(MessagePackWriter writer)
+    public override void Write(FrameWriter writer)
     {
         writer.WriteMapHeader(Entries.Count);
         foreach (var (key, value) in Entries)

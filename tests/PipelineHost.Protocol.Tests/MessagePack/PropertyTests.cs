@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using MessagePack;
 using PipelineHost.Protocol.Json;
 using PipelineHost.Protocol.MessagePack;
 using G = PipelineHost.Protocol.Tests.MessagePack.MessagePackGenerators;
@@ -56,9 +57,10 @@ public sealed class PropertyTests
     [Property(MaxTest = 100)]
     public Property Strings_without_a_utf8_form_are_refused_by_the_writer() => Prop.ForAll(G.InvalidString.ToArbitrary(), text =>
     {
-        var buffer = new ArrayBufferWriter<byte>();
-        Assert.ThrowsAny<ArgumentException>(() => new MessagePackWriter(buffer).WriteString(text));
-        return buffer.WrittenCount == 0;
+        // The package would write U+FFFD for a lone surrogate; the codec refuses it, as Utf8JsonWriter does.
+        Assert.ThrowsAny<ArgumentException>(() => MessagePackJson.Serialize(JsonValue.Create(text)));
+        Assert.ThrowsAny<ArgumentException>(() => MessagePackJson.Serialize(new JsonObject { [text] = 1 }));
+        return true;
     });
 
     [Property(MaxTest = 300)]
@@ -69,8 +71,8 @@ public sealed class PropertyTests
             var (data, split) = t;
             var bytes = Encode(w => w.WriteBinary(data));
             var sequence = TestBuffers.Split(bytes, split % (bytes.Length + 1));
-            return new MessagePackReader(bytes).ReadBinaryToArray().AsSpan().SequenceEqual(data)
-                && new MessagePackReader(sequence).ReadBinary().ToArray().AsSpan().SequenceEqual(data);
+            return new MessagePackReader(bytes).ReadBytes()!.Value.ToArray().AsSpan().SequenceEqual(data)
+                && new MessagePackReader(sequence).ReadBytes()!.Value.ToArray().AsSpan().SequenceEqual(data);
         });
 
     [Property(MaxTest = 300)]
@@ -142,10 +144,10 @@ public sealed class PropertyTests
         _ => 9,
     };
 
-    private static byte[] Encode(Action<MessagePackWriter> write)
+    private static byte[] Encode(Action<FrameWriter> write)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        write(new MessagePackWriter(buffer));
+        write(new FrameWriter(buffer));
         return buffer.WrittenSpan.ToArray();
     }
 }
