@@ -1,5 +1,7 @@
 using PipelineHost.Pipelines.Components.Sinks;
 using PipelineHost.Pipelines.Components.Sources;
+using PipelineHost.Pipelines.Components.Entities;
+using PipelineHost.Pipelines.Components.Images;
 using PipelineHost.Pipelines.Components.Plugins;
 using PipelineHost.Pipelines.Components.Transforms;
 
@@ -56,6 +58,13 @@ public sealed class ComponentCatalog
         new ResponseSinkProvider(),
         new WriterSinkProvider(),
         new NullSinkProvider(),
+        new AnonymizeProvider(),
+        new NerProvider(),
+        new TextOutputProvider(TextOutputProvider.TextOutput),
+        new TextOutputProvider(TextOutputProvider.LocalTextOutput),
+        new ThumbnailProvider(),
+        new OcrProvider(),
+        new PostgresSinkProvider(),
     ];
 
     /// <summary>
