@@ -77,7 +77,7 @@ public sealed class OcrProvider : IComponentProvider
     }
 
     /// <summary>The full path of <paramref name="program"/> in a <c>PATH</c> folder, or null.</summary>
-    internal static string? FindOnPath(string program) =>
+    public static string? FindOnPath(string program) =>
         (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(folder => Path.Combine(folder, program))
