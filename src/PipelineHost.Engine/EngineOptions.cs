@@ -55,8 +55,8 @@ public sealed record EngineOptions
     /// <summary>Programs an <c>exec</c> component may run.</summary>
     public IReadOnlyList<string> ExecAllowList { get; init; } = [];
 
-    /// <summary>Enables the test-only <c>fault</c> component.</summary>
-    public bool TestComponents { get; init; }
+    /// <summary>The components folder whose plug-ins workers load; null: built-ins only.</summary>
+    public string? ComponentsDirectory { get; init; }
 
     /// <summary>How often each running task's worker is sampled for CPU and memory.</summary>
     public TimeSpan MetricsInterval { get; init; } = TaskMetricsSampler.DefaultInterval;

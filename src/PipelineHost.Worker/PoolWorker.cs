@@ -31,8 +31,8 @@ internal static class PoolWorker
                 }),
             ["source"] = "webhook_1",
         };
-        var settings = WorkerStartSettings.FromJson(new WorkerStartSettings(pipeline, "webhook_1", 1, new ComponentEnvironment(), false).ToJson());
-        var catalog = ComponentCatalog.CreateDefault(settings.TestComponents);
+        var settings = WorkerStartSettings.FromJson(new WorkerStartSettings(pipeline, "webhook_1", 1, new ComponentEnvironment(), null).ToJson());
+        var catalog = ComponentCatalog.CreateDefault();
         var definition = new PipelineValidator(catalog).Validate(settings.Pipeline, settings.Source).Definition
             ?? throw new WorkerException("The warm-up pipeline is invalid");
         var graph = PipelineGraph.Build(definition, catalog, settings.Environment);

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PipelineHost.Pipelines.Components;
+using PipelineHost.Pipelines.Components.Plugins;
 using PipelineHost.Pipelines.Runtime;
 using PipelineHost.Pipelines.Validation;
 using PipelineHost.Protocol;
@@ -157,6 +158,22 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         }
     }
 
+    /// <summary>
+    /// The plug-ins of the host's components folder. Refused ones are left out silently: the host reported them
+    /// by name when it loaded the same folder, and validated this task's pipeline against what it loaded.
+    /// </summary>
+    private static ComponentPlugins LoadPlugins(string? directory)
+    {
+        try
+        {
+            return ComponentPlugins.Load(directory, ComponentCatalog.ReservedNames);
+        }
+        catch (DirectoryNotFoundException ex)
+        {
+            throw new WorkerException(ex.Message);
+        }
+    }
+
     private JsonObject? Start(JsonObject arguments)
     {
         var settings = WorkerStartSettings.FromJson(arguments);
@@ -165,7 +182,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             PoolWorker.UseEnvironment(variables);
         }
 
-        var catalog = ComponentCatalog.CreateForWorker(settings.TestComponents);
+        var catalog = ComponentCatalog.CreateForWorker(LoadPlugins(settings.ComponentsDirectory));
         var validation = new PipelineValidator(catalog).Validate(settings.Pipeline, settings.Source);
         if (validation.Definition is not { } definition)
         {

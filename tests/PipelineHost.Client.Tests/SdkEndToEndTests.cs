@@ -155,7 +155,7 @@ public abstract class SdkEndToEndTests
     [Fact]
     public async Task A_retry_policy_and_retry_failed_show_in_the_typed_status_and_the_retry_task_completes()
     {
-        await using var server = await TestServer.StartAsync(o => o with { TestComponents = true });
+        await using var server = await TestServer.StartAsync();
         await using var client = await server.ConnectAsync(Options);
         var marker = Path.Combine(server.DataDirectory, "recovered");
         var pipeline = JsonNode.Parse("""

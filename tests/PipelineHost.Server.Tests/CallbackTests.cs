@@ -25,7 +25,6 @@ public class CallbackTests
         TestServer.StartAsync(
             options: o => o with
             {
-                TestComponents = true,
                 StopGrace = TimeSpan.FromSeconds(3),
                 Callbacks = (callbacks ?? (c => c))(new CallbackOptions { SigningKey = SigningKey, AllowPrivateNetworks = true }),
             },

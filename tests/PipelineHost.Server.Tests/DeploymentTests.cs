@@ -14,7 +14,7 @@ public class DeploymentTests
 
     private static Task<TestServer> StartAsync(ManualTimeProvider? clock = null, string? dataDirectory = null) =>
         TestServer.StartAsync(
-            options: o => o with { TestComponents = true, StopGrace = TimeSpan.FromSeconds(3) },
+            options: o => o with { StopGrace = TimeSpan.FromSeconds(3) },
             services: s =>
             {
                 if (clock is not null)

@@ -11,7 +11,7 @@ namespace PipelineHost.Server.Tests;
 public class EventTests
 {
     private static Task<TestServer> StartServerAsync(bool kestrel = false) =>
-        TestServer.StartAsync(kestrel, o => o with { TestComponents = true, StopGrace = TimeSpan.FromSeconds(3) });
+        TestServer.StartAsync(kestrel, o => o with { StopGrace = TimeSpan.FromSeconds(3) });
 
     private static bool IsStatus(EventMessage e) => e.Event == "apaevt_status_update";
 

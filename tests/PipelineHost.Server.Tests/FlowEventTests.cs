@@ -12,7 +12,7 @@ namespace PipelineHost.Server.Tests;
 public class FlowEventTests
 {
     private static Task<TestServer> StartServerAsync() =>
-        TestServer.StartAsync(options: o => o with { TestComponents = true, StopGrace = TimeSpan.FromSeconds(3) });
+        TestServer.StartAsync(options: o => o with { StopGrace = TimeSpan.FromSeconds(3) });
 
     private static JsonObject Process(string subcommand, string token, JsonObject? more = null)
     {

@@ -13,7 +13,7 @@ public class HistoryTests
 
     private static Task<TestServer> StartAsync(ManualTimeProvider? clock = null, Func<Hosting.ServerOptions, Hosting.ServerOptions>? options = null) =>
         TestServer.StartAsync(
-            options: o => (options ?? (x => x))(o with { TestComponents = true, StopGrace = TimeSpan.FromSeconds(3) }),
+            options: o => (options ?? (x => x))(o with { StopGrace = TimeSpan.FromSeconds(3) }),
             services: s =>
             {
                 if (clock is not null)

@@ -20,7 +20,7 @@ public partial class HttpApiTests
         Action<IServiceCollection>? services = null) =>
         TestServer.StartAsync(
             kestrel,
-            o => (options?.Invoke(o) ?? o) with { TestComponents = true, StopGrace = TimeSpan.FromSeconds(3) },
+            o => (options?.Invoke(o) ?? o) with { StopGrace = TimeSpan.FromSeconds(3) },
             services);
 
     [Fact]

@@ -253,4 +253,17 @@ public class OptionsTests
         var bad = Assert.Throws<ArgumentException>(() => ServerOptionsParser.Parse([], new Dictionary<string, string?> { ["PipelineHost__WorkerPoolSize"] = "-1" }));
         Assert.Equal("Configuration 'PipelineHost:WorkerPoolSize' must be a whole number from 0 to 64, not '-1'.", bad.Message);
     }
+
+    [Fact]
+    public void The_components_folder_comes_from_the_option_the_variable_or_configuration_in_that_order()
+    {
+        var settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["PipelineHost:ComponentsDir"] = "/srv/from-settings" }).Build();
+        var environment = new Dictionary<string, string?> { ["PIPELINEHOST_COMPONENTS_DIR"] = "/srv/from-env" };
+
+        Assert.Null(ServerOptionsParser.Parse([], NoEnvironment).ComponentsDirectory);
+        Assert.Equal("/srv/from-settings", ServerOptionsParser.Parse([], NoEnvironment, settings).ComponentsDirectory);
+        Assert.Equal("/srv/from-env", ServerOptionsParser.Parse([], environment, settings).ComponentsDirectory);
+        Assert.Equal("/srv/from-cli", ServerOptionsParser.Parse(["--components-dir", "/srv/from-cli"], environment, settings).ComponentsDirectory);
+        Assert.Equal("Unknown option '--test-components'.", Assert.Throws<ArgumentException>(() => ServerOptionsParser.Parse(["--test-components", "true"], NoEnvironment)).Message);
+    }
 }

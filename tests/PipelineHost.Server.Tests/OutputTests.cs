@@ -33,7 +33,7 @@ public sealed class OutputTests : IDisposable
     }
 
     private Task<TestServer> StartAsync(string? dataDirectory = null) => TestServer.StartAsync(
-        options: o => o with { TestComponents = true, StopGrace = TimeSpan.FromSeconds(3), AllowedRoots = [_inbox] },
+        options: o => o with { StopGrace = TimeSpan.FromSeconds(3), AllowedRoots = [_inbox] },
         dataDirectory: dataDirectory);
 
     private JsonObject FolderToWriter() => new()

@@ -20,7 +20,7 @@ public partial class QueueTests
 
     private static Task<TestServer> StartServerAsync(int limit, ManualTimeProvider? clock = null, RecordingObserver? observer = null) =>
         TestServer.StartAsync(
-            options: o => o with { TestComponents = true, StopGrace = TimeSpan.FromSeconds(3), MaxConcurrentTasks = limit },
+            options: o => o with { StopGrace = TimeSpan.FromSeconds(3), MaxConcurrentTasks = limit },
             services: s =>
             {
                 if (clock is not null)

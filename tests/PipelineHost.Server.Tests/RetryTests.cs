@@ -13,7 +13,7 @@ public partial class RetryTests
     private const string FaultMessage = "fault: failing this object on purpose";
 
     private static Task<TestServer> StartServerAsync(Func<Hosting.ServerOptions, Hosting.ServerOptions>? options = null) =>
-        TestServer.StartAsync(options: o => (options?.Invoke(o) ?? o) with { TestComponents = true, StopGrace = TimeSpan.FromSeconds(3) });
+        TestServer.StartAsync(options: o => (options?.Invoke(o) ?? o) with { StopGrace = TimeSpan.FromSeconds(3) });
 
     [Theory]
     [InlineData("write")]
@@ -325,14 +325,14 @@ public partial class RetryTests
         {
             var marker = Path.Combine(dataDirectory, "dependency-recovered");
             (string Token, string Id, string ProjectId) original;
-            await using (var first = await TestServer.StartAsync(options: o => o with { TestComponents = true, StopGrace = TimeSpan.FromSeconds(3) }, dataDirectory: dataDirectory))
+            await using (var first = await TestServer.StartAsync(options: o => o with { StopGrace = TimeSpan.FromSeconds(3) }, dataDirectory: dataDirectory))
             {
                 await using var client = await first.ConnectAsync();
                 original = await RunWithTwoFailedItemsAsync(client, marker);
             }
 
             File.WriteAllText(marker, "up");
-            await using var second = await TestServer.StartAsync(options: o => o with { TestComponents = true, StopGrace = TimeSpan.FromSeconds(3) }, dataDirectory: dataDirectory);
+            await using var second = await TestServer.StartAsync(options: o => o with { StopGrace = TimeSpan.FromSeconds(3) }, dataDirectory: dataDirectory);
             await using var again = await second.ConnectAsync();
             var stored = await again.StatusAsync(original.Token);
             var retry = await again.RequestAsync("rrext_retry_failed", new() { ["token"] = original.Token });

@@ -22,7 +22,6 @@ public partial class SeedApiMappingTests
 
     private static Task<TestServer> StartServerAsync(int maxConcurrentTasks = 16) => TestServer.StartAsync(options: o => o with
     {
-        TestComponents = true,
         StopGrace = TimeSpan.FromSeconds(3),
         MaxConcurrentTasks = maxConcurrentTasks,
         Callbacks = new CallbackOptions { SigningKey = SigningKey, AllowPrivateNetworks = true },

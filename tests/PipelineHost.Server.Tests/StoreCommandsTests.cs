@@ -212,7 +212,7 @@ public class StoreCommandsTests
     [Fact]
     public async Task Bad_requests_get_clear_errors_and_public_keys_have_no_store()
     {
-        await using var server = await TestServer.StartAsync(options: o => o with { TestComponents = true });
+        await using var server = await TestServer.StartAsync();
         await using var client = await server.ConnectAsync();
         var started = await client.ExecuteAsync(TestPipelines.Echo());
         await using var publicKey = await server.ConnectAsync(started["publicToken"]!.GetValue<string>());

@@ -12,7 +12,7 @@ public partial class TaskLifecycleTests
 {
     private static Task<TestServer> StartServerAsync(RecordingObserver? observer = null) =>
         TestServer.StartAsync(
-            options: o => o with { TestComponents = true, StopGrace = TimeSpan.FromSeconds(3) },
+            options: o => o with { StopGrace = TimeSpan.FromSeconds(3) },
             services: s =>
             {
                 if (observer is not null)
@@ -308,7 +308,7 @@ public partial class TaskLifecycleTests
     [Fact]
     public async Task A_worker_that_ignores_the_stop_request_is_killed_after_the_grace_and_says_so()
     {
-        await using var server = await TestServer.StartAsync(options: o => o with { TestComponents = true, StopGrace = TimeSpan.FromSeconds(1) });
+        await using var server = await TestServer.StartAsync(options: o => o with { StopGrace = TimeSpan.FromSeconds(1) });
         await using var client = await server.ConnectAsync();
         var bystander = (await client.ExecuteAsync(TestPipelines.Echo()))["token"]!.GetValue<string>();
         var token = (await client.ExecuteAsync(TestPipelines.Faulty("hang")))["token"]!.GetValue<string>();

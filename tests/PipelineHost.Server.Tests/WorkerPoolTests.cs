@@ -14,7 +14,7 @@ public class WorkerPoolTests
 
     private static Task<TestServer> StartServerAsync(int poolSize, RecordingObserver? observer = null) =>
         TestServer.StartAsync(
-            options: o => o with { WorkerPoolSize = poolSize, TestComponents = true, StopGrace = TimeSpan.FromSeconds(3), ExecAllowList = [Shell] },
+            options: o => o with { WorkerPoolSize = poolSize, StopGrace = TimeSpan.FromSeconds(3), ExecAllowList = [Shell] },
             services: s =>
             {
                 if (observer is not null)

@@ -429,7 +429,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                     RetryInputDirectory = task.RetryInputDirectory,
                     Time = _time,
                 },
-                _options.TestComponents)
+                _options.ComponentsDirectory)
             {
                 Retry = task.Options.Retry,
                 FailedDirectory = FailedItemsFolder(task.Token),

@@ -23,8 +23,16 @@ public static class LanePayloadJson
                 .ToArray()),
         },
         ClassificationsPayload classes => new JsonArray(classes.Classifications
-            .Select(c => (JsonNode)new JsonObject { ["label"] = c.Label, ["rule"] = c.Rule, ["match"] = c.Match })
+            .Select(c => (JsonNode)ClassificationJson(c))
             .ToArray()),
+        ImagePayload image => new JsonObject
+        {
+            ["mimeType"] = image.MimeType,
+            ["width"] = image.Width,
+            ["height"] = image.Height,
+            ["name"] = image.Name,
+            ["data"] = Convert.ToBase64String(image.Bytes.Span),
+        },
         _ => throw new ArgumentException($"Unknown payload {payload.GetType().Name}.", nameof(payload)),
     };
 
@@ -56,14 +64,32 @@ public static class LanePayloadJson
         {
             LaneNames.Documents => new DocumentsPayload(AsArray(node, lane).Select(ReadDocument).ToList()),
             LaneNames.Table => ReadTable(node),
+            LaneNames.Image => ReadImage(node),
             LaneNames.Classifications => new ClassificationsPayload(AsArray(node, lane)
                 .Select(n => new Classification(
                     n?["label"]?.GetValue<string>() ?? throw new FormatException("A classification needs 'label'."),
                     n["rule"]?.GetValue<string>() ?? string.Empty,
-                    n["match"]?.GetValue<string>()))
+                    n["match"]?.GetValue<string>())
+                {
+                    Start = n["start"]?.GetValue<long>(),
+                    Length = n["length"]?.GetValue<int>(),
+                })
                 .ToList()),
             _ => throw new FormatException($"Unknown lane '{lane}'."),
         };
+    }
+
+    /// <summary>A classification's JSON: <c>start</c>/<c>length</c> only when its rule knows the span.</summary>
+    private static JsonObject ClassificationJson(Classification c)
+    {
+        var json = new JsonObject { ["label"] = c.Label, ["rule"] = c.Rule, ["match"] = c.Match };
+        if (c.Start is { } start)
+        {
+            json["start"] = start;
+            json["length"] = c.Length;
+        }
+
+        return json;
     }
 
     private static JsonArray AsArray(JsonNode? node, string lane) =>
@@ -77,6 +103,21 @@ public static class LanePayloadJson
             obj["metadata"] as JsonObject is { } meta ? (JsonObject)meta.DeepClone() : []),
         _ => throw new FormatException("A document must be a string or an object with 'text'."),
     };
+
+    private static ImagePayload ReadImage(JsonNode? node)
+    {
+        if (node is not JsonObject obj || obj["data"] is not JsonValue data || obj["mimeType"] is not JsonValue mime)
+        {
+            throw new FormatException("Image input must be {\"mimeType\":...,\"data\":base64}.");
+        }
+
+        return new ImagePayload(Convert.FromBase64String(data.GetValue<string>()), mime.GetValue<string>())
+        {
+            Width = obj["width"]?.GetValue<int>(),
+            Height = obj["height"]?.GetValue<int>(),
+            Name = obj["name"]?.GetValue<string>(),
+        };
+    }
 
     private static TablePayload ReadTable(JsonNode? node)
     {

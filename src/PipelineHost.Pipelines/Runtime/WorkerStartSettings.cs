@@ -9,8 +9,8 @@ namespace PipelineHost.Pipelines.Runtime;
 /// <param name="Source">The source component id.</param>
 /// <param name="Threads">How many objects may be open at once.</param>
 /// <param name="Environment">Host settings components depend on.</param>
-/// <param name="TestComponents">True to enable the test-only providers (<c>fault</c>).</param>
-public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int Threads, ComponentEnvironment Environment, bool TestComponents)
+/// <param name="ComponentsDirectory">The components folder whose plug-ins the worker loads; null: built-ins only.</param>
+public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int Threads, ComponentEnvironment Environment, string? ComponentsDirectory)
 {
     /// <summary>Default of <see cref="FailedItemMaxBytes"/>: 16 MiB.</summary>
     public const long DefaultFailedItemMaxBytes = 16L * 1024 * 1024;
@@ -47,7 +47,7 @@ public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int
             ["pipeline"] = Pipeline.DeepClone(),
             ["source"] = Source,
             ["threads"] = Threads,
-            ["testComponents"] = TestComponents,
+            ["componentsDirectory"] = ComponentsDirectory,
             ["traceLevel"] = TraceLevel.ToWire(),
             ["environment"] = new JsonObject
             {
@@ -84,7 +84,7 @@ public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int
                 OutputDirectory = environment["outputDirectory"]?.GetValue<string>() ?? Path.GetTempPath(),
                 RetryInputDirectory = environment["retryInputDirectory"]?.GetValue<string>(),
             },
-            arguments["testComponents"]?.GetValueKind() == JsonValueKind.True)
+            arguments["componentsDirectory"]?.GetValueKind() == JsonValueKind.String ? arguments["componentsDirectory"]!.GetValue<string>() : null)
         {
             Retry = RetryPolicy.Parse(arguments["retry"], "start 'retry'", out var error) is { } policy
                 ? policy

@@ -32,7 +32,19 @@ internal sealed class CatalogCommands(TaskManager tasks) : ICommandModule
             services[provider.Definition.Name] = Describe(provider.Definition);
         }
 
-        return new JsonObject { ["services"] = services, ["version"] = CatalogVersion };
+        var body = new JsonObject { ["services"] = services, ["version"] = CatalogVersion };
+        if (catalog.Plugins.Count > 0)
+        {
+            // Each plug-in of the components folder by name: what it added, or why it was refused.
+            body["plugins"] = new JsonArray(catalog.Plugins.Select(p => (JsonNode)new JsonObject
+            {
+                ["name"] = p.Name,
+                ["providers"] = new JsonArray(p.Providers.Select(n => (JsonNode)JsonValue.Create(n)!).ToArray()),
+                ["error"] = p.Error,
+            }).ToArray());
+        }
+
+        return body;
     }
 
     /// <summary>A provider's catalogue entry.</summary>

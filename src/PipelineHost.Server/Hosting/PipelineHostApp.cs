@@ -36,6 +36,11 @@ public static class PipelineHostApp
     {
         // Bad rates fail the start, not the first task that bills.
         options.TokenRates.Validate();
+        if (options.ComponentsDirectory is { } components && !Directory.Exists(components))
+        {
+            throw new ArgumentException("The components folder (--components-dir) does not exist.");
+        }
+
         Directory.CreateDirectory(options.DataDirectory);
         var keys = ApiKeyStore.LoadOrCreate(options.ApiKeys, options.DataDirectory, out var generatedKey, out var keyFile);
 
@@ -55,7 +60,7 @@ public static class PipelineHostApp
         services.AddSingleton<ServerInfo>();
         services.AddSingleton(new ApiKeyStore(keys));
         services.AddSingleton(EngineOptionsFrom(options));
-        services.AddSingleton(sp => ComponentCatalog.CreateDefault(options.TestComponents));
+        services.AddSingleton(sp => ComponentCatalogs.Load(options.ComponentsDirectory, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<EventHub>();
         services.AddSingleton<ITaskObserver>(sp => sp.GetRequiredService<EventHub>());
         services.AddTaskHistoryAndStore(options);
@@ -126,7 +131,7 @@ public static class PipelineHostApp
         DataDirectory = options.DataDirectory,
         AllowedRoots = options.AllowedRoots,
         ExecAllowList = options.ExecAllowList,
-        TestComponents = options.TestComponents,
+        ComponentsDirectory = options.ComponentsDirectory,
         Retention = options.Retention,
         HistoryRetention = options.HistoryRetention,
         StopGrace = options.StopGrace,

@@ -55,8 +55,11 @@ public sealed record ServerOptions
     /// <summary>Programs an <c>exec</c> component may run (<c>--allow-exec</c>). Empty: <c>exec</c> is refused.</summary>
     public IReadOnlyList<string> ExecAllowList { get; init; } = [];
 
-    /// <summary>Enables the test-only <c>fault</c> component (<c>--test-components true</c>).</summary>
-    public bool TestComponents { get; init; }
+    /// <summary>
+    /// The components folder whose plug-ins the host and its workers load (<c>--components-dir</c>,
+    /// <c>PIPELINEHOST_COMPONENTS_DIR</c>, or configuration <c>PipelineHost:ComponentsDir</c>); null: built-ins only.
+    /// </summary>
+    public string? ComponentsDirectory { get; init; }
 
     /// <summary>How long finished tasks stay queryable.</summary>
     public TimeSpan Retention { get; init; } = TimeSpan.FromHours(1);

@@ -67,7 +67,7 @@ public static class ServerOptionsParser
                 case "data-dir": options = options with { DataDirectory = Path.GetFullPath(value) }; break;
                 case "allow-root": roots.AddRange(SplitList(value).Select(Path.GetFullPath)); break;
                 case "allow-exec": execs.AddRange(SplitList(value).Select(Path.GetFullPath)); break;
-                case "test-components": options = options with { TestComponents = ParseBool(name, value) }; break;
+                case "components-dir": options = options with { ComponentsDirectory = Path.GetFullPath(value) }; break;
                 case "retention": options = options with { Retention = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
                 case "history-retention": options = options with { HistoryRetention = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
                 case "stop-grace": options = options with { StopGrace = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
@@ -116,6 +116,12 @@ public static class ServerOptionsParser
             options = options with { MaxConcurrentTasks = ParseTaskLimit(MaxConcurrentTasksKey, maxTasks) };
         }
 
+        // --components-dir and PIPELINEHOST_COMPONENTS_DIR win over the configuration's key.
+        if (options.ComponentsDirectory is null && configuration[ComponentsDirKey] is { Length: > 0 } componentsDir)
+        {
+            options = options with { ComponentsDirectory = Path.GetFullPath(componentsDir) };
+        }
+
         return options with
         {
             TokenRates = TokenRates.FromConfiguration(configuration),
@@ -124,6 +130,9 @@ public static class ServerOptionsParser
                 ?? (configuration[WorkerPoolSizeKey] is { } poolSize ? ParsePoolSize($"Configuration '{WorkerPoolSizeKey}'", poolSize) : null),
         };
     }
+
+    /// <summary>The configuration key of <see cref="ServerOptions.ComponentsDirectory"/>, used when neither the command line nor the environment gives one.</summary>
+    public const string ComponentsDirKey = "PipelineHost:ComponentsDir";
 
     /// <summary>The configuration key of the worker pool size, used when neither the command line nor the environment gives one.</summary>
     public const string WorkerPoolSizeKey = "PipelineHost:WorkerPoolSize";
@@ -183,6 +192,11 @@ public static class ServerOptionsParser
             options = options with { ExecAllowList = SplitList(execs).Select(Path.GetFullPath).ToList() };
         }
 
+        if (Get("PIPELINEHOST_COMPONENTS_DIR") is { } componentsDir)
+        {
+            options = options with { ComponentsDirectory = Path.GetFullPath(componentsDir) };
+        }
+
         if (Get("PIPELINEHOST_HISTORY_RETENTION") is { } historyRetention)
         {
             options = options with { HistoryRetention = TimeSpan.FromSeconds(ParseSeconds("history-retention", historyRetention)) };
@@ -225,9 +239,6 @@ public static class ServerOptionsParser
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 0 and <= 65535
             ? port
             : throw new ArgumentException($"Port '{value}' is not a number from 0 to 65535.");
-
-    private static bool ParseBool(string name, string value) =>
-        bool.TryParse(value, out var result) ? result : throw new ArgumentException($"Option '--{name}' must be true or false.");
 
     private static double ParseSeconds(string name, string value) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0

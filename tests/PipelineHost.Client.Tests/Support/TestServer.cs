@@ -25,7 +25,15 @@ public sealed class TestServer : IAsyncDisposable
     public static async Task<TestServer> StartAsync(Func<ServerOptions, ServerOptions>? options = null)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "pipelinehost-client-tests", Guid.NewGuid().ToString("N"));
-        var serverOptions = new ServerOptions { Port = 0, ApiKeys = [ApiKey], DataDirectory = dataDirectory, StopGrace = TimeSpan.FromSeconds(3) };
+        var serverOptions = new ServerOptions
+        {
+            Port = 0,
+            ApiKeys = [ApiKey],
+            DataDirectory = dataDirectory,
+            StopGrace = TimeSpan.FromSeconds(3),
+            // The test-only `fault` plug-in (tests/plugins), copied next to the tests by TestPlugins.targets.
+            ComponentsDirectory = Path.Combine(AppContext.BaseDirectory, "components"),
+        };
         serverOptions = options?.Invoke(serverOptions) ?? serverOptions;
         var app = PipelineHostApp.Build(serverOptions);
         await app.StartAsync().WaitAsync(TestTimeouts.Default);

@@ -86,8 +86,8 @@ public class FailedItemStoreTests
         Assert.Equal(2, source.KnownTotal);
         Assert.Equal([("one.csv", "text/csv", "a,b"), ("three.txt", "text/plain", "3")], read);
         Assert.Throws<ComponentConfigException>(() => provider.Create([], new ComponentEnvironment()));
-        Assert.False(ComponentCatalog.CreateDefault(true).TryGet(FailedItemsSourceProvider.ProviderName, out _));
-        Assert.True(ComponentCatalog.CreateForWorker(false).TryGet(FailedItemsSourceProvider.ProviderName, out _));
+        Assert.False(ComponentCatalog.CreateDefault().TryGet(FailedItemsSourceProvider.ProviderName, out _));
+        Assert.True(ComponentCatalog.CreateForWorker().TryGet(FailedItemsSourceProvider.ProviderName, out _));
     }
 
     private static MemoryStream Stream(string text) => new(Encoding.UTF8.GetBytes(text));

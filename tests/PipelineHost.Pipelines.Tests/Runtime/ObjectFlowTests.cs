@@ -1,9 +1,11 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using PipelineHost.Pipelines.Components;
+using PipelineHost.Pipelines.Components.Plugins;
 using PipelineHost.Pipelines.Lanes;
 using PipelineHost.Pipelines.Runtime;
 using PipelineHost.Pipelines.Validation;
+using PipelineHost.TestComponents;
 
 namespace PipelineHost.Pipelines.Tests.Runtime;
 
@@ -12,7 +14,7 @@ public sealed class ObjectFlowTests
 {
     private static PipelineGraph Build(string json)
     {
-        var catalog = ComponentCatalog.CreateDefault(includeTestComponents: true);
+        var catalog = ComponentCatalog.CreateDefault(new ComponentPlugins([new FaultProvider()], []));
         var validation = new PipelineValidator(catalog).Validate(JsonNode.Parse(json)!.AsObject());
         Assert.True(validation.IsValid, string.Join("; ", validation.Errors.Select(e => e.Message)));
         return PipelineGraph.Build(validation.Definition!, catalog, new ComponentEnvironment());

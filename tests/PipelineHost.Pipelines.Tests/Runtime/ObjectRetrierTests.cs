@@ -1,5 +1,7 @@
 using PipelineHost.Engine.Tests.Support;
+using PipelineHost.Pipelines.Components.Plugins;
 using PipelineHost.Pipelines.Runtime;
+using PipelineHost.TestComponents;
 
 namespace PipelineHost.Pipelines.Tests.Runtime;
 
@@ -121,7 +123,7 @@ public class ObjectRetrierTests
     [Fact]
     public async Task The_graph_blames_the_component_that_threw_even_deep_in_the_lanes()
     {
-        var catalog = PipelineHost.Pipelines.Components.ComponentCatalog.CreateDefault(includeTestComponents: true);
+        var catalog = PipelineHost.Pipelines.Components.ComponentCatalog.CreateDefault(new ComponentPlugins([new FaultProvider()], []));
         var pipeline = System.Text.Json.Nodes.JsonNode.Parse("""
             {"source":"webhook_1","components":[
               {"id":"webhook_1","provider":"webhook","config":{}},

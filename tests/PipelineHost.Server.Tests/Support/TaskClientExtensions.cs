@@ -49,6 +49,27 @@ public static class TaskClientExtensions
         return await client.RequestAsync("rrext_process", new() { ["subcommand"] = "close", ["pipe_id"] = pipeId, ["token"] = token });
     }
 
+    /// <summary>Sends <paramref name="bytes"/> as one object of type <paramref name="mimeType"/> in one write.</summary>
+    public static async Task<ResponseMessage> SendBytesAsync(this DapTestClient client, string token, byte[] bytes, string mimeType, string? name = null)
+    {
+        var objectInfo = new JsonObject { ["size"] = bytes.Length };
+        if (name is not null)
+        {
+            objectInfo["name"] = name;
+        }
+
+        var open = await client.RequestAsync("rrext_process", new() { ["subcommand"] = "open", ["object"] = objectInfo, ["mimeType"] = mimeType, ["token"] = token });
+        if (!open.Success)
+        {
+            return open;
+        }
+
+        var pipeId = open.Body!["pipe_id"]!.GetValue<int>();
+        var write = await client.RequestAsync("rrext_process", new() { ["subcommand"] = "write", ["pipe_id"] = pipeId, ["token"] = token }, bytes);
+        var close = await client.RequestAsync("rrext_process", new() { ["subcommand"] = "close", ["pipe_id"] = pipeId, ["token"] = token });
+        return write.Success ? close : write;
+    }
+
     public static async Task<JsonObject> StatusAsync(this DapTestClient client, string token)
     {
         var response = await client.RequestAsync("rrext_get_task_status", new() { ["token"] = token });

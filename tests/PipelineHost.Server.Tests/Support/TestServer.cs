@@ -43,7 +43,7 @@ public sealed class TestServer : IAsyncDisposable
         dataDirectory ??= NewDataDirectory();
         // No worker pool unless a test asks: this suite starts dozens of servers on a small shared machine, and
         // with the pool off every task's worker is started for it, as before the pool (WorkerPoolTests cover it on).
-        var serverOptions = new ServerOptions { Port = 0, ApiKeys = [ApiKey], DataDirectory = dataDirectory, WorkerPoolSize = 0 };
+        var serverOptions = new ServerOptions { Port = 0, ApiKeys = [ApiKey], DataDirectory = dataDirectory, WorkerPoolSize = 0, ComponentsDirectory = ComponentsDirectory };
         serverOptions = options?.Invoke(serverOptions) ?? serverOptions;
         var app = PipelineHostApp.Build(serverOptions, builder =>
         {
@@ -57,6 +57,12 @@ public sealed class TestServer : IAsyncDisposable
         await app.StartAsync().WaitAsync(TestTimeouts.Default);
         return new TestServer(app, dataDirectory, kestrel, ownsDataDirectory);
     }
+
+    /// <summary>The components folder every test server loads: the test-only <c>fault</c> plug-in (tests/plugins).</summary>
+    public static string ComponentsDirectory => PluginFolder("components");
+
+    /// <summary>A folder of test plug-ins copied next to the tests by tests/plugins/TestPlugins.targets.</summary>
+    public static string PluginFolder(string set) => Path.Combine(AppContext.BaseDirectory, set);
 
     /// <summary>A fresh, unused data folder path.</summary>
     public static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "pipelinehost-tests", Guid.NewGuid().ToString("N"));

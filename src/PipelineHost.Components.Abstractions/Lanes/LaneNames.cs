@@ -13,10 +13,12 @@ public static class LaneNames
     public const string Table = "table";
     /// <summary>Labels assigned by rules (<see cref="ClassificationsPayload"/>).</summary>
     public const string Classifications = "classifications";
+    /// <summary>Encoded images with their type and dimensions (<see cref="ImagePayload"/>).</summary>
+    public const string Image = "image";
 
     /// <summary>The pseudo input lane of a source in <c>lanes</c> maps: what the source emits on its own.</summary>
     public const string SourceInput = "_source";
 
     /// <summary>Every lane a component may declare.</summary>
-    public static readonly IReadOnlyList<string> All = [Tags, Text, Documents, Table, Classifications];
+    public static readonly IReadOnlyList<string> All = [Tags, Text, Documents, Table, Classifications, Image];
 }

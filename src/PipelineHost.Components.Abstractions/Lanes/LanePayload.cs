@@ -82,11 +82,37 @@ public sealed record TablePayload(IReadOnlyList<string> Columns, IReadOnlyList<I
 }
 
 /// <summary>One label assigned to an object: which rule matched and the matched text.</summary>
-public sealed record Classification(string Label, string Rule, string? Match);
+public sealed record Classification(string Label, string Rule, string? Match)
+{
+    /// <summary>Where the match starts in the object's text (UTF-16 code units), when the rule knows; else null.</summary>
+    public long? Start { get; init; }
+
+    /// <summary>The match's length in UTF-16 code units, when <see cref="Start"/> is known.</summary>
+    public int? Length { get; init; }
+}
 
 /// <summary>Labels, the <c>classifications</c> lane.</summary>
 public sealed record ClassificationsPayload(IReadOnlyList<Classification> Classifications) : LanePayload
 {
     /// <inheritdoc />
     public override long Size => Classifications.Count;
+}
+
+/// <summary>
+/// One encoded image, the <c>image</c> lane: its bytes as they would be stored in a file (PNG, JPEG...), its MIME
+/// type and, when known, its dimensions in pixels.
+/// </summary>
+public sealed record ImagePayload(ReadOnlyMemory<byte> Bytes, string MimeType) : LanePayload
+{
+    /// <summary>Width in pixels, when known.</summary>
+    public int? Width { get; init; }
+
+    /// <summary>Height in pixels, when known.</summary>
+    public int? Height { get; init; }
+
+    /// <summary>A name for the image (a page or an archive entry), when it has one.</summary>
+    public string? Name { get; init; }
+
+    /// <inheritdoc />
+    public override long Size => Bytes.Length;
 }

@@ -22,7 +22,7 @@ public enum SourceKind
 /// <param name="Description">One or two sentences.</param>
 /// <param name="ClassTypes">RocketRide class types, e.g. <c>source</c>, <c>transform</c>, <c>sink</c>.</param>
 /// <param name="Lanes">Input lane → output lanes. A source uses <see cref="Lanes.LaneNames.SourceInput"/> as its input.</param>
-/// <param name="ConfigSchema">JSON Schema (the subset <see cref="Schema.ConfigSchemaValidator"/> understands) for <c>config</c>.</param>
+/// <param name="ConfigSchema">JSON Schema for <c>config</c>, checked by the host before <see cref="IComponentProvider.Create"/>.</param>
 public sealed record ServiceDefinition(
     string Name,
     string Title,

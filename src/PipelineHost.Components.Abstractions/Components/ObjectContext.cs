@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using PipelineHost.Protocol.Json;
 
 namespace PipelineHost.Pipelines.Components;
 
@@ -140,37 +139,29 @@ public sealed class ObjectResult
         }
     }
 
-    /// <summary>Writes <c>result_types</c> and the fields into <paramref name="body"/>; nothing when empty.</summary>
-    public void WriteTo(JsonObject body)
+    /// <summary>
+    /// Each field in order: its name, type, a copy of its values and, when text was appended to it, that text as
+    /// UTF-8 segments (see <see cref="Utf8TextBuilder.ToSegments"/>). The runtime writes the close answer from it.
+    /// </summary>
+    /// <exception cref="ArgumentException">An appended text ends in half a surrogate pair.</exception>
+    internal List<(string Field, string Type, JsonArray Values, IReadOnlyList<ReadOnlyMemory<byte>>? Text)> Snapshot()
     {
         lock (_lock)
         {
-            if (_fields.Count == 0)
-            {
-                return;
-            }
-
-            var types = new JsonObject();
+            var fields = new List<(string, string, JsonArray, IReadOnlyList<ReadOnlyMemory<byte>>?)>(_fields.Count);
             foreach (var (field, (type, values)) in _fields)
             {
-                types[field] = type;
-                var copy = (JsonArray)values.DeepClone();
-                if (_text.TryGetValue(field, out var builder))
-                {
-                    copy.Add(builder.ToUtf8String().ToJsonValue());
-                }
-
-                body[field] = copy;
+                fields.Add((field, type, (JsonArray)values.DeepClone(), _text.TryGetValue(field, out var builder) ? builder.ToSegments() : null));
             }
 
-            body["result_types"] = types;
+            return fields;
         }
     }
 }
 
 /// <summary>
 /// Text appended piece by piece, held as UTF-8 in segments that are only ever appended to, so a
-/// <see cref="Utf8String"/> taken of it stays valid while more text arrives. Not thread-safe.
+/// list of segments taken of it stays valid while more text arrives. Not thread-safe.
 /// </summary>
 internal sealed class Utf8TextBuilder
 {
@@ -231,16 +222,16 @@ internal sealed class Utf8TextBuilder
         _used += utf8.Length;
     }
 
-    /// <summary>The text so far.</summary>
+    /// <summary>The text so far, as UTF-8 segments that stay valid while more text arrives.</summary>
     /// <exception cref="ArgumentException">The text ends in half a surrogate pair.</exception>
-    public Utf8String ToUtf8String()
+    public IReadOnlyList<ReadOnlyMemory<byte>> ToSegments()
     {
         if (_pendingHigh is { } high)
         {
             _ = StrictUtf8.GetByteCount([high]); // throws: half a pair has no UTF-8 form
         }
 
-        return _used == 0 ? new Utf8String(_full) : new Utf8String([.. _full, _current.AsMemory(0, _used)]);
+        return _used == 0 ? [.. _full] : [.. _full, _current.AsMemory(0, _used)];
     }
 
     private void Write(ReadOnlySpan<char> chars)

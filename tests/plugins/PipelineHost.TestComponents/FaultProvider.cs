@@ -1,13 +1,15 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using PipelineHost.Pipelines.Components;
 using PipelineHost.Pipelines.Lanes;
 
-namespace PipelineHost.Pipelines.Components.Testing;
+namespace PipelineHost.TestComponents;
 
 /// <summary>
 /// A test-only component that misbehaves on purpose: fails the object, exits the worker with a code, crashes
-/// it, holds the object mid-pipeline, or keeps the worker alive after it was told to stop. Registered only when the host runs with test components enabled, so the lifecycle's failure
-/// paths can be proved with a real worker process.
+/// it, holds the object mid-pipeline, or keeps the worker alive after it was told to stop. A plug-in that only the
+/// test harnesses load (their components folder), so the lifecycle's failure paths can be proved with a real worker
+/// process.
 /// </summary>
 public sealed class FaultProvider : IComponentProvider
 {

@@ -4,7 +4,7 @@ namespace PipelineHost.Pipelines.Components;
 
 /// <summary>
 /// A kind of component (a "provider" in the pipeline file). Adding a provider means one class implementing this
-/// interface and one line in <see cref="ComponentCatalog.CreateDefault"/>.
+/// interface: a built-in is listed in the host's component catalogue, a plug-in's is found in its assembly.
 /// </summary>
 public interface IComponentProvider
 {

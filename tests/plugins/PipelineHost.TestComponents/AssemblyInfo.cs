@@ -1,0 +1,3 @@
+using PipelineHost.Pipelines.Components;
+
+[assembly: ComponentInterfaceVersion(ComponentInterface.Version)]
