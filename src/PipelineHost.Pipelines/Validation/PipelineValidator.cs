@@ -143,6 +143,13 @@ public sealed class PipelineValidator(ComponentCatalog catalog)
             return result;
         }
 
+        if (array.Count == 0)
+        {
+            // Nothing could run, and every later step assumes a source component exists.
+            errors.Add(new("Pipeline 'components' is empty: a pipeline needs at least its source component"));
+            return result;
+        }
+
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < array.Count; i++)
         {

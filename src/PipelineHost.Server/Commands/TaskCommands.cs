@@ -59,16 +59,18 @@ internal sealed class TaskCommands(TaskManager tasks) : ICommandModule
     public static ExecuteRequest ReadExecuteRequest(CommandContext context)
     {
         var ttl = context.GetInteger("ttl", 0, int.MaxValue);
-        var threads = context.GetInteger("threads", 1, int.MaxValue);
+        var threads = context.GetInteger("threads", 1, Http.TaskEndpoints.MaxThreads);
         var env = context.GetObject("env");
-        return new ExecuteRequest(context.Arguments["pipeline"] ?? throw new CommandException("Argument 'pipeline' is required."))
+        var pipeline = context.Arguments["pipeline"] ?? throw new CommandException("Argument 'pipeline' is required.");
+        InputStrings.EnsureNoNul(pipeline, "pipeline");
+        return new ExecuteRequest(pipeline)
         {
             Source = context.GetString("source"),
             Token = context.GetString("token"),
             UseExisting = context.GetBool("useExisting"),
             Ttl = ttl is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
             Threads = threads is { } t ? (int)t : null,
-            TraceLevel = context.Arguments["pipelineTraceLevel"]?.GetValueKind() == JsonValueKind.String ? context.GetString("pipelineTraceLevel") : null,
+            TraceLevel = context.GetString("pipelineTraceLevel"),
             Name = context.GetString("name"),
             Environment = env,
             Retry = context.Arguments["retry"],
