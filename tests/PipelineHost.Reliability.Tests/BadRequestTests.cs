@@ -46,9 +46,9 @@ public sealed class BadRequestTests
     {
         { "no components", "\"pipeline\":{\"components\":[],\"source\":\"webhook_1\"}", "component" },
         { "NUL in a config value", "\"pipeline\":" + Echo.Replace("\"Source\"", "\"Sou\\u0000rce\"", StringComparison.Ordinal), "NUL" },
-        { "threads as a string", "\"pipeline\":" + Echo + ",\"threads\":\"4\"", "Argument 'threads' must be an integer from 1 to 64" },
-        { "threads too many", "\"pipeline\":" + Echo + ",\"threads\":65", "Argument 'threads' must be an integer from 1 to 64" },
-        { "trace level as a number", "\"pipeline\":" + Echo + ",\"pipelineTraceLevel\":5", "Argument 'pipelineTraceLevel' must be a string" },
+        { "threads as a string", "\"pipeline\":" + Echo + ",\"threads\":\"4\"", "Argument 'threads' must be an integer from 1 to 256" },
+        { "threads too many", "\"pipeline\":" + Echo + ",\"threads\":257", "Argument 'threads' must be an integer from 1 to 256" },
+        { "trace level as a number", "\"pipeline\":" + Echo + ",\"pipelineTraceLevel\":5", "Argument 'pipelineTraceLevel' must be none, metadata, summary or full." },
         { "NUL in a name", "\"pipeline\":" + Echo + ",\"name\":\"a\\u0000b\"", "NUL" },
     };
 
@@ -66,6 +66,23 @@ public sealed class BadRequestTests
         Assert.False(answer.Success);
         Assert.Contains(expected, answer.Message, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("Internal error", answer.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_public_key_subscribing_to_status_events_only_is_refused_and_to_SSE_among_others_is_granted()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var admin = await server.ConnectAsync();
+        var started = await admin.ExecuteAsync(TestPipelines.Echo());
+        await using var publicKey = await server.ConnectAsync(started["publicToken"]!.GetValue<string>());
+
+        var statusOnly = await publicKey.RequestAsync("rrext_monitor", new() { ["types"] = new JsonArray("summary", "task") });
+        var mixed = await publicKey.RequestAsync("rrext_monitor", new() { ["types"] = new JsonArray("sse", "summary") });
+
+        Assert.False(statusOnly.Success);
+        Assert.Equal("Permission 'task.monitor' denied: a public key (pk_) may subscribe to its task's SSE events only", statusOnly.Message);
+        Assert.True(mixed.Success, mixed.Message);
+        await admin.RequestAsync("terminate", new() { ["token"] = started["token"]!.DeepClone() });
     }
 
     [Fact]

@@ -34,6 +34,12 @@ public sealed record ServerOptions
     /// </summary>
     public long RequestMaxBytes { get; init; } = 256L * 1024 * 1024;
 
+    /// <summary>
+    /// Most bytes of object results one HTTP data request's reply carries (<c>--reply-max-bytes</c>, 64 MiB); the
+    /// results of further objects are replaced by a note.
+    /// </summary>
+    public long ReplyMaxBytes { get; init; } = 64L * 1024 * 1024;
+
     /// <summary>Failed authentications from one address before each further attempt waits (<see cref="AuthBackoff"/>).</summary>
     public int AuthFailuresBeforeBackoff { get; init; } = 10;
 

@@ -77,6 +77,7 @@ public static class ServerOptionsParser
                 case "max-concurrent-tasks": options = options with { MaxConcurrentTasks = ParseTaskLimit(name, value) }; break;
                 case "preauth-max-message-bytes": options = options with { PreAuthMaxMessageBytes = ParsePositiveBytes(name, value) }; break;
                 case "request-max-bytes": options = options with { RequestMaxBytes = ParsePositiveBytes(name, value) }; break;
+                case "reply-max-bytes": options = options with { ReplyMaxBytes = ParsePositiveBytes(name, value) }; break;
                 case "worker-pool-size": options = options with { WorkerPoolSize = ParsePoolSize($"Option '--{name}'", value) }; break;
                 default:
                     if (name.StartsWith(ConfigurationPrefix, StringComparison.OrdinalIgnoreCase))

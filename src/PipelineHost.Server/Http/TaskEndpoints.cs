@@ -159,9 +159,7 @@ internal static class TaskEndpoints
 
         return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
             ? value
-            : throw new HttpApiException(
-                StatusCodes.Status400BadRequest,
-                string.Create(CultureInfo.InvariantCulture, $"Argument '{name}' must be from {min} to {max}."));
+            : throw new HttpApiException(StatusCodes.Status400BadRequest, CommandContext.IntegerExpected(name, min, max));
     }
 
     private static JsonNode? ReadJson(IQueryCollection query, string name)
