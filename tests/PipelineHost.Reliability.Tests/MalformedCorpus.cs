@@ -30,7 +30,6 @@ public static class MalformedCorpus
         };
 
         JsonObject Execute(string _) => new() { ["pipeline"] = Echo() };
-        JsonObject Token(string t) => new() { ["token"] = t };
         JsonObject Process(string sub) => new() { ["token"] = token, ["subcommand"] = sub };
         JsonObject Store(string sub) => new() { ["subcommand"] = sub };
         JsonObject None(string _) => [];
@@ -98,6 +97,23 @@ public static class MalformedCorpus
                 var s = ++seq;
                 var envelope = new JsonObject { ["type"] = "request", ["seq"] = s, ["command"] = command, ["arguments"] = arguments };
                 frames.Add(new($"{command} {field}={value?.ToJsonString() ?? "null"}", Encoding.UTF8.GetBytes(envelope.ToJsonString()), false, s));
+            }
+        }
+
+        // Every command with arguments that are not an object, and with a duplicated argument.
+        string[] commands =
+        [
+            "auth", "deauth", "execute", "restart", "terminate", "rrext_deploy_add", "rrext_deploy_list", "rrext_deploy_remove",
+            "rrext_deploy_status", "rrext_deploy_update", "rrext_get_history", "rrext_get_pipeline", "rrext_get_task_status",
+            "rrext_get_tasks", "rrext_get_token", "rrext_monitor", "rrext_ping", "rrext_process", "rrext_public_probe",
+            "rrext_retry_failed", "rrext_services", "rrext_store", "rrext_validate",
+        ];
+        foreach (var command in commands)
+        {
+            foreach (var arguments in (string[])["5", "[]", "\"x\"", "{\"token\":1,\"token\":2}"])
+            {
+                var s = ++seq;
+                frames.Add(new($"{command} arguments={arguments}", Encoding.UTF8.GetBytes($"{{\"type\":\"request\",\"seq\":{s},\"command\":\"{command}\",\"arguments\":{arguments}}}"), false, s));
             }
         }
 

@@ -241,6 +241,14 @@ public sealed class PipelineValidator(ComponentCatalog catalog)
 
     private static string? ResolveSource(JsonObject pipeline, List<ComponentDefinition> components, string? sourceOverride, List<ValidationIssue> errors)
     {
+        if (string.IsNullOrEmpty(sourceOverride) && pipeline["source"] is { } given
+            && given.GetValueKind() is not (System.Text.Json.JsonValueKind.String or System.Text.Json.JsonValueKind.Null))
+        {
+            // A loose type is refused, not read as "no source" and replaced by a guess.
+            errors.Add(new("Pipeline 'source' must be a string: the id of the source component"));
+            return null;
+        }
+
         var source = !string.IsNullOrEmpty(sourceOverride) ? sourceOverride : ReadString(pipeline, "source");
         if (string.IsNullOrEmpty(source))
         {
