@@ -25,10 +25,10 @@ public sealed class FrameTooLargeException(long maximum)
 /// requests do) continues in a buffer rented from the shared pool, which goes back when the next message is
 /// asked for. An idle connection (most subscribers, most of the time) therefore holds no large buffer. (An
 /// empty read would hold none at all, but Kestrel's upgraded stream answers it at once as if the peer had left.)
-/// Large messages use the pool too (it holds arrays up to 1 GiB and trims the ones left unused after a burst),
-/// so a burst of big uploads reuses a few buffers instead of leaving a fresh array per message to the GC.
+/// Messages over <see cref="LargeMessageBuffers.SmallLimit"/> continue in a buffer of the given
+/// <see cref="LargeMessageBuffers"/> (a server's, which gives the memory back after a burst), or of the shared pool.
 /// </remarks>
-public sealed class WebSocketFrameReceiver(WebSocket socket, long maxMessageSize)
+public sealed class WebSocketFrameReceiver(WebSocket socket, long maxMessageSize, LargeMessageBuffers? largeBuffers = null)
 {
     private const int FirstReadSize = 256;
     private const int ChunkSize = 16 * 1024;
@@ -92,7 +92,7 @@ public sealed class WebSocketFrameReceiver(WebSocket socket, long maxMessageSize
     private void Grow(int length)
     {
         var size = (int)Math.Min(Math.Min((long)_buffer.Length * 2, Math.Max(MaxMessageSize + 1, _buffer.Length + 1L)), Array.MaxLength);
-        var next = ArrayPool<byte>.Shared.Rent(size);
+        var next = PoolFor(size).Rent(size);
         _buffer.AsSpan(0, length).CopyTo(next);
         Return(_buffer);
         _buffer = next;
@@ -104,12 +104,16 @@ public sealed class WebSocketFrameReceiver(WebSocket socket, long maxMessageSize
         _buffer = [];
     }
 
-    private static void Return(byte[] buffer)
+    private ArrayPool<byte> PoolFor(int size) =>
+        size > LargeMessageBuffers.SmallLimit && largeBuffers is not null ? largeBuffers : ArrayPool<byte>.Shared;
+
+    private void Return(byte[] buffer)
     {
-        // Every non-empty buffer here was rented (the pool drops the ones above its largest size).
+        // Every non-empty buffer here was rented, from the pool its size chose (the shared pool drops the ones above
+        // its largest size).
         if (buffer.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            PoolFor(buffer.Length).Return(buffer);
         }
     }
 }

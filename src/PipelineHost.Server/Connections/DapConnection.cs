@@ -25,6 +25,7 @@ internal sealed partial class DapConnection : IClientConnection
     private readonly ServerOptions _options;
     private readonly ILogger _logger;
     private readonly ClientErrorLogLimiter _logLimiter;
+    private readonly LargeMessageBuffers? _largeBuffers;
     private readonly ConnectionOutbox _outbox;
     private readonly CancellationTokenSource _closed = new();
     private readonly SemaphoreSlim _inFlight;
@@ -43,9 +44,11 @@ internal sealed partial class DapConnection : IClientConnection
         TimeProvider time,
         ILogger logger,
         ClientErrorLogLimiter logLimiter,
+        LargeMessageBuffers? largeBuffers = null,
         EventDeliveryStats? stats = null)
     {
         _logLimiter = logLimiter;
+        _largeBuffers = largeBuffers;
         Id = id;
         _socket = socket;
         _codec = codec;
@@ -142,7 +145,7 @@ internal sealed partial class DapConnection : IClientConnection
 
     private async Task ReceiveLoopAsync(List<Task> handlers, CancellationToken cancellationToken)
     {
-        var receiver = new WebSocketFrameReceiver(_socket, _options.MaxMessageSize);
+        var receiver = new WebSocketFrameReceiver(_socket, _options.MaxMessageSize, _largeBuffers);
         while (Volatile.Read(ref _closing) == 0)
         {
             // Until auth succeeds only small messages are read: a stranger cannot make the server buffer megabytes.

@@ -68,6 +68,8 @@ public static partial class PipelineHostApp
         services.AddSingleton(new UnauthenticatedConnectionLimiter(options.MaxUnauthenticatedPerIp, options.MaxUnauthenticatedIps));
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton(sp => new ClientErrorLogLimiter(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new Protocol.Framing.LargeMessageBuffers(sp.GetRequiredService<TimeProvider>()));
+        services.AddHostedService<LargeMessageTrimmer>();
         services.AddSingleton<IMessageCodec>(JsonMessageCodec.Instance);
         services.AddSingleton<IMessageCodec>(MessagePackMessageCodec.Instance);
         services.AddSingleton<MessageCodecs>();
