@@ -37,6 +37,8 @@ public static class ServeProcess
         {
             if (command == "gc")
                 Console.WriteLine("MEM " + System.Text.Json.JsonSerializer.Serialize(CollectAndRead()));
+            else if (command == "read")
+                Console.WriteLine("MEM " + System.Text.Json.JsonSerializer.Serialize(Read()));
         }
 
         await server.DisposeAsync();
@@ -52,6 +54,12 @@ public static class ServeProcess
             GC.WaitForPendingFinalizers();
         }
 
+        return Read();
+    }
+
+    /// <summary>Reads /proc/self/status as it is, without collecting first (what an operator's `top` would show).</summary>
+    private static MemoryReading Read()
+    {
         long Kb(string field) => long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal))
             .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
         return new MemoryReading(Kb("VmRSS"), Kb("RssAnon"), GC.GetTotalMemory(forceFullCollection: false));
@@ -84,9 +92,10 @@ public static class ServeProcess
             throw new InvalidOperationException($"The {kind} server did not start.");
         }
 
-        public async Task<MemoryReading> MemoryAsync()
+        /// <summary>Memory after a full, compacting collection; with <paramref name="collect"/> false, as it is.</summary>
+        public async Task<MemoryReading> MemoryAsync(bool collect = true)
         {
-            await _process.StandardInput.WriteLineAsync("gc");
+            await _process.StandardInput.WriteLineAsync(collect ? "gc" : "read");
             while (await _process.StandardOutput.ReadLineAsync() is { } line)
             {
                 if (line.StartsWith("MEM ", StringComparison.Ordinal))

@@ -144,7 +144,8 @@ public sealed class MiniClient(ClientWebSocket socket) : IAsyncDisposable
     public Task<ResponseMessage> RequestWithDataAsync(JsonObject arguments, byte[] data) =>
         RequestAsync(new RequestMessage("rrext_process") { Seq = ++_seq, Arguments = arguments, Data = data });
 
-    private async Task<ResponseMessage> RequestAsync(RequestMessage request)
+    /// <summary>Sends <paramref name="request"/> as it is and waits for its successful answer.</summary>
+    public async Task<ResponseMessage> RequestAsync(RequestMessage request)
     {
         var command = request.Command;
         var bytes = JsonMessageCodec.Instance.EncodeToArray(request, out var binary);

@@ -179,8 +179,8 @@ public partial class HttpApiTests
         AssertError(notPipeline, HttpStatusCode.BadRequest, "A pipeline must be a JSON object with 'components'.");
         AssertError(badPipeline, HttpStatusCode.BadRequest);
         Assert.Contains("unknown provider \"nonexistent_provider\"", Message(badPipeline), StringComparison.Ordinal);
-        Assert.All(threads, r => AssertError(r, HttpStatusCode.BadRequest, "Argument 'threads' must be from 1 to 64."));
-        AssertError(ttl, HttpStatusCode.BadRequest, $"Argument 'ttl' must be from 0 to {int.MaxValue}.");
+        Assert.All(threads, r => AssertError(r, HttpStatusCode.BadRequest, "Argument 'threads' must be an integer from 1 to 64."));
+        AssertError(ttl, HttpStatusCode.BadRequest, "Argument 'ttl' must be an integer of at least 0.");
         AssertError(useExisting, HttpStatusCode.BadRequest, "Argument 'useExisting' must be true or false.");
         AssertError(duplicate, HttpStatusCode.BadRequest, "Pipeline is already running.");
         Assert.Equal("HTTP-400", Data(existing)["token"]!.GetValue<string>());

@@ -236,8 +236,8 @@ public class StoreCommandsTests
         var denied = await Store(publicKey, "fs_stat", new() { ["path"] = "r.txt" });
         var viaTaskToken = await Store(taskToken, "fs_stat", new() { ["path"] = "r.txt" });
 
-        Assert.Contains("'length' must be from 0 to 4194304", tooLong.Message, StringComparison.Ordinal);
-        Assert.Contains("'offset' must be from 0", negative.Message, StringComparison.Ordinal);
+        Assert.Contains("'length' must be an integer from 0 to 4194304", tooLong.Message, StringComparison.Ordinal);
+        Assert.Contains("'offset' must be an integer of at least 0", negative.Message, StringComparison.Ordinal);
         Assert.Contains("binary data", noData.Message, StringComparison.Ordinal);
         Assert.Contains("Unknown mode 'x'", badMode.Message, StringComparison.Ordinal);
         Assert.Contains("Unknown subcommand 'fs_chmod'", unknown.Message, StringComparison.Ordinal);

@@ -143,6 +143,13 @@ public sealed class PipelineValidator(ComponentCatalog catalog)
             return result;
         }
 
+        if (array.Count == 0)
+        {
+            // Nothing could run, and every later step assumes a source component exists.
+            errors.Add(new("Pipeline 'components' is empty: a pipeline needs at least its source component"));
+            return result;
+        }
+
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < array.Count; i++)
         {
@@ -234,6 +241,14 @@ public sealed class PipelineValidator(ComponentCatalog catalog)
 
     private static string? ResolveSource(JsonObject pipeline, List<ComponentDefinition> components, string? sourceOverride, List<ValidationIssue> errors)
     {
+        if (string.IsNullOrEmpty(sourceOverride) && pipeline["source"] is { } given
+            && given.GetValueKind() is not (System.Text.Json.JsonValueKind.String or System.Text.Json.JsonValueKind.Null))
+        {
+            // A loose type is refused, not read as "no source" and replaced by a guess.
+            errors.Add(new("Pipeline 'source' must be a string: the id of the source component"));
+            return null;
+        }
+
         var source = !string.IsNullOrEmpty(sourceOverride) ? sourceOverride : ReadString(pipeline, "source");
         if (string.IsNullOrEmpty(source))
         {

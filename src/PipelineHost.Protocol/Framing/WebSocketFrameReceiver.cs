@@ -25,17 +25,22 @@ public sealed class FrameTooLargeException(long maximum)
 /// requests do) continues in a buffer rented from the shared pool, which goes back when the next message is
 /// asked for. An idle connection (most subscribers, most of the time) therefore holds no large buffer. (An
 /// empty read would hold none at all, but Kestrel's upgraded stream answers it at once as if the peer had left.)
+/// Messages over <see cref="LargeMessageBuffers.SmallLimit"/> continue in a buffer of the given
+/// <see cref="LargeMessageBuffers"/> (a server's, which gives the memory back after a burst), or of the shared pool.
 /// </remarks>
-public sealed class WebSocketFrameReceiver(WebSocket socket, long maxMessageSize)
+public sealed class WebSocketFrameReceiver(WebSocket socket, long maxMessageSize, LargeMessageBuffers? largeBuffers = null)
 {
     private const int FirstReadSize = 256;
     private const int ChunkSize = 16 * 1024;
 
-    // Buffers above this come from the GC, not the pool, so one huge upload does not stay cached.
-    private const int PooledCapacity = 1 << 20;
-
     private readonly byte[] _first = new byte[FirstReadSize];
     private byte[] _buffer = [];
+
+    /// <summary>
+    /// The largest message the next <see cref="ReceiveAsync"/> accepts. A server lowers it until the peer has
+    /// authenticated; reading stops (nothing more is buffered) as soon as a message passes it.
+    /// </summary>
+    public long MaxMessageSize { get; set; } = maxMessageSize;
 
     /// <summary>Receives the next whole message, or null when the peer closed the socket.</summary>
     /// <exception cref="FrameTooLargeException">The message is larger than the maximum.</exception>
@@ -72,9 +77,9 @@ public sealed class WebSocketFrameReceiver(WebSocket socket, long maxMessageSize
             }
 
             length += result.Count;
-            if (length > maxMessageSize)
+            if (length > MaxMessageSize)
             {
-                throw new FrameTooLargeException(maxMessageSize);
+                throw new FrameTooLargeException(MaxMessageSize);
             }
 
             if (result.EndOfMessage)
@@ -86,8 +91,8 @@ public sealed class WebSocketFrameReceiver(WebSocket socket, long maxMessageSize
 
     private void Grow(int length)
     {
-        var size = (int)Math.Min(Math.Min((long)_buffer.Length * 2, Math.Max(maxMessageSize + 1, _buffer.Length + 1L)), Array.MaxLength);
-        var next = size > PooledCapacity ? GC.AllocateUninitializedArray<byte>(size) : ArrayPool<byte>.Shared.Rent(size);
+        var size = (int)Math.Min(Math.Min((long)_buffer.Length * 2, Math.Max(MaxMessageSize + 1, _buffer.Length + 1L)), Array.MaxLength);
+        var next = PoolFor(size).Rent(size);
         _buffer.AsSpan(0, length).CopyTo(next);
         Return(_buffer);
         _buffer = next;
@@ -99,11 +104,16 @@ public sealed class WebSocketFrameReceiver(WebSocket socket, long maxMessageSize
         _buffer = [];
     }
 
-    private static void Return(byte[] buffer)
+    private ArrayPool<byte> PoolFor(int size) =>
+        size > LargeMessageBuffers.SmallLimit && largeBuffers is not null ? largeBuffers : ArrayPool<byte>.Shared;
+
+    private void Return(byte[] buffer)
     {
-        if (buffer.Length is > 0 and <= PooledCapacity)
+        // Every non-empty buffer here was rented, from the pool its size chose (the shared pool drops the ones above
+        // its largest size).
+        if (buffer.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            PoolFor(buffer.Length).Return(buffer);
         }
     }
 }

@@ -28,7 +28,6 @@ public sealed class JsonMessageCodec : IMessageCodec
         SkipValidation = true,
     };
 
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = MaxDepth };
 
     /// <inheritdoc />
     public string? SubProtocol => null;
@@ -51,7 +50,7 @@ public sealed class JsonMessageCodec : IMessageCodec
         JsonObject envelope;
         try
         {
-            var node = JsonNode.Parse(header, documentOptions: DocumentOptions);
+            var node = StrictJson.Parse(header, MaxDepth);
             envelope = node as JsonObject
                 ?? throw new ProtocolFormatException("A message must be a JSON object.");
         }
@@ -271,9 +270,9 @@ public sealed class JsonMessageCodec : IMessageCodec
                 }
             }
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            // Expected: we read until the damage.
+            // Expected: we read until the damage (a syntax error, or a string that cannot be decoded).
         }
 
         return (seq, command);

@@ -32,7 +32,8 @@ public sealed class CommandContext(IClientConnection connection, RequestMessage 
         return node switch
         {
             null => null,
-            JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+            // No argument is a text to process: a NUL in one is a path or name cut short, refused here once.
+            JsonValue v when v.GetValueKind() == JsonValueKind.String => InputStrings.EnsureNoNul(v.GetValue<string>(), $"Argument '{name}'"),
             _ => throw new CommandException($"Argument '{name}' must be a string."),
         };
     }
@@ -41,7 +42,10 @@ public sealed class CommandContext(IClientConnection connection, RequestMessage 
     public string RequireString(string name) =>
         GetString(name) is { Length: > 0 } value ? value : throw new CommandException($"Argument '{name}' is required.");
 
-    /// <summary>An integer argument within [<paramref name="min"/>, <paramref name="max"/>]; numeric strings are accepted.</summary>
+    /// <summary>
+    /// An integer argument within [<paramref name="min"/>, <paramref name="max"/>]. Only a JSON number is an integer:
+    /// a numeric string (<c>"4"</c>) is refused rather than silently coerced, as every other type mismatch is.
+    /// </summary>
     public long? GetInteger(string name, long min = long.MinValue, long max = long.MaxValue)
     {
         var node = Arguments[name];
@@ -59,19 +63,21 @@ public sealed class CommandContext(IClientConnection connection, RequestMessage 
         {
             value = (long)dbl;
         }
-        else if (node is JsonValue s && s.GetValueKind() == JsonValueKind.String && long.TryParse(s.GetValue<string>(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed))
-        {
-            value = parsed;
-        }
         else
         {
-            throw new CommandException($"Argument '{name}' must be an integer.");
+            throw new CommandException(IntegerExpected(name, min, max));
         }
 
-        return value < min || value > max
-            ? throw new CommandException(string.Create(CultureInfo.InvariantCulture, $"Argument '{name}' must be from {min} to {max}."))
-            : value;
+        return value < min || value > max ? throw new CommandException(IntegerExpected(name, min, max)) : value;
     }
+
+    /// <summary>"Argument 'threads' must be an integer from 1 to 64" (the bounds only when there are some).</summary>
+    public static string IntegerExpected(string name, long min, long max) => (min, max) switch
+    {
+        (long.MinValue, long.MaxValue) => $"Argument '{name}' must be an integer.",
+        (_, long.MaxValue) or (_, int.MaxValue) => string.Create(CultureInfo.InvariantCulture, $"Argument '{name}' must be an integer of at least {min}."),
+        _ => string.Create(CultureInfo.InvariantCulture, $"Argument '{name}' must be an integer from {min} to {max}."),
+    };
 
     /// <summary>A boolean argument; absent means <paramref name="fallback"/>.</summary>
     public bool GetBool(string name, bool fallback = false) => Arguments[name]?.GetValueKind() switch

@@ -24,7 +24,7 @@ internal sealed class DataCommands(TaskManager tasks) : ICommandModule
                 {
                     var pipeId = await tasks.OpenPipeAsync(
                         task,
-                        context.GetObject("object") ?? [],
+                        ReadObjectInfo(context),
                         context.GetString("mimeType"),
                         context.GetString("provider"),
                         context.Connection.Id,
@@ -46,6 +46,34 @@ internal sealed class DataCommands(TaskManager tasks) : ICommandModule
             default:
                 throw new CommandException($"Unknown subcommand '{context.GetString("subcommand")}' (expected open, write or close).");
         }
+    }
+
+    /// <summary>
+    /// <c>object</c>'s fields that the pipeline reads: strings must be strings and <c>size</c> a non-negative integer,
+    /// refused with the field named rather than coerced (or failing later, inside the worker).
+    /// </summary>
+    private static JsonObject ReadObjectInfo(CommandContext context)
+    {
+        var info = context.GetObject("object") ?? [];
+        foreach (var name in (string[])["name", "path", "objectId", "url", "mimeType"])
+        {
+            if (info[name] is { } value && value.GetValueKind() is not (System.Text.Json.JsonValueKind.String or System.Text.Json.JsonValueKind.Null))
+            {
+                throw new CommandException($"Argument 'object.{name}' must be a string.");
+            }
+
+            if (info[name] is JsonValue text && text.GetValueKind() == System.Text.Json.JsonValueKind.String)
+            {
+                InputStrings.EnsureNoNul(text.GetValue<string>(), $"Argument 'object.{name}'");
+            }
+        }
+
+        if (info["size"] is { } size && !(size is JsonValue number && number.GetValueKind() == System.Text.Json.JsonValueKind.Number && number.TryGetValue(out long bytes) && bytes >= 0))
+        {
+            throw new CommandException("Argument 'object.size' must be an integer of at least 0.");
+        }
+
+        return info;
     }
 
     private void WatchConnection(IClientConnection connection)

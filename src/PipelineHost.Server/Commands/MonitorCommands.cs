@@ -29,6 +29,7 @@ internal sealed class MonitorCommands(TaskManager tasks, EventHub hub) : IComman
             throw new CommandException(ex.Message);
         }
 
+        var requested = mask;
         if (caller.IsTaskScoped)
         {
             // A task credential watches its own task, whatever it names; a public key only its SSE events.
@@ -43,6 +44,15 @@ internal sealed class MonitorCommands(TaskManager tasks, EventHub hub) : IComman
         else if (!caller.Has(Permissions.Monitor))
         {
             mask &= EventTypes.Sse;
+        }
+
+        // Subscribing to event types the credential may not see is refused, not answered with a subscription that
+        // never delivers: a pk_ asking for status events only learns so at once. Mixed requests keep what is allowed.
+        if (requested != EventTypes.None && mask == EventTypes.None)
+        {
+            throw new CommandException(caller.Kind == CredentialKind.PublicKey
+                ? "Permission 'task.monitor' denied: a public key (pk_) may subscribe to its task's SSE events only"
+                : "Permission 'task.monitor' denied");
         }
 
         if (!string.IsNullOrEmpty(token) && (projectId is not null || source is not null))

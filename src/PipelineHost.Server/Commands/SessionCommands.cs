@@ -40,7 +40,7 @@ internal sealed partial class SessionCommands(
         var credential = context.Arguments["auth"]?.GetValueKind() == System.Text.Json.JsonValueKind.String
             ? context.Arguments["auth"]!.GetValue<string>()
             : null;
-        var result = authenticator.Authenticate(credential);
+        var result = authenticator.Authenticate(credential, connection.RemoteAddress);
         if (result.Caller is not { } caller)
         {
             Log.AuthFailed(logger, result.Error!);

@@ -55,20 +55,32 @@ internal sealed class TaskCommands(TaskManager tasks) : ICommandModule
         return StartedBody(launch.Task, launch.QueuePosition);
     }
 
+    /// <summary>Largest <c>threads</c> of <c>execute</c> (protocol-spec/tasks.md: 1–256).</summary>
+    public const int MaxThreads = 256;
+
+    private const string TraceLevelExpected = "Argument 'pipelineTraceLevel' must be none, metadata, summary or full.";
+
     /// <summary>Reads <c>execute</c>'s arguments.</summary>
     public static ExecuteRequest ReadExecuteRequest(CommandContext context)
     {
         var ttl = context.GetInteger("ttl", 0, int.MaxValue);
-        var threads = context.GetInteger("threads", 1, int.MaxValue);
+        var threads = context.GetInteger("threads", 1, MaxThreads);
+        if (context.Arguments["pipelineTraceLevel"] is { } level && level.GetValueKind() is not (JsonValueKind.String or JsonValueKind.Null))
+        {
+            throw new CommandException(TraceLevelExpected);
+        }
+
         var env = context.GetObject("env");
-        return new ExecuteRequest(context.Arguments["pipeline"] ?? throw new CommandException("Argument 'pipeline' is required."))
+        var pipeline = context.Arguments["pipeline"] ?? throw new CommandException("Argument 'pipeline' is required.");
+        InputStrings.EnsureNoNul(pipeline, "pipeline");
+        return new ExecuteRequest(pipeline)
         {
             Source = context.GetString("source"),
             Token = context.GetString("token"),
             UseExisting = context.GetBool("useExisting"),
             Ttl = ttl is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
             Threads = threads is { } t ? (int)t : null,
-            TraceLevel = context.Arguments["pipelineTraceLevel"]?.GetValueKind() == JsonValueKind.String ? context.GetString("pipelineTraceLevel") : null,
+            TraceLevel = context.GetString("pipelineTraceLevel"),
             Name = context.GetString("name"),
             Environment = env,
             Retry = context.Arguments["retry"],

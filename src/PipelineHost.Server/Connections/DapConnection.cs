@@ -17,12 +17,15 @@ namespace PipelineHost.Server.Connections;
 internal sealed partial class DapConnection : IClientConnection
 {
     private const string NotAuthenticated = "Not authenticated";
+    private const string MalformedBeforeAuth = "Malformed message before authentication";
 
     private readonly WebSocket _socket;
     private readonly IMessageCodec _codec;
     private readonly CommandDispatcher _dispatcher;
     private readonly ServerOptions _options;
     private readonly ILogger _logger;
+    private readonly ClientErrorLogLimiter _logLimiter;
+    private readonly LargeMessageBuffers? _largeBuffers;
     private readonly ConnectionOutbox _outbox;
     private readonly CancellationTokenSource _closed = new();
     private readonly SemaphoreSlim _inFlight;
@@ -40,8 +43,12 @@ internal sealed partial class DapConnection : IClientConnection
         ServerOptions options,
         TimeProvider time,
         ILogger logger,
+        ClientErrorLogLimiter logLimiter,
+        LargeMessageBuffers? largeBuffers = null,
         EventDeliveryStats? stats = null)
     {
+        _logLimiter = logLimiter;
+        _largeBuffers = largeBuffers;
         Id = id;
         _socket = socket;
         _codec = codec;
@@ -97,41 +104,52 @@ internal sealed partial class DapConnection : IClientConnection
         var handlers = new List<Task>();
         try
         {
-            await ReceiveLoopAsync(handlers, linked.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (linked.IsCancellationRequested)
-        {
-            // Closing: nothing more to read.
-        }
-        catch (WebSocketException ex)
-        {
-            Log.SocketError(_logger, ex.WebSocketErrorCode.ToString(), ex);
-        }
-        catch (FrameTooLargeException ex)
-        {
-            Log.MessageTooLarge(_logger, ex.Maximum);
-            BeginClose(WebSocketCloseStatus.MessageTooBig, "message too large");
-        }
+            try
+            {
+                await ReceiveLoopAsync(handlers, linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (linked.IsCancellationRequested)
+            {
+                // Closing: nothing more to read.
+            }
+            catch (WebSocketException ex)
+            {
+                Log.SocketError(_logger, ex.WebSocketErrorCode.ToString(), ex);
+            }
+            catch (FrameTooLargeException ex)
+            {
+                LogClientError(s => Log.MessageTooLarge(_logger, ex.Maximum, s));
+                BeginClose(WebSocketCloseStatus.MessageTooBig, "message too large");
+            }
 
-        // Drain: requests already being handled still get their answer before the socket closes.
-        lock (handlers)
-        {
-            handlers.RemoveAll(t => t.IsCompleted);
-        }
+            // Drain: requests already being handled still get their answer before the socket closes.
+            lock (handlers)
+            {
+                handlers.RemoveAll(t => t.IsCompleted);
+            }
 
-        await Task.WhenAll(handlers.ToArray()).WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None)
-            .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        await _closed.CancelAsync().ConfigureAwait(false);
-        BeginClose(WebSocketCloseStatus.NormalClosure, "closing");
-        await writer.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        await RunCleanupsAsync().ConfigureAwait(false);
+            await Task.WhenAll(handlers.ToArray()).WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None)
+                .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await _closed.CancelAsync().ConfigureAwait(false);
+            BeginClose(WebSocketCloseStatus.NormalClosure, "closing");
+            await writer.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        finally
+        {
+            // Whatever ended the connection (an exception included), its pipes and store handles go now, not at a
+            // timeout or a garbage collection.
+            await _closed.CancelAsync().ConfigureAwait(false);
+            await RunCleanupsAsync().ConfigureAwait(false);
+        }
     }
 
     private async Task ReceiveLoopAsync(List<Task> handlers, CancellationToken cancellationToken)
     {
-        var receiver = new WebSocketFrameReceiver(_socket, _options.MaxMessageSize);
+        var receiver = new WebSocketFrameReceiver(_socket, _options.MaxMessageSize, _largeBuffers);
         while (Volatile.Read(ref _closing) == 0)
         {
+            // Until auth succeeds only small messages are read: a stranger cannot make the server buffer megabytes.
+            receiver.MaxMessageSize = Caller is null ? Math.Min(_options.PreAuthMaxMessageBytes, _options.MaxMessageSize) : _options.MaxMessageSize;
             var frame = await receiver.ReceiveAsync(cancellationToken).ConfigureAwait(false);
             if (frame is not { } received)
             {
@@ -146,6 +164,12 @@ internal sealed partial class DapConnection : IClientConnection
             catch (ProtocolFormatException ex)
             {
                 OnMalformedFrame(ex);
+                continue;
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException or OverflowException)
+            {
+                // A codec's own bug or an input it did not foresee: still a bad frame, never the end of the connection.
+                OnMalformedFrame(new ProtocolFormatException("The message could not be decoded.", inner: ex));
                 continue;
             }
 
@@ -213,19 +237,27 @@ internal sealed partial class DapConnection : IClientConnection
         }
     }
 
+    /// <summary>
+    /// Answers a frame that is not a valid message. After auth the answer names the problem (with a null
+    /// <c>request_seq</c> when no <c>seq</c> could be read) and the connection stays usable; before auth the frame
+    /// closes the connection (policy violation), so a stranger cannot keep a socket busy with garbage.
+    /// </summary>
     private void OnMalformedFrame(ProtocolFormatException ex)
     {
-        if (ex.Seq is { } seq && Caller is not null)
+        LogClientError(s => Log.MalformedFrame(_logger, ex.Message, s));
+        _outbox.Send(new ResponseMessage(ex.Seq, ex.Command ?? string.Empty, false) { Message = ex.Message });
+        if (Caller is null)
         {
-            _outbox.Send(new ResponseMessage(seq, ex.Command ?? string.Empty, false) { Message = ex.Message });
+            BeginClose(WebSocketCloseStatus.PolicyViolation, MalformedBeforeAuth);
         }
-        else if (ex.Seq is { } anonymousSeq)
-        {
-            Reject(new ResponseMessage(anonymousSeq, ex.Command ?? string.Empty, false) { Message = NotAuthenticated });
-            return;
-        }
+    }
 
-        Log.MalformedFrame(_logger, ex.Message);
+    private void LogClientError(Action<long> log)
+    {
+        if (_logLimiter.TryAcquire(out var suppressed))
+        {
+            log(suppressed);
+        }
     }
 
     private void Reject(ResponseMessage response)
@@ -269,8 +301,8 @@ internal sealed partial class DapConnection : IClientConnection
         [LoggerMessage(1, LogLevel.Debug, "Handled {Command} (success {Success}) in {DurationMs:F2} ms")]
         public static partial void CommandHandled(ILogger logger, string command, bool success, double durationMs);
 
-        [LoggerMessage(2, LogLevel.Warning, "Malformed frame: {Reason}")]
-        public static partial void MalformedFrame(ILogger logger, string reason);
+        [LoggerMessage(2, LogLevel.Warning, "Malformed frame: {Reason} ({SuppressedCount} similar lines suppressed before)")]
+        public static partial void MalformedFrame(ILogger logger, string reason, long suppressedCount);
 
         [LoggerMessage(3, LogLevel.Debug, "Ignored a {MessageType} from the client")]
         public static partial void IgnoredMessage(ILogger logger, string messageType);
@@ -281,8 +313,8 @@ internal sealed partial class DapConnection : IClientConnection
         [LoggerMessage(5, LogLevel.Information, "Socket error {Code}")]
         public static partial void SocketError(ILogger logger, string code, Exception exception);
 
-        [LoggerMessage(6, LogLevel.Warning, "Message larger than {Maximum} bytes; closing")]
-        public static partial void MessageTooLarge(ILogger logger, long maximum);
+        [LoggerMessage(6, LogLevel.Warning, "Message larger than {Maximum} bytes; closing ({SuppressedCount} similar lines suppressed before)")]
+        public static partial void MessageTooLarge(ILogger logger, long maximum, long suppressedCount);
 
         [LoggerMessage(7, LogLevel.Warning, "Connection cleanup failed")]
         public static partial void CleanupFailed(ILogger logger, Exception exception);

@@ -21,6 +21,8 @@ internal static partial class TaskServiceEndpoint
     private static async Task HandleAsync(
         HttpContext context,
         UnauthenticatedConnectionLimiter limiter,
+        ClientErrorLogLimiter logLimiter,
+        Protocol.Framing.LargeMessageBuffers largeBuffers,
         CommandDispatcher dispatcher,
         ConnectionRegistry registry,
         MessageCodecs codecs,
@@ -61,7 +63,7 @@ internal static partial class TaskServiceEndpoint
                 KeepAliveTimeout = options.KeepAliveTimeout,
             }).ConfigureAwait(false);
 
-            connection = new DapConnection(id, socket, address, codec, dispatcher, limiter, options, time, logger, registry.Stats);
+            connection = new DapConnection(id, socket, address, codec, dispatcher, limiter, options, time, logger, logLimiter, largeBuffers, registry.Stats);
             registry.Add(connection);
             Log.Connected(logger, address.ToString(), codec.SubProtocol ?? "json");
             await connection.RunAsync(lifetime.ApplicationStopping).ConfigureAwait(false);

@@ -17,7 +17,7 @@ using Serilog.Events;
 namespace PipelineHost.Server.Hosting;
 
 /// <summary>The composition root: reads like a table of contents of the server.</summary>
-public static class PipelineHostApp
+public static partial class PipelineHostApp
 {
     /// <summary>Builds the server from command-line <paramref name="args"/> and the process environment.</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
@@ -43,6 +43,7 @@ public static class PipelineHostApp
 
         Directory.CreateDirectory(options.DataDirectory);
         var keys = ApiKeyStore.LoadOrCreate(options.ApiKeys, options.DataDirectory, out var generatedKey, out var keyFile);
+        var shortKey = ApiKeyPolicy.CheckShortKeys(keys, options.Host);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseUrls(options.Url);
@@ -67,9 +68,13 @@ public static class PipelineHostApp
         services.AddTaskCallbacks(options);
         services.AddSingleton<TaskManager>();
         services.AddSingleton<ITaskCredentialResolver>(sp => sp.GetRequiredService<TaskManager>());
+        services.AddSingleton(sp => new AuthBackoff(sp.GetRequiredService<TimeProvider>(), options.AuthFailuresBeforeBackoff));
         services.AddSingleton<CredentialAuthenticator>();
         services.AddSingleton(new UnauthenticatedConnectionLimiter(options.MaxUnauthenticatedPerIp, options.MaxUnauthenticatedIps));
         services.AddSingleton<ConnectionRegistry>();
+        services.AddSingleton(sp => new ClientErrorLogLimiter(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new Protocol.Framing.LargeMessageBuffers(sp.GetRequiredService<TimeProvider>()));
+        services.AddHostedService<LargeMessageTrimmer>();
         services.AddSingleton<IMessageCodec>(JsonMessageCodec.Instance);
         services.AddSingleton<IMessageCodec>(MessagePackMessageCodec.Instance);
         services.AddSingleton<MessageCodecs>();
@@ -96,6 +101,11 @@ public static class PipelineHostApp
         // Created now rather than at the first request, so the worker pool is warm before the first task.
         app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<TaskManager>());
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, options, generatedKey, keyFile));
+        if (shortKey)
+        {
+            Log.ShortApiKey(app.Logger, ApiKeyPolicy.MinimumLength);
+        }
+
         return app;
     }
 
@@ -144,4 +154,10 @@ public static class PipelineHostApp
             .Cast<System.Collections.DictionaryEntry>()
             .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal),
     };
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "An API key is shorter than {MinimumLength} characters: accepted only because the server listens on loopback")]
+        public static partial void ShortApiKey(Microsoft.Extensions.Logging.ILogger logger, int minimumLength);
+    }
 }

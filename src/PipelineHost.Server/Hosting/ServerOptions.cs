@@ -22,6 +22,27 @@ public sealed record ServerOptions
     /// <summary>Largest WebSocket message accepted (250 MiB, as the RocketRide clients).</summary>
     public long MaxMessageSize { get; init; } = 250L * 1024 * 1024;
 
+    /// <summary>
+    /// Largest WebSocket message read before <c>auth</c> succeeds (<c>--preauth-max-message-bytes</c>, 64 KiB); a larger
+    /// one closes the connection with 1009 (message too big) without being buffered.
+    /// </summary>
+    public long PreAuthMaxMessageBytes { get; init; } = 64 * 1024;
+
+    /// <summary>
+    /// Largest body of one HTTP data request (<c>POST /webhook</c>, <c>POST /task/data</c>), all multipart parts together
+    /// (<c>--request-max-bytes</c>, 256 MiB); a larger one is answered 413.
+    /// </summary>
+    public long RequestMaxBytes { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>
+    /// Most bytes of object results one HTTP data request's reply carries (<c>--reply-max-bytes</c>, 64 MiB); the
+    /// results of further objects are replaced by a note.
+    /// </summary>
+    public long ReplyMaxBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>Failed authentications from one address before each further attempt waits (<see cref="AuthBackoff"/>).</summary>
+    public int AuthFailuresBeforeBackoff { get; init; } = 10;
+
     /// <summary>Unauthenticated sockets one IP address may hold at once.</summary>
     public int MaxUnauthenticatedPerIp { get; init; } = 10;
 

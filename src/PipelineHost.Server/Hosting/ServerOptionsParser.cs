@@ -75,6 +75,9 @@ public static class ServerOptionsParser
                 case "failed-task-max-bytes": options = options with { FailedTaskMaxBytes = ParseBytes(name, value) }; break;
                 case "pipe-idle-timeout": options = options with { PipeIdleTimeout = ParsePositiveSeconds(name, value) }; break;
                 case "max-concurrent-tasks": options = options with { MaxConcurrentTasks = ParseTaskLimit(name, value) }; break;
+                case "preauth-max-message-bytes": options = options with { PreAuthMaxMessageBytes = ParsePositiveBytes(name, value) }; break;
+                case "request-max-bytes": options = options with { RequestMaxBytes = ParsePositiveBytes(name, value) }; break;
+                case "reply-max-bytes": options = options with { ReplyMaxBytes = ParsePositiveBytes(name, value) }; break;
                 case "worker-pool-size": options = options with { WorkerPoolSize = ParsePoolSize($"Option '--{name}'", value) }; break;
                 default:
                     if (name.StartsWith(ConfigurationPrefix, StringComparison.OrdinalIgnoreCase))
@@ -249,6 +252,9 @@ public static class ServerOptionsParser
         long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes)
             ? bytes
             : throw new ArgumentException($"Option '--{name}' must be a number of bytes.");
+
+    private static long ParsePositiveBytes(string name, string value) =>
+        ParseBytes(name, value) is var bytes and > 0 ? bytes : throw new ArgumentException($"Option '--{name}' must be a number of bytes greater than 0.");
 
     private static TimeSpan ParsePositiveSeconds(string name, string value) =>
         ParseSeconds(name, value) is var seconds and > 0

@@ -35,6 +35,13 @@ internal static class DataEndpoints
     /// <summary>The object key of a raw (non-multipart) body.</summary>
     public const string BodyKey = "body";
 
+    // Boundaries and part headers are not content: Kestrel's cap on the raw body leaves room for them, so the 413 a
+    // client sees is ours, with its clear message, unless the framing itself is abusive.
+    private const long MultipartFramingAllowance = 1024 * 1024;
+
+    /// <summary>The size limits of one request: per object, for the whole body, and for the reply's object results.</summary>
+    private sealed record BatchLimits(long ObjectMaxBytes, long RequestMaxBytes, long ReplyMaxBytes);
+
     public static IEndpointRouteBuilder MapDataEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPost("/task/data", SendAsync);
@@ -49,7 +56,8 @@ internal static class DataEndpoints
 
         // A tk_/pk_ names its own task; an API key needs ?token=.
         var task = tasks.GetTask(HttpCredentials.Token(context.Request), caller, Permissions.Data);
-        var batch = new ObjectBatch(tasks, task, $"http:{Guid.NewGuid():N}", options.MaxMessageSize, context.RequestAborted);
+        var limits = new BatchLimits(options.MaxMessageSize, options.RequestMaxBytes, options.ReplyMaxBytes);
+        var batch = new ObjectBatch(tasks, task, $"http:{Guid.NewGuid():N}", limits, context.RequestAborted);
         try
         {
             var request = context.Request;
@@ -63,10 +71,11 @@ internal static class DataEndpoints
                 }
 
                 // Kestrel's request-size cap equals the per-object limit; a form may carry several objects, so the
-                // cap moves from the request to each part (enforced while streaming).
+                // cap moves to each part (enforced while streaming) and to the whole request (--request-max-bytes,
+                // counted over the parts' content here, and over the raw body, boundaries included, by Kestrel).
                 if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
                 {
-                    limit.MaxRequestBodySize = null;
+                    limit.MaxRequestBodySize = options.RequestMaxBytes + MultipartFramingAllowance;
                 }
 
                 await batch.ReadMultipartAsync(boundary, request.Body).ConfigureAwait(false);
@@ -102,10 +111,19 @@ internal static class DataEndpoints
     }
 
     /// <summary>The objects of one request and their outcomes, in arrival order.</summary>
-    private sealed class ObjectBatch(TaskManager tasks, PipelineTask task, string owner, long maxObjectSize, CancellationToken cancellationToken) : IAsyncDisposable
+    /// <remarks>
+    /// The reply is bounded as the body is: each object's result is measured when its close returns, and once the
+    /// results kept reach <see cref="BatchLimits.ReplyMaxBytes"/> a further object's result is replaced by a note
+    /// (its outcome and result types stay). Without it, 150 one-megabyte parts to an echo pipeline built a 157 MB
+    /// reply in memory.
+    /// </remarks>
+    private sealed class ObjectBatch(TaskManager tasks, PipelineTask task, string owner, BatchLimits limits, CancellationToken cancellationToken) : IAsyncDisposable
     {
         private readonly List<(string Key, Task<ObjectOutcome> Outcome)> _objects = [];
         private readonly byte[] _buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        private readonly long _maxObjectSize = Math.Min(limits.ObjectMaxBytes, limits.RequestMaxBytes);
+        private long _bodyBytes;
+        private long _replyBytes;
 
         public async Task ReadMultipartAsync(string boundary, Stream body)
         {
@@ -147,7 +165,7 @@ internal static class DataEndpoints
                 {
                     outcome = await StreamAsync(new JsonObject { ["name"] = name }, mime, section.Body).ConfigureAwait(false);
                 }
-                catch (HttpApiException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+                catch (HttpApiException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge && _bodyBytes <= limits.RequestMaxBytes)
                 {
                     // One oversized part fails alone; the rest of it is skipped by the next ReadNextSectionAsync.
                     outcome = Task.FromResult(ObjectOutcome.Failed(ex.Message));
@@ -159,7 +177,7 @@ internal static class DataEndpoints
 
         public async Task ReadRawAsync(HttpRequest request)
         {
-            if (request.ContentLength > maxObjectSize)
+            if (request.ContentLength > _maxObjectSize)
             {
                 throw TooLarge();
             }
@@ -209,7 +227,7 @@ internal static class DataEndpoints
                 }
 
                 written += read;
-                if (written > maxObjectSize)
+                if (written > _maxObjectSize)
                 {
                     tasks.ReleasePipesOwnedBy(owner);
                     throw TooLarge();
@@ -235,7 +253,17 @@ internal static class DataEndpoints
         {
             try
             {
-                return ObjectOutcome.Completed(await tasks.ClosePipeAsync(task, pipeId, cancellationToken).ConfigureAwait(false));
+                var outcome = ObjectOutcome.Completed(await tasks.ClosePipeAsync(task, pipeId, cancellationToken).ConfigureAwait(false));
+                var size = JsonSize.Of(outcome.Entry);
+                if (Interlocked.Add(ref _replyBytes, size) <= limits.ReplyMaxBytes)
+                {
+                    return outcome;
+                }
+
+                Interlocked.Add(ref _replyBytes, -size);
+                return outcome.WithoutResult(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"The object completed; its result ({size} bytes) was left out because this reply reached its limit of {limits.ReplyMaxBytes} bytes (--reply-max-bytes). Send fewer objects per request, or use a writer component and GET /task/output."));
             }
             catch (TaskException ex)
             {
@@ -260,6 +288,13 @@ internal static class DataEndpoints
                 }
 
                 filled += read;
+                _bodyBytes += read;
+                if (_bodyBytes > limits.RequestMaxBytes)
+                {
+                    throw new HttpApiException(
+                        StatusCodes.Status413PayloadTooLarge,
+                        string.Create(CultureInfo.InvariantCulture, $"The request body must be at most {limits.RequestMaxBytes} bytes in all (--request-max-bytes); send the objects in several requests."));
+                }
             }
 
             return filled;
@@ -313,7 +348,7 @@ internal static class DataEndpoints
 
         private HttpApiException TooLarge() => new(
             StatusCodes.Status413PayloadTooLarge,
-            string.Create(CultureInfo.InvariantCulture, $"An object must be at most {maxObjectSize} bytes."));
+            string.Create(CultureInfo.InvariantCulture, $"An object must be at most {_maxObjectSize} bytes."));
 
         public async ValueTask DisposeAsync()
         {
@@ -325,10 +360,64 @@ internal static class DataEndpoints
         }
     }
 
+    /// <summary>The UTF-8 size of a JSON value as the reply writes it, measured without keeping the bytes.</summary>
+    private sealed class JsonSize : IBufferWriter<byte>
+    {
+        private byte[] _scratch = [];
+        private long _count;
+
+        public static long Of(JsonNode node)
+        {
+            var counter = new JsonSize();
+            try
+            {
+                using (var writer = new System.Text.Json.Utf8JsonWriter(counter))
+                {
+                    node.WriteTo(writer);
+                }
+
+                return counter._count;
+            }
+            finally
+            {
+                if (counter._scratch.Length > 0)
+                {
+                    ArrayPool<byte>.Shared.Return(counter._scratch);
+                }
+            }
+        }
+
+        public void Advance(int count) => _count += count;
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => Scratch(sizeHint);
+
+        public Span<byte> GetSpan(int sizeHint = 0) => Scratch(sizeHint).Span;
+
+        private Memory<byte> Scratch(int sizeHint)
+        {
+            var size = Math.Max(sizeHint, 4096);
+            if (_scratch.Length < size)
+            {
+                if (_scratch.Length > 0)
+                {
+                    ArrayPool<byte>.Shared.Return(_scratch);
+                }
+
+                _scratch = ArrayPool<byte>.Shared.Rent(size);
+            }
+
+            return _scratch;
+        }
+    }
+
     /// <summary>One object's entry in the response and its result types.</summary>
     private sealed record ObjectOutcome(JsonObject Entry, JsonObject? ResultTypes, bool IsCompleted)
     {
         public static ObjectOutcome Failed(string message) => new(ErrorEnvelope.ErrorBody(message), null, false);
+
+        /// <summary>A completed object whose result did not fit in the reply: its outcome and a note.</summary>
+        public ObjectOutcome WithoutResult(string note) =>
+            this with { Entry = new JsonObject { ["status"] = "OK", ["resultOmitted"] = true, ["message"] = note } };
 
         /// <summary>The PIPELINE_RESULT without <c>result_types</c>, with <c>"status":"OK"</c> first.</summary>
         public static ObjectOutcome Completed(JsonObject result)

@@ -29,10 +29,20 @@ internal static class HttpCredentials
     /// </summary>
     public static Caller Authenticate(HttpContext context, CredentialAuthenticator authenticator, string? fallback = null)
     {
-        var result = authenticator.Authenticate(Read(context.Request) ?? fallback);
+        var result = authenticator.Authenticate(Read(context.Request) ?? fallback, context.Connection.RemoteIpAddress ?? System.Net.IPAddress.Loopback);
         if (result.Caller is { } caller)
         {
             return caller;
+        }
+
+        if (result.RetryAfter is { } retryAfter)
+        {
+            context.Response.OnStarting(() =>
+            {
+                context.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Task.CompletedTask;
+            });
+            throw new HttpApiException(StatusCodes.Status429TooManyRequests, result.Error!);
         }
 
         throw new HttpApiException(StatusCodes.Status401Unauthorized, ErrorEnvelope.AccessDenied);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using PipelineHost.Engine.Security;
 using PipelineHost.Engine.Tasks;
+using PipelineHost.Protocol.Json;
 using PipelineHost.Server.Auth;
 using PipelineHost.Server.Commands;
 
@@ -134,8 +135,10 @@ internal static class TaskEndpoints
 
         try
         {
-            return JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length))
+            var pipeline = StrictJson.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length))
                 ?? throw new HttpApiException(StatusCodes.Status400BadRequest, "The request body must be the pipeline (JSON).");
+            InputStrings.EnsureNoNul(pipeline, "pipeline");
+            return pipeline;
         }
         catch (JsonException ex)
         {
@@ -156,9 +159,7 @@ internal static class TaskEndpoints
 
         return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
             ? value
-            : throw new HttpApiException(
-                StatusCodes.Status400BadRequest,
-                string.Create(CultureInfo.InvariantCulture, $"Argument '{name}' must be from {min} to {max}."));
+            : throw new HttpApiException(StatusCodes.Status400BadRequest, CommandContext.IntegerExpected(name, min, max));
     }
 
     private static JsonNode? ReadJson(IQueryCollection query, string name)
