@@ -87,6 +87,7 @@ public static class PipelineHostApp
         app.MapTaskEvents();
         app.MapDataEndpoints();
         app.MapInfoEndpoints();
+        app.MapHistoryEndpoints();
 
         // Created now rather than at the first request, so the worker pool is warm before the first task.
         app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<TaskManager>());
