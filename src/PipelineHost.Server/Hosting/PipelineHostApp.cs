@@ -9,6 +9,7 @@ using PipelineHost.Protocol.MessagePack;
 using PipelineHost.Server.Auth;
 using PipelineHost.Server.Commands;
 using PipelineHost.Server.Connections;
+using PipelineHost.Server.Dashboard;
 using PipelineHost.Server.Events;
 using PipelineHost.Server.Http;
 using Serilog;
@@ -58,6 +59,9 @@ public static class PipelineHostApp
         services.AddSingleton(sp => ComponentCatalog.CreateDefault(options.TestComponents));
         services.AddSingleton<EventHub>();
         services.AddSingleton<ITaskObserver>(sp => sp.GetRequiredService<EventHub>());
+        services.AddSingleton<DashboardChanges>();
+        services.AddSingleton<ITaskObserver>(sp => sp.GetRequiredService<DashboardChanges>());
+        services.AddSingleton<DashboardFeed>();
         services.AddTaskHistoryAndStore(options);
         services.AddTaskCallbacks(options);
         services.AddSingleton<TaskManager>();
@@ -81,6 +85,7 @@ public static class PipelineHostApp
         _ = app.Services.GetRequiredService<ServerInfo>(); // its creation is the server's start time (GET /status uptime)
         app.UseWebSockets();
         app.UseErrorEnvelope();
+        app.UseDashboardAssets();
         app.MapRootEndpoints();
         app.MapTaskService();
         app.MapTaskEndpoints();
@@ -88,6 +93,7 @@ public static class PipelineHostApp
         app.MapDataEndpoints();
         app.MapInfoEndpoints();
         app.MapHistoryEndpoints();
+        app.MapDashboardEndpoints();
 
         // Created now rather than at the first request, so the worker pool is warm before the first task.
         app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<TaskManager>());
