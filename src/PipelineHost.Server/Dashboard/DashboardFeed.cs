@@ -184,8 +184,11 @@ public sealed class DashboardFeed : IDisposable
         }
     }
 
+    // A status built in memory holds ints, longs and doubles alike: read any of them as a double.
     private static double Number(JsonNode? node) =>
-        node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue(out double d) ? d : 0;
+        node is JsonValue v && v.GetValueKind() == JsonValueKind.Number
+            ? double.Parse(v.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture)
+            : 0;
 
     private static int Int(JsonNode? node) => (int)Number(node);
 
