@@ -30,7 +30,7 @@ public sealed class DashboardFeed : IDisposable
     private readonly ConcurrentDictionary<long, Watcher> _watchers = new();
     private readonly ITimer _timer;
     private readonly DashboardChanges _changes;
-    private long _sentAt = -1;
+    private long _sentAt;
     private long _nextWatcher;
 
     /// <summary>Creates the feed; it ticks every <see cref="Interval"/>.</summary>
