@@ -166,12 +166,27 @@ public sealed class DashboardTests(DashboardServer server) : IClassFixture<Dashb
     }
 
     [RequiresChromiumFact]
-    public Task The_overview_fits_a_phone_width_screen() =>
-        server.RunAsync(nameof(The_overview_fits_a_phone_width_screen), async page =>
+    public async Task The_pages_fit_a_phone_width_screen()
+    {
+        await using var dap = await server.ConnectAsync();
+        var token = (await dap.RequestAsync("execute", new JsonObject { ["pipeline"] = DashboardServer.EchoPipeline(), ["name"] = "on-a-phone" }))["token"]!.GetValue<string>();
+        await server.RunAsync(nameof(The_pages_fit_a_phone_width_screen), async page =>
         {
             await DashboardServer.SignInAsync(page);
             await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Overview" })).ToBeVisibleAsync();
             await Expect(page.Locator("[data-stat=free] .value")).Not.ToBeEmptyAsync();
-            Assert.True(await page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), "the page scrolls sideways at phone width");
+            await AssertNoSidewaysScrollAsync(page, "overview");
+            await page.EvaluateAsync("location.hash = '#/tasks'");
+            await Expect(page.Locator("table[aria-label=Tasks]")).ToBeVisibleAsync();
+            await AssertNoSidewaysScrollAsync(page, "tasks");
+            await page.EvaluateAsync($"location.hash = '#/task/{token}'");
+            await Expect(page.Locator("#task-state")).ToHaveTextAsync("RUNNING");
+            await AssertNoSidewaysScrollAsync(page, "task");
+            await DashboardServer.ScreenshotAsync(page, "task-phone");
         }, width: 390, height: 844);
+        await dap.RequestAsync("terminate", new JsonObject { ["token"] = token });
+    }
+
+    private static async Task AssertNoSidewaysScrollAsync(IPage page, string name) =>
+        Assert.True(await page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), $"the {name} page scrolls sideways at phone width");
 }
