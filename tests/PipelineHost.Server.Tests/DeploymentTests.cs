@@ -66,6 +66,37 @@ public class DeploymentTests
         server.Services.GetRequiredService<TaskManager>().Tasks.Where(t => t.Identity.ProjectId == projectId);
 
     [Fact]
+    public async Task A_paused_deployment_skips_its_due_times_runs_now_when_asked_and_resumes_from_now()
+    {
+        var clock = new ManualTimeProvider(Start);
+        await using var server = await StartAsync(clock);
+        await using var client = await server.ConnectAsync();
+        var pipeline = TestPipelines.Echo();
+        var projectId = pipeline["project_id"]!.GetValue<string>();
+        await AddAsync(client, pipeline, "*/15 * * * *");
+
+        var paused = await OkAsync(client, "rrext_deploy_pause", new() { ["projectId"] = projectId });
+        clock.Advance(TimeSpan.FromMinutes(15));
+        var ran = await OkAsync(client, "rrext_deploy_run", new() { ["projectId"] = projectId });
+        var token = ran["lastToken"]!.GetValue<string>();
+        await client.WaitForStateAsync(token, 3);
+        var again = await client.RequestAsync("rrext_deploy_run", new() { ["projectId"] = projectId });
+        clock.Advance(TimeSpan.FromMinutes(5));
+        var resumed = await OkAsync(client, "rrext_deploy_resume", new() { ["projectId"] = projectId });
+        await using var scoped = await server.ConnectAsync(token);
+        var denied = await scoped.RequestAsync("rrext_deploy_run", new() { ["projectId"] = projectId });
+
+        Assert.Equal("paused", paused["state"]!.GetValue<string>());
+        Assert.Equal([token], TasksOf(server, projectId).Select(t => t.Token));
+        Assert.Equal(Seconds(Start.AddMinutes(15)), ran["nextRunAt"]!.GetValue<double>());
+        Assert.False(again.Success);
+        Assert.Contains("still active", again.Message, StringComparison.Ordinal);
+        Assert.Equal("active", resumed["state"]!.GetValue<string>());
+        Assert.Equal(Seconds(Start.AddMinutes(30)), resumed["nextRunAt"]!.GetValue<double>());
+        Assert.False(denied.Success);
+    }
+
+    [Fact]
     public async Task Add_answers_the_record_the_sdk_tests_expect()
     {
         await using var server = await StartAsync();

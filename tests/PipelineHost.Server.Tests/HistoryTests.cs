@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json.Nodes;
 using PipelineHost.Engine.Storage;
 using PipelineHost.Engine.Tasks;
@@ -149,7 +150,8 @@ public class HistoryTests
         var entry = all.Body!["tasks"]![1]!.AsObject();
         Assert.Equal(
             ["token", "id", "name", "projectId", "source", "state", "status", "startTime", "endTime", "exitCode", "exitMessage",
-             "statusName", "exitReason", "createdAt", "startedAt", "completedAt"],
+             "statusName", "exitReason", "createdAt", "startedAt", "completedAt", "taskType", "totalCount", "completedCount",
+             "failedCount", "rateCount", "failedItems", "metrics", "tokens"],
             entry.Select(p => p.Key));
         Assert.Equal(("CANCELED", "cancelled"), (entry["statusName"]!.GetValue<string>(), entry["exitReason"]!.GetValue<string>()));
         Assert.Equal("2025-01-01T00:00:00.000Z", entry["createdAt"]!.GetValue<string>());
@@ -160,6 +162,50 @@ public class HistoryTests
         Assert.False(denied.Success);
         Assert.Contains("needs an API key", denied.Message, StringComparison.Ordinal);
         Assert.False(badLimit.Success);
+    }
+
+    [Fact]
+    public async Task Get_history_over_http_filters_sorts_and_pages_as_the_websocket_for_api_keys_only()
+    {
+        var clock = new ManualTimeProvider(Start);
+        await using var server = await StartAsync(clock);
+        await using var client = await server.ConnectAsync();
+        var tokens = new List<string>();
+        foreach (var name in new[] { "alpha", "beta", "gamma" })
+        {
+            tokens.Add(await RunAndStopAsync(client, TestPipelines.Echo(), name));
+            clock.Advance(TimeSpan.FromSeconds(10));
+        }
+
+        var running = (await client.ExecuteAsync(TestPipelines.Echo(), new() { ["name"] = "delta" }))["token"]!.GetValue<string>();
+        await client.WaitForStateAsync(tokens[2], 6);
+        using var http = server.CreateHttpClient();
+        async Task<JsonObject> GetAsync(string query, string? auth = "Bearer " + TestServer.ApiKey, HttpStatusCode expected = HttpStatusCode.OK)
+        {
+            var (status, _, body) = await http.SendRawAsync(HttpMethod.Get, "/history" + query, auth);
+            Assert.Equal(expected, status);
+            return JsonNode.Parse(body)!.AsObject();
+        }
+
+        static string[] Names(JsonObject answer) => answer["data"]!["tasks"]!.AsArray().Select(t => t!["name"]!.GetValue<string>()).ToArray();
+
+        var page = await GetAsync("?limit=2&offset=1");
+        Assert.Equal(["gamma.webhook_1", "beta.webhook_1"], Names(page));
+        Assert.Equal((4, 1, 2), (page["data"]!["total"]!.GetValue<int>(), page["data"]!["offset"]!.GetValue<int>(), page["data"]!["limit"]!.GetValue<int>()));
+        Assert.Equal(["delta.webhook_1"], Names(await GetAsync("?state=RUNNING")));
+        Assert.Equal(["alpha.webhook_1", "beta.webhook_1", "delta.webhook_1", "gamma.webhook_1"], Names(await GetAsync("?sort=name&order=asc")));
+        Assert.Equal(["beta.webhook_1"], Names(await GetAsync("?name=BET&state=cancelled")));
+        Assert.Equal(["beta.webhook_1"], Names(await GetAsync("?token=" + tokens[1][..12])));
+        Assert.Equal(["gamma.webhook_1", "beta.webhook_1"], Names(await GetAsync("?from=" + Uri.EscapeDataString("2025-01-01T00:00:05Z") + "&to=" + (Start.ToUnixTimeSeconds() + 25))));
+        Assert.Equal(4, (await GetAsync("?source=webhook_1"))["data"]!["total"]!.GetValue<int>());
+
+        // The WebSocket answers the same body for the same arguments.
+        var socket = await client.RequestAsync("rrext_get_history", new() { ["limit"] = 2, ["offset"] = 1 });
+        Assert.Equal(page["data"]!.ToJsonString(), socket.Body!.ToJsonString());
+
+        Assert.Contains("sort", (await GetAsync("?sort=size", expected: HttpStatusCode.BadRequest))["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        await GetAsync(string.Empty, auth: null, expected: HttpStatusCode.Unauthorized);
+        Assert.Contains("needs an API key", (await GetAsync(string.Empty, auth: running, expected: HttpStatusCode.Forbidden))["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -131,6 +131,52 @@ public sealed partial class DeploymentScheduler(
         }
     }
 
+    /// <summary>Pauses (<paramref name="paused"/>) or resumes a deployment; resuming computes the next due time from now.</summary>
+    /// <exception cref="TaskException">There is none (for this caller).</exception>
+    public Task<DeploymentRecord> SetPausedAsync(string projectId, bool paused, Caller caller, CancellationToken cancellationToken) =>
+        ChangeAsync(projectId, caller, (current, now) => current with
+        {
+            State = paused ? DeploymentRecord.PausedState : DeploymentRecord.ActiveState,
+            UpdatedAt = Math.Max(Seconds(now), current.UpdatedAt),
+            NextRunAt = paused || !Schedule.TryParse(current.Schedule, out var schedule, out _) ? current.NextRunAt : Next(schedule, now),
+        }, cancellationToken);
+
+    /// <summary>
+    /// Starts the deployment's pipeline now, as a due time would (recorded in <c>lastToken</c>), whatever its
+    /// schedule or state; its next due time does not move.
+    /// </summary>
+    /// <exception cref="TaskException">There is none (for this caller), or its last run is still active.</exception>
+    public Task<DeploymentRecord> RunNowAsync(string projectId, Caller caller, CancellationToken cancellationToken) =>
+        ChangeAsync(projectId, caller, (current, now) =>
+        {
+            var fired = Fire(current, now) with { NextRunAt = current.NextRunAt };
+            return fired.LastRunSkipped == true
+                ? throw new TaskException($"The last run of '{projectId}' is still active.")
+                : fired;
+        }, cancellationToken);
+
+    private async Task<DeploymentRecord> ChangeAsync(string projectId, Caller caller, Func<DeploymentRecord, DateTimeOffset, DeploymentRecord> change, CancellationToken cancellationToken)
+    {
+        CheckCaller(caller);
+        await _mutex.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var current = await store.GetDeploymentAsync(projectId, cancellationToken).ConfigureAwait(false);
+            if (current is null || !Owns(caller, current))
+            {
+                throw NotFound(projectId);
+            }
+
+            var updated = change(current, time.GetUtcNow());
+            return await store.UpdateDeploymentAsync(updated, cancellationToken).ConfigureAwait(false) ? updated : throw NotFound(projectId);
+        }
+        finally
+        {
+            _mutex.Release();
+            Wake();
+        }
+    }
+
     /// <summary>Removes a deployment. A task it started keeps running.</summary>
     /// <exception cref="TaskException">There is none (for this caller).</exception>
     public async Task RemoveAsync(string projectId, Caller caller, CancellationToken cancellationToken)

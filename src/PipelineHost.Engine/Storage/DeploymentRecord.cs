@@ -8,8 +8,11 @@ namespace PipelineHost.Engine.Storage;
 /// </summary>
 public sealed record DeploymentRecord
 {
-    /// <summary>The only state deployments have so far.</summary>
+    /// <summary>Runs at its due times.</summary>
     public const string ActiveState = "active";
+
+    /// <summary>Kept, but its due times pass without a run until it is resumed (run now still works).</summary>
+    public const string PausedState = "paused";
 
     /// <summary>The pipeline's <c>project_id</c>; the key.</summary>
     public required string ProjectId { get; init; }
@@ -20,7 +23,7 @@ public sealed record DeploymentRecord
     /// <summary>The normalised schedule text (<c>manual</c>, an @-macro, or five cron fields).</summary>
     public required string Schedule { get; init; }
 
-    /// <summary><c>active</c>.</summary>
+    /// <summary><c>active</c> or <c>paused</c>.</summary>
     public string State { get; init; } = ActiveState;
 
     /// <summary>The user who deployed it; scheduled runs run as this user.</summary>

@@ -33,8 +33,14 @@ public interface ITaskStore : IAsyncDisposable
     /// <summary>The task's state log, oldest first.</summary>
     Task<IReadOnlyList<TaskTransition>> ListTransitionsAsync(string token, CancellationToken cancellationToken);
 
-    /// <summary>Tasks matching <paramref name="query"/>, newest (<see cref="TaskRecord.CreatedAt"/>) first.</summary>
+    /// <summary>
+    /// Tasks matching <paramref name="query"/>, in its order (newest <see cref="TaskRecord.CreatedAt"/> first by
+    /// default; ties newest first, then by token), skipping <see cref="TaskQuery.Offset"/>.
+    /// </summary>
     Task<IReadOnlyList<TaskRecord>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken);
+
+    /// <summary>How many tasks match <paramref name="query"/>'s filters (its paging and order ignored).</summary>
+    Task<int> CountTasksAsync(TaskQuery query, CancellationToken cancellationToken);
 
     /// <summary>
     /// Ends every task not in a final state: CANCELLED at <paramref name="at"/> with exit message

@@ -223,22 +223,39 @@ public sealed class SqliteTaskStore : ITaskStore
     {
         ArgumentNullException.ThrowIfNull(query);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var direction = query.Descending ? "DESC" : "ASC";
+        var key = query.Sort switch
+        {
+            TaskSort.Name => "name COLLATE NOCASE",
+            TaskSort.State => "state",
+            TaskSort.Ended => "COALESCE(ended_at, 1e308)",
+            TaskSort.Duration => "COALESCE(ended_at, $now) - COALESCE(started_at, created_at)",
+            _ => "created_at",
+        };
         await using var command = Command(
             connection,
             null,
             $"""
             SELECT {TaskColumns} FROM tasks
-            WHERE ($state IS NULL OR state = $state)
-              AND ($project_id IS NULL OR project_id = $project_id)
-              AND ($user_id IS NULL OR user_id = $user_id)
-            ORDER BY created_at DESC, rowid DESC
-            LIMIT $limit;
+            WHERE {QueryFilter}
+            ORDER BY {key} {direction}, created_at DESC, token
+            LIMIT $limit OFFSET $offset;
             """);
-        command.Parameters.AddWithValue("$state", query.State is { } state ? (int)state : DBNull.Value);
-        command.Parameters.AddWithValue("$project_id", (object?)query.ProjectId ?? DBNull.Value);
-        command.Parameters.AddWithValue("$user_id", (object?)query.UserId ?? DBNull.Value);
+        BindQuery(command, query);
+        command.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
         command.Parameters.AddWithValue("$limit", Math.Max(0, query.Limit));
+        command.Parameters.AddWithValue("$offset", Math.Max(0, query.Offset));
         return await ReadTasksAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<int> CountTasksAsync(TaskQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT COUNT(*) FROM tasks WHERE {QueryFilter};");
+        BindQuery(command, query);
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
     }
 
     /// <inheritdoc />
@@ -468,6 +485,33 @@ public sealed class SqliteTaskStore : ITaskStore
     {
         await using var command = Command(connection, transaction, sql);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // One filter for lists and counts, the same rules as TaskQuery.Matches.
+    private const string QueryFilter = """
+        ($state IS NULL OR state = $state)
+          AND ($project_id IS NULL OR project_id = $project_id)
+          AND ($user_id IS NULL OR user_id = $user_id)
+          AND ($name IS NULL OR instr(lower(name), lower($name)) > 0)
+          AND ($source IS NULL OR source = $source)
+          AND ($prefix IS NULL OR substr(token, 1, length($prefix)) = $prefix OR substr(id, 1, length($prefix)) = $prefix)
+          AND ($from IS NULL OR created_at >= $from)
+          AND ($to IS NULL OR created_at < $to)
+          AND ($tokens IS NULL OR token IN (SELECT value FROM json_each($tokens)))
+        """;
+
+    private static void BindQuery(SqliteCommand command, TaskQuery query)
+    {
+        var p = command.Parameters;
+        p.AddWithValue("$state", query.State is { } state ? (int)state : DBNull.Value);
+        p.AddWithValue("$project_id", (object?)query.ProjectId ?? DBNull.Value);
+        p.AddWithValue("$user_id", (object?)query.UserId ?? DBNull.Value);
+        p.AddWithValue("$name", string.IsNullOrEmpty(query.NameContains) ? DBNull.Value : query.NameContains);
+        p.AddWithValue("$source", (object?)query.Source ?? DBNull.Value);
+        p.AddWithValue("$prefix", string.IsNullOrEmpty(query.TokenPrefix) ? DBNull.Value : query.TokenPrefix);
+        p.AddWithValue("$from", (object?)query.CreatedFrom ?? DBNull.Value);
+        p.AddWithValue("$to", (object?)query.CreatedTo ?? DBNull.Value);
+        p.AddWithValue("$tokens", query.Tokens is null ? DBNull.Value : new JsonArray(query.Tokens.Select(t => (JsonNode?)JsonValue.Create(t)).ToArray()).ToJsonString());
     }
 
     private static void BindDeployment(SqliteCommand command, DeploymentRecord d)

@@ -174,11 +174,14 @@ public sealed record TaskRecord
 /// <summary>One state a task entered, and when (unix seconds).</summary>
 public sealed record TaskTransition(string Token, TaskState State, double At);
 
-/// <summary>Which stored tasks to list, newest first.</summary>
+/// <summary>Which stored tasks to list, and in which order (newest first unless <see cref="Sort"/> says otherwise).</summary>
 public sealed record TaskQuery
 {
     /// <summary>At most this many records.</summary>
     public int Limit { get; init; } = 100;
+
+    /// <summary>Skip this many matching records first (paging).</summary>
+    public int Offset { get; init; }
 
     /// <summary>Only tasks in this state.</summary>
     public TaskState? State { get; init; }
@@ -188,4 +191,79 @@ public sealed record TaskQuery
 
     /// <summary>Only tasks of this owner.</summary>
     public string? UserId { get; init; }
+
+    /// <summary>Only tasks whose name contains this text (case-insensitive).</summary>
+    public string? NameContains { get; init; }
+
+    /// <summary>Only tasks of this source component id.</summary>
+    public string? Source { get; init; }
+
+    /// <summary>Only tasks whose token or short id starts with this text.</summary>
+    public string? TokenPrefix { get; init; }
+
+    /// <summary>Only tasks created at or after this time (unix seconds).</summary>
+    public double? CreatedFrom { get; init; }
+
+    /// <summary>Only tasks created before this time (unix seconds).</summary>
+    public double? CreatedTo { get; init; }
+
+    /// <summary>Only these tokens (null: any).</summary>
+    public IReadOnlyCollection<string>? Tokens { get; init; }
+
+    /// <summary>The order; ties are broken by creation time, newest first.</summary>
+    public TaskSort Sort { get; init; } = TaskSort.Created;
+
+    /// <summary>Largest first (the default) or smallest first.</summary>
+    public bool Descending { get; init; } = true;
+
+    /// <summary>Whether <paramref name="record"/> passes every filter of this query (the same rules as the store's).</summary>
+    public bool Matches(TaskRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return (State is null || record.State == State)
+            && (ProjectId is null || record.ProjectId == ProjectId)
+            && (UserId is null || record.UserId == UserId)
+            && (NameContains is null || record.Name.Contains(NameContains, StringComparison.OrdinalIgnoreCase))
+            && (Source is null || record.Source == Source)
+            && (TokenPrefix is null || record.Token.StartsWith(TokenPrefix, StringComparison.Ordinal) || record.Id.StartsWith(TokenPrefix, StringComparison.Ordinal))
+            && (CreatedFrom is null || record.CreatedAt >= CreatedFrom)
+            && (CreatedTo is null || record.CreatedAt < CreatedTo)
+            && (Tokens is null || Tokens.Contains(record.Token));
+    }
+
+    /// <summary>The sort key of <paramref name="record"/> at <paramref name="now"/> (unix seconds), as the store orders by it.</summary>
+    public IComparable SortKey(TaskRecord record, double now)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return Sort switch
+        {
+            TaskSort.Name => record.Name.ToLowerInvariant(),
+            TaskSort.State => (int)record.State,
+            TaskSort.Ended => record.EndedAt ?? double.MaxValue,
+            TaskSort.Duration => (record.EndedAt ?? now) - (record.StartedAt ?? record.CreatedAt),
+            _ => record.CreatedAt,
+        };
+    }
 }
+
+/// <summary>What a <see cref="TaskQuery"/> orders by.</summary>
+public enum TaskSort
+{
+    /// <summary>Creation time (TASK_STATUS <c>startTime</c>).</summary>
+    Created,
+
+    /// <summary>The task's name.</summary>
+    Name,
+
+    /// <summary>The state number.</summary>
+    State,
+
+    /// <summary>End time; tasks still running count as ending last.</summary>
+    Ended,
+
+    /// <summary>Run time: from first RUNNING (else creation) to the end (else now).</summary>
+    Duration,
+}
+
+/// <summary>One page of a <see cref="TaskQuery"/> and how many records match in all.</summary>
+public sealed record TaskPage(IReadOnlyList<TaskRecord> Records, int Total);

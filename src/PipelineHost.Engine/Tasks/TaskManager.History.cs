@@ -97,7 +97,16 @@ public sealed partial class TaskManager
     /// API keys only.
     /// </summary>
     /// <exception cref="TaskException">The caller holds a task credential.</exception>
-    public async Task<IReadOnlyList<TaskRecord>> ListHistoryAsync(TaskQuery query, Caller caller, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<TaskRecord>> ListHistoryAsync(TaskQuery query, Caller caller, CancellationToken cancellationToken) =>
+        (await ListHistoryPageAsync(query, caller, cancellationToken).ConfigureAwait(false)).Records;
+
+    /// <summary>
+    /// One page of the caller's tasks in <paramref name="query"/>'s order, and how many match in all: the store's
+    /// records with the tasks still in memory laid over them as they are now (memory is newer: the recorder
+    /// writes behind, so a live task may have another state there, or not be written yet). API keys only.
+    /// </summary>
+    /// <exception cref="TaskException">The caller holds a task credential.</exception>
+    public async Task<TaskPage> ListHistoryPageAsync(TaskQuery query, Caller caller, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(caller);
@@ -106,33 +115,40 @@ public sealed partial class TaskManager
             throw new TaskException("Permission 'task.monitor' denied: task history needs an API key");
         }
 
-        query = query with { UserId = caller.UserId };
-        var stored = _store is null ? [] : await _store.ListTasksAsync(query, cancellationToken).ConfigureAwait(false);
-        var byToken = new Dictionary<string, TaskRecord>(StringComparer.Ordinal);
-        foreach (var record in stored)
-        {
-            byToken[record.Token] = record;
-        }
+        query = query with { UserId = caller.UserId, Offset = Math.Max(0, query.Offset), Limit = Math.Max(0, query.Limit) };
+        var liveTasks = _tasks.Values.Where(t => string.Equals(t.Identity.UserId, caller.UserId, StringComparison.Ordinal)).ToList();
+        var liveTokens = liveTasks.Select(t => t.Token).ToHashSet(StringComparer.Ordinal);
 
-        // Memory is newer than the store (the recorder writes behind): live tasks win, and ones not yet written appear.
-        foreach (var task in _tasks.Values.Where(t => string.Equals(t.Identity.UserId, caller.UserId, StringComparison.Ordinal)))
-        {
-            var previous = byToken.GetValueOrDefault(task.Token);
-            var live = TaskRecord.FromTask(task, previous?.PublicKey == task.Identity.PublicKey ? previous.StartedAt : null);
-            if ((query.State is null || live.State == query.State) && (query.ProjectId is null || live.ProjectId == query.ProjectId))
-            {
-                byToken[task.Token] = live;
-            }
-            else
-            {
-                byToken.Remove(task.Token);
-            }
-        }
-
-        return byToken.Values
-            .OrderByDescending(r => r.CreatedAt)
-            .ThenBy(r => r.Token, StringComparer.Ordinal)
-            .Take(Math.Max(0, query.Limit))
+        // The stored copies of live tasks: which of them the store counts under this filter, and when they first ran.
+        var storedLive = _store is null || liveTokens.Count == 0
+            ? []
+            : await _store.ListTasksAsync(new TaskQuery { UserId = caller.UserId, Tokens = liveTokens, Limit = liveTokens.Count }, cancellationToken).ConfigureAwait(false);
+        var storedByToken = storedLive.ToDictionary(r => r.Token, StringComparer.Ordinal);
+        var live = liveTasks
+            .Select(t => TaskRecord.FromTask(t, storedByToken.GetValueOrDefault(t.Token) is { } stored && stored.PublicKey == t.Identity.PublicKey ? stored.StartedAt : null))
+            .Where(query.Matches)
             .ToList();
+
+        // The store's first offset+limit rows without live tokens are exact (their keys cannot have changed);
+        // asking for as many more as there are live tasks keeps enough of them after those are taken out.
+        var prefix = _store is null
+            ? []
+            : await _store.ListTasksAsync(query with { Offset = 0, Limit = query.Offset + query.Limit + liveTokens.Count }, cancellationToken).ConfigureAwait(false);
+        var storedTotal = _store is null ? 0 : await _store.CountTasksAsync(query, cancellationToken).ConfigureAwait(false);
+        var countedLive = storedLive.Count(query.Matches);
+
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
+        var byKey = Comparer<IComparable>.Create((a, b) => a.CompareTo(b));
+        var merged = prefix.Where(r => !liveTokens.Contains(r.Token)).Concat(live);
+        var ordered = query.Descending
+            ? merged.OrderByDescending(r => query.SortKey(r, now), byKey)
+            : merged.OrderBy(r => query.SortKey(r, now), byKey);
+        var page = ordered
+            .ThenByDescending(r => r.CreatedAt)
+            .ThenBy(r => r.Token, StringComparer.Ordinal)
+            .Skip(query.Offset)
+            .Take(query.Limit)
+            .ToList();
+        return new TaskPage(page, storedTotal - countedLive + live.Count);
     }
 }

@@ -14,6 +14,9 @@ internal sealed class DeployCommands(DeploymentScheduler deployments) : ICommand
         table.Add(new CommandDefinition("rrext_deploy_status", StatusAsync, Permissions.Monitor));
         table.Add(new CommandDefinition("rrext_deploy_update", UpdateAsync, Permissions.Control));
         table.Add(new CommandDefinition("rrext_deploy_remove", RemoveAsync, Permissions.Control));
+        table.Add(new CommandDefinition("rrext_deploy_pause", (c, ct) => SetPausedAsync(c, true, ct), Permissions.Control));
+        table.Add(new CommandDefinition("rrext_deploy_resume", (c, ct) => SetPausedAsync(c, false, ct), Permissions.Control));
+        table.Add(new CommandDefinition("rrext_deploy_run", RunNowAsync, Permissions.Control));
     }
 
     private static string ProjectId(CommandContext context) =>
@@ -48,5 +51,17 @@ internal sealed class DeployCommands(DeploymentScheduler deployments) : ICommand
     {
         await deployments.RemoveAsync(ProjectId(context), context.Caller, cancellationToken).ConfigureAwait(false);
         return CommandResult.Ok(new JsonObject());
+    }
+
+    private async ValueTask<CommandResult> SetPausedAsync(CommandContext context, bool paused, CancellationToken cancellationToken)
+    {
+        var record = await deployments.SetPausedAsync(ProjectId(context), paused, context.Caller, cancellationToken).ConfigureAwait(false);
+        return CommandResult.Ok(record.ToJson());
+    }
+
+    private async ValueTask<CommandResult> RunNowAsync(CommandContext context, CancellationToken cancellationToken)
+    {
+        var record = await deployments.RunNowAsync(ProjectId(context), context.Caller, cancellationToken).ConfigureAwait(false);
+        return CommandResult.Ok(record.ToJson());
     }
 }

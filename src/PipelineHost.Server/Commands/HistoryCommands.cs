@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PipelineHost.Engine.Security;
 using PipelineHost.Engine.Storage;
@@ -5,15 +6,12 @@ using PipelineHost.Engine.Tasks;
 
 namespace PipelineHost.Server.Commands;
 
-/// <summary><c>rrext_get_history</c>: finished and running tasks from the task store (API keys only).</summary>
+/// <summary>
+/// <c>rrext_get_history</c>: finished and running tasks from the task store (API keys only), filtered, sorted and
+/// paged as <see cref="HistoryQueryReader"/> reads them; <c>GET /history</c> answers the same body.
+/// </summary>
 internal sealed class HistoryCommands(TaskManager tasks) : ICommandModule
 {
-    /// <summary>The default and largest <c>limit</c>.</summary>
-    public const int DefaultLimit = 100;
-
-    /// <summary>The largest <c>limit</c>.</summary>
-    public const int MaxLimit = 1000;
-
     public void Register(CommandTable table) => table.Add(new CommandDefinition("rrext_get_history", GetHistoryAsync, Permissions.Monitor));
 
     /// <summary>One task in the history list; the outcome and ISO times as the record's TASK_STATUS has them.</summary>
@@ -35,7 +33,7 @@ internal sealed class HistoryCommands(TaskManager tasks) : ICommandModule
             ["exitCode"] = record.ExitCode,
             ["exitMessage"] = record.ExitMessage,
         };
-        foreach (var field in new[] { "statusName", "exitReason", "createdAt", "startedAt", "completedAt" })
+        foreach (var field in new[] { "statusName", "exitReason", "createdAt", "startedAt", "completedAt", "taskType", "totalCount", "completedCount", "failedCount", "rateCount", "failedItems", "metrics", "tokens" })
         {
             entry[field] = status[field]?.DeepClone();
         }
@@ -43,15 +41,37 @@ internal sealed class HistoryCommands(TaskManager tasks) : ICommandModule
         return entry;
     }
 
+    /// <summary>The answer to a history query: one page, how many match in all, and the page's bounds.</summary>
+    public static JsonObject Body(TaskPage page, TaskQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        ArgumentNullException.ThrowIfNull(query);
+        return new JsonObject
+        {
+            ["tasks"] = new JsonArray(page.Records.Select(r => (JsonNode)Entry(r)).ToArray()),
+            ["total"] = page.Total,
+            ["offset"] = query.Offset,
+            ["limit"] = query.Limit,
+        };
+    }
+
+    /// <summary>A query from the request's arguments: strings, or numbers where a number is meant.</summary>
+    public static TaskQuery ReadQuery(JsonObject arguments)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+        return HistoryQueryReader.Read(name => arguments[name] switch
+        {
+            null => null,
+            JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+            JsonValue v when v.GetValueKind() == JsonValueKind.Number => v.ToJsonString(),
+            _ => throw new CommandException($"Argument '{name}' must be a string or a number."),
+        });
+    }
+
     private async ValueTask<CommandResult> GetHistoryAsync(CommandContext context, CancellationToken cancellationToken)
     {
-        var query = new TaskQuery
-        {
-            Limit = (int)(context.GetInteger("limit", 1, MaxLimit) ?? DefaultLimit),
-            State = context.GetInteger("state", 0, 6) is { } state ? (TaskState)state : null,
-            ProjectId = context.GetString("projectId") ?? context.GetString("project_id"),
-        };
-        var records = await tasks.ListHistoryAsync(query, context.Caller, cancellationToken).ConfigureAwait(false);
-        return CommandResult.Ok(new JsonObject { ["tasks"] = new JsonArray(records.Select(r => (JsonNode)Entry(r)).ToArray()) });
+        var query = ReadQuery(context.Arguments);
+        var page = await tasks.ListHistoryPageAsync(query, context.Caller, cancellationToken).ConfigureAwait(false);
+        return CommandResult.Ok(Body(page, query));
     }
 }

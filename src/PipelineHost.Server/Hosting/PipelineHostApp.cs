@@ -9,6 +9,7 @@ using PipelineHost.Protocol.MessagePack;
 using PipelineHost.Server.Auth;
 using PipelineHost.Server.Commands;
 using PipelineHost.Server.Connections;
+using PipelineHost.Server.Dashboard;
 using PipelineHost.Server.Events;
 using PipelineHost.Server.Http;
 using Serilog;
@@ -64,6 +65,9 @@ public static partial class PipelineHostApp
         services.AddSingleton(sp => ComponentCatalogs.Load(options.ComponentsDirectory, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<EventHub>();
         services.AddSingleton<ITaskObserver>(sp => sp.GetRequiredService<EventHub>());
+        services.AddSingleton<DashboardChanges>();
+        services.AddSingleton<ITaskObserver>(sp => sp.GetRequiredService<DashboardChanges>());
+        services.AddSingleton<DashboardFeed>();
         services.AddTaskHistoryAndStore(options);
         services.AddTaskCallbacks(options);
         services.AddSingleton<TaskManager>();
@@ -91,12 +95,15 @@ public static partial class PipelineHostApp
         _ = app.Services.GetRequiredService<ServerInfo>(); // its creation is the server's start time (GET /status uptime)
         app.UseWebSockets();
         app.UseErrorEnvelope();
+        app.UseDashboardAssets();
         app.MapRootEndpoints();
         app.MapTaskService();
         app.MapTaskEndpoints();
         app.MapTaskEvents();
         app.MapDataEndpoints();
         app.MapInfoEndpoints();
+        app.MapHistoryEndpoints();
+        app.MapDashboardEndpoints();
 
         // Created now rather than at the first request, so the worker pool is warm before the first task.
         app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<TaskManager>());

@@ -198,6 +198,36 @@ public abstract class TaskStoreSpecification : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Lists_filter_by_name_source_token_prefix_and_time_page_sort_and_count()
+    {
+        await Store.UpsertTaskAsync(Record("tk_aa1", createdAt: 100, state: TaskState.Completed) with { Name = "Word Count" }, None);
+        await Store.UpsertTaskAsync(Record("tk_ab2", createdAt: 200, state: TaskState.Cancelled) with { Name = "echo", Source = "other_1" }, None);
+        await Store.UpsertTaskAsync(Record("tk_bb3", createdAt: 300, state: TaskState.Running) with { Name = "wordcount nightly" }, None);
+        await Store.UpsertTaskAsync(Record("tk_bb4", createdAt: 400, state: TaskState.Completed) with { Name = "alpha" }, None);
+
+        async Task<string[]> Tokens(TaskQuery query) => (await Store.ListTasksAsync(query, None)).Select(r => r.Token).ToArray();
+
+        Assert.Equal(["tk_bb3", "tk_aa1"], await Tokens(new TaskQuery { NameContains = "WORD" }));
+        Assert.Equal(["tk_ab2"], await Tokens(new TaskQuery { Source = "other_1" }));
+        Assert.Equal(["tk_ab2", "tk_aa1"], await Tokens(new TaskQuery { TokenPrefix = "tk_a" }));
+        Assert.Equal(["tk_bb3"], await Tokens(new TaskQuery { TokenPrefix = "tk_bb3.web" }));
+        Assert.Equal(["tk_bb3", "tk_ab2"], await Tokens(new TaskQuery { CreatedFrom = 200, CreatedTo = 400 }));
+        Assert.Equal(["tk_ab2", "tk_aa1"], await Tokens(new TaskQuery { Offset = 2, Limit = 5 }));
+        Assert.Equal(["tk_bb4", "tk_ab2", "tk_aa1", "tk_bb3"], await Tokens(new TaskQuery { Sort = TaskSort.Name, Descending = false }));
+        Assert.Equal(["tk_ab2", "tk_bb4", "tk_aa1", "tk_bb3"], await Tokens(new TaskQuery { Sort = TaskSort.State, Descending = true }));
+        Assert.Equal(["tk_bb4", "tk_ab2"], await Tokens(new TaskQuery { Tokens = ["tk_ab2", "tk_bb4", "tk_none"] }));
+        Assert.Equal(2, await Store.CountTasksAsync(new TaskQuery { State = TaskState.Completed, Limit = 1, Offset = 1 }, None));
+        Assert.Equal(4, await Store.CountTasksAsync(new TaskQuery(), None));
+
+        // The in-memory rule is the store's rule, record for record.
+        foreach (var query in new[] { new TaskQuery { NameContains = "word" }, new TaskQuery { TokenPrefix = "tk_b" }, new TaskQuery { CreatedFrom = 150, Source = "webhook_1" } })
+        {
+            var all = await Store.ListTasksAsync(new TaskQuery(), None);
+            Assert.Equal(await Tokens(query), all.Where(query.Matches).Select(r => r.Token).ToArray());
+        }
+    }
+
+    [Fact]
     public async Task Marking_interrupted_ends_exactly_the_tasks_not_in_a_final_state()
     {
         await Store.UpsertTaskAsync(Record("tk_running", state: TaskState.Running), None);
