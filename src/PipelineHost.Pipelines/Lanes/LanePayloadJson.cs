@@ -25,8 +25,22 @@ public static class LanePayloadJson
         ClassificationsPayload classes => new JsonArray(classes.Classifications
             .Select(c => (JsonNode)new JsonObject { ["label"] = c.Label, ["rule"] = c.Rule, ["match"] = c.Match })
             .ToArray()),
+        MediaPayload media => MediaJson(media),
+        JsonPayload json => json.Value?.DeepClone(),
         _ => throw new ArgumentException($"Unknown payload {payload.GetType().Name}.", nameof(payload)),
     };
+
+    private static JsonObject MediaJson(MediaPayload media)
+    {
+        var obj = new JsonObject { ["mimeType"] = media.MimeType, ["size"] = media.Bytes.Length };
+        foreach (var (key, value) in media.Metadata)
+        {
+            obj[key] = value?.DeepClone();
+        }
+
+        obj["data"] = Convert.ToBase64String(media.Bytes.Span);
+        return obj;
+    }
 
     /// <summary>Reads a payload for <paramref name="lane"/> from its JSON form (or UTF-8 text for <c>text</c>).</summary>
     /// <exception cref="FormatException">The bytes are not the lane's JSON form.</exception>
@@ -62,6 +76,8 @@ public static class LanePayloadJson
                     n["rule"]?.GetValue<string>() ?? string.Empty,
                     n["match"]?.GetValue<string>()))
                 .ToList()),
+            LaneNames.Image or LaneNames.Audio or LaneNames.Video => ReadMedia(node, lane),
+            LaneNames.Questions or LaneNames.Answers => new JsonPayload(node),
             _ => throw new FormatException($"Unknown lane '{lane}'."),
         };
     }
@@ -77,6 +93,36 @@ public static class LanePayloadJson
             obj["metadata"] as JsonObject is { } meta ? (JsonObject)meta.DeepClone() : []),
         _ => throw new FormatException("A document must be a string or an object with 'text'."),
     };
+
+    private static MediaPayload ReadMedia(JsonNode? node, string lane)
+    {
+        if (node is not JsonObject obj || obj["data"] is not JsonValue data || data.GetValueKind() != JsonValueKind.String)
+        {
+            throw new FormatException($"Input for lane '{lane}' must be {{\"mimeType\":…,\"data\":\"<base64>\"}}.");
+        }
+
+        byte[] bytes;
+        try
+        {
+            bytes = Convert.FromBase64String(data.GetValue<string>());
+        }
+        catch (FormatException ex)
+        {
+            throw new FormatException($"Input for lane '{lane}': 'data' is not base64.", ex);
+        }
+
+        var metadata = new JsonObject();
+        foreach (var (key, value) in obj)
+        {
+            if (key is not ("data" or "mimeType" or "size"))
+            {
+                metadata[key] = value?.DeepClone();
+            }
+        }
+
+        var mime = obj["mimeType"] is JsonValue m && m.GetValueKind() == JsonValueKind.String ? m.GetValue<string>() : "application/octet-stream";
+        return new MediaPayload(mime, bytes, metadata);
+    }
 
     private static TablePayload ReadTable(JsonNode? node)
     {
