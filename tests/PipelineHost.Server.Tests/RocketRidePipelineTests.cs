@@ -85,5 +85,6 @@ public sealed class RocketRidePipelineTests
         Assert.Equal(6, status["completedCount"]!.GetValue<int>());
         Assert.Equal(1, status["failedCount"]!.GetValue<int>());
         Assert.Equal(3, status["state"]!.GetValue<int>()); // still running: the bomb ended only its own object
+        Assert.True(status["wordsCount"]!.GetValue<long>() >= 15, status.ToJsonString()); // wordcount read the parsed text of every kind
     }
 }
