@@ -99,20 +99,54 @@ public sealed record ClassificationsPayload(IReadOnlyList<Classification> Classi
 }
 
 /// <summary>
-/// One encoded image, the <c>image</c> lane: its bytes as they would be stored in a file (PNG, JPEG...), its MIME
-/// type and, when known, its dimensions in pixels.
+/// An image, audio or video item: its bytes, MIME type and what is known about it (for images <c>width</c> and
+/// <c>height</c>; the name of the object or entry it came from). The <c>image</c>, <c>audio</c> and <c>video</c>
+/// lanes.
 /// </summary>
-public sealed record ImagePayload(ReadOnlyMemory<byte> Bytes, string MimeType) : LanePayload
+public sealed record MediaPayload(string MimeType, ReadOnlyMemory<byte> Bytes, JsonObject Metadata) : LanePayload
 {
-    /// <summary>Width in pixels, when known.</summary>
-    public int? Width { get; init; }
+    /// <summary>An image, with its dimensions and name when known.</summary>
+    public static MediaPayload Image(ReadOnlyMemory<byte> bytes, string mimeType, int? width = null, int? height = null, string? name = null)
+    {
+        var metadata = new JsonObject();
+        if (width is { } w)
+        {
+            metadata["width"] = w;
+        }
 
-    /// <summary>Height in pixels, when known.</summary>
-    public int? Height { get; init; }
+        if (height is { } h)
+        {
+            metadata["height"] = h;
+        }
 
-    /// <summary>A name for the image (a page or an archive entry), when it has one.</summary>
-    public string? Name { get; init; }
+        if (name is not null)
+        {
+            metadata["name"] = name;
+        }
+
+        return new MediaPayload(mimeType, bytes, metadata);
+    }
+
+    /// <summary>Width in pixels, when known (images).</summary>
+    public int? Width => Metadata["width"] is JsonValue value && value.TryGetValue(out int width) ? width : null;
+
+    /// <summary>Height in pixels, when known (images).</summary>
+    public int? Height => Metadata["height"] is JsonValue value && value.TryGetValue(out int height) ? height : null;
+
+    /// <summary>The name of the object, page or entry it came from, when it has one.</summary>
+    public string? Name => Metadata["name"] is JsonValue value && value.TryGetValue(out string? name) ? name : null;
 
     /// <inheritdoc />
     public override long Size => Bytes.Length;
 }
+
+/// <summary>
+/// A JSON value carried as is: the <c>questions</c> and <c>answers</c> lanes, whose RocketRide objects
+/// (<c>{"questions":[{"text":…}]}</c>, <c>{"answer":…}</c>) no built-in component interprets.
+/// </summary>
+public sealed record JsonPayload(JsonNode? Value) : LanePayload
+{
+    /// <inheritdoc />
+    public override long Size => Value?.ToJsonString().Length ?? 4;
+}
+

@@ -16,6 +16,27 @@ internal static class MimeTypes
         [".htm"] = "text/html",
         [".xml"] = "application/xml",
         [".log"] = "text/plain",
+        [".pdf"] = "application/pdf",
+        [".docx"] = "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        [".xlsx"] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        [".pptx"] = "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        [".eml"] = "message/rfc822",
+        [".zip"] = "application/zip",
+        [".tar"] = "application/x-tar",
+        [".gz"] = "application/gzip",
+        [".tgz"] = "application/gzip",
+        [".png"] = "image/png",
+        [".jpg"] = "image/jpeg",
+        [".jpeg"] = "image/jpeg",
+        [".gif"] = "image/gif",
+        [".webp"] = "image/webp",
+        [".bmp"] = "image/bmp",
+        [".mp3"] = "audio/mpeg",
+        [".wav"] = "audio/wav",
+        [".ogg"] = "audio/ogg",
+        [".mp4"] = "video/mp4",
+        [".webm"] = "video/webm",
+        [".mov"] = "video/quicktime",
     };
 
     private static readonly Dictionary<string, string> ByType = new(StringComparer.Ordinal)
@@ -26,6 +47,11 @@ internal static class MimeTypes
         ["application/json"] = ".json",
         ["text/html"] = ".html",
         ["application/xml"] = ".xml",
+        ["application/pdf"] = ".pdf",
+        ["message/rfc822"] = ".eml",
+        ["application/zip"] = ".zip",
+        ["image/png"] = ".png",
+        ["image/jpeg"] = ".jpg",
     };
 
     /// <summary>The MIME type for a file name, from its extension; <see cref="OctetStream"/> when unknown.</summary>

@@ -25,16 +25,22 @@ public static class LanePayloadJson
         ClassificationsPayload classes => new JsonArray(classes.Classifications
             .Select(c => (JsonNode)ClassificationJson(c))
             .ToArray()),
-        ImagePayload image => new JsonObject
-        {
-            ["mimeType"] = image.MimeType,
-            ["width"] = image.Width,
-            ["height"] = image.Height,
-            ["name"] = image.Name,
-            ["data"] = Convert.ToBase64String(image.Bytes.Span),
-        },
+        MediaPayload media => MediaJson(media),
+        JsonPayload json => json.Value?.DeepClone(),
         _ => throw new ArgumentException($"Unknown payload {payload.GetType().Name}.", nameof(payload)),
     };
+
+    private static JsonObject MediaJson(MediaPayload media)
+    {
+        var obj = new JsonObject { ["mimeType"] = media.MimeType, ["size"] = media.Bytes.Length };
+        foreach (var (key, value) in media.Metadata)
+        {
+            obj[key] = value?.DeepClone();
+        }
+
+        obj["data"] = Convert.ToBase64String(media.Bytes.Span);
+        return obj;
+    }
 
     /// <summary>Reads a payload for <paramref name="lane"/> from its JSON form (or UTF-8 text for <c>text</c>).</summary>
     /// <exception cref="FormatException">The bytes are not the lane's JSON form.</exception>
@@ -64,7 +70,6 @@ public static class LanePayloadJson
         {
             LaneNames.Documents => new DocumentsPayload(AsArray(node, lane).Select(ReadDocument).ToList()),
             LaneNames.Table => ReadTable(node),
-            LaneNames.Image => ReadImage(node),
             LaneNames.Classifications => new ClassificationsPayload(AsArray(node, lane)
                 .Select(n => new Classification(
                     n?["label"]?.GetValue<string>() ?? throw new FormatException("A classification needs 'label'."),
@@ -75,6 +80,8 @@ public static class LanePayloadJson
                     Length = n["length"]?.GetValue<int>(),
                 })
                 .ToList()),
+            LaneNames.Image or LaneNames.Audio or LaneNames.Video => ReadMedia(node, lane),
+            LaneNames.Questions or LaneNames.Answers => new JsonPayload(node),
             _ => throw new FormatException($"Unknown lane '{lane}'."),
         };
     }
@@ -104,19 +111,34 @@ public static class LanePayloadJson
         _ => throw new FormatException("A document must be a string or an object with 'text'."),
     };
 
-    private static ImagePayload ReadImage(JsonNode? node)
+    private static MediaPayload ReadMedia(JsonNode? node, string lane)
     {
-        if (node is not JsonObject obj || obj["data"] is not JsonValue data || obj["mimeType"] is not JsonValue mime)
+        if (node is not JsonObject obj || obj["data"] is not JsonValue data || data.GetValueKind() != JsonValueKind.String)
         {
-            throw new FormatException("Image input must be {\"mimeType\":...,\"data\":base64}.");
+            throw new FormatException($"Input for lane '{lane}' must be {{\"mimeType\":…,\"data\":\"<base64>\"}}.");
         }
 
-        return new ImagePayload(Convert.FromBase64String(data.GetValue<string>()), mime.GetValue<string>())
+        byte[] bytes;
+        try
         {
-            Width = obj["width"]?.GetValue<int>(),
-            Height = obj["height"]?.GetValue<int>(),
-            Name = obj["name"]?.GetValue<string>(),
-        };
+            bytes = Convert.FromBase64String(data.GetValue<string>());
+        }
+        catch (FormatException ex)
+        {
+            throw new FormatException($"Input for lane '{lane}': 'data' is not base64.", ex);
+        }
+
+        var metadata = new JsonObject();
+        foreach (var (key, value) in obj)
+        {
+            if (key is not ("data" or "mimeType" or "size"))
+            {
+                metadata[key] = value?.DeepClone();
+            }
+        }
+
+        var mime = obj["mimeType"] is JsonValue m && m.GetValueKind() == JsonValueKind.String ? m.GetValue<string>() : "application/octet-stream";
+        return new MediaPayload(mime, bytes, metadata);
     }
 
     private static TablePayload ReadTable(JsonNode? node)

@@ -89,14 +89,17 @@ public sealed class PipelineGraph
             }
         }
 
+        // In-degree counts producers, not edges: a response reading text and table from both the source and the
+        // parser has two producers and four edges, and Kahn's algorithm below releases it once per producer.
         var indegree = nodes.Keys.ToDictionary(k => k, _ => 0, StringComparer.Ordinal);
         foreach (var component in definition.Components)
         {
             foreach (var input in component.Inputs)
             {
                 nodes[input.From].AddListener(input.Lane, nodes[component.Id]);
-                indegree[component.Id]++;
             }
+
+            indegree[component.Id] = component.Inputs.Select(i => i.From).Distinct(StringComparer.Ordinal).Count();
         }
 
         // Kahn's algorithm; the validator has already refused cycles.
@@ -151,7 +154,10 @@ public sealed class PipelineGraph
                 _listeners[lane] = list;
             }
 
-            list.Add(node);
+            if (!list.Contains(node))
+            {
+                list.Add(node); // the same edge listed twice delivers once
+            }
         }
     }
 

@@ -37,7 +37,7 @@ public sealed class PipelineValidator(ComponentCatalog catalog)
         {
             if (!catalog.TryGet(component.Provider, out var provider))
             {
-                errors.Add(new($"Component \"{component.Id}\": unknown provider \"{component.Provider}\"", component.Id));
+                errors.Add(new(UnknownProvider(component), component.Id));
                 continue;
             }
 
@@ -74,6 +74,7 @@ public sealed class PipelineValidator(ComponentCatalog catalog)
 
         CheckEdges(components, providers, source, errors, warnings);
         CheckCycles(components, errors);
+        var notes = PipelineNotes.Collect(pipeline, id => providers.TryGetValue(id, out var p) ? p.Definition.ConfigSchema["properties"] as JsonObject : null);
 
         if (!normalized.ContainsKey("version"))
         {
@@ -101,13 +102,22 @@ public sealed class PipelineValidator(ComponentCatalog catalog)
             };
         }
 
-        return new ValidationResult(errors, warnings, normalized) { Definition = definition };
+        return new ValidationResult(errors, warnings, normalized) { Definition = definition, Notes = notes };
     }
 
-    /// <summary>Keys RocketRide's editor and SDKs put in any component's config; not the provider's business.</summary>
+    private string UnknownProvider(ComponentDefinition component)
+    {
+        var closest = ProviderSuggestions.Closest(component.Provider, catalog.Providers.Select(p => p.Definition.Name));
+        var hint = closest.Count == 0
+            ? "; see rrext_services for the providers this server has"
+            : $"; closest: {string.Join(", ", closest.Select(c => $"\"{c}\""))}";
+        return $"Component \"{component.Id}\": unknown provider \"{component.Provider}\"{hint}";
+    }
+
+    /// <summary>Keys RocketRide's editor, SDKs and engine put in any component's config; not the provider's business.</summary>
     public static readonly IReadOnlySet<string> StandardConfigKeys = new HashSet<string>(StringComparer.Ordinal)
     {
-        "mode", "type", "name", "hideForm", "parameters",
+        "mode", "type", "name", "key", "hideForm", "parameters", "sync", "include", "estimation", "actions",
     };
 
     /// <summary>

@@ -25,6 +25,9 @@ public sealed record ValidationResult(IReadOnlyList<ValidationIssue> Errors, IRe
     /// <summary>The parsed definition; null when there are errors.</summary>
     public PipelineDefinition? Definition { get; init; }
 
+    /// <summary>Fields accepted but not used (RocketRide editor and engine settings): never errors.</summary>
+    public IReadOnlyList<ValidationIssue> Notes { get; init; } = [];
+
     /// <summary>True when there are no errors.</summary>
     public bool IsValid => Errors.Count == 0;
 }

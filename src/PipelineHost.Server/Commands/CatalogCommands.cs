@@ -88,6 +88,7 @@ internal sealed class CatalogCommands(TaskManager tasks) : ICommandModule
             body["pipeline"] = result.Normalized;
             body["errors"] = new JsonArray(result.Errors.Select(e => (JsonNode)e.ToJson()).ToArray());
             body["warnings"] = new JsonArray(result.Warnings.Select(w => (JsonNode)w.ToJson()).ToArray());
+            body["notes"] = new JsonArray(result.Notes.Select(n => (JsonNode)n.ToJson()).ToArray());
         }
         catch (TaskException ex)
         {
@@ -95,6 +96,7 @@ internal sealed class CatalogCommands(TaskManager tasks) : ICommandModule
             body["pipeline"] = context.Arguments["pipeline"]?.DeepClone();
             body["errors"] = new JsonArray(new JsonObject { ["message"] = ex.Message });
             body["warnings"] = new JsonArray();
+            body["notes"] = new JsonArray();
         }
 
         return ValueTask.FromResult(CommandResult.Ok(body));

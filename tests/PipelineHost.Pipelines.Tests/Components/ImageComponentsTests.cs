@@ -16,7 +16,7 @@ public class ImageComponentsTests
         var output = await ComponentHarness.Run(new ThumbnailProvider(), """{"maxWidth":200,"maxHeight":200,"format":"jpeg"}""", "image/png",
             ComponentHarness.Split(TestImages.Png(800, 400), 1000));
 
-        var thumbnail = Assert.IsType<ImagePayload>(Assert.Single(output.On(LaneNames.Image)));
+        var thumbnail = Assert.IsType<MediaPayload>(Assert.Single(output.On(LaneNames.Image)));
         using var decoded = SKBitmap.Decode(thumbnail.Bytes.ToArray());
         Assert.Equal(("image/jpeg", 200, 100), (thumbnail.MimeType, thumbnail.Width!.Value, thumbnail.Height!.Value));
         Assert.Equal((200, 100), (decoded.Width, decoded.Height));
@@ -26,9 +26,9 @@ public class ImageComponentsTests
     public async Task Thumbnail_never_enlarges_and_reads_image_items_too()
     {
         var output = await ComponentHarness.RunItems(new ThumbnailProvider(), "{}", "application/pdf",
-            [(LaneNames.Image, new ImagePayload(TestImages.Png(40, 30), "image/png") { Name = "page-1" }), (LaneNames.Tags, new BytesPayload(new byte[] { 1, 2, 3 }))]);
+            [(LaneNames.Image, MediaPayload.Image(TestImages.Png(40, 30), "image/png", name: "page-1")), (LaneNames.Tags, new BytesPayload(new byte[] { 1, 2, 3 }))]);
 
-        var thumbnail = Assert.IsType<ImagePayload>(Assert.Single(output.On(LaneNames.Image)));
+        var thumbnail = Assert.IsType<MediaPayload>(Assert.Single(output.On(LaneNames.Image)));
         Assert.Equal(("image/png", 40, 30, "page-1"), (thumbnail.MimeType, thumbnail.Width!.Value, thumbnail.Height!.Value, thumbnail.Name));
     }
 

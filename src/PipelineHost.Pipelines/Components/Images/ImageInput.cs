@@ -14,11 +14,11 @@ internal sealed class ImageInput(ObjectContext context, string provider, long ma
     private MemoryStream? _bytes;
 
     /// <summary>An image complete in itself (an <c>image</c> item); null when the item was object bytes, now held.</summary>
-    public ImagePayload? Add(string lane, LanePayload payload)
+    public MediaPayload? Add(string lane, LanePayload payload)
     {
         switch (payload)
         {
-            case ImagePayload image:
+            case MediaPayload image:
                 return image;
             case BytesPayload bytes:
                 if (_isImage)
@@ -39,6 +39,6 @@ internal sealed class ImageInput(ObjectContext context, string provider, long ma
     }
 
     /// <summary>The object itself as an image, at its close; null when it is not one.</summary>
-    public ImagePayload? Close() =>
-        _bytes is null ? null : new ImagePayload(_bytes.GetBuffer().AsMemory(0, (int)_bytes.Length), context.MimeType) { Name = context.Name };
+    public MediaPayload? Close() =>
+        _bytes is null ? null : MediaPayload.Image(_bytes.GetBuffer().AsMemory(0, (int)_bytes.Length), context.MimeType, name: context.Name);
 }

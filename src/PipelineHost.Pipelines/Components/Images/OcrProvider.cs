@@ -86,7 +86,7 @@ public sealed class OcrProvider : IComponentProvider
     private sealed record Settings(string Program, string Language, int Psm, TimeSpan Timeout, long MaxBytes);
 
     /// <summary>Runs Tesseract on <paramref name="image"/>, which goes through a private temporary file.</summary>
-    private static async Task<string> ReadTextAsync(ImagePayload image, Settings settings, CancellationToken cancellationToken)
+    private static async Task<string> ReadTextAsync(MediaPayload image, Settings settings, CancellationToken cancellationToken)
     {
         var folder = Directory.CreateTempSubdirectory("pipelinehost-ocr-");
         try
@@ -146,7 +146,7 @@ public sealed class OcrProvider : IComponentProvider
     private static string LastLine(string errors) =>
         errors.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "no message";
 
-    private static string Describe(ImagePayload image) => image.Name is { Length: > 0 } name ? $"image '{name}'" : "the image";
+    private static string Describe(MediaPayload image) => image.Name is { Length: > 0 } name ? $"image '{name}'" : "the image";
 
     private sealed class Ocr(Settings settings) : IComponent
     {
@@ -171,7 +171,7 @@ public sealed class OcrProvider : IComponentProvider
             }
         }
 
-        private async ValueTask EmitAsync(ImagePayload image, IComponentOutput output, CancellationToken cancellationToken)
+        private async ValueTask EmitAsync(MediaPayload image, IComponentOutput output, CancellationToken cancellationToken)
         {
             var text = await ReadTextAsync(image, settings, cancellationToken).ConfigureAwait(false);
             await output.EmitAsync(LaneNames.Text, new TextPayload(text), cancellationToken).ConfigureAwait(false);

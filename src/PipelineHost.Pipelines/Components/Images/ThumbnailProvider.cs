@@ -65,7 +65,7 @@ public sealed class ThumbnailProvider : IComponentProvider
     private sealed record Settings(int MaxWidth, int MaxHeight, SKEncodedImageFormat Format, string MimeType, int Quality, long MaxPixels, long MaxBytes);
 
     /// <summary>Scales <paramref name="image"/> down to fit; the bounded decoding described on the class.</summary>
-    private static ImagePayload Shrink(ImagePayload image, Settings settings)
+    private static MediaPayload Shrink(MediaPayload image, Settings settings)
     {
         using var data = SKData.CreateCopy(image.Bytes.Span);
         using var codec = SKCodec.Create(data)
@@ -96,10 +96,10 @@ public sealed class ThumbnailProvider : IComponentProvider
               ?? throw new InvalidOperationException($"{Name}: {Describe(image)} could not be resized.");
         using var encoded = resized.Encode(settings.Format, settings.Quality)
             ?? throw new InvalidOperationException($"{Name}: the thumbnail could not be encoded as {settings.MimeType}.");
-        return new ImagePayload(encoded.ToArray(), settings.MimeType) { Width = target.Width, Height = target.Height, Name = image.Name };
+        return MediaPayload.Image(encoded.ToArray(), settings.MimeType, target.Width, target.Height, image.Name);
     }
 
-    private static string Describe(ImagePayload image) => image.Name is { Length: > 0 } name ? $"image '{name}'" : "the image";
+    private static string Describe(MediaPayload image) => image.Name is { Length: > 0 } name ? $"image '{name}'" : "the image";
 
     private sealed class Thumbnailer(Settings settings) : IComponent
     {

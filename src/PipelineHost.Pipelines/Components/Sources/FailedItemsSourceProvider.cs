@@ -22,7 +22,7 @@ public sealed class FailedItemsSourceProvider : IComponentProvider
         Title: "Failed items (retry tasks only)",
         Description: "Replays the failed items of an earlier task; put in place of the source by rrext_retry_failed.",
         ClassTypes: ["source"],
-        Lanes: new Dictionary<string, IReadOnlyList<string>> { [LaneNames.SourceInput] = [LaneNames.Tags, LaneNames.Text, LaneNames.Documents, LaneNames.Table, LaneNames.Classifications] },
+        Lanes: new Dictionary<string, IReadOnlyList<string>> { [LaneNames.SourceInput] = LaneNames.All },
         ConfigSchema: new JsonObject { ["type"] = "object" })
     {
         Source = SourceKind.Batch,

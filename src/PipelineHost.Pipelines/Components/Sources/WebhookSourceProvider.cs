@@ -15,7 +15,7 @@ public sealed class WebhookSourceProvider : IComponentProvider
         Title: "Webhook",
         Description: "Accepts objects sent by clients over the WebSocket data path or HTTP and emits their bytes on 'tags' and, for text/* types, their text on 'text'.",
         ClassTypes: ["source"],
-        Lanes: new Dictionary<string, IReadOnlyList<string>> { [LaneNames.SourceInput] = [LaneNames.Tags, LaneNames.Text, LaneNames.Documents, LaneNames.Table, LaneNames.Classifications] },
+        Lanes: new Dictionary<string, IReadOnlyList<string>> { [LaneNames.SourceInput] = LaneNames.All },
         ConfigSchema: new JsonObject
         {
             ["type"] = "object",

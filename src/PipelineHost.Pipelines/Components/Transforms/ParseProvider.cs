@@ -1,12 +1,14 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
+using PipelineHost.Pipelines.Components.Transforms.Parsing;
 using PipelineHost.Pipelines.Lanes;
 
 namespace PipelineHost.Pipelines.Components.Transforms;
 
 /// <summary>
-/// Turns an object's bytes into text (and a table for CSV) according to its MIME type. Buffers the whole object
-/// and emits on close, so a CSV field or a UTF-8 character split across writes is read whole.
+/// Reads an object's bytes as the document they are (see <see cref="DocumentSniffer"/>) with a maintained library
+/// per format, and emits what it finds on RocketRide's lanes: text, tables, per-page/sheet/slide documents,
+/// images, audio and video. Buffers the whole object and parses on close. An object it cannot read (damaged,
+/// encrypted, a compression bomb) fails with a message naming it; the task goes on with the next.
 /// </summary>
 public sealed class ParseProvider : IComponentProvider
 {
@@ -16,146 +18,79 @@ public sealed class ParseProvider : IComponentProvider
     public ServiceDefinition Definition { get; } = new(
         Name: Name,
         Title: "Parse",
-        Description: "Reads the bytes on 'tags' by MIME type: text/*, application/json and application/xml as text; text/csv as a table plus its text; text/html as its visible text. Other types pass through on 'tags' with a warning.",
+        Description: "Reads the bytes on 'tags' as the document they are, by MIME type, name and content: text in any common encoding, JSON, XML, CSV (a table), HTML, Markdown, PDF (text per page, images), DOCX, XLSX (a table per sheet), PPTX, e-mail with its attachments, ZIP/TAR/GZ archives with their entries, images (with dimensions), audio and video. Other types pass through on 'tags' with a warning.",
         ClassTypes: ["transform"],
-        Lanes: new Dictionary<string, IReadOnlyList<string>> { [LaneNames.Tags] = [LaneNames.Text, LaneNames.Table, LaneNames.Tags] },
+        Lanes: new Dictionary<string, IReadOnlyList<string>>
+        {
+            [LaneNames.Tags] = [LaneNames.Text, LaneNames.Table, LaneNames.Documents, LaneNames.Image, LaneNames.Audio, LaneNames.Video, LaneNames.Tags],
+        },
         ConfigSchema: new JsonObject
         {
             ["type"] = "object",
             ["properties"] = new JsonObject
             {
-                ["delimiter"] = new JsonObject { ["type"] = "string", ["minLength"] = 1, ["maxLength"] = 1, ["default"] = ",", ["description"] = "CSV field delimiter (one character)." },
+                ["delimiter"] = new JsonObject { ["type"] = "string", ["minLength"] = 1, ["maxLength"] = 1, ["description"] = "CSV field delimiter (one character); detected when absent." },
+                ["maxEntries"] = new JsonObject { ["type"] = "integer", ["minimum"] = 1, ["default"] = ParseLimits.Default.MaxEntries, ["description"] = "The most archive entries and attachments one object may hold, all levels together." },
+                ["maxExpandedBytes"] = new JsonObject { ["type"] = "integer", ["minimum"] = 1, ["default"] = ParseLimits.Default.MaxExpandedBytes, ["description"] = "The most bytes an object's archives and attachments may expand to." },
+                ["maxDepth"] = new JsonObject { ["type"] = "integer", ["minimum"] = 1, ["maximum"] = 16, ["default"] = ParseLimits.Default.MaxDepth, ["description"] = "How many archives or messages deep parsing goes." },
             },
             ["additionalProperties"] = false,
         })
     {
-        Example = JsonNode.Parse("""{"id":"parse_1","provider":"parse","config":{"delimiter":","},"input":[{"lane":"tags","from":"webhook_1"}]}""")!.AsObject(),
+        Example = JsonNode.Parse("""{"id":"parse_1","provider":"parse","config":{},"input":[{"lane":"tags","from":"webhook_1"}]}""")!.AsObject(),
     };
 
     /// <inheritdoc />
     public IComponent Create(JsonObject config, ComponentEnvironment environment)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var delimiter = ConfigValues.GetString(config, Name, "delimiter", ",")!;
-        if (delimiter.Length != 1 || delimiter[0] is '"' or '\r' or '\n')
+        var delimiter = ConfigValues.GetString(config, Name, "delimiter", null);
+        if (delimiter is not null && (delimiter.Length != 1 || delimiter[0] is '"' or '\r' or '\n'))
         {
             throw new ComponentConfigException($"{Name}: config.delimiter must be one character other than a quote or a line break.");
         }
 
-        return new Parse(delimiter[0]);
+        var limits = new ParseLimits(
+            ConfigValues.GetInt32(config, Name, "maxEntries", ParseLimits.Default.MaxEntries, min: 1),
+            ConfigValues.GetInt64(config, Name, "maxExpandedBytes", ParseLimits.Default.MaxExpandedBytes, min: 1),
+            ConfigValues.GetInt32(config, Name, "maxDepth", ParseLimits.Default.MaxDepth, min: 1, max: 16));
+        return new Parse(delimiter, limits);
     }
 
-    private enum Kind
+    private sealed class Parse(string? delimiter, ParseLimits limits) : IComponent
     {
-        Text,
-        Csv,
-        Html,
-        Unknown,
+        public IObjectProcessor Begin(ObjectContext context) => new Processor(context, delimiter, limits);
     }
 
-    private static Kind KindOf(string mimeType) => mimeType switch
-    {
-        "text/csv" => Kind.Csv,
-        "text/html" => Kind.Html,
-        "application/json" or "application/xml" => Kind.Text,
-        _ when mimeType.StartsWith("text/", StringComparison.Ordinal) => Kind.Text,
-        _ => Kind.Unknown,
-    };
-
-    private sealed class Parse(char delimiter) : IComponent
-    {
-        public IObjectProcessor Begin(ObjectContext context) => new Processor(context.MimeType, KindOf(context.MimeType), delimiter);
-    }
-
-    private sealed class Processor(string mimeType, Kind kind, char delimiter) : IObjectProcessor
+    private sealed class Processor(ObjectContext context, string? delimiter, ParseLimits limits) : IObjectProcessor
     {
         private readonly ObjectBuffer _buffer = new(Name);
 
-        public async ValueTask WriteAsync(string lane, LanePayload payload, IComponentOutput output, CancellationToken cancellationToken)
+        public ValueTask WriteAsync(string lane, LanePayload payload, IComponentOutput output, CancellationToken cancellationToken)
         {
             if (payload is not BytesPayload bytes)
             {
                 throw new InvalidOperationException($"{Name}: lane '{lane}' carries {payload.GetType().Name}; parse reads bytes from 'tags'.");
             }
 
-            if (kind == Kind.Unknown)
-            {
-                // Nothing to parse: stream the bytes on rather than holding them.
-                await output.EmitAsync(LaneNames.Tags, bytes, cancellationToken).ConfigureAwait(false);
-                return;
-            }
-
             _buffer.Append(bytes.Bytes.Span);
+            return ValueTask.CompletedTask;
         }
 
         public async ValueTask CloseAsync(IComponentOutput output, CancellationToken cancellationToken)
         {
-            if (kind == Kind.Unknown)
-            {
-                output.Warn($"parse: no parser for '{mimeType}'; passed through as tags");
-                return;
-            }
-
             if (_buffer.Length == 0)
             {
                 return;
             }
 
-            var text = _buffer.Text;
-            switch (kind)
+            var session = new ParseSession(output, limits, delimiter, cancellationToken);
+            var part = new DocumentPart(context.Name, context.MimeType, _buffer.Memory, 0);
+            if (!await DocumentParser.ParseAsync(part, session).ConfigureAwait(false))
             {
-                case Kind.Csv:
-                    await output.EmitAsync(LaneNames.Table, ToTable(text, output), cancellationToken).ConfigureAwait(false);
-                    await output.EmitAsync(LaneNames.Text, new TextPayload(text), cancellationToken).ConfigureAwait(false);
-                    break;
-                case Kind.Html:
-                    await output.EmitAsync(LaneNames.Text, new TextPayload(HtmlText.ToText(text)), cancellationToken).ConfigureAwait(false);
-                    break;
-                default:
-                    await output.EmitAsync(LaneNames.Text, new TextPayload(text), cancellationToken).ConfigureAwait(false);
-                    break;
+                output.Warn($"parse: no parser for '{context.MimeType}'; passed through as tags");
+                await output.EmitAsync(LaneNames.Tags, new BytesPayload(_buffer.Memory.ToArray()), cancellationToken).ConfigureAwait(false);
             }
-        }
-
-        private TablePayload ToTable(string text, IComponentOutput output)
-        {
-            var records = CsvTable.Parse(text, delimiter, out var unterminated);
-            if (unterminated)
-            {
-                output.Warn("parse: the CSV ends inside a quoted field; the field runs to the end of the object");
-            }
-
-            if (records.Count == 0)
-            {
-                return new TablePayload([], []);
-            }
-
-            var columns = records[0];
-            var rows = new List<IReadOnlyList<string?>>(records.Count - 1);
-            var tooLong = 0;
-            foreach (var record in records.Skip(1))
-            {
-                if (record.Count > columns.Count)
-                {
-                    tooLong++;
-                }
-
-                var row = new string?[columns.Count];
-                for (var i = 0; i < row.Length; i++)
-                {
-                    row[i] = i < record.Count ? record[i] : null;
-                }
-
-                rows.Add(row);
-            }
-
-            if (tooLong > 0)
-            {
-                output.Warn(string.Create(CultureInfo.InvariantCulture,
-                    $"parse: {tooLong} CSV row(s) have more fields than the header's {columns.Count}; the extra fields were dropped"));
-            }
-
-            return new TablePayload(columns, rows);
         }
     }
 }

@@ -18,7 +18,7 @@ public sealed partial class PreprocessorProvider : IComponentProvider
     public ServiceDefinition Definition { get; } = new(
         Name: Name,
         Title: "Chunker",
-        Description: "Collects an object's text and splits it into documents of about chunkSize characters, by size with overlap or by paragraph.",
+        Description: "Collects an object's text and splits it into documents of about chunkSize characters, by size with overlap or by paragraph, or of at most chunkSize model tokens (cl100k_base, o200k_base) with overlap.",
         ClassTypes: ["transform"],
         Lanes: new Dictionary<string, IReadOnlyList<string>> { [LaneNames.Text] = [LaneNames.Documents] },
         ConfigSchema: new JsonObject
@@ -28,7 +28,9 @@ public sealed partial class PreprocessorProvider : IComponentProvider
             {
                 ["mode"] = new JsonObject { ["type"] = "string", ["enum"] = new JsonArray("size", "paragraph"), ["default"] = "size", ["description"] = "size: fixed-size chunks with overlap; paragraph: split on blank lines, merging small paragraphs." },
                 ["chunkSize"] = new JsonObject { ["type"] = "integer", ["minimum"] = 1, ["default"] = 1000, ["description"] = "Largest chunk, in characters." },
-                ["overlap"] = new JsonObject { ["type"] = "integer", ["minimum"] = 0, ["default"] = 100, ["description"] = "Characters a size chunk repeats from the end of the previous one; less than chunkSize." },
+                ["overlap"] = new JsonObject { ["type"] = "integer", ["minimum"] = 0, ["default"] = 100, ["description"] = "Characters (or tokens) a size chunk repeats from the end of the previous one; less than chunkSize." },
+                ["unit"] = new JsonObject { ["type"] = "string", ["enum"] = new JsonArray("characters", "tokens"), ["default"] = "characters", ["description"] = "What chunkSize and overlap count: characters, or model tokens of 'encoding' (size mode only)." },
+                ["encoding"] = new JsonObject { ["type"] = "string", ["enum"] = new JsonArray("cl100k_base", "o200k_base"), ["default"] = "cl100k_base", ["description"] = "The tiktoken encoding tokens are counted in: cl100k_base (GPT-4, GPT-3.5) or o200k_base (GPT-4o)." },
             },
             ["additionalProperties"] = false,
         })
@@ -49,7 +51,16 @@ public sealed partial class PreprocessorProvider : IComponentProvider
             throw new ComponentConfigException($"{Name}: config.overlap must be less than config.chunkSize.");
         }
 
-        return new Preprocessor(mode == "paragraph", chunkSize, overlap);
+        var tokens = ConfigValues.GetChoice(config, Name, "unit", "characters", "characters", "tokens") == "tokens";
+        if (tokens && mode == "paragraph")
+        {
+            throw new ComponentConfigException($"{Name}: config.unit \"tokens\" chunks by size; it cannot be combined with mode \"paragraph\".");
+        }
+
+        var tokenizer = tokens
+            ? TokenChunker.For(ConfigValues.GetChoice(config, Name, "encoding", "cl100k_base", [.. TokenChunker.Encodings]))
+            : null;
+        return new Preprocessor(mode == "paragraph", chunkSize, overlap, tokenizer);
     }
 
     /// <summary>
@@ -173,12 +184,12 @@ public sealed partial class PreprocessorProvider : IComponentProvider
     [GeneratedRegex(@"\r?\n(?:[ \t]*\r?\n)+", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 10_000)]
     private static partial Regex BlankLines();
 
-    private sealed class Preprocessor(bool paragraphs, int chunkSize, int overlap) : IComponent
+    private sealed class Preprocessor(bool paragraphs, int chunkSize, int overlap, Microsoft.ML.Tokenizers.Tokenizer? tokenizer) : IComponent
     {
-        public IObjectProcessor Begin(ObjectContext context) => new Processor(context.Name, paragraphs, chunkSize, overlap);
+        public IObjectProcessor Begin(ObjectContext context) => new Processor(context.Name, paragraphs, chunkSize, overlap, tokenizer);
     }
 
-    private sealed class Processor(string objectName, bool paragraphs, int chunkSize, int overlap) : IObjectProcessor
+    private sealed class Processor(string objectName, bool paragraphs, int chunkSize, int overlap, Microsoft.ML.Tokenizers.Tokenizer? tokenizer) : IObjectProcessor
     {
         private readonly StringBuilder _text = new();
 
@@ -198,10 +209,18 @@ public sealed partial class PreprocessorProvider : IComponentProvider
             }
 
             var text = _text.ToString();
-            var ranges = paragraphs ? ParagraphChunks(text, chunkSize, overlap) : SizeChunks(text, 0, text.Length, chunkSize, overlap);
-            var documents = ranges.Select((range, index) => new Document(
-                text[range.Start..range.End],
-                new JsonObject { ["object"] = objectName, ["chunk"] = index, ["start"] = range.Start, ["end"] = range.End })).ToList();
+            var ranges = tokenizer is not null ? TokenChunker.Chunks(text, tokenizer, chunkSize, overlap)
+                : (paragraphs ? ParagraphChunks(text, chunkSize, overlap) : SizeChunks(text, 0, text.Length, chunkSize, overlap)).Select(r => (r.Start, r.End, Tokens: -1));
+            var documents = ranges.Select((range, index) =>
+            {
+                var meta = new JsonObject { ["object"] = objectName, ["chunk"] = index, ["start"] = range.Start, ["end"] = range.End };
+                if (range.Tokens >= 0)
+                {
+                    meta["tokens"] = range.Tokens;
+                }
+
+                return new Document(text[range.Start..range.End], meta);
+            }).ToList();
             if (documents.Count > 0)
             {
                 await output.EmitAsync(LaneNames.Documents, new DocumentsPayload(documents), cancellationToken).ConfigureAwait(false);
