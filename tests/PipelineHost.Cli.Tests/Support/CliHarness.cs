@@ -1,8 +1,9 @@
 using System.Text.Json.Nodes;
 using PipelineHost.Cli;
+using PipelineHost.Client.Tests.Support;
 using Spectre.Console;
 
-namespace PipelineHost.Client.Tests.Support;
+namespace PipelineHost.Cli.Tests.Support;
 
 /// <summary>What one in-process <c>pipelinehost</c> run did.</summary>
 public sealed record CliRun(int ExitCode, string Out, string Error)

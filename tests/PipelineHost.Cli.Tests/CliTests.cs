@@ -2,9 +2,11 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using PipelineHost.Cli.Tests.Support;
+using PipelineHost.Client;
 using PipelineHost.Client.Tests.Support;
 
-namespace PipelineHost.Client.Tests;
+namespace PipelineHost.Cli.Tests;
 
 /// <summary>Every <c>pipelinehost</c> command in-process against a real server: exit codes, output, <c>--json</c> documents.</summary>
 public sealed partial class CliTests(ServerFixture fixture) : IClassFixture<ServerFixture>
