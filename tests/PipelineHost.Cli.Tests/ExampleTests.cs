@@ -45,6 +45,32 @@ public sealed class ExampleTests
     }
 
     [Fact]
+    public async Task A_pipeline_is_shown_by_one_name_whether_started_by_post_task_the_sdk_or_the_cli()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var client = await server.ConnectAsync();
+        var cli = new CliHarness(server.WebSocketUri);
+        var pipeline = JsonNode.Parse(await File.ReadAllTextAsync(TestPipelines.Example("synthetic-wordcount.pipe.json")))!.AsObject();
+        pipeline["components"]![0]!["config"]!["count"] = 5;
+        var file = cli.WriteFile("synthetic-wordcount.pipe.json", pipeline.ToJsonString());
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestServer.ApiKey);
+
+        using var posted = await http.PostAsync("/task", new StringContent(pipeline.ToJsonString(), Encoding.UTF8, "application/json"));
+        var viaHttp = JsonNode.Parse(await posted.Content.ReadAsStringAsync())!["data"]!["token"]!.GetValue<string>();
+        var viaSdk = await client.UseAsync(Path.Combine(cli.WorkingDirectory, file)).WaitAsync(TestTimeouts.Default);
+        var viaCli = await cli.RunAsync("run", file, "--wait", "--json");
+
+        var names = new[]
+        {
+            (await client.WaitForCompletionAsync(viaHttp).WaitAsync(TestTimeouts.Default)).Name,
+            (await client.WaitForCompletionAsync(viaSdk.Token).WaitAsync(TestTimeouts.Default)).Name,
+            viaCli.Json["status"]!["name"]!.GetValue<string>(),
+        };
+        Assert.All(names, n => Assert.Equal("Synthetic word count.synthetic_1", n));
+    }
+
+    [Fact]
     public async Task Folder_wordcount_without_its_variable_is_refused_naming_the_variable_and_the_server_environment()
     {
         await using var server = await TestServer.StartAsync();

@@ -385,6 +385,13 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         return task;
     }
 
+    // The task's name (before ".<label>"): execute's name, else the pipeline's own, so one pipeline is shown by one
+    // name however it was started (protocol-spec/names.md); null leaves RocketRide's fallback, the short id.
+    private static string? DisplayName(string? name, JsonObject pipeline) =>
+        !string.IsNullOrEmpty(name) ? name
+        : pipeline["name"] is JsonValue own && own.TryGetValue(out string? text) && !string.IsNullOrWhiteSpace(text) ? text
+        : null;
+
     private PipelineTask Register(string token, JsonObject pipeline, PipelineDefinition definition, TaskOptions options, string? name, Caller caller, JsonObject? environment, RetryOrigin? origin = null)
     {
         var sourceComponent = definition.SourceComponent;
@@ -398,7 +405,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             pipeline["project_id"]!.GetValue<string>(),
             definition.Source,
             sourceComponent.Provider,
-            $"{(string.IsNullOrEmpty(name) ? shortId : name)}.{label}",
+            $"{DisplayName(name, pipeline) ?? shortId}.{label}",
             caller.UserId);
         var batch = _catalog.TryGet(sourceComponent.Provider, out var provider) && provider.Definition.Source == SourceKind.Batch;
         var task = new PipelineTask(identity, pipeline, options, _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0)
