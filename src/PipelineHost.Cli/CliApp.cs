@@ -17,6 +17,13 @@ public static class CliApp
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(environment);
+        // `serve` passes its options to the server untouched, so its help is the server's: every option, not ours.
+        if (args is ["serve", ..] && PipelineHost.Server.Hosting.ServerHelp.IsRequested(args))
+        {
+            await environment.Out.WriteLineAsync(PipelineHost.Server.Hosting.ServerHelp.Text.AsMemory(), cancellationToken).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+
         var root = BuildRoot(args, environment);
         var parse = root.Parse(args);
         var json = args.Contains("--json", StringComparer.Ordinal);

@@ -388,6 +388,16 @@ public sealed partial class CliTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Contains("Webhook ready - system is ready to accept requests", piped.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Serve_help_lists_the_server_options()
+    {
+        var help = await NewCli().RunAsync("serve", "--help");
+
+        Assert.True(help.ExitCode == 0, help.ToString());
+        Assert.Contains("--port N", help.Out, StringComparison.Ordinal);
+        Assert.Contains("--allow-root DIR", help.Out, StringComparison.Ordinal);
+    }
+
     [GeneratedRegex("tk_[0-9a-f]{32}")]
     private static partial Regex TokenPattern();
 }
