@@ -14,7 +14,7 @@ internal sealed class StopCommand(CliEnvironment environment, GlobalOptions glob
 
     public override Command Create()
     {
-        var command = new Command("stop", "Stop a task") { _token };
+        var command = new Command("stop", "Stop a running task and wait until it has stopped (one that already ended is left as it is)") { _token };
         command.SetAction(RunAsync);
         return command;
     }
