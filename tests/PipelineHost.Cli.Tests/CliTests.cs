@@ -60,7 +60,8 @@ public sealed partial class CliTests(ServerFixture fixture) : IClassFixture<Serv
     [Fact]
     public async Task Run_of_the_readme_example_completes_and_shows_the_final_status()
     {
-        var cli = NewCli();
+        // 2,000 objects of 32 KiB: well inside 30 s on an idle machine, not on a shared one under load.
+        var cli = new CliHarness(fixture.Server.WebSocketUri) { HangGuard = TimeSpan.FromMinutes(3) };
 
         var run = await cli.RunAsync("run", TestPipelines.Example("synthetic-wordcount.pipe.json"), "--wait");
 

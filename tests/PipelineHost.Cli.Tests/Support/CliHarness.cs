@@ -23,6 +23,9 @@ public sealed class CliHarness(Uri serverUri, string? apiKey = TestServer.ApiKey
 
     public Dictionary<string, string> Variables { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>How long a command may take before the test calls it hung; a guard, never a speed assertion.</summary>
+    public TimeSpan HangGuard { get; init; } = TestTimeouts.Default;
+
     public Task<CliRun> RunAsync(params string[] args) => Start(args).Completion;
 
     /// <summary>Starts a command and returns at once: its output so far can be read while it runs.</summary>
@@ -53,7 +56,7 @@ public sealed class CliHarness(Uri serverUri, string? apiKey = TestServer.ApiKey
             GetVariable = name => variables.GetValueOrDefault(name),
             WorkingDirectory = WorkingDirectory,
         };
-        var exitCode = await CliApp.RunAsync(args, environment).WaitAsync(TestTimeouts.Default);
+        var exitCode = await CliApp.RunAsync(args, environment).WaitAsync(HangGuard);
         return new CliRun(exitCode, output.ToString(), error.ToString());
     }
 
