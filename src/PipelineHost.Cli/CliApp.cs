@@ -1,12 +1,14 @@
 using System.CommandLine;
 using PipelineHost.Client;
 using PipelineHost.Cli.Commands;
+using PipelineHost.Cli.Output;
 
 namespace PipelineHost.Cli;
 
 /// <summary>
 /// The <c>pipelinehost</c> command line: parses with System.CommandLine, runs one command, and turns every failure
-/// into one line on stderr (<c>pipelinehost: &lt;message&gt;</c>) and an exit code from <see cref="ExitCodes"/>.
+/// into one line on stderr (<c>pipelinehost: &lt;message&gt;</c>) and an exit code from <see cref="ExitCodes"/>;
+/// with <c>--json</c>, also into the one JSON document stdout promises (<see cref="JsonOutput.Error"/>).
 /// </summary>
 public static class CliApp
 {
@@ -15,12 +17,19 @@ public static class CliApp
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(environment);
+        // `serve` passes its options to the server untouched, so its help is the server's: every option, not ours.
+        if (args is ["serve", ..] && PipelineHost.Server.Hosting.ServerHelp.IsRequested(args))
+        {
+            await environment.Out.WriteLineAsync(PipelineHost.Server.Hosting.ServerHelp.Text.AsMemory(), cancellationToken).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+
         var root = BuildRoot(args, environment);
         var parse = root.Parse(args);
+        var json = args.Contains("--json", StringComparer.Ordinal);
         if (parse.Errors.Count > 0)
         {
-            await FailAsync(environment, UsageMessage(args, parse)).ConfigureAwait(false);
-            return ExitCodes.Usage;
+            return await FailAsync(environment, json, UsageMessage(args, parse), ExitCodes.Usage).ConfigureAwait(false);
         }
 
         var invocation = new InvocationConfiguration
@@ -40,30 +49,25 @@ public static class CliApp
         }
         catch (CliException ex)
         {
-            await FailAsync(environment, ex.Message).ConfigureAwait(false);
-            return ex.ExitCode;
+            return await FailAsync(environment, json, ex.Message, ex.ExitCode).ConfigureAwait(false);
         }
         catch (PipelineHostException ex)
         {
-            await FailAsync(environment, ex.Message).ConfigureAwait(false);
-            return ExitCodes.Failure;
+            return await FailAsync(environment, json, ServerMessages.Explain(ex.Message), ExitCodes.Failure).ConfigureAwait(false);
         }
         catch (ArgumentException ex)
         {
             // A malformed --uri and the like; the parameter name means nothing on a command line.
             var message = ex.ParamName is { } name ? ex.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : ex.Message;
-            await FailAsync(environment, message).ConfigureAwait(false);
-            return ExitCodes.Usage;
+            return await FailAsync(environment, json, message, ExitCodes.Usage).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or TimeoutException)
         {
-            await FailAsync(environment, ex.Message).ConfigureAwait(false);
-            return ExitCodes.Failure;
+            return await FailAsync(environment, json, ex.Message, ExitCodes.Failure).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            await FailAsync(environment, "interrupted").ConfigureAwait(false);
-            return ExitCodes.Interrupted;
+            return await FailAsync(environment, json, "interrupted", ExitCodes.Interrupted).ConfigureAwait(false);
         }
     }
 
@@ -107,9 +111,16 @@ public static class CliApp
         return errors.FirstOrDefault(e => e.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? errors[0];
     }
 
-    private static async Task FailAsync(CliEnvironment environment, string message)
+    private static async Task<int> FailAsync(CliEnvironment environment, bool json, string message, int exitCode)
     {
-        await environment.Error.WriteLineAsync($"pipelinehost: {message.TrimEnd('.')}").ConfigureAwait(false);
+        message = message.TrimEnd('.');
+        await environment.Error.WriteLineAsync($"pipelinehost: {message}").ConfigureAwait(false);
         await environment.Error.FlushAsync().ConfigureAwait(false);
+        if (json)
+        {
+            await JsonOutput.WriteAsync(environment.Out, JsonOutput.Error(message, exitCode), CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return exitCode;
     }
 }

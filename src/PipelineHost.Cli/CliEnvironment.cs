@@ -38,8 +38,38 @@ public sealed record CliEnvironment
     {
         Out = System.Console.Out,
         Error = System.Console.Error,
-        Console = AnsiConsole.Console,
+        Console = CreateConsole(System.Console.Out, System.Console.IsOutputRedirected, Environment.GetEnvironmentVariable("NO_COLOR")),
     };
+
+    /// <summary>How wide plain output may be: wide enough that no table cell (a token, a path) is ever wrapped.</summary>
+    public const int PlainWidth = 4096;
+
+    /// <summary>
+    /// The rich console over <paramref name="output"/>. A terminal gets colour, cursor moves and live displays;
+    /// a pipe or file (<paramref name="redirected"/>), or <c>NO_COLOR</c> set to anything (https://no-color.org),
+    /// gets plain copyable lines: no ANSI, no cursor moves, live displays replaced by lines, and, when redirected,
+    /// no wrapping at an imagined 80 columns.
+    /// </summary>
+    public static IAnsiConsole CreateConsole(TextWriter output, bool redirected, string? noColor)
+    {
+        var plain = redirected || !string.IsNullOrEmpty(noColor);
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = plain ? AnsiSupport.No : AnsiSupport.Detect,
+            ColorSystem = plain ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+            Interactive = plain ? InteractionSupport.No : InteractionSupport.Detect,
+            Out = new AnsiConsoleOutput(output),
+        });
+        if (redirected)
+        {
+            console.Profile.Width = PlainWidth;
+        }
+
+        return console;
+    }
+
+    /// <summary>True when the console takes live displays (progress bars, redrawn frames); else commands print lines.</summary>
+    public bool IsLive => Console.Profile.Capabilities.Interactive && Console.Profile.Capabilities.Ansi;
 
     private static Task<PipelineHostClient> DefaultConnectAsync(ConnectionSettings settings, CancellationToken cancellationToken) =>
         PipelineHostClient.ConnectAsync(settings.Uri, settings.ApiKey, new PipelineHostClientOptions { ClientName = "pipelinehost CLI" }, cancellationToken);

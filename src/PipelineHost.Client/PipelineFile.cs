@@ -40,6 +40,13 @@ public static class PipelineFile
         return flat.DeepClone().AsObject();
     }
 
+    /// <summary>
+    /// The name a task started from a file is shown by: the pipeline's own <c>name</c> when it has one (what the
+    /// server shows for it however it was started), else <see cref="TaskName"/> of the file.
+    /// </summary>
+    public static string DisplayName(JsonObject pipeline, string path) =>
+        pipeline["name"] is JsonValue name && name.TryGetValue(out string? text) && !string.IsNullOrWhiteSpace(text) ? text : TaskName(path);
+
     /// <summary>The task name the SDKs derive from a file: its name without <c>.pipe</c>, <c>.pipe.json</c> or <c>.json</c>.</summary>
     public static string TaskName(string path)
     {

@@ -19,7 +19,7 @@ public sealed partial class PipelineHostClient
     {
         var pipeline = await PipelineFile.LoadAsync(pipelineFile, cancellationToken).ConfigureAwait(false);
         options ??= new UseOptions();
-        return await ExecuteAsync(pipeline, options.Name ?? PipelineFile.TaskName(pipelineFile), options, cancellationToken).ConfigureAwait(false);
+        return await ExecuteAsync(pipeline, options.Name ?? PipelineFile.DisplayName(pipeline, pipelineFile), options, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Starts <paramref name="pipeline"/> and waits until it accepts data (or returns queued, as the file overload).</summary>

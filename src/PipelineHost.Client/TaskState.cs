@@ -30,4 +30,20 @@ public static class TaskStateExtensions
 {
     /// <summary>True for <see cref="TaskState.Completed"/> and <see cref="TaskState.Cancelled"/>: the task will not change again.</summary>
     public static bool IsTerminal(this TaskState state) => state is TaskState.Completed or TaskState.Cancelled;
+
+    /// <summary>
+    /// The state's one written name, as the protocol spells it (<c>NONE</c>, <c>STARTING</c>, <c>INITIALIZING</c>,
+    /// <c>RUNNING</c>, <c>STOPPING</c>, <c>COMPLETED</c>, <c>CANCELLED</c>); what to show a person.
+    /// </summary>
+    public static string ToWireName(this TaskState state) => state switch
+    {
+        TaskState.None => "NONE",
+        TaskState.Starting => "STARTING",
+        TaskState.Initializing => "INITIALIZING",
+        TaskState.Running => "RUNNING",
+        TaskState.Stopping => "STOPPING",
+        TaskState.Completed => "COMPLETED",
+        TaskState.Cancelled => "CANCELLED",
+        _ => ((int)state).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 }

@@ -12,7 +12,7 @@ internal sealed class TaskCounters(TimeProvider time)
     private long _retriesSeen = -1;
 
     private readonly Lock _lock = new();
-    private readonly long _started = time.GetTimestamp();
+    private long _started = time.GetTimestamp();
     private readonly Dictionary<string, long> _custom = new(StringComparer.Ordinal);
     private long _totalCount, _totalSize, _completedCount, _completedSize, _failedCount, _failedSize, _wordsCount, _wordsSize;
     private long? _sourceTotal;
@@ -21,6 +21,12 @@ internal sealed class TaskCounters(TimeProvider time)
 
     /// <summary>Retries made, pending, last error and failed items kept.</summary>
     public RetryTracker Retries { get; } = new(time);
+
+    /// <summary>
+    /// Starts the rates' clock: the task's own start (its <c>start</c> arrived), not the process's, so the time a
+    /// pool worker waited idle for its task does not count.
+    /// </summary>
+    public void StartClock() => Update(() => _started = time.GetTimestamp());
 
     public void Opened(long size) => Update(() => { _totalCount++; _totalSize += size; });
 
@@ -63,7 +69,9 @@ internal sealed class TaskCounters(TimeProvider time)
                 // keep the newest whatever order they arrive in.
                 ["version"] = ++_version,
                 ["totalSize"] = _totalSize,
-                ["totalCount"] = _totalCount,
+                // A source that knows how many objects it will make says so from the start, so progress reads
+                // "29 of 2000", never "29 of 31" (what was opened so far).
+                ["totalCount"] = _sourceTotal is { } known ? Math.Max(known, _totalCount) : _totalCount,
                 ["completedSize"] = _completedSize,
                 ["completedCount"] = _completedCount,
                 ["failedSize"] = _failedSize,

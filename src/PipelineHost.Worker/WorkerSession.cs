@@ -176,6 +176,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
 
     private JsonObject? Start(JsonObject arguments)
     {
+        _counters.StartClock();
         var settings = WorkerStartSettings.FromJson(arguments);
         if (settings.ProcessEnvironment is { } variables)
         {

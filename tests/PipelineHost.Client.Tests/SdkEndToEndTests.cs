@@ -142,7 +142,7 @@ public abstract class SdkEndToEndTests
         Assert.Matches("^[0-9a-f-]{36}$", result.ObjectId);
         Assert.Equal(TaskState.Running, status.State);
         Assert.False(status.Completed);
-        Assert.Equal("webhook-echo.webhook_1", status.Name);
+        Assert.Equal("Webhook echo.webhook_1", status.Name); // the pipeline's own name, as POST /task shows it too
         Assert.Equal(task.ProjectId, status.ProjectId);
         Assert.Equal(1, status.Counts.CompletedCount);
         Assert.Empty(status.Errors);

@@ -87,6 +87,24 @@ public class HistoryTests
     }
 
     [Fact]
+    public async Task A_finished_task_keeps_its_peak_and_average_metrics_in_its_final_status_and_in_the_store()
+    {
+        await using var server = await StartAsync();
+        await using var client = await server.ConnectAsync();
+        var token = (await client.ExecuteAsync(TestPipelines.Echo()))["token"]!.GetValue<string>();
+        await client.WaitForStatusAsync(token, s => s["metrics"]!["peak_cpu_memory_mb"]!.GetValue<double>() > 0);
+
+        Assert.True((await client.RequestAsync("terminate", new() { ["token"] = token })).Success);
+        var final = (await client.StatusAsync(token))["metrics"]!;
+        var stored = (await WaitUntilStoredAsEndedAsync(server, token)).Status!["metrics"]!;
+
+        Assert.Equal(0, final["cpu_memory_mb"]!.GetValue<double>());
+        Assert.True(final["peak_cpu_memory_mb"]!.GetValue<double>() > 0, final.ToJsonString());
+        Assert.True(final["avg_cpu_memory_mb"]!.GetValue<double>() > 0, final.ToJsonString());
+        Assert.True(JsonNode.DeepEquals(final, stored), stored.ToJsonString());
+    }
+
+    [Fact]
     public async Task Status_by_token_falls_back_to_the_store_for_api_keys_but_never_revives_a_task_credential()
     {
         var clock = new ManualTimeProvider(Start);

@@ -3,12 +3,53 @@ using Microsoft.Extensions.Configuration;
 using PipelineHost.Engine.Metrics;
 using PipelineHost.Engine.Tasks;
 using PipelineHost.Server.Hosting;
+using PipelineHost.Server.Tests.Support;
 
 namespace PipelineHost.Server.Tests;
 
 public class OptionsTests
 {
     private static readonly Dictionary<string, string?> NoEnvironment = [];
+
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    public async Task The_server_prints_its_options_for_help_and_exits_0(string help)
+    {
+        var (exitCode, output, error) = await RunServerAsync(help);
+
+        Assert.True(exitCode == 0, error);
+        Assert.Contains("--port N", output, StringComparison.Ordinal);
+        Assert.Contains("--worker-pool-size N", output, StringComparison.Ordinal);
+        Assert.Empty(error);
+    }
+
+    [Fact]
+    public async Task An_unknown_server_option_is_one_clear_line_and_a_usage_exit_code()
+    {
+        var (exitCode, output, error) = await RunServerAsync("--bogus", "1");
+
+        Assert.Equal(2, exitCode);
+        Assert.Equal("pipelinehost: Unknown option '--bogus' (see --help)", error.Trim());
+        Assert.Empty(output);
+    }
+
+    // The real server executable, as a user starts it.
+    private static async Task<(int ExitCode, string Output, string Error)> RunServerAsync(params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "PipelineHost.Server.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TestTimeouts.Default);
+        return (process.ExitCode, await output, await error);
+    }
 
     [Fact]
     public void Defaults_need_no_setup()

@@ -271,13 +271,33 @@ public partial class TaskLifecycleTests
     }
 
     [Fact]
+    public async Task A_placeholder_nothing_sets_is_refused_by_validate_and_execute_naming_the_variable_and_where_to_set_it()
+    {
+        await using var server = await StartServerAsync();
+        await using var client = await server.ConnectAsync();
+        var pipeline = TestPipelines.Echo();
+        pipeline["description"] = "needs ${PIPELINEHOST_FIRSTHOUR_UNSET}";
+
+        var validate = await client.RequestAsync("rrext_validate", new() { ["pipeline"] = pipeline.DeepClone() });
+        var execute = await client.RequestAsync("execute", new() { ["pipeline"] = pipeline.DeepClone() });
+        var withEnv = await client.RequestAsync("execute", new() { ["pipeline"] = pipeline.DeepClone(), ["env"] = new JsonObject { ["PIPELINEHOST_FIRSTHOUR_UNSET"] = "given" } });
+
+        const string Message = "Placeholder ${PIPELINEHOST_FIRSTHOUR_UNSET} is not set: set the environment variable PIPELINEHOST_FIRSTHOUR_UNSET where the server runs (before starting it), or pass it in the task's env";
+        Assert.Equal(Message, validate.Body!["errors"]![0]!["message"]!.GetValue<string>());
+        Assert.False(execute.Success);
+        Assert.Equal(Message, execute.Message);
+        Assert.True(withEnv.Success, withEnv.Message);
+        await client.RequestAsync("terminate", new() { ["token"] = withEnv.Body!["token"]!.DeepClone() });
+    }
+
+    [Fact]
     public async Task Token_and_pipeline_lookups_and_the_task_list()
     {
         await using var server = await StartServerAsync();
         await using var client = await server.ConnectAsync();
         var pipeline = TestPipelines.Echo();
         pipeline["description"] = "a ${ROCKETRIDE_X} placeholder stays unresolved";
-        var started = await client.ExecuteAsync(pipeline);
+        var started = await client.ExecuteAsync(pipeline, new JsonObject { ["env"] = new JsonObject { ["ROCKETRIDE_X"] = "resolved for the run" } });
         var token = started["token"]!.GetValue<string>();
 
         var lookup = await client.RequestAsync("rrext_get_token", new() { ["projectId"] = started["projectId"]!.DeepClone(), ["source"] = "webhook_1" });

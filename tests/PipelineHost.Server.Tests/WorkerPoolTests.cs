@@ -52,6 +52,29 @@ public class WorkerPoolTests
     }
 
     [Fact]
+    public async Task A_pool_worker_that_idled_before_its_task_counts_rates_from_the_task_start_and_its_source_total_from_the_first_status()
+    {
+        await using var server = await StartServerAsync(1);
+        await WaitForIdleAsync(server, 1);
+        await using var client = await server.ConnectAsync();
+        var beforeExecute = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+
+        var token = (await client.ExecuteAsync(TestPipelines.SyntheticBatch(50)))["token"]!.GetValue<string>();
+        var final = await client.WaitForStateAsync(token, 5, 6);
+
+        var (start, end) = (final["startTime"]!.GetValue<double>(), final["endTime"]!.GetValue<double>());
+        var completed = final["completedCount"]!.GetValue<long>();
+        Assert.True(start >= beforeExecute - 0.001, $"startTime {start} is before the task was started ({beforeExecute})");
+        Assert.Equal(5, final["state"]!.GetValue<int>());
+        Assert.Equal((50L, 50L), (completed, final["totalCount"]!.GetValue<long>()));
+
+        // The worker counted over part of [startTime, endTime]; had its clock started when the pool started the
+        // process, its rate would be over a longer span than the task's own and so below this.
+        var taskRate = completed / (end - start) * 100;
+        Assert.True(final["rateCount"]!.GetValue<double>() >= Math.Floor(taskRate) - 1, $"rateCount {final["rateCount"]} < {taskRate:0} (objects/s x100 over the task's own time)");
+    }
+
+    [Fact]
     public async Task A_pool_worker_that_exits_with_a_code_ends_its_task_with_that_code_and_its_last_words()
     {
         await using var server = await StartServerAsync(1);

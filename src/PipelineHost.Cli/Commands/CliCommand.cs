@@ -16,7 +16,7 @@ internal abstract class CliCommand(CliEnvironment environment, GlobalOptions glo
         environment.Connect(globals.Resolve(parse), cancellationToken);
 
     /// <summary>The <c>--json</c> option every reporting command has.</summary>
-    protected static Option<bool> JsonOption() => new("--json") { Description = "Print the server's JSON answer, one document, nothing else" };
+    protected static Option<bool> JsonOption() => new("--json") { Description = "Print the server's JSON answer, one document, nothing else (a failure too: {\"status\":\"Error\", …})" };
 
     protected string FullPath(string path) => Path.GetFullPath(path, environment.WorkingDirectory);
 }

@@ -41,7 +41,7 @@ internal static class FileSender
             catch (Exception ex) when (ex is PipelineHostException or IOException or UnauthorizedAccessException or TimeoutException)
             {
                 // One bad file must not hide the others' results; the exit code reports it.
-                outcome = new SendOutcome(file, null, ex.Message);
+                outcome = new SendOutcome(file, null, ex is PipelineHostException ? ServerMessages.Explain(ex.Message) : ex.Message);
             }
 
             outcomes[index] = outcome;
@@ -55,15 +55,21 @@ internal static class FileSender
     {
         foreach (var outcome in outcomes)
         {
-            if (outcome.Result is { } result)
-            {
-                var preview = Format.Preview(result.GetText());
-                console.MarkupLine($"[green]✓[/] {Markup.Escape(result.Name)}{(preview.Length > 0 ? " [grey]→[/] " + Markup.Escape(preview) : string.Empty)}");
-            }
-            else
-            {
-                console.MarkupLine($"[red]✗[/] {Markup.Escape(outcome.File.Name)}: {Markup.Escape(outcome.Error ?? "failed")}");
-            }
+            PrintOne(console, outcome);
+        }
+    }
+
+    /// <summary>The line for one file.</summary>
+    public static void PrintOne(IAnsiConsole console, SendOutcome outcome)
+    {
+        if (outcome.Result is { } result)
+        {
+            var preview = Format.Preview(result.GetText());
+            console.MarkupLine($"[green]✓[/] {Markup.Escape(result.Name)}{(preview.Length > 0 ? " [grey]→[/] " + Markup.Escape(preview) : string.Empty)}");
+        }
+        else
+        {
+            console.MarkupLine($"[red]✗[/] {Markup.Escape(outcome.File.Name)}: {Markup.Escape(outcome.Error ?? "failed")}");
         }
     }
 

@@ -9,9 +9,10 @@ using TaskStatus = PipelineHost.Client.TaskStatus;
 namespace PipelineHost.Cli.Commands;
 
 /// <summary>
-/// <c>run &lt;pipeline&gt; [--input files|folders…] [--token T] [--wait] [--json]</c>: starts a pipeline, streams the
-/// inputs into it with a live progress display, prints each result and the final status. Exits 0 only when every
-/// send succeeded and, with <c>--wait</c>, the task COMPLETED.
+/// <c>run &lt;pipeline&gt; [--input files|folders…] [--keep-running] [--token T] [--wait] [--json]</c>: starts a
+/// pipeline, streams the inputs into it (live progress on a terminal), prints each result as it arrives and the
+/// final status. With inputs the task is stopped once every input has its result, unless <c>--keep-running</c>.
+/// Exits 0 only when every send succeeded and, with <c>--wait</c> and no inputs, the task COMPLETED.
 /// </summary>
 internal sealed class RunCommand(CliEnvironment environment, GlobalOptions globals) : CliCommand(environment, globals)
 {
@@ -19,19 +20,20 @@ internal sealed class RunCommand(CliEnvironment environment, GlobalOptions globa
 
     private readonly Option<string[]> _inputs = new("--input", "-i")
     {
-        Description = "Files or folders (recursively) to send to the task",
+        Description = "Files or folders (recursively) to send to the task; the task is stopped once all have their results (see --keep-running)",
         AllowMultipleArgumentsPerToken = true,
     };
 
+    private readonly Option<bool> _keepRunning = new("--keep-running") { Description = "With --input: leave the task running after the inputs (stop it with `pipelinehost stop`)" };
     private readonly Option<string?> _token = new("--token") { Description = "Task token to use instead of a random one" };
-    private readonly Option<bool> _wait = new("--wait") { Description = "Wait until the task ends by itself (batch sources) and report how" };
+    private readonly Option<bool> _wait = new("--wait") { Description = "Wait until the task ends (a batch source ends by itself, a webhook source when stopped) and report how" };
     private readonly Option<bool> _json = JsonOption();
 
     public override Command Create()
     {
-        var command = new Command("run", "Start a pipeline, send inputs to it with a progress display, print the results and the status")
+        var command = new Command("run", "Start a pipeline, send inputs to it, print each result and the status; with inputs, stop it afterwards unless --keep-running")
         {
-            _pipeline, _inputs, _token, _wait, _json,
+            _pipeline, _inputs, _keepRunning, _token, _wait, _json,
         };
         command.SetAction(RunAsync);
         return command;
@@ -46,7 +48,7 @@ internal sealed class RunCommand(CliEnvironment environment, GlobalOptions globa
         }
 
         var inputs = InputFiles.Expand(parse.GetValue(_inputs) ?? [], Environment.WorkingDirectory);
-        var wait = parse.GetValue(_wait);
+        var plan = new RunPlan(inputs, StopAfterInput: inputs.Count > 0 && !parse.GetValue(_keepRunning), Wait: parse.GetValue(_wait));
         var json = parse.GetValue(_json);
 
         var client = await ConnectAsync(parse, cancellationToken).ConfigureAwait(false);
@@ -54,11 +56,17 @@ internal sealed class RunCommand(CliEnvironment environment, GlobalOptions globa
         {
             // The inputs are sent right after: a task the server has to queue is waited for rather than handed back unstarted.
             var task = await client.UseAsync(pipelineFile, new UseOptions { Token = parse.GetValue(_token), Wait = true }, cancellationToken).ConfigureAwait(false);
-            var (outcomes, final) = json
-                ? await RunQuietlyAsync(client, task, inputs, wait, cancellationToken).ConfigureAwait(false)
-                : await RunWithProgressAsync(client, task, inputs, wait, cancellationToken).ConfigureAwait(false);
+            var printer = json ? null : new ResultPrinter(Environment.Console);
+            if (printer is not null && !Environment.IsLive)
+            {
+                Environment.Console.MarkupLine($"Started {Markup.Escape(task.Token)} ({Markup.Escape(task.Id)}, source {Markup.Escape(task.Source)})");
+            }
 
-            var succeeded = outcomes.All(o => o.Succeeded) && (!wait || final.State == TaskState.Completed);
+            var (outcomes, final) = Environment.IsLive && printer is not null
+                ? await RunWithProgressAsync(client, task, plan, printer, cancellationToken).ConfigureAwait(false)
+                : await RunPlainAsync(client, task, plan, printer, cancellationToken).ConfigureAwait(false);
+
+            var succeeded = outcomes.All(o => o.Succeeded) && (!plan.Wait || plan.StopAfterInput || final.State == TaskState.Completed);
             if (json)
             {
                 await JsonOutput.WriteAsync(Environment.Out, new JsonObject
@@ -70,25 +78,50 @@ internal sealed class RunCommand(CliEnvironment environment, GlobalOptions globa
             }
             else
             {
-                Report(task, outcomes, final, wait);
+                Environment.Console.Write(StatusView.Render(final));
+                if (!final.State.IsTerminal())
+                {
+                    Environment.Console.MarkupLine($"The task keeps running: stop it with pipelinehost stop {Markup.Escape(task.Token)}");
+                }
             }
 
             return succeeded ? ExitCodes.Success : ExitCodes.Failure;
         }
     }
 
-    private static async Task<(IReadOnlyList<SendOutcome>, TaskStatus)> RunQuietlyAsync(
-        PipelineHostClient client, TaskHandle task, IReadOnlyList<FileInfo> inputs, bool wait, CancellationToken cancellationToken)
+    // Inputs, then the stop (when planned), then the wait (when asked for), then the final status.
+    private async Task<(IReadOnlyList<SendOutcome>, TaskStatus)> RunPlainAsync(
+        PipelineHostClient client, TaskHandle task, RunPlan plan, ResultPrinter? printer, CancellationToken cancellationToken)
     {
-        var outcomes = await FileSender.SendAsync(client, task.Token, inputs, null, cancellationToken).ConfigureAwait(false);
-        var final = wait
-            ? await client.WaitForCompletionAsync(task.Token, null, cancellationToken).ConfigureAwait(false)
-            : await client.GetTaskStatusAsync(task.Token, cancellationToken).ConfigureAwait(false);
-        return (outcomes, final);
+        var outcomes = await FileSender.SendAsync(client, task.Token, plan.Inputs, printer is null ? null : printer.Print, cancellationToken).ConfigureAwait(false);
+        return (outcomes, await FinishAsync(client, task, plan, printer, null, cancellationToken).ConfigureAwait(false));
+    }
+
+    private async Task<TaskStatus> FinishAsync(
+        PipelineHostClient client, TaskHandle task, RunPlan plan, ResultPrinter? printer, IProgress<TaskStatus>? progress, CancellationToken cancellationToken)
+    {
+        if (plan.StopAfterInput)
+        {
+            await client.TerminateAsync(task.Token, cancellationToken).ConfigureAwait(false);
+            return await client.GetTaskStatusAsync(task.Token, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!plan.Wait)
+        {
+            return await client.GetTaskStatusAsync(task.Token, cancellationToken).ConfigureAwait(false);
+        }
+
+        var current = await client.GetTaskStatusAsync(task.Token, cancellationToken).ConfigureAwait(false);
+        if (printer is not null && !current.State.IsTerminal() && current.Raw["taskType"]?.GetValue<string>() == "pipeline")
+        {
+            printer.Note($"Waiting for {task.Token} to end: a {task.Provider} source ends only when the task is stopped (pipelinehost stop {task.Token}, or Ctrl+C here to stop waiting)");
+        }
+
+        return await client.WaitForCompletionAsync(task.Token, progress, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<(IReadOnlyList<SendOutcome>, TaskStatus)> RunWithProgressAsync(
-        PipelineHostClient client, TaskHandle task, IReadOnlyList<FileInfo> inputs, bool wait, CancellationToken cancellationToken)
+        PipelineHostClient client, TaskHandle task, RunPlan plan, ResultPrinter printer, CancellationToken cancellationToken)
     {
         var console = Environment.Console;
         console.MarkupLine($"Started [bold]{Markup.Escape(task.Token)}[/] [grey]({Markup.Escape(task.Id)}, source {Markup.Escape(task.Source)})[/]");
@@ -105,14 +138,12 @@ internal sealed class RunCommand(CliEnvironment environment, GlobalOptions globa
                 var polling = PollStatusAsync(client, task.Token, statusRow.Show, stopPolling.Token);
                 try
                 {
-                    if (inputs.Count > 0)
+                    if (plan.Inputs.Count > 0)
                     {
-                        outcomes = await SendWithProgressAsync(client, task.Token, inputs, progress, cancellationToken).ConfigureAwait(false);
+                        outcomes = await SendWithProgressAsync(client, task.Token, plan.Inputs, progress, printer, cancellationToken).ConfigureAwait(false);
                     }
 
-                    final = wait
-                        ? await client.WaitForCompletionAsync(task.Token, new CallbackProgress<TaskStatus>(statusRow.Show), cancellationToken).ConfigureAwait(false)
-                        : await client.GetTaskStatusAsync(task.Token, cancellationToken).ConfigureAwait(false);
+                    final = await FinishAsync(client, task, plan, printer, new CallbackProgress<TaskStatus>(statusRow.Show), cancellationToken).ConfigureAwait(false);
                     statusRow.Show(final);
                     pipelineRow.StopTask();
                 }
@@ -126,7 +157,7 @@ internal sealed class RunCommand(CliEnvironment environment, GlobalOptions globa
     }
 
     private static async Task<IReadOnlyList<SendOutcome>> SendWithProgressAsync(
-        PipelineHostClient client, string token, IReadOnlyList<FileInfo> inputs, ProgressContext progress, CancellationToken cancellationToken)
+        PipelineHostClient client, string token, IReadOnlyList<FileInfo> inputs, ProgressContext progress, ResultPrinter printer, CancellationToken cancellationToken)
     {
         var totalBytes = inputs.Sum(f => f.Length);
         var row = progress.AddTask($"send: 0/{inputs.Count} files", maxValue: Math.Max(1, totalBytes));
@@ -140,6 +171,7 @@ internal sealed class RunCommand(CliEnvironment environment, GlobalOptions globa
             var seconds = Math.Max(Stopwatch.GetElapsedTime(started).TotalSeconds, 0.001);
             row.Increment(outcome.File.Length);
             row.Description = Markup.Escape($"send: {files}/{inputs.Count} files · {Format.Bytes(bytes)} of {Format.Bytes(totalBytes)} · {Format.Rate(bytes / seconds)}");
+            printer.Print(outcome);
         }, cancellationToken).ConfigureAwait(false);
         row.Value = row.MaxValue;
         row.StopTask();
@@ -167,17 +199,6 @@ internal sealed class RunCommand(CliEnvironment environment, GlobalOptions globa
         }
     }
 
-    private void Report(TaskHandle task, IReadOnlyList<SendOutcome> outcomes, TaskStatus final, bool wait)
-    {
-        var console = Environment.Console;
-        FileSender.Print(console, outcomes);
-        console.Write(StatusView.Render(final));
-        if (!wait && !final.State.IsTerminal())
-        {
-            console.MarkupLine($"[grey]The task keeps running: stop it with[/] pipelinehost stop {Markup.Escape(task.Token)}");
-        }
-    }
-
     /// <summary>The pipeline row of the display: objects done of total, with rate, CPU and memory in its description.</summary>
     private sealed class StatusRow(ProgressTask row)
     {
@@ -194,7 +215,7 @@ internal sealed class RunCommand(CliEnvironment environment, GlobalOptions globa
             var counts = status.Counts;
             row.MaxValue = Math.Max(1, Math.Max(counts.TotalCount, counts.CompletedCount + counts.FailedCount));
             row.Value = counts.CompletedCount + counts.FailedCount;
-            row.Description = Markup.Escape($"pipeline: {status.State.ToString().ToLowerInvariant()} · {StatusView.Summary(status, _lastLiveMetrics)}");
+            row.Description = Markup.Escape($"pipeline: {status.State.ToWireName()} · {StatusView.Summary(status, _lastLiveMetrics)}");
         }
     }
 }
@@ -203,4 +224,32 @@ internal sealed class RunCommand(CliEnvironment environment, GlobalOptions globa
 internal sealed class CallbackProgress<T>(Action<T> report) : IProgress<T>
 {
     public void Report(T value) => report(value);
+}
+
+/// <summary>What <c>run</c> does after starting the task.</summary>
+/// <param name="Inputs">The files to send.</param>
+/// <param name="StopAfterInput">Stop the task once every input has its result (the default with inputs).</param>
+/// <param name="Wait">Wait for the task to end by itself.</param>
+internal sealed record RunPlan(IReadOnlyList<FileInfo> Inputs, bool StopAfterInput, bool Wait);
+
+/// <summary>Prints each result the moment it arrives; sends finish on several threads, the console takes one line at a time.</summary>
+internal sealed class ResultPrinter(IAnsiConsole console)
+{
+    private readonly Lock _gate = new();
+
+    public void Print(SendOutcome outcome)
+    {
+        lock (_gate)
+        {
+            FileSender.PrintOne(console, outcome);
+        }
+    }
+
+    public void Note(string text)
+    {
+        lock (_gate)
+        {
+            console.MarkupLine(Markup.Escape(text));
+        }
+    }
 }

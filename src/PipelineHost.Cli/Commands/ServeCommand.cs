@@ -14,7 +14,7 @@ internal sealed class ServeCommand(CliEnvironment environment, GlobalOptions glo
 {
     public override Command Create()
     {
-        var command = new Command("serve", "Run a PipelineHost server here until Ctrl+C; options after it go to the server (--port, --host, --api-key, --data-dir, --allow-root, --allow-exec)")
+        var command = new Command("serve", "Run a PipelineHost server here until Ctrl+C; options after it go to the server (`pipelinehost serve --help` lists them)")
         {
             // The server parses its own options: ours must not reject them.
             TreatUnmatchedTokensAsErrors = false,

@@ -28,18 +28,46 @@ internal sealed class WatchCommand(CliEnvironment environment, GlobalOptions glo
             var first = await client.GetTaskStatusAsync(token, cancellationToken).ConfigureAwait(false);
             var updates = Channel.CreateUnbounded<TaskStatus>(new UnboundedChannelOptions { SingleReader = true });
             var waiting = WaitAsync(client, token, updates.Writer, cancellationToken);
-            await Environment.Console.Live(StatusView.Render(first)).StartAsync(async live =>
+            if (Environment.IsLive)
             {
-                // The display lives on this loop only: updates arrive from the client's threads through the channel.
-                await foreach (var status in updates.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                await Environment.Console.Live(StatusView.Render(first)).StartAsync(async live =>
                 {
-                    live.UpdateTarget(StatusView.Render(status));
-                    live.Refresh();
-                }
-            }).ConfigureAwait(false);
+                    // The display lives on this loop only: updates arrive from the client's threads through the channel.
+                    await foreach (var status in updates.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        live.UpdateTarget(StatusView.Render(status));
+                        live.Refresh();
+                    }
+                }).ConfigureAwait(false);
+            }
+            else
+            {
+                await PrintLinesAsync(first, updates.Reader, cancellationToken).ConfigureAwait(false);
+            }
 
             var final = await waiting.ConfigureAwait(false);
+            if (!Environment.IsLive)
+            {
+                Environment.Console.Write(StatusView.Render(final));
+            }
+
             return final.State == TaskState.Completed ? ExitCodes.Success : ExitCodes.Failure;
+        }
+    }
+
+    // Not a terminal: one summary line per change (never a repeated frame), then the full status once at the end.
+    private async Task PrintLinesAsync(TaskStatus first, ChannelReader<TaskStatus> updates, CancellationToken cancellationToken)
+    {
+        var last = StatusView.Line(first);
+        Environment.Console.WriteLine(last);
+        await foreach (var status in updates.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var line = StatusView.Line(status);
+            if (line != last)
+            {
+                Environment.Console.WriteLine(line);
+                last = line;
+            }
         }
     }
 

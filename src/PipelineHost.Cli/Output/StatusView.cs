@@ -13,9 +13,11 @@ internal static class StatusView
         var grid = new Grid().AddColumn(new GridColumn().NoWrap().PadRight(2)).AddColumn();
         Row(grid, "task", status.Name);
         Row(grid, "state", $"{StateMarkup(status.State)} {Markup.Escape(status.Status)}", escape: false);
-        if (status.StatusName.Length > 0)
+        // One name per outcome on screen: the state's (CANCELLED); the wire's other spellings (statusName CANCELED,
+        // exitReason cancelled) stay in --json. A reason the state does not already say gets its own row.
+        if (status.ExitReason is "failed" or "timeout" or "expired")
         {
-            Row(grid, "outcome", status.ExitReason is { } reason ? $"{status.StatusName} ({reason})" : status.StatusName);
+            Row(grid, "reason", status.ExitReason);
         }
 
         if (status.Queued)
@@ -79,12 +81,15 @@ internal static class StatusView
             + $"cpu {Format.Number(metrics.CpuPercent)} % · {Format.Number(metrics.CpuMemoryMb)} MiB";
     }
 
+    /// <summary>One plain line for a status change: the state's name, then <see cref="Summary"/>.</summary>
+    public static string Line(TaskStatus status) => $"{status.State.ToWireName()} · {Summary(status)}";
+
     public static string StateMarkup(TaskState state) => state switch
     {
         TaskState.Completed => "[green]COMPLETED[/]",
         TaskState.Cancelled => "[red]CANCELLED[/]",
         TaskState.Running => "[blue]RUNNING[/]",
-        _ => $"[grey]{state.ToString().ToUpperInvariant()}[/]",
+        _ => $"[grey]{state.ToWireName()}[/]",
     };
 
     private static void Row(Grid grid, string label, string value, bool escape = true, bool labelMarkup = false) =>

@@ -84,19 +84,18 @@ public sealed class MetricsAccumulator
     public bool IsFinished { get; private set; }
 
     /// <summary>
-    /// The current, peak and average figures; <see cref="TaskMetrics.Zero"/> once finished.
+    /// The current, peak and average figures. Once finished the current ones read zero (the process is gone)
+    /// while the peaks and averages keep their final values, for the final status and the history.
     /// </summary>
     public TaskMetrics Metrics
     {
         get
         {
-            if (IsFinished)
-                return TaskMetrics.Zero;
             var duration = DurationSeconds;
             return new TaskMetrics(
-                _cpuPercent,
-                _memoryMb,
-                _gpuMb,
+                IsFinished ? 0 : _cpuPercent,
+                IsFinished ? 0 : _memoryMb,
+                IsFinished ? 0 : _gpuMb,
                 _peakCpuPercent,
                 _peakMemoryMb,
                 _peakGpuMb,
@@ -164,7 +163,7 @@ public sealed class MetricsAccumulator
         _tokens = null;
     }
 
-    /// <summary>Ends the task: metrics read as zero from now on, tokens are frozen at their current values.</summary>
+    /// <summary>Ends the task: current figures read zero from now on; peaks, averages and tokens are frozen.</summary>
     public void Finish()
     {
         if (IsFinished)

@@ -15,8 +15,8 @@ namespace PipelineHost.Engine.Metrics;
 /// ticks do nothing (its pid may be reused). Probe or callback failures are logged and the sampling goes on.
 /// </para>
 /// <para>
-/// <see cref="StopAsync"/> stops the timer, takes a final sample, then finishes the accumulator: metrics read as
-/// zero and tokens are frozen; <c>onSample</c> is called once more so the final state can be published.
+/// <see cref="StopAsync"/> stops the timer, takes a final sample, then finishes the accumulator: current figures read
+/// zero, peaks, averages and tokens are frozen; <c>onSample</c> is called once more so the final state can be published.
 /// </para>
 /// <para>
 /// <see cref="Metrics"/>, <see cref="Tokens"/> and <see cref="SetReportedUsage"/> are thread-safe. A tick allocates
@@ -100,7 +100,7 @@ public sealed class TaskMetricsSampler : IAsyncDisposable
         }
     }
 
-    /// <summary>The current metrics; zero before the first interval and after <see cref="StopAsync"/>.</summary>
+    /// <summary>The current metrics; zero before the first interval; after <see cref="StopAsync"/> the current figures are zero and peaks and averages final.</summary>
     public TaskMetrics Metrics
     {
         get
@@ -162,7 +162,7 @@ public sealed class TaskMetricsSampler : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops the timer, takes a final sample and finishes: metrics zero, tokens frozen. Idempotent; also valid
+    /// Stops the timer, takes a final sample and finishes: current figures zero, peaks, averages and tokens frozen. Idempotent; also valid
     /// without <see cref="Start"/>.
     /// </summary>
     public async Task StopAsync()

@@ -42,7 +42,8 @@ public sealed partial class TaskManager
         }
 
         var pipeline = RetryPipeline(original.Pipeline, original.Source);
-        var validation = new PipelineValidator(_catalog.WithRetrySource()).Validate(pipeline, original.Source, ValidationEnvironment() with { RetryInputDirectory = folder });
+        var (validation, asWritten) = ValidateResolved(
+            new PipelineValidator(_catalog.WithRetrySource()), pipeline, original.Source, original.Environment, ValidationEnvironment() with { RetryInputDirectory = folder });
         if (!validation.IsValid)
         {
             throw new TaskException($"The task's pipeline can no longer run: {validation.Errors[0].Message}");
@@ -51,7 +52,7 @@ public sealed partial class TaskManager
         var options = original.Options.Retry is null ? original.Options with { Retry = validation.Definition!.Retry } : original.Options;
         var task = Register(
             TaskIdentity.NewToken(),
-            validation.Normalized,
+            asWritten,
             validation.Definition!,
             options,
             null,

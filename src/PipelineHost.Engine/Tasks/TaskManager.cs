@@ -80,11 +80,27 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     public ComponentCatalog Catalog => _catalog;
 
     /// <summary>Validates a pipeline as <c>execute</c> would, resolving placeholders first.</summary>
-    public ValidationResult Validate(JsonNode? pipeline, string? source, JsonObject? environment)
+    public ValidationResult Validate(JsonNode? pipeline, string? source, JsonObject? environment) =>
+        ValidateResolved(_validator, Unwrap(pipeline), source, environment, ValidationEnvironment()).Resolved;
+
+    /// <summary>
+    /// The one order for validate, execute, restart and retry: placeholders resolved, then validated, and a
+    /// placeholder nothing gave a value is an error naming it (first, as it explains the errors it causes).
+    /// <c>AsWritten</c> is the normalised pipeline with its placeholders as submitted: what a task keeps, so
+    /// substituted values never reach the store.
+    /// </summary>
+    private (ValidationResult Resolved, JsonObject AsWritten) ValidateResolved(
+        PipelineValidator validator, JsonObject flat, string? source, JsonObject? callerEnvironment, ComponentEnvironment environment)
     {
-        var flat = Unwrap(pipeline);
-        var resolved = PlaceholderResolver.Resolve(flat, PlaceholderResolver.MergeEnvironment(_options.ServerEnvironment, environment));
-        return _validator.Validate(resolved, source, ValidationEnvironment());
+        var resolved = PlaceholderResolver.Resolve(flat, PlaceholderResolver.MergeEnvironment(_options.ServerEnvironment, callerEnvironment));
+        var result = validator.Validate(resolved, source, environment);
+        var unset = PlaceholderResolver.Unresolved(resolved);
+        if (unset.Count > 0)
+        {
+            result = result with { Errors = [.. unset.Select(n => new ValidationIssue(PlaceholderResolver.UnsetMessage(n))), .. result.Errors], Definition = null };
+        }
+
+        return (result, validator.Validate(flat, source).Normalized);
     }
 
     /// <summary>
@@ -110,14 +126,12 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             throw new PermissionDeniedException("Permission 'task.control' denied: a task credential cannot start tasks");
         }
 
-        var flat = Unwrap(request.Pipeline);
-        var validation = _validator.Validate(flat, request.Source, ValidationEnvironment());
+        var (validation, pipeline) = ValidateResolved(_validator, Unwrap(request.Pipeline), request.Source, request.Environment, ValidationEnvironment());
         if (!validation.IsValid)
         {
             throw new TaskException(validation.Errors[0].Message);
         }
 
-        var pipeline = validation.Normalized;
         if (pipeline["project_id"] is not JsonValue projectValue || projectValue.GetValueKind() != JsonValueKind.String)
         {
             pipeline["project_id"] = Guid.NewGuid().ToString("D");
@@ -342,7 +356,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         // The restarted pipeline is the same task: its identity is forced onto the new definition.
         flat["project_id"] = task.Identity.ProjectId;
         flat["source"] = task.Identity.Source;
-        var validation = _validator.Validate(flat, task.Identity.Source, ValidationEnvironment());
+        var (validation, asWritten) = ValidateResolved(_validator, flat, task.Identity.Source, task.CallerEnvironment, ValidationEnvironment());
         if (!validation.IsValid)
         {
             throw new TaskException(validation.Errors[0].Message);
@@ -353,7 +367,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             throw new TaskException("The task is still queued: it can be restarted once it has started");
         }
 
-        if (!task.RequestRestart(validation.Normalized))
+        if (!task.RequestRestart(asWritten))
         {
             throw new TaskException(task.State.IsTerminal() ? TaskNotFoundException.NotRunning : "The task is already stopping");
         }
@@ -371,6 +385,13 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         return task;
     }
 
+    // The task's name (before ".<label>"): execute's name, else the pipeline's own, so one pipeline is shown by one
+    // name however it was started (protocol-spec/names.md); null leaves RocketRide's fallback, the short id.
+    private static string? DisplayName(string? name, JsonObject pipeline) =>
+        !string.IsNullOrEmpty(name) ? name
+        : pipeline["name"] is JsonValue own && own.TryGetValue(out string? text) && !string.IsNullOrWhiteSpace(text) ? text
+        : null;
+
     private PipelineTask Register(string token, JsonObject pipeline, PipelineDefinition definition, TaskOptions options, string? name, Caller caller, JsonObject? environment, RetryOrigin? origin = null)
     {
         var sourceComponent = definition.SourceComponent;
@@ -384,7 +405,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             pipeline["project_id"]!.GetValue<string>(),
             definition.Source,
             sourceComponent.Provider,
-            $"{(string.IsNullOrEmpty(name) ? shortId : name)}.{label}",
+            $"{DisplayName(name, pipeline) ?? shortId}.{label}",
             caller.UserId);
         var batch = _catalog.TryGet(sourceComponent.Provider, out var provider) && provider.Definition.Source == SourceKind.Batch;
         var task = new PipelineTask(identity, pipeline, options, _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0)

@@ -7,7 +7,8 @@ namespace PipelineHost.Pipelines.Definition;
 /// <summary>
 /// Substitutes <c>${NAME}</c> placeholders in a pipeline's string values. Only names with an allowed prefix
 /// are looked up (server environment, overridden by the caller's <c>env</c>); an allowed name with no value is
-/// left as written; every other placeholder becomes <c>&lt;REDACTED&gt;</c>, so a pipeline can never read
+/// left as written, and <see cref="Unresolved"/> finds it so the host can refuse the pipeline naming it; every
+/// other placeholder becomes <c>&lt;REDACTED&gt;</c>, so a pipeline can never read
 /// arbitrary server secrets. Values are substituted into the JSON tree, not its text, so they cannot inject
 /// JSON.
 /// </summary>
@@ -87,6 +88,50 @@ public static partial class PlaceholderResolver
                     else if (array[i] is { } child)
                     {
                         ResolveNode(child, variables);
+                    }
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>The allowed placeholder names still in <paramref name="resolved"/> (no environment gave them a value), each once.</summary>
+    public static IReadOnlyList<string> Unresolved(JsonNode resolved)
+    {
+        var names = new List<string>();
+        Collect(resolved, names);
+        return names;
+    }
+
+    /// <summary>The validation error for a placeholder nothing gave a value: it names the variable and where to set it.</summary>
+    public static string UnsetMessage(string name) =>
+        $"Placeholder ${{{name}}} is not set: set the environment variable {name} where the server runs (before starting it), or pass it in the task's env";
+
+    private static void Collect(JsonNode? node, List<string> names)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (_, child) in obj)
+                {
+                    Collect(child, names);
+                }
+
+                break;
+            case JsonArray array:
+                foreach (var child in array)
+                {
+                    Collect(child, names);
+                }
+
+                break;
+            case JsonValue value when value.GetValueKind() == JsonValueKind.String:
+                foreach (Match match in Placeholder().Matches(value.GetValue<string>()))
+                {
+                    var name = match.Groups[1].Value;
+                    if (IsAllowed(name) && !names.Contains(name, StringComparer.Ordinal))
+                    {
+                        names.Add(name);
                     }
                 }
 

@@ -140,7 +140,7 @@ internal sealed partial class SessionCommands(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Authenticated with {CredentialKind} as {ClientName} {ClientVersion}")]
+        [LoggerMessage(1, LogLevel.Debug, "Authenticated with {CredentialKind} as {ClientName} {ClientVersion}")]
         public static partial void Authenticated(ILogger logger, string credentialKind, string clientName, string clientVersion);
 
         [LoggerMessage(2, LogLevel.Warning, "Authentication failed: {Reason}")]

@@ -95,10 +95,10 @@ internal static partial class TaskServiceEndpoint
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Connection from {RemoteAddress} ({Encoding})")]
+        [LoggerMessage(1, LogLevel.Debug, "Connection from {RemoteAddress} ({Encoding})")]
         public static partial void Connected(ILogger logger, string remoteAddress, string encoding);
 
-        [LoggerMessage(2, LogLevel.Information, "Connection closed")]
+        [LoggerMessage(2, LogLevel.Debug, "Connection closed")]
         public static partial void Disconnected(ILogger logger);
     }
 }

@@ -23,6 +23,9 @@ internal static partial class ErrorEnvelope
     /// <summary>The message of every credential failure: the specific reason is not told to the client.</summary>
     public const string AccessDenied = "Access denied";
 
+    /// <summary>When a <c>tk_</c> in <c>?token=</c> was the only credential and no task has it.</summary>
+    public const string UnknownTaskToken = "Access denied: no task has this token (mistyped, or the task ended and was forgotten); with an API key a finished task is read from the history";
+
     /// <summary>A success envelope.</summary>
     public static IResult Ok(JsonNode? data = null)
     {

@@ -29,7 +29,8 @@ internal static class HttpCredentials
     /// </summary>
     public static Caller Authenticate(HttpContext context, CredentialAuthenticator authenticator, string? fallback = null)
     {
-        var result = authenticator.Authenticate(Read(context.Request) ?? fallback, context.Connection.RemoteIpAddress ?? System.Net.IPAddress.Loopback);
+        var presented = Read(context.Request);
+        var result = authenticator.Authenticate(presented ?? fallback, context.Connection.RemoteIpAddress ?? System.Net.IPAddress.Loopback);
         if (result.Caller is { } caller)
         {
             return caller;
@@ -45,7 +46,9 @@ internal static class HttpCredentials
             throw new HttpApiException(StatusCodes.Status429TooManyRequests, result.Error!);
         }
 
-        throw new HttpApiException(StatusCodes.Status401Unauthorized, ErrorEnvelope.AccessDenied);
+        // Only the task token was offered, and it is its own credential: say it is unknown rather than just
+        // "denied" (that tells nothing a 401 does not; a guessed token learns no more).
+        throw new HttpApiException(StatusCodes.Status401Unauthorized, presented is null && fallback is not null ? ErrorEnvelope.UnknownTaskToken : ErrorEnvelope.AccessDenied);
     }
 
     /// <summary>403 unless <paramref name="caller"/> holds <paramref name="permission"/>.</summary>

@@ -99,19 +99,21 @@ public sealed class MetricsAccumulatorTests
     }
 
     [Fact]
-    public void Finish_zeroes_metrics_and_freezes_tokens()
+    public void Finish_zeroes_the_current_figures_keeps_peaks_and_averages_and_freezes_tokens()
     {
         var acc = new MetricsAccumulator(new TokenRates(), logicalCpuCount: 2);
         acc.Add(Snap(0, 0, 0), Snap(3600, 1800, 2048 * MiB), gpuMb: 1024);
         acc.SetReportedUsage(Map(("gpu", 10_000)), Map(("pagesProcessed", 7)));
         var before = acc.Tokens;
+        var live = acc.Metrics;
 
         acc.Finish();
         acc.Add(Snap(3600, 1800, 0), Snap(7200, 3600, 4096 * MiB), gpuMb: 4096);
         acc.SetReportedUsage(Map(("gpu", 99_000)), Map(("pagesProcessed", 1000)));
 
         Assert.True(acc.IsFinished);
-        Assert.Equal(TaskMetrics.Zero, acc.Metrics);
+        Assert.Equal(live with { CpuPercent = 0, CpuMemoryMb = 0, GpuMemoryMb = 0 }, acc.Metrics);
+        Assert.True(acc.Metrics.PeakCpuMemoryMb > 0 && acc.Metrics.AvgCpuMemoryMb > 0);
         var after = acc.Tokens;
         Assert.Equal(2890.9, after.Total, Exact);
         Assert.Equal(before.CpuUtilization, after.CpuUtilization);

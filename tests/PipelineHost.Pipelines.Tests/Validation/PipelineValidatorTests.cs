@@ -73,4 +73,14 @@ public class PipelineValidatorTests
         Assert.Equal("${ROCKETRIDE_KEY}", pipeline["components"]![0]!["config"]!["k"]!.GetValue<string>());
         Assert.False(variables.ContainsKey("HOME"));
     }
+
+    [Fact]
+    public void Unresolved_lists_each_allowed_placeholder_left_without_a_value_once()
+    {
+        var pipeline = Pipeline("""{"components":[{"id":"a","provider":"webhook","config":{"p":"${PIPELINEHOST_A}/${ROCKETRIDE_B}","q":["${PIPELINEHOST_A}"],"s":"${HOME}"}}]}""");
+
+        var resolved = PlaceholderResolver.Resolve(pipeline, new Dictionary<string, string> { ["ROCKETRIDE_B"] = "b" });
+
+        Assert.Equal(["PIPELINEHOST_A"], PlaceholderResolver.Unresolved(resolved));
+    }
 }

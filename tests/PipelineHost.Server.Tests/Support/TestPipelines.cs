@@ -58,6 +58,16 @@ public static class TestPipelines
         ["project_id"] = Guid.NewGuid().ToString(),
     };
 
+    /// <summary>A batch pipeline that ends by itself: <paramref name="count"/> synthetic objects into the null sink.</summary>
+    public static JsonObject SyntheticBatch(int count) => new()
+    {
+        ["components"] = new JsonArray(
+            new JsonObject { ["id"] = "synthetic_1", ["provider"] = "synthetic", ["config"] = new JsonObject { ["mode"] = "Source", ["count"] = count, ["size"] = 64 } },
+            Component("null_1", "null", new JsonObject(), "synthetic_1")),
+        ["source"] = "synthetic_1",
+        ["project_id"] = Guid.NewGuid().ToString(),
+    };
+
     /// <summary>A component that reads the text lane of <paramref name="from"/>.</summary>
     public static JsonObject Component(string id, string provider, JsonObject config, string from) => new()
     {

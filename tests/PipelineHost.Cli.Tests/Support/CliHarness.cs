@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using PipelineHost.Cli;
-using Spectre.Console;
+using PipelineHost.Client.Tests.Support;
 
-namespace PipelineHost.Client.Tests.Support;
+namespace PipelineHost.Cli.Tests.Support;
 
 /// <summary>What one in-process <c>pipelinehost</c> run did.</summary>
 public sealed record CliRun(int ExitCode, string Out, string Error)
@@ -23,18 +23,25 @@ public sealed class CliHarness(Uri serverUri, string? apiKey = TestServer.ApiKey
 
     public Dictionary<string, string> Variables { get; } = new(StringComparer.Ordinal);
 
-    public async Task<CliRun> RunAsync(params string[] args)
+    /// <summary>How long a command may take before the test calls it hung; a guard, never a speed assertion.</summary>
+    public TimeSpan HangGuard { get; init; } = TestTimeouts.Default;
+
+    public Task<CliRun> RunAsync(params string[] args) => Start(args).Completion;
+
+    /// <summary>Starts a command and returns at once: its output so far can be read while it runs.</summary>
+    public RunningCli Start(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(output),
-        });
-        console.Profile.Width = 200;
+        var syncOut = TextWriter.Synchronized(output);
+        return new RunningCli(output, syncOut, RunCoreAsync(args, output, syncOut, error));
+    }
+
+    private async Task<CliRun> RunCoreAsync(string[] args, StringWriter output, TextWriter syncOut, StringWriter error)
+    {
+        await Task.Yield();
+        // What the real command gets when its output goes to a pipe or a file, as it does here.
+        var console = CliEnvironment.CreateConsole(syncOut, redirected: true, noColor: null);
         var variables = new Dictionary<string, string>(Variables, StringComparer.Ordinal) { ["PIPELINEHOST_URI"] = serverUri.ToString() };
         if (apiKey is not null)
         {
@@ -43,13 +50,13 @@ public sealed class CliHarness(Uri serverUri, string? apiKey = TestServer.ApiKey
 
         var environment = new CliEnvironment
         {
-            Out = output,
+            Out = syncOut,
             Error = error,
             Console = console,
             GetVariable = name => variables.GetValueOrDefault(name),
             WorkingDirectory = WorkingDirectory,
         };
-        var exitCode = await CliApp.RunAsync(args, environment).WaitAsync(TestTimeouts.Default);
+        var exitCode = await CliApp.RunAsync(args, environment).WaitAsync(HangGuard);
         return new CliRun(exitCode, output.ToString(), error.ToString());
     }
 
@@ -67,6 +74,36 @@ public sealed class CliHarness(Uri serverUri, string? apiKey = TestServer.ApiKey
         var path = Path.Combine(Path.GetTempPath(), "pipelinehost-cli-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(path);
         return path;
+    }
+}
+
+/// <summary>A command still running: its standard output so far, and its end.</summary>
+public sealed class RunningCli(StringWriter output, TextWriter writer, Task<CliRun> completion)
+{
+    public Task<CliRun> Completion { get; } = completion;
+
+    /// <summary>Waits (hang guard only) until standard output contains <paramref name="text"/>.</summary>
+    public async Task WaitForOutputAsync(string text)
+    {
+        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        while (!Snapshot().Contains(text, StringComparison.Ordinal))
+        {
+            if (Completion.IsCompleted)
+            {
+                throw new InvalidOperationException($"ended without printing '{text}': {await Completion}");
+            }
+
+            await Task.Delay(20, timeout.Token);
+        }
+    }
+
+    // The synchronized writer locks on itself for every write.
+    private string Snapshot()
+    {
+        lock (writer)
+        {
+            return output.ToString();
+        }
     }
 }
 

@@ -2,9 +2,12 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using PipelineHost.Cli.Tests.Support;
+using PipelineHost.Client;
 using PipelineHost.Client.Tests.Support;
+using Spectre.Console;
 
-namespace PipelineHost.Client.Tests;
+namespace PipelineHost.Cli.Tests;
 
 /// <summary>Every <c>pipelinehost</c> command in-process against a real server: exit codes, output, <c>--json</c> documents.</summary>
 public sealed partial class CliTests(ServerFixture fixture) : IClassFixture<ServerFixture>
@@ -57,7 +60,8 @@ public sealed partial class CliTests(ServerFixture fixture) : IClassFixture<Serv
     [Fact]
     public async Task Run_of_the_readme_example_completes_and_shows_the_final_status()
     {
-        var cli = NewCli();
+        // 2,000 objects of 32 KiB: well inside 30 s on an idle machine, not on a shared one under load.
+        var cli = new CliHarness(fixture.Server.WebSocketUri) { HangGuard = TimeSpan.FromMinutes(3) };
 
         var run = await cli.RunAsync("run", TestPipelines.Example("synthetic-wordcount.pipe.json"), "--wait");
 
@@ -67,7 +71,7 @@ public sealed partial class CliTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
-    public async Task Run_sends_files_and_folders_prints_each_result_and_leaves_the_task_running_for_stop()
+    public async Task Run_with_keep_running_sends_files_and_folders_prints_each_result_and_leaves_the_task_running_for_stop()
     {
         var cli = NewCli();
         var pipeline = EchoFile(cli);
@@ -75,7 +79,7 @@ public sealed partial class CliTests(ServerFixture fixture) : IClassFixture<Serv
         cli.WriteFile("in/sub/b.txt", "beta");
         var single = cli.WriteFile("c.txt", "gamma");
 
-        var run = await cli.RunAsync("run", pipeline, "--input", "in", single);
+        var run = await cli.RunAsync("run", pipeline, "--input", "in", single, "--keep-running");
         var token = TokenPattern().Match(run.Out).Value;
         var stop = await cli.RunAsync("stop", token);
         var status = await cli.RunAsync("status", token, "--json");
@@ -98,7 +102,7 @@ public sealed partial class CliTests(ServerFixture fixture) : IClassFixture<Serv
         var pipeline = EchoFile(cli);
         cli.WriteFile("one.txt", "first");
 
-        var run = await cli.RunAsync("run", pipeline, "--input", "one.txt", "--token", "CLI-JSON", "--json");
+        var run = await cli.RunAsync("run", pipeline, "--input", "one.txt", "--keep-running", "--token", "CLI-JSON", "--json");
         var send = await cli.RunAsync("send", "CLI-JSON", cli.WriteFile("two.txt", "second"), "--json");
         var status = await cli.RunAsync("status", "CLI-JSON", "--json");
         var list = await cli.RunAsync("list", "--json");
@@ -131,7 +135,7 @@ public sealed partial class CliTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal(2, missing.ExitCode);
         Assert.Equal("pipelinehost: no such file or folder: no-such-file.txt", missing.Error.Trim());
         Assert.Equal(1, unknownTask.ExitCode);
-        Assert.Equal("Your pipeline is not running", unknownTask.Json[0]!["error"]!.GetValue<string>());
+        Assert.Equal("unknown task token: no task on this server has it (mistyped, or the task ended and has been forgotten)", unknownTask.Json[0]!["error"]!.GetValue<string>());
     }
 
     [Fact]
@@ -273,7 +277,7 @@ public sealed partial class CliTests(ServerFixture fixture) : IClassFixture<Serv
         var run = await cli.RunAsync("run", badPipeline);
 
         Assert.Equal(1, stop.ExitCode);
-        Assert.Equal("pipelinehost: Your pipeline is not running", stop.Error.Trim());
+        Assert.Equal("pipelinehost: unknown task token: no task on this server has it (mistyped, or the task ended and has been forgotten)", stop.Error.Trim());
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("unknown provider \"nonexistent_provider\"", run.Error, StringComparison.Ordinal);
     }
@@ -290,6 +294,109 @@ public sealed partial class CliTests(ServerFixture fixture) : IClassFixture<Serv
 
         Assert.Equal(1, run.ExitCode);
         Assert.StartsWith($"pipelinehost: Could not connect to ws://127.0.0.1:{port}/task/service", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_with_input_and_wait_on_a_webhook_pipeline_prints_each_result_then_stops_the_task_and_ends()
+    {
+        var cli = NewCli();
+        cli.WriteFile("a.txt", "alpha");
+
+        var run = await cli.RunAsync("run", EchoFile(cli), "--input", "a.txt", "--wait");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("✓ a.txt → alpha", run.Out, StringComparison.Ordinal);
+        Assert.Contains("CANCELLED", run.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("keeps running", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_with_keep_running_and_wait_says_what_it_waits_for_prints_the_result_before_and_ends_when_stopped()
+    {
+        var cli = NewCli();
+        cli.WriteFile("a.txt", "alpha");
+        await using var client = await fixture.Server.ConnectAsync();
+
+        var running = cli.Start("run", EchoFile(cli), "--input", "a.txt", "--keep-running", "--wait", "--token", "CLI-WAIT");
+        await running.WaitForOutputAsync("Waiting for CLI-WAIT to end: a webhook source ends only when the task is stopped");
+        await running.WaitForOutputAsync("✓ a.txt → alpha");
+        await client.TerminateAsync("CLI-WAIT").WaitAsync(TestTimeouts.Default);
+        var run = await running.Completion;
+
+        Assert.Equal(1, run.ExitCode); // --wait asked for COMPLETED; a stopped webhook task is CANCELLED
+        Assert.True(run.Out.IndexOf("✓ a.txt", StringComparison.Ordinal) < run.Out.IndexOf("Waiting for", StringComparison.Ordinal), run.ToString());
+        Assert.Contains("CANCELLED", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Json_prints_exactly_one_document_for_errors_too()
+    {
+        var cli = NewCli();
+
+        var unknown = await cli.RunAsync("status", "tk_ffffffffffffffffffffffffffffffff", "--json");
+        var usage = await cli.RunAsync("list", "--bogus", "--json");
+
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Equal("Error", unknown.Json["status"]!.GetValue<string>());
+        Assert.Equal("unknown task token: no task on this server has it (mistyped, or the task ended and has been forgotten)", unknown.Json["error"]!["message"]!.GetValue<string>());
+        Assert.Equal(1, unknown.Json["exitCode"]!.GetValue<int>());
+        Assert.Equal(2, usage.ExitCode);
+        Assert.Equal(2, usage.Json["exitCode"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Stop_of_a_task_that_already_completed_says_so_with_its_state()
+    {
+        var cli = NewCli();
+        var run = await cli.RunAsync("run", cli.WriteFile("batch.pipe.json", TestPipelines.SyntheticBatch().ToJsonString()), "--wait", "--json");
+        var token = run.Json["task"]!["token"]!.GetValue<string>();
+
+        var stop = await cli.RunAsync("stop", token);
+
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+        Assert.Equal($"{token} already ended (COMPLETED): nothing to stop.", stop.Out.Trim());
+    }
+
+    [Fact]
+    public async Task Watch_into_a_pipe_prints_plain_lines_and_the_status_once_never_repeated_frames()
+    {
+        await using var client = await fixture.Server.ConnectAsync();
+        var task = await client.UseAsync(TestPipelines.SyntheticBatch(200)).WaitAsync(TestTimeouts.Default);
+
+        var watch = await NewCli().RunAsync("watch", task.Token);
+
+        Assert.True(watch.ExitCode == 0, watch.ToString());
+        Assert.DoesNotContain('\u001b', watch.Out);
+        Assert.Single(watch.Out.Split('\n'), l => l.StartsWith("started", StringComparison.Ordinal));
+        Assert.Contains(watch.Out.Split('\n'), l => l.StartsWith("COMPLETED · 200/200 objects", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_console_is_plain_in_a_pipe_and_with_no_color_and_never_wraps_a_token_when_redirected()
+    {
+        using var piped = new StringWriter();
+        var pipe = CliEnvironment.CreateConsole(piped, redirected: true, noColor: null);
+        var noColor = CliEnvironment.CreateConsole(new StringWriter(), redirected: false, noColor: "1");
+        var token = "tk_" + new string('f', 32);
+
+        pipe.Write(new Table().AddColumns("token", "name", "source", "status").AddRow(token, new string('n', 60), new string('s', 40), "Webhook ready - system is ready to accept requests"));
+
+        Assert.False(pipe.Profile.Capabilities.Ansi);
+        Assert.False(pipe.Profile.Capabilities.Interactive);
+        Assert.False(noColor.Profile.Capabilities.Ansi);
+        Assert.False(noColor.Profile.Capabilities.Interactive);
+        Assert.Contains(token, piped.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Webhook ready - system is ready to accept requests", piped.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_help_lists_the_server_options()
+    {
+        var help = await NewCli().RunAsync("serve", "--help");
+
+        Assert.True(help.ExitCode == 0, help.ToString());
+        Assert.Contains("--port N", help.Out, StringComparison.Ordinal);
+        Assert.Contains("--allow-root DIR", help.Out, StringComparison.Ordinal);
     }
 
     [GeneratedRegex("tk_[0-9a-f]{32}")]
