@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using PipelineHost.Engine.Callbacks;
+using PipelineHost.Engine.Diagnostics;
 using PipelineHost.Engine.Metrics;
 using PipelineHost.Engine.Security;
 using PipelineHost.Engine.Storage;
@@ -917,42 +918,42 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Task {TaskId} created")]
+        [LoggerMessage(LogEventIds.TaskCreated, LogLevel.Information, "Task {TaskId} created")]
         public static partial void TaskCreated(ILogger logger, string taskId);
 
-        [LoggerMessage(2, LogLevel.Information, "Task {TaskId} worker started (pid {Pid})")]
+        [LoggerMessage(LogEventIds.WorkerStarted, LogLevel.Information, "Task {TaskId} worker started (pid {Pid})")]
         public static partial void WorkerStarted(ILogger logger, string taskId, int pid);
 
-        [LoggerMessage(3, LogLevel.Information, "Task {TaskId} ended {State} (exit code {ExitCode}): {ExitMessage}")]
+        [LoggerMessage(LogEventIds.TaskEnded, LogLevel.Information, "Task {TaskId} ended {State} (exit code {ExitCode}): {ExitMessage}")]
         public static partial void TaskEnded(ILogger logger, string taskId, string state, int exitCode, string exitMessage);
 
-        [LoggerMessage(4, LogLevel.Information, "Task {TaskId} stopping: {Reason}")]
+        [LoggerMessage(LogEventIds.TaskStopping, LogLevel.Information, "Task {TaskId} stopping: {Reason}")]
         public static partial void Stopping(ILogger logger, string taskId, string reason);
 
-        [LoggerMessage(5, LogLevel.Warning, "Task {TaskId} could not start")]
+        [LoggerMessage(LogEventIds.TaskStartFailed, LogLevel.Warning, "Task {TaskId} could not start")]
         public static partial void StartFailed(ILogger logger, string taskId, Exception exception);
 
-        [LoggerMessage(6, LogLevel.Warning, "Task observer {Observer} failed")]
+        [LoggerMessage(LogEventIds.TaskObserverFailed, LogLevel.Warning, "Task observer {Observer} failed")]
         public static partial void ObserverFailed(ILogger logger, string observer, Exception exception);
 
-        [LoggerMessage(7, LogLevel.Information, "Task {TaskId} restarting")]
+        [LoggerMessage(LogEventIds.TaskRestarting, LogLevel.Information, "Task {TaskId} restarting")]
         public static partial void Restarting(ILogger logger, string taskId);
 
-        [LoggerMessage(8, LogLevel.Warning, "Task {TaskId}: the failed items of an earlier task with its token could not be removed")]
+        [LoggerMessage(LogEventIds.FailedItemsNotCleared, LogLevel.Warning, "Task {TaskId}: the failed items of an earlier task with its token could not be removed")]
         public static partial void FailedItemsNotCleared(ILogger logger, string taskId, Exception exception);
 
-        [LoggerMessage(9, LogLevel.Information, "Task {TaskId} created to retry {Items} failed items of task {RetryOf}")]
+        [LoggerMessage(LogEventIds.RetryTaskCreated, LogLevel.Information, "Task {TaskId} created to retry {Items} failed items of task {RetryOf}")]
         public static partial void RetryTaskCreated(ILogger logger, string taskId, long items, string retryOf);
-        [LoggerMessage(10, LogLevel.Information, "Task {TaskId} queued at position {Position}")]
+        [LoggerMessage(LogEventIds.TaskQueued, LogLevel.Information, "Task {TaskId} queued at position {Position}")]
         public static partial void Queued(ILogger logger, string taskId, int position);
 
-        [LoggerMessage(11, LogLevel.Information, "Task {TaskId} expired in the queue")]
+        [LoggerMessage(LogEventIds.TaskExpired, LogLevel.Information, "Task {TaskId} expired in the queue")]
         public static partial void Expired(ILogger logger, string taskId);
 
-        [LoggerMessage(12, LogLevel.Warning, "Task {TaskId} did not end after being stopped")]
+        [LoggerMessage(LogEventIds.TaskStopFailed, LogLevel.Warning, "Task {TaskId} did not end after being stopped")]
         public static partial void StopFailed(ILogger logger, string taskId, Exception exception);
 
-        [LoggerMessage(13, LogLevel.Information, "Task {TaskId} took a pre-started worker (pid {Pid})")]
+        [LoggerMessage(LogEventIds.WorkerTaken, LogLevel.Information, "Task {TaskId} took a pre-started worker (pid {Pid})")]
         public static partial void WorkerTaken(ILogger logger, string taskId, int pid);
     }
 }

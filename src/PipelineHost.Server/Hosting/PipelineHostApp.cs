@@ -11,8 +11,6 @@ using PipelineHost.Server.Commands;
 using PipelineHost.Server.Connections;
 using PipelineHost.Server.Events;
 using PipelineHost.Server.Http;
-using Serilog;
-using Serilog.Events;
 
 namespace PipelineHost.Server.Hosting;
 
@@ -47,7 +45,7 @@ public static class PipelineHostApp
             kestrel.Limits.MaxRequestBodySize = options.MaxMessageSize;
         });
         builder.Logging.ClearProviders();
-        builder.Logging.AddSerilog(CreateLogger(), dispose: true);
+        builder.Services.AddServerLogging(options);
 
         var services = builder.Services;
         services.AddSingleton(options);
@@ -79,6 +77,7 @@ public static class PipelineHostApp
 
         var app = builder.Build();
         _ = app.Services.GetRequiredService<ServerInfo>(); // its creation is the server's start time (GET /status uptime)
+        app.UseServerRequestLogging();
         app.UseWebSockets();
         app.UseErrorEnvelope();
         app.MapRootEndpoints();
@@ -93,14 +92,6 @@ public static class PipelineHostApp
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, options, generatedKey, keyFile));
         return app;
     }
-
-    private static Serilog.ILogger CreateLogger() => new LoggerConfiguration()
-        .MinimumLevel.Information()
-        .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
-        .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
-        .Enrich.FromLogContext()
-        .WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss} [{Level:u3}] {Message:lj} {Properties:j}{NewLine}{Exception}")
-        .CreateLogger();
 
     private static void PrintBanner(WebApplication app, ServerOptions options, string? generatedKey, string keyFile)
     {
