@@ -111,6 +111,7 @@ public sealed partial class TaskManager
                 }
 
                 pipe.LastActivity = _time.GetTimestamp();
+                _metrics?.DataIn(data.Length);
                 Touch(task);
             }
             finally

@@ -41,11 +41,16 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     private readonly ITaskStore? _store;
     private readonly AdmissionQueue<PipelineTask> _admission;
     private readonly WorkerPool? _pool;
+    private readonly PipelineHostMetrics? _metrics;
 
-    /// <summary>Creates the manager; with a <paramref name="store"/>, lookups of tasks no longer in memory fall back to it.</summary>
-    public TaskManager(EngineOptions options, ComponentCatalog catalog, TimeProvider time, ILogger<TaskManager> logger, IEnumerable<ITaskObserver> observers, ITaskStore? store = null)
+    /// <summary>
+    /// Creates the manager; with a <paramref name="store"/>, lookups of tasks no longer in memory fall back to it;
+    /// with <paramref name="metrics"/>, it records launches, data bytes and tokens there and publishes its gauges.
+    /// </summary>
+    public TaskManager(EngineOptions options, ComponentCatalog catalog, TimeProvider time, ILogger<TaskManager> logger, IEnumerable<ITaskObserver> observers, ITaskStore? store = null, PipelineHostMetrics? metrics = null)
     {
         _store = store;
+        _metrics = metrics;
         _options = options;
         _catalog = catalog;
         _validator = new PipelineValidator(catalog);
@@ -61,6 +66,8 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             _pool = new WorkerPool(options.WorkerPoolSize, options.Worker, options.StartTimeout, time, logger);
             _pool.Start();
         }
+
+        metrics?.ObserveTasks(this);
     }
 
     /// <summary>Host-wide: tasks waiting for a slot, and tasks holding one (from leaving the queue until final).</summary>
@@ -330,6 +337,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         task.RunTimer?.Dispose();
         _admission.Release(task);
         Log.TaskEnded(_logger, task.Id, state.ToString(), exitCode ?? -1, message);
+        _metrics?.TaskBilled(task.Sampler?.Tokens ?? TaskTokens.Zero);
         Notify(new TaskStatusChanged(task, true));
         Notify(new TaskLifecycle(task, "end"));
         task.SignalEnded();
@@ -413,6 +421,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     {
         try
         {
+            task.LaunchStarted = _time.GetTimestamp();
             task.TryMove(TaskState.Starting, "Starting");
             Notify(new TaskStatusChanged(task, true));
 
@@ -448,6 +457,8 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
 
             var worker = pooled ?? WorkerProcess.Start(_options.Worker, null, evt => OnWorkerEvent(task, evt), line => OnWorkerOutput(task, line));
             task.Worker = worker;
+            worker.Metrics = _metrics;
+            _metrics?.TaskLaunched(pooled is not null);
             task.Sampler = new TaskMetricsSampler(
                 worker.ProcessId,
                 _processProbe,
@@ -549,6 +560,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                 if (task.TryMove(TaskState.Running, task.Type != TaskType.Pipeline ? "Processing" : "Ready - accepting data"))
                 {
                     task.PipeSlots.Release(task.Options.Threads);
+                    _metrics?.TaskRunning(_time.GetElapsedTime(task.LaunchStarted));
                     Notify(new TaskStatusChanged(task, true));
                 }
 

@@ -46,6 +46,7 @@ public static class PipelineHostApp
         });
         builder.Logging.ClearProviders();
         builder.Services.AddServerLogging(options);
+        builder.Services.AddServerTelemetry(builder.Configuration);
 
         var services = builder.Services;
         services.AddSingleton(options);
@@ -86,6 +87,7 @@ public static class PipelineHostApp
         app.MapTaskEvents();
         app.MapDataEndpoints();
         app.MapInfoEndpoints();
+        app.MapMetrics(options);
 
         // Created now rather than at the first request, so the worker pool is warm before the first task.
         app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<TaskManager>());
