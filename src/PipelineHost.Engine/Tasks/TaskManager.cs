@@ -338,6 +338,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         _admission.Release(task);
         Log.TaskEnded(_logger, task.Id, state.ToString(), exitCode ?? -1, message);
         _metrics?.TaskBilled(task.Sampler?.Tokens ?? TaskTokens.Zero);
+        TaskTracing.End(task, state, reason, message);
         Notify(new TaskStatusChanged(task, true));
         Notify(new TaskLifecycle(task, "end"));
         task.SignalEnded();
@@ -412,6 +413,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             _byPublicKey.TryRemove(replaced.Identity.PublicKey, out _);
         }
 
+        task.Span = TaskTracing.StartTask(task);
         _tasks[token] = task;
         _byPublicKey[identity.PublicKey] = task;
         return task;
@@ -422,6 +424,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         try
         {
             task.LaunchStarted = _time.GetTimestamp();
+            task.LaunchSpan ??= TaskTracing.Start(PipelineTracing.LaunchSpan, task.Span);
             task.TryMove(TaskState.Starting, "Starting");
             Notify(new TaskStatusChanged(task, true));
 
@@ -446,6 +449,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                 FailedItemMaxBytes = _options.FailedItemMaxBytes,
                 FailedTaskMaxBytes = _options.FailedTaskMaxBytes,
                 TraceLevel = FlowTraceLevels.Parse(task.Options.TraceLevel),
+                TraceParent = task.Span?.Id,
             };
 
             var pooled = _pool?.TryTake(evt => OnWorkerEvent(task, evt), line => OnWorkerOutput(task, line));
@@ -561,6 +565,8 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                 {
                     task.PipeSlots.Release(task.Options.Threads);
                     _metrics?.TaskRunning(_time.GetElapsedTime(task.LaunchStarted));
+                    task.LaunchSpan?.Dispose();
+                    task.LaunchSpan = null;
                     Notify(new TaskStatusChanged(task, true));
                 }
 
