@@ -46,7 +46,10 @@ public static class PipelineHostApp
         });
         builder.Logging.ClearProviders();
         builder.Services.AddServerLogging(options);
-        builder.Services.AddServerTelemetry(builder.Configuration);
+        if (options.Telemetry)
+        {
+            builder.Services.AddServerTelemetry(builder.Configuration);
+        }
 
         var services = builder.Services;
         services.AddSingleton(options);
@@ -78,7 +81,11 @@ public static class PipelineHostApp
 
         var app = builder.Build();
         _ = app.Services.GetRequiredService<ServerInfo>(); // its creation is the server's start time (GET /status uptime)
-        app.UseServerRequestLogging();
+        if (options.Telemetry)
+        {
+            app.UseServerRequestLogging();
+        }
+
         app.UseWebSockets();
         app.UseErrorEnvelope();
         app.MapRootEndpoints();
@@ -87,7 +94,10 @@ public static class PipelineHostApp
         app.MapTaskEvents();
         app.MapDataEndpoints();
         app.MapInfoEndpoints();
-        app.MapMetrics(options);
+        if (options.Telemetry)
+        {
+            app.MapMetrics(options);
+        }
 
         // Created now rather than at the first request, so the worker pool is warm before the first task.
         app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<TaskManager>());

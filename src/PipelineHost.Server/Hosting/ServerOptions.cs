@@ -112,6 +112,12 @@ public sealed record ServerOptions
     /// <summary><c>GET /metrics</c> answers without the API key (<c>--metrics-public</c>, <c>PIPELINEHOST_METRICS_PUBLIC</c>).</summary>
     public bool MetricsPublic { get; init; }
 
+    /// <summary>
+    /// The request log and the metrics pipeline (OpenTelemetry, <c>GET /metrics</c>). Off only to measure what they
+    /// cost (the benchmarks); no command-line option.
+    /// </summary>
+    public bool Telemetry { get; init; } = true;
+
     /// <summary>The URL the server listens on.</summary>
     public string Url => $"http://{(Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]" : Host)}:{Port}";
 }
