@@ -54,6 +54,10 @@ public partial class MetricsExportTests
         var none = await http.SendRawAsync(HttpMethod.Get, "/metrics");
         var wrong = await http.SendRawAsync(HttpMethod.Get, "/metrics", "Bearer not-the-key");
         var key = await http.SendRawAsync(HttpMethod.Get, "/metrics", $"Bearer {TestServer.ApiKey}");
+        await using var client = await guarded.ConnectAsync();
+        var token = (await client.ExecuteAsync(TestPipelines.Echo()))["token"]!.GetValue<string>();
+        var taskToken = await http.SendRawAsync(HttpMethod.Get, "/metrics", $"Bearer {token}");
+        await client.RequestAsync("terminate", new() { ["token"] = token });
         await using var open = await TestServer.StartAsync(options: o => o with { MetricsPublic = true });
         using var openHttp = open.CreateHttpClient();
         var anyone = await openHttp.SendRawAsync(HttpMethod.Get, "/metrics");
@@ -61,6 +65,7 @@ public partial class MetricsExportTests
         Assert.Equal(HttpStatusCode.Unauthorized, none.Status);
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.Status);
         Assert.Equal(HttpStatusCode.OK, key.Status);
+        Assert.Equal(HttpStatusCode.Forbidden, taskToken.Status);
         Assert.StartsWith("text/plain", key.Headers.ContentType!.ToString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, anyone.Status);
         Assert.Contains("pipelinehost_queue_depth", System.Text.Encoding.UTF8.GetString(anyone.Body), StringComparison.Ordinal);
