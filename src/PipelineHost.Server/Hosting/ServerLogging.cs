@@ -25,7 +25,8 @@ public static class ServerLogging
     public static IServiceCollection AddServerLogging(this IServiceCollection services, ServerOptions options)
     {
         // preserveStaticLogger: Serilog's static Log.Logger is global state; one process may host several servers (tests).
-        return services.AddSerilog((provider, logger) => Configure(logger, options, provider), preserveStaticLogger: true);
+        // writeToProviders: ILoggerProvider services registered by the host's user still get every event, as before Serilog.
+        return services.AddSerilog((provider, logger) => Configure(logger, options, provider), preserveStaticLogger: true, writeToProviders: true);
     }
 
     /// <summary>
