@@ -48,10 +48,11 @@ public sealed class SubjectServer : IAsyncDisposable
     public static async Task<SubjectServer> StartAsync(Func<ServerOptions, ServerOptions>? options = null, Func<EngineOptions, EngineOptions>? engine = null)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "pipelinehost-bench", Guid.NewGuid().ToString("N"));
-        var serverOptions = new ServerOptions { Port = 0, ApiKeys = [ApiKey], DataDirectory = dataDirectory, WorkerPoolSize = 0 };
+        // Warnings and errors only: the routine Information lines (a task created, a connection opened) would be console noise.
+        var quiet = new ConfigurationBuilder().AddInMemoryCollection([KeyValuePair.Create("Serilog:MinimumLevel:Default", (string?)"Warning")]).Build();
+        var serverOptions = new ServerOptions { Port = 0, ApiKeys = [ApiKey], DataDirectory = dataDirectory, WorkerPoolSize = 0, LoggingConfiguration = quiet };
         var app = PipelineHostApp.Build(options?.Invoke(serverOptions) ?? serverOptions, builder =>
         {
-            builder.Logging.ClearProviders(); // the real server's logging minus the console noise
             if (engine is not null)
             {
                 var descriptor = builder.Services.Single(d => d.ServiceType == typeof(EngineOptions));

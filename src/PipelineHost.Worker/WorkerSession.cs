@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PipelineHost.Pipelines.Components;
@@ -35,6 +36,8 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     private long _replayLimit = WorkerStartSettings.DefaultFailedItemMaxBytes;
     private PipeFlowTracker _flow;
     private int _threads = 64;
+    private ActivityContext _taskTrace;
+    private IDisposable? _tracing;
 
     public WorkerSession(Stream input, Stream output, TimeProvider? time = null)
     {
@@ -56,6 +59,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         await Task.WhenAll(_handlers.Keys).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await FlushCountsAsync().ConfigureAwait(false);
         await reporter.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _tracing?.Dispose(); // flushes an exporter's last spans
         _ = reader;
         return code;
     }
@@ -183,6 +187,10 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             PoolWorker.UseEnvironment(variables);
         }
 
+        // After the task's environment is in place (a pool worker started before it): it says who listens.
+        _tracing ??= WorkerTracing.Listen();
+        _taskTrace = WorkerTracing.Parse(settings.TraceParent);
+
         var catalog = ComponentCatalog.CreateForWorker(LoadPlugins(settings.ComponentsDirectory));
         var validation = new PipelineValidator(catalog).Validate(settings.Pipeline, settings.Source);
         if (validation.Definition is not { } definition)
@@ -248,7 +256,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
                                 context = new ObjectContext(item.Name, item.MimeType, objectId, item.Metadata, pipe.HasValue ? SseSink(pipe.Value) : null);
                             }
 
-                            var run = Graph.Begin(context, this, pipe.HasValue ? _flow.Begin(pipe.Value, context) : null);
+                            var run = Graph.Begin(context, this, pipe.HasValue ? _flow.Begin(pipe.Value, context) : null, _taskTrace);
                             var stream = await item.OpenAsync(token).ConfigureAwait(false);
                             await using (stream.ConfigureAwait(false))
                             {
@@ -311,7 +319,8 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
 
         var id = AllocatePipeId();
         var context = new ObjectContext(name, mime, NewObjectId(), (JsonObject)info.DeepClone(), SseSink(id));
-        _pipes[id] = new Pipe(id, graph.Begin(context, this, _flow.Begin(id, context)), size);
+        var trace = WorkerTracing.Parse(arguments[WorkerProtocol.TraceParentProperty]?.GetValue<string>(), _taskTrace);
+        _pipes[id] = new Pipe(id, graph.Begin(context, this, _flow.Begin(id, context), trace), size) { Trace = trace };
         _counters.Opened(size);
         SendEvent(WorkerProtocol.ObjectEvent, new JsonObject { ["name"] = name, ["size"] = size });
         return new JsonObject { ["pipe_id"] = id };
@@ -387,6 +396,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
                 // neither retried nor kept, whatever failed before.
                 var given = pipe.Failure?.Message ?? pipe.Deferred?.Message ?? reason.GetValue<string>();
                 _flow.End(pipe.Id, pipe.Run.Context, given);
+                pipe.Run.Abandon(given);
                 _counters.Failed(size);
                 ReportObjectError(pipe.Run.Context.Name, given);
                 throw new WorkerException(given);
@@ -440,7 +450,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     {
         var previous = pipe.Run.Context;
         var context = new ObjectContext(previous.Name, previous.MimeType, previous.ObjectId, previous.Metadata, SseSink(pipe.Id));
-        var run = Graph.Begin(context, this, _flow.Begin(pipe.Id, context));
+        var run = Graph.Begin(context, this, _flow.Begin(pipe.Id, context), pipe.Trace);
         pipe.Run = run;
         foreach (var chunk in pipe.Chunks)
         {
@@ -632,6 +642,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
 
     public async ValueTask DisposeAsync()
     {
+        _tracing?.Dispose();
         _stopping.Dispose();
         _writer.Dispose();
         await ValueTask.CompletedTask.ConfigureAwait(false);
@@ -646,6 +657,9 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         private bool _overflow;
 
         public int Id { get; } = id;
+
+        /// <summary>The span the object's component spans descend from (the host's object span); default: none.</summary>
+        public ActivityContext Trace { get; init; }
 
         /// <summary>The current attempt; a successful retry replaces it.</summary>
         public PipelineGraph.ObjectRun Run { get; set; } = run;

@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using PipelineHost.Engine.Diagnostics;
 using PipelineHost.Engine.Storage;
 using PipelineHost.Engine.Tasks;
 
@@ -359,19 +360,19 @@ public sealed partial class CallbackDispatcher : ITaskObserver, IHostedService, 
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Task {TaskId} callback attempt {Attempt} to {Url}: status {StatusCode} {Error} → {State}")]
+        [LoggerMessage(LogEventIds.CallbackAttempted, LogLevel.Information, "Task {TaskId} callback attempt {Attempt} to {Url}: status {StatusCode} {Error} → {State}")]
         public static partial void Attempted(ILogger logger, string taskId, int attempt, int? statusCode, string error, string state, string url);
 
-        [LoggerMessage(2, LogLevel.Error, "Task {TaskId} callback delivery failed unexpectedly")]
+        [LoggerMessage(LogEventIds.CallbackDeliveryFailed, LogLevel.Error, "Task {TaskId} callback delivery failed unexpectedly")]
         public static partial void DeliveryFailed(ILogger logger, string taskId, Exception exception);
 
-        [LoggerMessage(3, LogLevel.Warning, "Task {TaskId} callback state could not be stored")]
+        [LoggerMessage(LogEventIds.CallbackPersistFailed, LogLevel.Warning, "Task {TaskId} callback state could not be stored")]
         public static partial void PersistFailed(ILogger logger, string taskId, Exception exception);
 
-        [LoggerMessage(4, LogLevel.Information, "Task {TaskId} callback resumed after {Attempts} earlier attempts")]
+        [LoggerMessage(LogEventIds.CallbackResuming, LogLevel.Information, "Task {TaskId} callback resumed after {Attempts} earlier attempts")]
         public static partial void Resuming(ILogger logger, string taskId, int attempts);
 
-        [LoggerMessage(5, LogLevel.Warning, "Task {TaskId} callback is pending but its task record is gone; marked failed")]
+        [LoggerMessage(LogEventIds.CallbackOrphaned, LogLevel.Warning, "Task {TaskId} callback is pending but its task record is gone; marked failed")]
         public static partial void Orphaned(ILogger logger, string taskId);
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using PipelineHost.Engine.Diagnostics;
 
 namespace PipelineHost.Engine.Metrics;
 
@@ -280,6 +281,6 @@ public sealed class TaskMetricsSampler : IAsyncDisposable
             return;
         var first = !_failureLogged;
         _failureLogged = true;
-        _logger.Log(first ? LogLevel.Warning : LogLevel.Debug, exception, "Metrics sampling failed for the task process {Pid}", RootPid);
+        _logger.Log(first ? LogLevel.Warning : LogLevel.Debug, new EventId(LogEventIds.MetricsSamplingFailed, nameof(LogEventIds.MetricsSamplingFailed)), exception, "Metrics sampling failed for the task process {Pid}", RootPid);
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using PipelineHost.Engine.Diagnostics;
 using PipelineHost.Engine.Security;
 using PipelineHost.Engine.Storage;
 using PipelineHost.Engine.Tasks;
@@ -452,28 +453,28 @@ public sealed partial class DeploymentScheduler(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Deployed project {ProjectId} on schedule '{Schedule}'")]
+        [LoggerMessage(LogEventIds.DeploymentAdded, LogLevel.Information, "Deployed project {ProjectId} on schedule '{Schedule}'")]
         public static partial void Added(ILogger logger, string projectId, string schedule);
 
-        [LoggerMessage(2, LogLevel.Information, "Deployment {ProjectId} updated; schedule '{Schedule}'")]
+        [LoggerMessage(LogEventIds.DeploymentUpdated, LogLevel.Information, "Deployment {ProjectId} updated; schedule '{Schedule}'")]
         public static partial void Updated(ILogger logger, string projectId, string schedule);
 
-        [LoggerMessage(3, LogLevel.Information, "Deployment {ProjectId} removed")]
+        [LoggerMessage(LogEventIds.DeploymentRemoved, LogLevel.Information, "Deployment {ProjectId} removed")]
         public static partial void Removed(ILogger logger, string projectId);
 
-        [LoggerMessage(4, LogLevel.Information, "Deployment {ProjectId}: scheduled run started (task {TaskId})")]
+        [LoggerMessage(LogEventIds.ScheduledRunStarted, LogLevel.Information, "Deployment {ProjectId}: scheduled run started (task {TaskId})")]
         public static partial void Started(ILogger logger, string projectId, string taskId);
 
-        [LoggerMessage(5, LogLevel.Warning, "Deployment {ProjectId}: skipped a scheduled run because the previous run (task {TaskId}) is still active")]
+        [LoggerMessage(LogEventIds.ScheduledRunSkipped, LogLevel.Warning, "Deployment {ProjectId}: skipped a scheduled run because the previous run (task {TaskId}) is still active")]
         public static partial void Skipped(ILogger logger, string projectId, string taskId);
 
-        [LoggerMessage(6, LogLevel.Warning, "Deployment {ProjectId}: the scheduled run could not start: {Message}")]
+        [LoggerMessage(LogEventIds.ScheduledRunFailed, LogLevel.Warning, "Deployment {ProjectId}: the scheduled run could not start: {Message}")]
         public static partial void LaunchFailed(ILogger logger, string projectId, string message);
 
-        [LoggerMessage(7, LogLevel.Error, "Deployment {ProjectId}: the scheduled run failed unexpectedly")]
+        [LoggerMessage(LogEventIds.ScheduledRunCrashed, LogLevel.Error, "Deployment {ProjectId}: the scheduled run failed unexpectedly")]
         public static partial void LaunchCrashed(ILogger logger, string projectId, Exception exception);
 
-        [LoggerMessage(8, LogLevel.Error, "The deployment scheduler failed; retrying")]
+        [LoggerMessage(LogEventIds.SchedulerFailed, LogLevel.Error, "The deployment scheduler failed; retrying")]
         public static partial void LoopFailed(ILogger logger, Exception exception);
     }
 }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using PipelineHost.Engine.Diagnostics;
 using PipelineHost.Engine.Tasks;
 
 namespace PipelineHost.Engine.Storage;
@@ -178,13 +179,13 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Error, "Could not write the history of task {Token}")]
+        [LoggerMessage(LogEventIds.HistoryWriteFailed, LogLevel.Error, "Could not write the history of task {Token}")]
         public static partial void WriteFailed(ILogger logger, string token, Exception exception);
 
-        [LoggerMessage(2, LogLevel.Warning, "Task history for {Token} arrived after shutdown and was not written")]
+        [LoggerMessage(LogEventIds.HistoryDroppedAfterDispose, LogLevel.Warning, "Task history for {Token} arrived after shutdown and was not written")]
         public static partial void DroppedAfterDispose(ILogger logger, string token);
 
-        [LoggerMessage(3, LogLevel.Warning, "Some tasks had not reported their end {Seconds} s into shutdown; their history is written as last seen")]
+        [LoggerMessage(LogEventIds.HistoryTasksStillOpen, LogLevel.Warning, "Some tasks had not reported their end {Seconds} s into shutdown; their history is written as last seen")]
         public static partial void TasksStillOpen(ILogger logger, double seconds);
     }
 }

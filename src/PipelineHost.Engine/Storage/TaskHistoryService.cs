@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using PipelineHost.Engine.Diagnostics;
 
 namespace PipelineHost.Engine.Storage;
 
@@ -97,13 +98,13 @@ public sealed partial class TaskHistoryService(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Task {TaskId} (project {ProjectId}) was running when the host stopped; marked cancelled")]
+        [LoggerMessage(LogEventIds.HistoryInterrupted, LogLevel.Warning, "Task {TaskId} (project {ProjectId}) was running when the host stopped; marked cancelled")]
         public static partial void Interrupted(ILogger logger, string taskId, string projectId);
 
-        [LoggerMessage(2, LogLevel.Information, "Deleted {Count} finished tasks past the history retention")]
+        [LoggerMessage(LogEventIds.HistoryExpired, LogLevel.Information, "Deleted {Count} finished tasks past the history retention")]
         public static partial void Expired(ILogger logger, int count);
 
-        [LoggerMessage(3, LogLevel.Error, "Deleting expired task history failed")]
+        [LoggerMessage(LogEventIds.HistorySweepFailed, LogLevel.Error, "Deleting expired task history failed")]
         public static partial void SweepFailed(ILogger logger, Exception exception);
     }
 }

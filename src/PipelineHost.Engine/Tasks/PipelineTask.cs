@@ -170,6 +170,15 @@ public sealed class PipelineTask
     /// <summary>Bounds open data pipes to <see cref="TaskOptions.Threads"/>.</summary>
     internal SemaphoreSlim PipeSlots { get; } = new(0, int.MaxValue);
 
+    /// <summary>The task's span, from <c>execute</c> to its end; null when nobody traces.</summary>
+    internal System.Diagnostics.Activity? Span { get; set; }
+
+    /// <summary>The current launch's span, until RUNNING or the end.</summary>
+    internal System.Diagnostics.Activity? LaunchSpan { get; set; }
+
+    /// <summary>When the current run's launch began (a timestamp of the manager's clock): launch latency counts from here.</summary>
+    internal long LaunchStarted { get; set; }
+
     /// <summary>When data last flowed (only data calls keep a task alive).</summary>
     internal long LastDataActivity { get; set; }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using PipelineHost.Engine.Diagnostics;
 using PipelineHost.Engine.Workers;
 using PipelineHost.Pipelines.Runtime;
 
@@ -39,24 +40,27 @@ public sealed partial class TaskManager
         }
 
         HostPipe? pipe = null;
+        var span = TaskTracing.Start(PipelineTracing.ObjectSpan, task.Span);
         try
         {
             var worker = task.Worker ?? throw new TaskException("The task is not running");
+            var arguments = new JsonObject { ["object"] = objectInfo.DeepClone(), ["mimeType"] = mimeType ?? "application/octet-stream" };
+            if (span is not null)
+            {
+                // The worker's component spans of this object are children of this one.
+                arguments[WorkerProtocol.TraceParentProperty] = span.Id;
+            }
+
             // Not cancellable once sent: the worker would open the pipe anyway, and nobody would close it.
-            var response = await Forward(
-                worker,
-                WorkerProtocol.Open,
-                new JsonObject { ["object"] = objectInfo.DeepClone(), ["mimeType"] = mimeType ?? "application/octet-stream" },
-                null,
-                task,
-                CancellationToken.None).ConfigureAwait(false);
+            var response = await Forward(worker, WorkerProtocol.Open, arguments, null, task, CancellationToken.None).ConfigureAwait(false);
             if (!response.Success)
             {
                 throw new TaskException(response.Message ?? "The pipe could not be opened");
             }
 
             var pipeId = response.Body?["pipe_id"]?.GetValue<int>() ?? throw new TaskException("The worker did not return a pipe id");
-            pipe = new HostPipe(task, pipeId, owner, _time.GetTimestamp());
+            span?.SetTag("pipelinehost.pipe_id", pipeId);
+            pipe = new HostPipe(task, pipeId, owner, _time.GetTimestamp()) { Span = span };
             _reapedPipes.TryRemove((task.Token, pipeId), out _);
             _pipes[(task.Token, pipeId)] = pipe;
             Touch(task);
@@ -69,9 +73,11 @@ public sealed partial class TaskManager
 
             return pipeId;
         }
-        catch when (pipe is null)
+        catch (Exception ex) when (pipe is null)
         {
-            // Until a pipe exists the slot is ours to give back; after that the pipe owns it.
+            // Until a pipe exists the slot (and the span) are ours to give back; after that the pipe owns them.
+            TaskTracing.Fail(span, ex.Message);
+            span?.Dispose();
             task.PipeSlots.Release();
             throw;
         }
@@ -111,6 +117,7 @@ public sealed partial class TaskManager
                 }
 
                 pipe.LastActivity = _time.GetTimestamp();
+                _metrics?.DataIn(data.Length);
                 Touch(task);
             }
             finally
@@ -152,6 +159,10 @@ public sealed partial class TaskManager
             var response = await Forward(worker, WorkerProtocol.Close, new JsonObject { ["pipe_id"] = pipeId }, null, task, cancellationToken).ConfigureAwait(false);
             Touch(task);
             ApplyCloseFigures(task, response);
+            if (!response.Success)
+            {
+                TaskTracing.Fail(pipe.Span, response.Message);
+            }
 
             return response.Success
                 ? response.Body as JsonObject ?? []
@@ -192,6 +203,7 @@ public sealed partial class TaskManager
             return;
         }
 
+        TaskTracing.Fail(pipe.Span, reason);
         _ = Task.Run(async () =>
         {
             try
@@ -377,10 +389,14 @@ public sealed partial class TaskManager
             }
         }
 
+        /// <summary>The object's span, from open to close; null when nobody traces.</summary>
+        public System.Diagnostics.Activity? Span { get; init; }
+
         public void Release()
         {
             if (Interlocked.Exchange(ref _released, 1) == 0)
             {
+                Span?.Dispose();
                 Task.PipeSlots.Release();
             }
         }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using PipelineHost.Engine.Callbacks;
+using PipelineHost.Engine.Diagnostics;
 using PipelineHost.Engine.Metrics;
 using PipelineHost.Engine.Security;
 using PipelineHost.Engine.Storage;
@@ -40,11 +41,16 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     private readonly ITaskStore? _store;
     private readonly AdmissionQueue<PipelineTask> _admission;
     private readonly WorkerPool? _pool;
+    private readonly PipelineHostMetrics? _metrics;
 
-    /// <summary>Creates the manager; with a <paramref name="store"/>, lookups of tasks no longer in memory fall back to it.</summary>
-    public TaskManager(EngineOptions options, ComponentCatalog catalog, TimeProvider time, ILogger<TaskManager> logger, IEnumerable<ITaskObserver> observers, ITaskStore? store = null)
+    /// <summary>
+    /// Creates the manager; with a <paramref name="store"/>, lookups of tasks no longer in memory fall back to it;
+    /// with <paramref name="metrics"/>, it records launches, data bytes and tokens there and publishes its gauges.
+    /// </summary>
+    public TaskManager(EngineOptions options, ComponentCatalog catalog, TimeProvider time, ILogger<TaskManager> logger, IEnumerable<ITaskObserver> observers, ITaskStore? store = null, PipelineHostMetrics? metrics = null)
     {
         _store = store;
+        _metrics = metrics;
         _options = options;
         _catalog = catalog;
         _validator = new PipelineValidator(catalog);
@@ -60,6 +66,8 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             _pool = new WorkerPool(options.WorkerPoolSize, options.Worker, options.StartTimeout, time, logger);
             _pool.Start();
         }
+
+        metrics?.ObserveTasks(this);
     }
 
     /// <summary>Host-wide: tasks waiting for a slot, and tasks holding one (from leaving the queue until final).</summary>
@@ -343,6 +351,8 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         task.RunTimer?.Dispose();
         _admission.Release(task);
         Log.TaskEnded(_logger, task.Id, state.ToString(), exitCode ?? -1, message);
+        _metrics?.TaskBilled(task.Sampler?.Tokens ?? TaskTokens.Zero);
+        TaskTracing.End(task, state, reason, message);
         Notify(new TaskStatusChanged(task, true));
         Notify(new TaskLifecycle(task, "end"));
         task.SignalEnded();
@@ -424,6 +434,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             _byPublicKey.TryRemove(replaced.Identity.PublicKey, out _);
         }
 
+        task.Span = TaskTracing.StartTask(task);
         _tasks[token] = task;
         _byPublicKey[identity.PublicKey] = task;
         return task;
@@ -433,6 +444,8 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     {
         try
         {
+            task.LaunchStarted = _time.GetTimestamp();
+            task.LaunchSpan ??= TaskTracing.Start(PipelineTracing.LaunchSpan, task.Span);
             task.TryMove(TaskState.Starting, "Starting");
             Notify(new TaskStatusChanged(task, true));
 
@@ -457,6 +470,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                 FailedItemMaxBytes = _options.FailedItemMaxBytes,
                 FailedTaskMaxBytes = _options.FailedTaskMaxBytes,
                 TraceLevel = FlowTraceLevels.Parse(task.Options.TraceLevel),
+                TraceParent = task.Span?.Id,
             };
 
             var pooled = _pool?.TryTake(evt => OnWorkerEvent(task, evt), line => OnWorkerOutput(task, line));
@@ -468,6 +482,8 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
 
             var worker = pooled ?? WorkerProcess.Start(_options.Worker, null, evt => OnWorkerEvent(task, evt), line => OnWorkerOutput(task, line));
             task.Worker = worker;
+            worker.Metrics = _metrics;
+            _metrics?.TaskLaunched(pooled is not null);
             task.Sampler = new TaskMetricsSampler(
                 worker.ProcessId,
                 _processProbe,
@@ -569,6 +585,9 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                 if (task.TryMove(TaskState.Running, task.Type != TaskType.Pipeline ? "Processing" : "Ready - accepting data"))
                 {
                     task.PipeSlots.Release(task.Options.Threads);
+                    _metrics?.TaskRunning(_time.GetElapsedTime(task.LaunchStarted));
+                    task.LaunchSpan?.Dispose();
+                    task.LaunchSpan = null;
                     Notify(new TaskStatusChanged(task, true));
                 }
 
@@ -938,42 +957,42 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Task {TaskId} created")]
+        [LoggerMessage(LogEventIds.TaskCreated, LogLevel.Information, "Task {TaskId} created")]
         public static partial void TaskCreated(ILogger logger, string taskId);
 
-        [LoggerMessage(2, LogLevel.Information, "Task {TaskId} worker started (pid {Pid})")]
+        [LoggerMessage(LogEventIds.WorkerStarted, LogLevel.Information, "Task {TaskId} worker started (pid {Pid})")]
         public static partial void WorkerStarted(ILogger logger, string taskId, int pid);
 
-        [LoggerMessage(3, LogLevel.Information, "Task {TaskId} ended {State} (exit code {ExitCode}): {ExitMessage}")]
+        [LoggerMessage(LogEventIds.TaskEnded, LogLevel.Information, "Task {TaskId} ended {State} (exit code {ExitCode}): {ExitMessage}")]
         public static partial void TaskEnded(ILogger logger, string taskId, string state, int exitCode, string exitMessage);
 
-        [LoggerMessage(4, LogLevel.Information, "Task {TaskId} stopping: {Reason}")]
+        [LoggerMessage(LogEventIds.TaskStopping, LogLevel.Information, "Task {TaskId} stopping: {Reason}")]
         public static partial void Stopping(ILogger logger, string taskId, string reason);
 
-        [LoggerMessage(5, LogLevel.Warning, "Task {TaskId} could not start")]
+        [LoggerMessage(LogEventIds.TaskStartFailed, LogLevel.Warning, "Task {TaskId} could not start")]
         public static partial void StartFailed(ILogger logger, string taskId, Exception exception);
 
-        [LoggerMessage(6, LogLevel.Warning, "Task observer {Observer} failed")]
+        [LoggerMessage(LogEventIds.TaskObserverFailed, LogLevel.Warning, "Task observer {Observer} failed")]
         public static partial void ObserverFailed(ILogger logger, string observer, Exception exception);
 
-        [LoggerMessage(7, LogLevel.Information, "Task {TaskId} restarting")]
+        [LoggerMessage(LogEventIds.TaskRestarting, LogLevel.Information, "Task {TaskId} restarting")]
         public static partial void Restarting(ILogger logger, string taskId);
 
-        [LoggerMessage(8, LogLevel.Warning, "Task {TaskId}: the failed items of an earlier task with its token could not be removed")]
+        [LoggerMessage(LogEventIds.FailedItemsNotCleared, LogLevel.Warning, "Task {TaskId}: the failed items of an earlier task with its token could not be removed")]
         public static partial void FailedItemsNotCleared(ILogger logger, string taskId, Exception exception);
 
-        [LoggerMessage(9, LogLevel.Information, "Task {TaskId} created to retry {Items} failed items of task {RetryOf}")]
+        [LoggerMessage(LogEventIds.RetryTaskCreated, LogLevel.Information, "Task {TaskId} created to retry {Items} failed items of task {RetryOf}")]
         public static partial void RetryTaskCreated(ILogger logger, string taskId, long items, string retryOf);
-        [LoggerMessage(10, LogLevel.Information, "Task {TaskId} queued at position {Position}")]
+        [LoggerMessage(LogEventIds.TaskQueued, LogLevel.Information, "Task {TaskId} queued at position {Position}")]
         public static partial void Queued(ILogger logger, string taskId, int position);
 
-        [LoggerMessage(11, LogLevel.Information, "Task {TaskId} expired in the queue")]
+        [LoggerMessage(LogEventIds.TaskExpired, LogLevel.Information, "Task {TaskId} expired in the queue")]
         public static partial void Expired(ILogger logger, string taskId);
 
-        [LoggerMessage(12, LogLevel.Warning, "Task {TaskId} did not end after being stopped")]
+        [LoggerMessage(LogEventIds.TaskStopFailed, LogLevel.Warning, "Task {TaskId} did not end after being stopped")]
         public static partial void StopFailed(ILogger logger, string taskId, Exception exception);
 
-        [LoggerMessage(13, LogLevel.Information, "Task {TaskId} took a pre-started worker (pid {Pid})")]
+        [LoggerMessage(LogEventIds.WorkerTaken, LogLevel.Information, "Task {TaskId} took a pre-started worker (pid {Pid})")]
         public static partial void WorkerTaken(ILogger logger, string taskId, int pid);
     }
 }

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using Microsoft.Extensions.Logging;
+using PipelineHost.Engine.Diagnostics;
 using PipelineHost.Pipelines.Runtime;
 using PipelineHost.Protocol;
 
@@ -309,22 +310,22 @@ internal sealed partial class WorkerPool : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(20, LogLevel.Warning, "Pool worker could not start: {Reason}")]
+        [LoggerMessage(LogEventIds.PoolWorkerStartFailed, LogLevel.Warning, "Pool worker could not start: {Reason}")]
         public static partial void StartFailed(ILogger logger, string reason);
 
-        [LoggerMessage(21, LogLevel.Warning, "Pool worker (pid {Pid}) failed its warm-up: {Reason}")]
+        [LoggerMessage(LogEventIds.PoolWorkerWarmUpFailed, LogLevel.Warning, "Pool worker (pid {Pid}) failed its warm-up: {Reason}")]
         public static partial void WarmUpFailed(ILogger logger, int pid, string reason);
 
-        [LoggerMessage(22, LogLevel.Warning, "Idle pool worker (pid {Pid}) exited with code {ExitCode}; replacing it")]
+        [LoggerMessage(LogEventIds.IdlePoolWorkerExited, LogLevel.Warning, "Idle pool worker (pid {Pid}) exited with code {ExitCode}; replacing it")]
         public static partial void IdleWorkerExited(ILogger logger, int pid, int exitCode);
 
-        [LoggerMessage(23, LogLevel.Warning, "Pool workers keep failing ({Failures} in a row): next attempt in {DelaySeconds} s")]
+        [LoggerMessage(LogEventIds.PoolBackingOff, LogLevel.Warning, "Pool workers keep failing ({Failures} in a row): next attempt in {DelaySeconds} s")]
         public static partial void BackingOff(ILogger logger, int failures, double delaySeconds);
 
-        [LoggerMessage(25, LogLevel.Error, "The worker pool stopped refilling; tasks start their own workers from now on")]
+        [LoggerMessage(LogEventIds.PoolRefillStopped, LogLevel.Error, "The worker pool stopped refilling; tasks start their own workers from now on")]
         public static partial void RefillStopped(ILogger logger, Exception exception);
 
-        [LoggerMessage(24, LogLevel.Information, "Idle pool worker: {Line}")]
+        [LoggerMessage(LogEventIds.IdlePoolWorkerOutput, LogLevel.Information, "Idle pool worker: {Line}")]
         public static partial void IdleOutput(ILogger logger, string line);
     }
 }

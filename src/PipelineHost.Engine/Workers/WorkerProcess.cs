@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using PipelineHost.Engine.Diagnostics;
 using PipelineHost.Pipelines.Runtime;
 using PipelineHost.Protocol;
 using PipelineHost.Protocol.Framing;
@@ -47,6 +48,9 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
 
     /// <summary>The worker's process id.</summary>
     public int ProcessId => _process.Id;
+
+    /// <summary>Where the bytes of the worker's answers are counted (as data out); none when null.</summary>
+    public PipelineHostMetrics? Metrics { get; set; }
 
     /// <summary>True once <see cref="StopAsync"/> had to kill a worker that outlived its grace.</summary>
     public bool KilledAfterGrace { get; private set; }
@@ -208,6 +212,7 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
                 switch (_codec.Decode(frame.Payload.Span, frame.Binary))
                 {
                     case ResponseMessage response when response.RequestSeq is { } seq && _pending.TryRemove(seq, out var waiter):
+                        Metrics?.DataOut(frame.Payload.Length);
                         waiter.TrySetResult(response);
                         break;
                     case EventMessage evt:

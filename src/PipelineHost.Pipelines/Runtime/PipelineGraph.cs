@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using PipelineHost.Pipelines.Components;
 using PipelineHost.Pipelines.Definition;
 using PipelineHost.Pipelines.Lanes;
@@ -131,7 +132,13 @@ public sealed class PipelineGraph
         _order.FirstOrDefault(n => n.Id == componentId)?.Retry;
 
     /// <summary>Starts pushing one object through the pipeline; <paramref name="flow"/> hears it enter and leave components.</summary>
-    public ObjectRun Begin(ObjectContext context, IRunObserver observer, IObjectFlow? flow = null) => new(this, context, observer, flow);
+    public ObjectRun Begin(ObjectContext context, IRunObserver observer, IObjectFlow? flow = null) => new(this, context, observer, flow, default);
+
+    /// <summary>
+    /// As <see cref="Begin(ObjectContext, IRunObserver, IObjectFlow?)"/>, with one <see cref="PipelineTracing.ComponentSpan"/>
+    /// per component under <paramref name="parent"/> (the host's object or task span) while anyone listens.
+    /// </summary>
+    public ObjectRun Begin(ObjectContext context, IRunObserver observer, IObjectFlow? flow, ActivityContext parent) => new(this, context, observer, flow, parent);
 
     /// <summary>One component in the graph.</summary>
     internal sealed class Node(string id, IComponent component)
@@ -171,7 +178,10 @@ public sealed class PipelineGraph
         private readonly Dictionary<Node, (IObjectProcessor Processor, Output Output)> _processors = [];
         private readonly IObjectFlow? _flow;
 
-        internal ObjectRun(PipelineGraph graph, ObjectContext context, IRunObserver observer, IObjectFlow? flow)
+        // One span per component, in _order, each from the object's start until that component closed; null when not traced.
+        private readonly Activity?[]? _spans;
+
+        internal ObjectRun(PipelineGraph graph, ObjectContext context, IRunObserver observer, IObjectFlow? flow, ActivityContext parent)
         {
             _graph = graph;
             _flow = flow;
@@ -179,6 +189,15 @@ public sealed class PipelineGraph
             foreach (var node in graph._order)
             {
                 _processors[node] = (node.Component.Begin(context), new Output(this, node, observer));
+            }
+
+            if (parent != default && PipelineTracing.Source.HasListeners())
+            {
+                var ambient = Activity.Current;
+                _spans = graph._order
+                    .Select(node => PipelineTracing.Source.StartActivity(PipelineTracing.ComponentSpan, ActivityKind.Internal, parent)?.SetTag("pipelinehost.component.id", node.Id))
+                    .ToArray();
+                Activity.Current = ambient;
             }
         }
 
@@ -188,36 +207,105 @@ public sealed class PipelineGraph
         /// <summary>Feeds a chunk of the object's bytes to the source.</summary>
         /// <exception cref="ComponentFailureException">A component failed (the innermost one is named).</exception>
         public ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken) =>
-            WriteToAsync(_graph._source, LaneNames.Tags, new BytesPayload(bytes), cancellationToken);
+            _spans is null
+                ? WriteToAsync(_graph._source, LaneNames.Tags, new BytesPayload(bytes), cancellationToken)
+                : WriteTracedAsync(bytes, cancellationToken);
+
+        private async ValueTask WriteTracedAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await WriteToAsync(_graph._source, LaneNames.Tags, new BytesPayload(bytes), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                EndSpans(ex);
+                throw;
+            }
+        }
 
         /// <summary>Ends the object: every component flushes, in order.</summary>
         /// <exception cref="ComponentFailureException">A component failed (the innermost one is named).</exception>
         public async ValueTask CloseAsync(CancellationToken cancellationToken)
         {
-            foreach (var node in _graph._order)
+            try
             {
+                await CloseComponentsAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (_spans is not null)
+            {
+                EndSpans(ex);
+                throw;
+            }
+        }
+
+        private async ValueTask CloseComponentsAsync(CancellationToken cancellationToken)
+        {
+            for (var i = 0; i < _graph._order.Length; i++)
+            {
+                var node = _graph._order[i];
                 var (processor, output) = _processors[node];
                 try
                 {
                     if (_flow is null)
                     {
                         await processor.CloseAsync(output, cancellationToken).ConfigureAwait(false);
-                        continue;
+                    }
+                    else
+                    {
+                        _flow.Enter(node.Id, null, null);
+                        try
+                        {
+                            await processor.CloseAsync(output, cancellationToken).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            _flow.Leave(node.Id);
+                        }
                     }
 
-                    _flow.Enter(node.Id, null, null);
-                    try
+                    if (_spans is not null)
                     {
-                        await processor.CloseAsync(output, cancellationToken).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        _flow.Leave(node.Id);
+                        _spans[i]?.Dispose();
+                        _spans[i] = null;
                     }
                 }
                 catch (Exception ex) when (Blame(ex))
                 {
                     throw new ComponentFailureException(node.Id, ex);
+                }
+            }
+        }
+
+        /// <summary>The object was given up without a close (the host failed its pipe): its component spans end failed.</summary>
+        public void Abandon(string reason)
+        {
+            for (var i = 0; _spans is not null && i < _spans.Length; i++)
+            {
+                if (_spans[i] is { } span)
+                {
+                    span.SetStatus(ActivityStatusCode.Error, reason);
+                    span.Dispose();
+                    _spans[i] = null;
+                }
+            }
+        }
+
+        // Ends every open component span; the one of the component blamed for the failure is marked failed.
+        private void EndSpans(Exception failure)
+        {
+            var blamed = (failure as ComponentFailureException)?.ComponentId;
+            for (var i = 0; i < _spans!.Length; i++)
+            {
+                if (_spans[i] is { } span)
+                {
+                    if (_graph._order[i].Id == blamed)
+                    {
+                        span.SetStatus(ActivityStatusCode.Error, failure.InnerException?.Message ?? failure.Message);
+                    }
+
+                    span.Dispose();
+                    _spans[i] = null;
                 }
             }
         }

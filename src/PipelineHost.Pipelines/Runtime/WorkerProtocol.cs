@@ -57,6 +57,12 @@ public static class WorkerProtocol
     public const string QuietProperty = "quiet";
 
     /// <summary>
+    /// On <see cref="Start"/> (the task's span) and <see cref="Open"/> (the object's span): a W3C <c>traceparent</c>
+    /// the worker's component spans descend from. Absent when the host does not trace.
+    /// </summary>
+    public const string TraceParentProperty = "traceparent";
+
+    /// <summary>
     /// Worker → host: <c>{version, byPipe:{"&lt;pipe&gt;":[stack]}}</c>, each open pipe's component stack (status
     /// <c>pipeflow.byPipe</c>); sent only when it changed, at most once per report interval, like the counters.
     /// </summary>

@@ -39,6 +39,9 @@ public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int
     /// </summary>
     public IReadOnlyDictionary<string, string>? ProcessEnvironment { get; init; }
 
+    /// <summary>The task span's W3C <c>traceparent</c> (<see cref="WorkerProtocol.TraceParentProperty"/>); null: not traced.</summary>
+    public string? TraceParent { get; init; }
+
     /// <summary>The <c>start</c> arguments.</summary>
     public JsonObject ToJson()
     {
@@ -61,6 +64,11 @@ public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int
             ["failedItemMaxBytes"] = FailedItemMaxBytes,
             ["failedTaskMaxBytes"] = FailedTaskMaxBytes,
         };
+        if (TraceParent is not null)
+        {
+            arguments[WorkerProtocol.TraceParentProperty] = TraceParent;
+        }
+
         if (ProcessEnvironment is { } variables)
         {
             arguments["processEnvironment"] = new JsonObject(variables.Select(v => KeyValuePair.Create(v.Key, (JsonNode?)JsonValue.Create(v.Value))));
@@ -93,6 +101,7 @@ public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int
             FailedItemMaxBytes = arguments["failedItemMaxBytes"]?.GetValue<long>() ?? DefaultFailedItemMaxBytes,
             FailedTaskMaxBytes = arguments["failedTaskMaxBytes"]?.GetValue<long>() ?? DefaultFailedTaskMaxBytes,
             TraceLevel = FlowTraceLevels.Parse(arguments["traceLevel"]?.GetValueKind() == JsonValueKind.String ? arguments["traceLevel"]!.GetValue<string>() : null),
+            TraceParent = arguments[WorkerProtocol.TraceParentProperty]?.GetValue<string>(),
             ProcessEnvironment = arguments["processEnvironment"] is JsonObject variables
                 ? variables.ToDictionary(v => v.Key, v => v.Value?.GetValue<string>() ?? string.Empty, StringComparer.Ordinal)
                 : null,

@@ -1,3 +1,4 @@
+using PipelineHost.Engine.Diagnostics;
 using PipelineHost.Engine.Security;
 using PipelineHost.Engine.Tasks;
 
@@ -74,7 +75,7 @@ public sealed partial class CommandDispatcher(CommandTable table, ILogger<Comman
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Error, "Command {Command} failed (reference {Reference})")]
+        [LoggerMessage(LogEventIds.CommandFailed, LogLevel.Error, "Command {Command} failed (reference {Reference})")]
         public static partial void HandlerFailed(ILogger logger, string command, string reference, Exception exception);
     }
 }

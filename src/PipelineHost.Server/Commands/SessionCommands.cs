@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
+using PipelineHost.Engine.Diagnostics;
 using PipelineHost.Engine.Security;
 using PipelineHost.Server.Auth;
 using PipelineHost.Server.Connections;
@@ -140,13 +141,13 @@ internal sealed partial class SessionCommands(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Debug, "Authenticated with {CredentialKind} as {ClientName} {ClientVersion}")]
+        [LoggerMessage(LogEventIds.Authenticated, LogLevel.Debug, "Authenticated with {CredentialKind} as {ClientName} {ClientVersion}")]
         public static partial void Authenticated(ILogger logger, string credentialKind, string clientName, string clientVersion);
 
-        [LoggerMessage(2, LogLevel.Warning, "Authentication failed: {Reason}")]
+        [LoggerMessage(LogEventIds.AuthenticationFailed, LogLevel.Warning, "Authentication failed: {Reason}")]
         public static partial void AuthFailed(ILogger logger, string reason);
 
-        [LoggerMessage(3, LogLevel.Warning, "Too many authentication attempts; closing")]
+        [LoggerMessage(LogEventIds.TooManyAuthAttempts, LogLevel.Warning, "Too many authentication attempts; closing")]
         public static partial void TooManyAttempts(ILogger logger);
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.WebSockets;
+using PipelineHost.Engine.Diagnostics;
 using PipelineHost.Engine.Security;
 using PipelineHost.Protocol;
 using PipelineHost.Protocol.Framing;
@@ -298,25 +299,25 @@ internal sealed partial class DapConnection : IClientConnection
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Debug, "Handled {Command} (success {Success}) in {DurationMs:F2} ms")]
+        [LoggerMessage(LogEventIds.CommandHandled, LogLevel.Debug, "Handled {Command} (success {Success}) in {DurationMs:F2} ms")]
         public static partial void CommandHandled(ILogger logger, string command, bool success, double durationMs);
 
-        [LoggerMessage(2, LogLevel.Warning, "Malformed frame: {Reason} ({SuppressedCount} similar lines suppressed before)")]
+        [LoggerMessage(LogEventIds.MalformedFrame, LogLevel.Warning, "Malformed frame: {Reason} ({SuppressedCount} similar lines suppressed before)")]
         public static partial void MalformedFrame(ILogger logger, string reason, long suppressedCount);
 
-        [LoggerMessage(3, LogLevel.Debug, "Ignored a {MessageType} from the client")]
+        [LoggerMessage(LogEventIds.IgnoredMessage, LogLevel.Debug, "Ignored a {MessageType} from the client")]
         public static partial void IgnoredMessage(ILogger logger, string messageType);
 
-        [LoggerMessage(4, LogLevel.Warning, "Closing a connection that fell behind: {Reason}")]
+        [LoggerMessage(LogEventIds.ConnectionTooSlow, LogLevel.Warning, "Closing a connection that fell behind: {Reason}")]
         public static partial void ConnectionTooSlow(ILogger logger, string reason);
 
-        [LoggerMessage(5, LogLevel.Information, "Socket error {Code}")]
+        [LoggerMessage(LogEventIds.SocketError, LogLevel.Information, "Socket error {Code}")]
         public static partial void SocketError(ILogger logger, string code, Exception exception);
 
-        [LoggerMessage(6, LogLevel.Warning, "Message larger than {Maximum} bytes; closing ({SuppressedCount} similar lines suppressed before)")]
+        [LoggerMessage(LogEventIds.MessageTooLarge, LogLevel.Warning, "Message larger than {Maximum} bytes; closing ({SuppressedCount} similar lines suppressed before)")]
         public static partial void MessageTooLarge(ILogger logger, long maximum, long suppressedCount);
 
-        [LoggerMessage(7, LogLevel.Warning, "Connection cleanup failed")]
+        [LoggerMessage(LogEventIds.ConnectionCleanupFailed, LogLevel.Warning, "Connection cleanup failed")]
         public static partial void CleanupFailed(ILogger logger, Exception exception);
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using PipelineHost.Engine.Diagnostics;
 using PipelineHost.Protocol;
 using PipelineHost.Server.Commands;
 using PipelineHost.Server.Hosting;
@@ -95,10 +96,10 @@ internal static partial class TaskServiceEndpoint
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Debug, "Connection from {RemoteAddress} ({Encoding})")]
+        [LoggerMessage(LogEventIds.ConnectionOpened, LogLevel.Debug, "Connection from {RemoteAddress} ({Encoding})")]
         public static partial void Connected(ILogger logger, string remoteAddress, string encoding);
 
-        [LoggerMessage(2, LogLevel.Debug, "Connection closed")]
+        [LoggerMessage(LogEventIds.ConnectionClosed, LogLevel.Debug, "Connection closed")]
         public static partial void Disconnected(ILogger logger);
     }
 }

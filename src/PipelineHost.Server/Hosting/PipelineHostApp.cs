@@ -12,8 +12,6 @@ using PipelineHost.Server.Connections;
 using PipelineHost.Server.Dashboard;
 using PipelineHost.Server.Events;
 using PipelineHost.Server.Http;
-using Serilog;
-using Serilog.Events;
 
 namespace PipelineHost.Server.Hosting;
 
@@ -54,7 +52,11 @@ public static partial class PipelineHostApp
             kestrel.Limits.MaxRequestBodySize = options.MaxMessageSize;
         });
         builder.Logging.ClearProviders();
-        builder.Logging.AddSerilog(CreateLogger(), dispose: true);
+        builder.Services.AddServerLogging(options);
+        if (options.Telemetry)
+        {
+            builder.Services.AddServerTelemetry(builder.Configuration);
+        }
 
         var services = builder.Services;
         services.AddSingleton(options);
@@ -93,6 +95,11 @@ public static partial class PipelineHostApp
 
         var app = builder.Build();
         _ = app.Services.GetRequiredService<ServerInfo>(); // its creation is the server's start time (GET /status uptime)
+        if (options.Telemetry)
+        {
+            app.UseServerRequestLogging();
+        }
+
         app.UseWebSockets();
         app.UseErrorEnvelope();
         app.UseDashboardAssets();
@@ -104,6 +111,10 @@ public static partial class PipelineHostApp
         app.MapInfoEndpoints();
         app.MapHistoryEndpoints();
         app.MapDashboardEndpoints();
+        if (options.Telemetry)
+        {
+            app.MapMetrics(options);
+        }
 
         // Created now rather than at the first request, so the worker pool is warm before the first task.
         app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<TaskManager>());
@@ -115,14 +126,6 @@ public static partial class PipelineHostApp
 
         return app;
     }
-
-    private static Serilog.ILogger CreateLogger() => new LoggerConfiguration()
-        .MinimumLevel.Information()
-        .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
-        .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
-        .Enrich.FromLogContext()
-        .WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss} [{Level:u3}] {Message:lj} {Properties:j}{NewLine}{Exception}")
-        .CreateLogger();
 
     private static void PrintBanner(WebApplication app, ServerOptions options, string? generatedKey, string keyFile)
     {

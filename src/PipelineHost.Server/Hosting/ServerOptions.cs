@@ -121,6 +121,27 @@ public sealed record ServerOptions
     /// </summary>
     public int? MaxConcurrentTasks { get; init; }
 
+    /// <summary>
+    /// Also write the log as compact JSON lines (Serilog's CLEF) to this file, for log shippers
+    /// (<c>--log-json FILE</c>, <c>PIPELINEHOST_LOG_JSON</c>). Null: console only.
+    /// </summary>
+    public string? LogJsonFile { get; init; }
+
+    /// <summary>
+    /// The layered configuration (<c>appsettings.json</c>, environment, command line) whose <c>Serilog</c> section
+    /// sets log levels and sinks (Serilog.Settings.Configuration). Null: the built-in defaults only.
+    /// </summary>
+    public IConfiguration? LoggingConfiguration { get; init; }
+
+    /// <summary><c>GET /metrics</c> answers without the API key (<c>--metrics-public</c>, <c>PIPELINEHOST_METRICS_PUBLIC</c>).</summary>
+    public bool MetricsPublic { get; init; }
+
+    /// <summary>
+    /// The request log and the metrics pipeline (OpenTelemetry, <c>GET /metrics</c>). Off only to measure what they
+    /// cost (the benchmarks); no command-line option.
+    /// </summary>
+    public bool Telemetry { get; init; } = true;
+
     /// <summary>The URL the server listens on.</summary>
     public string Url => $"http://{(Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]" : Host)}:{Port}";
 }

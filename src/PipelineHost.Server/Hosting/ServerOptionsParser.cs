@@ -11,7 +11,9 @@ namespace PipelineHost.Server.Hosting;
 /// <c>--max-concurrent-tasks</c> and <c>PIPELINEHOST_MAX_CONCURRENT_TASKS</c> are not given, and <c>PipelineHost:WorkerPoolSize</c> when
 /// <c>--worker-pool-size</c> and <c>PIPELINEHOST_WORKER_POOL_SIZE</c> are not given) come from configuration: <c>appsettings.json</c>, then
 /// environment variables (<c>PipelineHost__TokenRates__CpuUtilizationPerVcpuHour</c>), then the command line
-/// (<c>--PipelineHost:TokenRates:CpuUtilizationPerVcpuHour=2040</c>), later ones winning.
+/// (<c>--PipelineHost:TokenRates:CpuUtilizationPerVcpuHour=2040</c>), later ones winning. The <c>Serilog</c> section
+/// (levels and sinks) is layered the same way (<c>Serilog__MinimumLevel__Default=Debug</c>) and handed to the host
+/// as <see cref="ServerOptions.LoggingConfiguration"/>.
 /// </summary>
 public static class ServerOptionsParser
 {
@@ -48,6 +50,12 @@ public static class ServerOptionsParser
                 name = arg[2..equals];
                 value = arg[(equals + 1)..];
             }
+            else if (arg[2..] is var flag && Flags.Contains(flag) && (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal)))
+            {
+                // A switch given alone means true.
+                name = flag;
+                value = "true";
+            }
             else
             {
                 name = arg[2..];
@@ -79,8 +87,10 @@ public static class ServerOptionsParser
                 case "request-max-bytes": options = options with { RequestMaxBytes = ParsePositiveBytes(name, value) }; break;
                 case "reply-max-bytes": options = options with { ReplyMaxBytes = ParsePositiveBytes(name, value) }; break;
                 case "worker-pool-size": options = options with { WorkerPoolSize = ParsePoolSize($"Option '--{name}'", value) }; break;
+                case "log-json": options = options with { LogJsonFile = Path.GetFullPath(value) }; break;
+                case "metrics-public": options = options with { MetricsPublic = ParseBool(name, value) }; break;
                 default:
-                    if (name.StartsWith(ConfigurationPrefix, StringComparison.OrdinalIgnoreCase))
+                    if (IsConfigurationKey(name))
                     {
                         configured[name] = value;
                         break;
@@ -127,6 +137,7 @@ public static class ServerOptionsParser
 
         return options with
         {
+            LoggingConfiguration = configuration,
             TokenRates = TokenRates.FromConfiguration(configuration),
             Callbacks = CallbackOptions.FromConfiguration(configuration),
             WorkerPoolSize = options.WorkerPoolSize
@@ -142,6 +153,15 @@ public static class ServerOptionsParser
 
     private const string ConfigurationPrefix = "PipelineHost:";
 
+    /// <summary>Serilog.Settings.Configuration's section: log levels and sinks.</summary>
+    private const string LoggingPrefix = "Serilog:";
+
+    /// <summary>Options that may be given without a value, meaning true.</summary>
+    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "metrics-public" };
+
+    private static bool IsConfigurationKey(string key) =>
+        key.StartsWith(ConfigurationPrefix, StringComparison.OrdinalIgnoreCase) || key.StartsWith(LoggingPrefix, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The configuration key of <see cref="ServerOptions.MaxConcurrentTasks"/> (<c>PipelineHost__MaxConcurrentTasks</c> in the environment).</summary>
     public const string MaxConcurrentTasksKey = "PipelineHost:MaxConcurrentTasks";
 
@@ -156,7 +176,7 @@ public static class ServerOptionsParser
         // The environment variable provider's convention, applied to the environment we were given: '__' is ':'.
         var fromEnvironment = environment
             .Select(e => (Key: e.Key.Replace("__", ":", StringComparison.Ordinal), e.Value))
-            .Where(e => e.Key.StartsWith(ConfigurationPrefix, StringComparison.OrdinalIgnoreCase))
+            .Where(e => IsConfigurationKey(e.Key))
             .ToDictionary(e => e.Key, e => e.Value, StringComparer.OrdinalIgnoreCase);
         return builder.AddInMemoryCollection(fromEnvironment).AddInMemoryCollection(commandLine).Build();
     }
@@ -213,6 +233,16 @@ public static class ServerOptionsParser
         if (Get("PIPELINEHOST_MAX_CONCURRENT_TASKS") is { } maxTasks)
         {
             options = options with { MaxConcurrentTasks = ParseTaskLimit("max-concurrent-tasks", maxTasks) };
+        }
+
+        if (Get("PIPELINEHOST_LOG_JSON") is { } logJson)
+        {
+            options = options with { LogJsonFile = Path.GetFullPath(logJson) };
+        }
+
+        if (Get("PIPELINEHOST_METRICS_PUBLIC") is { } metricsPublic)
+        {
+            options = options with { MetricsPublic = metricsPublic is "1" or "0" ? metricsPublic == "1" : ParseBool("metrics-public", metricsPublic) };
         }
 
         if (Get("PIPELINEHOST_WORKER_POOL_SIZE") is { } poolSize)

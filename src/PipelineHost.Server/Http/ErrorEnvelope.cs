@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Connections;
+using PipelineHost.Engine.Diagnostics;
 using PipelineHost.Engine.Tasks;
 using PipelineHost.Server.Commands;
 
@@ -141,13 +142,13 @@ internal static partial class ErrorEnvelope
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Error, "HTTP {Method} {Path} failed (reference {Reference})")]
+        [LoggerMessage(LogEventIds.HttpRequestFailed, LogLevel.Error, "HTTP {Method} {Path} failed (reference {Reference})")]
         public static partial void Unexpected(ILogger logger, string method, string path, string reference, Exception exception);
 
-        [LoggerMessage(2, LogLevel.Error, "HTTP {Method} {Path} failed after the response started")]
+        [LoggerMessage(LogEventIds.HttpFailedAfterStart, LogLevel.Error, "HTTP {Method} {Path} failed after the response started")]
         public static partial void FailedAfterStart(ILogger logger, string method, string path, Exception exception);
 
-        [LoggerMessage(3, LogLevel.Debug, "HTTP {Method} {Path}: the client went away")]
+        [LoggerMessage(LogEventIds.HttpClientGone, LogLevel.Debug, "HTTP {Method} {Path}: the client went away")]
         public static partial void ClientGone(ILogger logger, string method, string path);
     }
 }
