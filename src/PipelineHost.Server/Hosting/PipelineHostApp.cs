@@ -75,6 +75,7 @@ public static class PipelineHostApp
         services.AddSingleton<ICommandModule, MonitorCommands>();
         services.AddSingleton<CommandTable>();
         services.AddSingleton<CommandDispatcher>();
+        services.AddPipelineHostHealthChecks();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -87,6 +88,7 @@ public static class PipelineHostApp
         app.MapTaskEvents();
         app.MapDataEndpoints();
         app.MapInfoEndpoints();
+        app.MapHealthEndpoints();
 
         // Created now rather than at the first request, so the worker pool is warm before the first task.
         app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<TaskManager>());
