@@ -7,6 +7,7 @@ try
 }
 catch (ArgumentException ex)
 {
+    // A bad option or setting: one line naming it, and exit 1 so a service manager sees a failed start.
     await Console.Error.WriteLineAsync($"pipelinehost: {ex.Message}").ConfigureAwait(false);
-    return 2;
+    return 1;
 }
