@@ -1,5 +1,10 @@
 using PipelineHost.Server.Hosting;
 
+if (args is [OpenApiExport.CommandName, ..])
+{
+    return await OpenApiExport.RunAsync(args).ConfigureAwait(false);
+}
+
 try
 {
     await PipelineHostApp.Build(args).RunAsync().ConfigureAwait(false);

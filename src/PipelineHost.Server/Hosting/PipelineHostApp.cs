@@ -76,6 +76,7 @@ public static class PipelineHostApp
         services.AddSingleton<CommandTable>();
         services.AddSingleton<CommandDispatcher>();
         services.AddPipelineHostHealthChecks();
+        services.AddApiDocumentation();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -89,6 +90,7 @@ public static class PipelineHostApp
         app.MapDataEndpoints();
         app.MapInfoEndpoints();
         app.MapHealthEndpoints();
+        app.MapApiDocumentation();
 
         // Created now rather than at the first request, so the worker pool is warm before the first task.
         app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<TaskManager>());

@@ -23,7 +23,11 @@ internal static class RootEndpoints
                 status = "GET /task?token=<task token>",
                 http = "/openapi.json",
             });
-        });
+        })
+        .WithName("Root")
+        .WithSummary("What this server is and where to go (plain JSON, not an envelope).")
+        .WithTags("Server")
+        .Produces(StatusCodes.Status200OK, contentType: "application/json");
         return endpoints;
     }
 }
