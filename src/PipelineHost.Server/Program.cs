@@ -6,6 +6,11 @@ if (ServerHelp.IsRequested(args))
     return 0;
 }
 
+if (args is [OpenApiExport.CommandName, ..])
+{
+    return await OpenApiExport.RunAsync(args).ConfigureAwait(false);
+}
+
 try
 {
     await PipelineHostApp.Build(args).RunAsync().ConfigureAwait(false);
@@ -13,7 +18,7 @@ try
 }
 catch (ArgumentException ex)
 {
-    // A usage error, as the CLI's: exit 2 with one line.
+    // A bad option or setting: one line naming it, and exit 1 so a service manager sees a failed start.
     await Console.Error.WriteLineAsync($"pipelinehost: {ex.Message.TrimEnd('.')} (see --help)").ConfigureAwait(false);
-    return 2;
+    return 1;
 }

@@ -31,12 +31,17 @@ public class DeploymentTests
         return response.Body!.AsObject();
     }
 
-    private static Task<JsonObject> AddAsync(DapTestClient client, JsonObject pipeline, string? schedule = null)
+    private static Task<JsonObject> AddAsync(DapTestClient client, JsonObject pipeline, string? schedule = null, string? timeZone = null)
     {
         var arguments = new JsonObject { ["pipeline"] = pipeline.DeepClone() };
         if (schedule is not null)
         {
             arguments["schedule"] = schedule;
+        }
+
+        if (timeZone is not null)
+        {
+            arguments["timeZone"] = timeZone;
         }
 
         return OkAsync(client, "rrext_deploy_add", arguments);
@@ -251,6 +256,57 @@ public class DeploymentTests
     }
 
     [Fact]
+    public async Task A_deployment_follows_its_time_zone_and_fires_once_on_the_spring_forward_day()
+    {
+        // 2025-03-30 in Paris: 02:00 CET becomes 03:00 CEST, so 02:30 does not exist that day; it fires at the jump.
+        var clock = new ManualTimeProvider(new DateTimeOffset(2025, 3, 29, 12, 0, 0, TimeSpan.Zero));
+        await using var server = await StartAsync(clock);
+        await using var client = await server.ConnectAsync();
+        var pipeline = TestPipelines.Echo();
+        var projectId = pipeline["project_id"]!.GetValue<string>();
+        var jump = new DateTimeOffset(2025, 3, 30, 1, 0, 0, TimeSpan.Zero);
+
+        var added = await AddAsync(client, pipeline, "30 2 * * *", "Europe/Paris");
+        clock.Advance(jump - clock.GetUtcNow());
+        var fired = await WaitForDeploymentAsync(client, projectId, d => d["lastToken"] is not null);
+        await client.WaitForStateAsync(fired["lastToken"]!.GetValue<string>(), 3);
+        var listed = Assert.Single((await OkAsync(client, "rrext_deploy_list", []))["deployments"]!.AsArray());
+
+        Assert.Equal("Europe/Paris", added["timeZone"]!.GetValue<string>());
+        Assert.Equal(Seconds(jump), added["nextRunAt"]!.GetValue<double>());
+        Assert.Equal(Seconds(jump), fired["lastRunAt"]!.GetValue<double>());
+        Assert.Equal(Seconds(new DateTimeOffset(2025, 3, 31, 2, 30, 0, TimeSpan.FromHours(2))), fired["nextRunAt"]!.GetValue<double>());
+        Assert.Equal("Europe/Paris", listed!["timeZone"]!.GetValue<string>());
+        Assert.Single(TasksOf(server, projectId));
+    }
+
+    [Fact]
+    public async Task The_time_zone_defaults_to_utc_is_validated_and_can_be_updated()
+    {
+        var clock = new ManualTimeProvider(Start);
+        await using var server = await StartAsync(clock);
+        await using var client = await server.ConnectAsync();
+        var pipeline = TestPipelines.Echo();
+        var projectId = pipeline["project_id"]!.GetValue<string>();
+
+        var added = await AddAsync(client, pipeline, "@daily");
+        var badAdd = await client.RequestAsync("rrext_deploy_add", new() { ["pipeline"] = TestPipelines.Echo(), ["timeZone"] = "Mars/Olympus_Mons" });
+        var badUpdate = await client.RequestAsync("rrext_deploy_update", new() { ["projectId"] = projectId, ["timeZone"] = "Europe/Nowhere" });
+        await OkAsync(client, "rrext_deploy_update", new() { ["projectId"] = projectId, ["timeZone"] = "America/New_York" });
+        var updated = await StatusAsync(client, projectId);
+
+        Assert.Equal("UTC", added["timeZone"]!.GetValue<string>());
+        Assert.Equal(Seconds(Start.AddDays(1)), added["nextRunAt"]!.GetValue<double>());
+        Assert.False(badAdd.Success);
+        Assert.Equal("Invalid timeZone 'Mars/Olympus_Mons': expected an IANA time zone id such as 'UTC' or 'Europe/Paris'.", badAdd.Message);
+        Assert.False(badUpdate.Success);
+        Assert.StartsWith("Invalid timeZone 'Europe/Nowhere'", badUpdate.Message, StringComparison.Ordinal);
+        Assert.Equal("America/New_York", updated["timeZone"]!.GetValue<string>());
+        Assert.Equal("@daily", updated["schedule"]!.GetValue<string>());
+        Assert.Equal(Seconds(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.FromHours(-5))), updated["nextRunAt"]!.GetValue<double>());
+    }
+
+    [Fact]
     public async Task A_removed_deployment_no_longer_runs()
     {
         var clock = new ManualTimeProvider(Start);
@@ -282,7 +338,7 @@ public class DeploymentTests
             await using (var first = await StartAsync(new ManualTimeProvider(Start), dataDirectory))
             {
                 await using var client = await first.ConnectAsync();
-                await AddAsync(client, pipeline, "@hourly");
+                await AddAsync(client, pipeline, "@hourly", "Europe/Paris");
             }
 
             var clock = new ManualTimeProvider(Start.AddHours(5).AddMinutes(30));
@@ -294,6 +350,7 @@ public class DeploymentTests
 
             // The due times missed while no host ran are not caught up: the next one is computed from the restart.
             Assert.Equal(Seconds(Start.AddHours(6)), reloaded["nextRunAt"]!.GetValue<double>());
+            Assert.Equal("Europe/Paris", reloaded["timeZone"]!.GetValue<string>());
             Assert.True(JsonNode.DeepEquals(pipeline, reloaded["pipeline"]));
             Assert.Equal(Seconds(Start.AddHours(6)), fired["lastRunAt"]!.GetValue<double>());
             await again.WaitForStateAsync(fired["lastToken"]!.GetValue<string>(), 3);

@@ -77,8 +77,8 @@ public class OptionsTests
     }
 
     [Theory]
-    [InlineData("--port", "70000", "Port '70000'")]
-    [InlineData("--port", "abc", "Port 'abc'")]
+    [InlineData("--port", "70000", "Option '--port' must be a whole number from 0 to 65535, not '70000'.")]
+    [InlineData("--port", "abc", "Option '--port' must be a whole number from 0 to 65535, not 'abc'.")]
     [InlineData("--colour", "red", "Unknown option '--colour'")]
     public void Bad_options_are_reported_by_name(string name, string value, string error)
     {
@@ -177,7 +177,7 @@ public class OptionsTests
     {
         var ex = Assert.Throws<ArgumentException>(() => ServerOptionsParser.Parse(["--max-concurrent-tasks", value], NoEnvironment));
 
-        Assert.Equal("Option '--max-concurrent-tasks' must be a whole number of at least 1.", ex.Message);
+        Assert.Equal($"Option '--max-concurrent-tasks' must be a whole number of at least 1, not '{value}'.", ex.Message);
     }
 
     [Fact]
@@ -306,5 +306,135 @@ public class OptionsTests
         Assert.Equal("/srv/from-env", ServerOptionsParser.Parse([], environment, settings).ComponentsDirectory);
         Assert.Equal("/srv/from-cli", ServerOptionsParser.Parse(["--components-dir", "/srv/from-cli"], environment, settings).ComponentsDirectory);
         Assert.Equal("Unknown option '--test-components'.", Assert.Throws<ArgumentException>(() => ServerOptionsParser.Parse(["--test-components", "true"], NoEnvironment)).Message);
+    }
+}
+
+/// <summary>One mechanism for every option: <see cref="ServerOptionTable"/> in all four sources, one documented table.</summary>
+public class OptionTableTests
+{
+    private static readonly Dictionary<string, string?> NoEnvironment = [];
+
+    public static TheoryData<string> OptionNames => [.. ServerOptionTable.All.Select(o => o.Name)];
+
+    private static string SampleValue(ServerOption option) => option.Placeholder switch
+    {
+        "N" => "3",
+        "SECONDS" => "7",
+        "true/false" => "true",
+        "DIR" => "/tmp/pipelinehost-sample",
+        "PATH" => "/tmp/a,/tmp/b",
+        _ => "sample1,sample2",
+    };
+
+    private static string Snapshot(ServerOptions options) => System.Text.Json.JsonSerializer.Serialize(options);
+
+    [Theory]
+    [MemberData(nameof(OptionNames))]
+    public void Every_option_has_one_name_on_the_command_line_in_the_environment_and_in_appsettings(string name)
+    {
+        var option = ServerOptionTable.Find(name)!;
+        var value = SampleValue(option);
+        var settings = new ConfigurationBuilder().AddInMemoryCollection([new(option.ConfigurationKey, value)]).Build();
+
+        var fromCommandLine = ServerOptionsParser.Parse([$"--{name}", value], NoEnvironment);
+        var fromVariable = ServerOptionsParser.Parse([], new Dictionary<string, string?> { [option.EnvironmentVariable] = value });
+        var fromConfigurationVariable = ServerOptionsParser.Parse([], new Dictionary<string, string?> { [option.ConfigurationKey.Replace(":", "__", StringComparison.Ordinal)] = value });
+        var fromConfigurationArgument = ServerOptionsParser.Parse([$"--{option.ConfigurationKey}={value}"], NoEnvironment);
+        var fromSettings = ServerOptionsParser.Parse([], NoEnvironment, settings);
+
+        Assert.NotEqual(Snapshot(ServerOptionsParser.Parse([], NoEnvironment)), Snapshot(fromCommandLine));
+        Assert.All([fromVariable, fromConfigurationVariable, fromConfigurationArgument, fromSettings], o => Assert.Equal(Snapshot(fromCommandLine), Snapshot(o)));
+        Assert.Equal("PIPELINEHOST_" + name.Replace('-', '_').ToUpperInvariant(), option.EnvironmentVariable);
+    }
+
+    [Fact]
+    public void The_command_line_beats_the_environment_which_beats_appsettings()
+    {
+        var settings = new ConfigurationBuilder().AddInMemoryCollection([new("PipelineHost:StopGrace", "1")]).Build();
+        var configurationVariable = new Dictionary<string, string?> { ["PipelineHost__StopGrace"] = "2" };
+        var both = new Dictionary<string, string?> { ["PipelineHost__StopGrace"] = "2", ["PIPELINEHOST_STOP_GRACE"] = "3" };
+
+        Assert.Equal(TimeSpan.FromSeconds(1), ServerOptionsParser.Parse([], NoEnvironment, settings).StopGrace);
+        Assert.Equal(TimeSpan.FromSeconds(2), ServerOptionsParser.Parse([], configurationVariable, settings).StopGrace);
+        Assert.Equal(TimeSpan.FromSeconds(3), ServerOptionsParser.Parse([], both, settings).StopGrace);
+        Assert.Equal(TimeSpan.FromSeconds(4), ServerOptionsParser.Parse(["--PipelineHost:StopGrace=4"], both, settings).StopGrace);
+        Assert.Equal(TimeSpan.FromSeconds(5), ServerOptionsParser.Parse(["--PipelineHost:StopGrace=4", "--stop-grace", "5"], both, settings).StopGrace);
+    }
+
+    [Fact]
+    public void A_list_option_is_a_json_array_in_appsettings()
+    {
+        var settings = new ConfigurationBuilder()
+            .AddJsonStream(new MemoryStream("""{"PipelineHost":{"ApiKey":["k1","k2"],"AllowRoot":"/srv/a"}}"""u8.ToArray()))
+            .Build();
+
+        var options = ServerOptionsParser.Parse([], NoEnvironment, settings);
+
+        Assert.Equal(["k1", "k2"], options.ApiKeys);
+        Assert.Equal(["/srv/a"], options.AllowedRoots);
+    }
+
+    [Theory]
+    [InlineData("PIPELINEHOST_STOP_GRACE", "soon", "Environment variable 'PIPELINEHOST_STOP_GRACE' must be a number of seconds, not 'soon'.")]
+    [InlineData("PipelineHost__Retention", "-1", "Configuration 'PipelineHost:Retention' must be a number of seconds, not '-1'.")]
+    [InlineData("PIPELINEHOST_TEST_COMPONENTS", "yes", "Environment variable 'PIPELINEHOST_TEST_COMPONENTS' must be true or false, not 'yes'.")]
+    [InlineData("PIPELINEHOST_FAILED_ITEM_MAX_BYTES", "1MB", "Environment variable 'PIPELINEHOST_FAILED_ITEM_MAX_BYTES' must be a number of bytes, not '1MB'.")]
+    public void A_bad_value_names_the_option_as_it_was_given(string variable, string value, string message)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => ServerOptionsParser.Parse([], new Dictionary<string, string?> { [variable] = value }));
+
+        Assert.Equal(message, ex.Message);
+    }
+
+    [Fact]
+    public void A_bad_value_in_appsettings_names_its_key()
+    {
+        var settings = new ConfigurationBuilder().AddInMemoryCollection([new("PipelineHost:Port", "http")]).Build();
+
+        var ex = Assert.Throws<ArgumentException>(() => ServerOptionsParser.Parse([], NoEnvironment, settings));
+
+        Assert.Equal("Configuration 'PipelineHost:Port' must be a whole number from 0 to 65535, not 'http'.", ex.Message);
+    }
+
+    [Fact]
+    public void The_readme_options_table_is_the_one_generated_from_the_code()
+    {
+        var readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md")).ReplaceLineEndings("\n");
+        const string begin = "<!-- options:begin (generated from ServerOptionTable; OptionTableTests keeps it equal) -->\n";
+        const string end = "<!-- options:end -->";
+
+        var start = readme.IndexOf(begin, StringComparison.Ordinal);
+        Assert.True(start >= 0, "README.md lacks the options table markers");
+        var table = readme[(start + begin.Length)..readme.IndexOf(end, start, StringComparison.Ordinal)];
+
+        Assert.Equal(ServerOptionTable.Markdown(), table);
+    }
+
+    [Fact]
+    public async Task A_bad_value_stops_the_real_server_at_start_with_exit_code_1_and_a_message_naming_the_option()
+    {
+        var server = Path.Combine(AppContext.BaseDirectory, "PipelineHost.Server.dll");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in new[] { server, "--data-dir", Path.Combine(Path.GetTempPath(), "pipelinehost-tests", Guid.NewGuid().ToString("N")) })
+            start.ArgumentList.Add(arg);
+        start.Environment["PIPELINEHOST_MAX_CONCURRENT_TASKS"] = "lots";
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderr = await process.StandardError.ReadToEndAsync().WaitAsync(Support.TestTimeouts.Default);
+        await process.WaitForExitAsync().WaitAsync(Support.TestTimeouts.Default);
+
+        Assert.Equal(1, process.ExitCode);
+        Assert.Equal("pipelinehost: Environment variable 'PIPELINEHOST_MAX_CONCURRENT_TASKS' must be a whole number of at least 1, not 'lots'.", stderr.Trim());
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "PipelineHost.sln")))
+                return dir.FullName;
+        }
+
+        throw new InvalidOperationException("PipelineHost.sln not found above the test's folder");
     }
 }

@@ -9,14 +9,17 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PipelineHost.Engine.Diagnostics;
 using PipelineHost.Engine.Storage;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
 using PipelineHost.Engine.Tasks;
 
 namespace PipelineHost.Engine.Callbacks;
 
 /// <summary>
 /// Delivers task-end callbacks: when a task with a <c>callbackUrl</c> ends, POSTs its final TASK_STATUS there,
-/// signed (<see cref="CallbackSigningKey"/>), retrying with exponential backoff (<see cref="CallbackOptions"/>),
-/// every attempt recorded on the task and in the store.
+/// signed (<see cref="CallbackSigningKey"/>), retrying with exponential backoff (<see cref="CallbackOptions"/>) by a
+/// Polly retry pipeline with a Polly timeout per attempt, every attempt recorded on the task and in the store.
 /// </summary>
 /// <remarks>
 /// <para>Durability: the delivery record is stored when the task is created (state <c>pending</c>, no body yet),
@@ -44,6 +47,8 @@ public sealed partial class CallbackDispatcher : ITaskObserver, IHostedService, 
     private readonly TimeProvider _time;
     private readonly ILogger<CallbackDispatcher> _logger;
     private readonly ITaskStore? _store;
+    private readonly ResiliencePipeline<CallbackRecord?> _retry;
+    private readonly ResiliencePipeline _attemptTimeout;
     private readonly ConcurrentDictionary<Task, byte> _deliveries = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _abandon = new();
@@ -65,6 +70,8 @@ public sealed partial class CallbackDispatcher : ITaskObserver, IHostedService, 
         _time = time;
         _logger = logger;
         _store = store;
+        _retry = RetryPipeline(_options, time);
+        _attemptTimeout = new ResiliencePipelineBuilder { TimeProvider = time }.AddTimeout(_options.AttemptTimeout).Build();
     }
 
     /// <summary>Deliveries in progress (waiting for their task, attempting or backing off).</summary>
@@ -199,48 +206,69 @@ public sealed partial class CallbackDispatcher : ITaskObserver, IHostedService, 
         }
     }
 
+    /// <summary>
+    /// Retries while the record the last attempt left is still pending (not delivered, not permanently refused, not
+    /// out of attempts); the wait before attempt n is <see cref="CallbackOptions.DelayBefore"/>, so a delivery
+    /// resumed after k stored attempts goes on with the backoff of attempt k + 1.
+    /// </summary>
+    private static ResiliencePipeline<CallbackRecord?> RetryPipeline(CallbackOptions options, TimeProvider time) =>
+        new ResiliencePipelineBuilder<CallbackRecord?> { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions<CallbackRecord?>
+            {
+                // The attempt count is bounded by ShouldHandle, which knows the attempts a resumed delivery made before.
+                MaxRetryAttempts = int.MaxValue,
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is { State: CallbackState.Pending }),
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(options.DelayBefore(args.Outcome.Result!.Attempts.Count + 1)),
+            })
+            .Build();
+
     private async Task AttemptAllAsync(PipelineTask? task, CallbackRecord record)
     {
         var taskId = task?.Id ?? TaskIdOf(record);
         var body = Encoding.UTF8.GetBytes(record.Payload!);
         var signature = _key.Sign(body);
-        for (var attempt = record.Attempts.Count + 1; record.State == CallbackState.Pending; attempt++)
+        if (record.Attempts.Count >= _options.MaxAttempts)
         {
-            if (attempt > _options.MaxAttempts)
-            {
-                record = record with { State = CallbackState.Failed };
-                task?.SetCallback(record);
-                await PersistAsync(record).ConfigureAwait(false);
-                break;
-            }
-
-            try
-            {
-                var delay = _options.DelayBefore(attempt);
-                if (delay > TimeSpan.Zero)
-                {
-                    await Task.Delay(delay, _time, _stopping.Token).ConfigureAwait(false);
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            var (result, permanent) = await AttemptAsync(record, taskId, attempt, body, signature).ConfigureAwait(false);
-            if (result is null)
-            {
-                return; // the host is stopping: the attempt was not made to the end, so it is not recorded
-            }
-
-            var delivered = result.StatusCode is >= 200 and < 300;
-            var state = delivered ? CallbackState.Delivered
-                : permanent || attempt >= _options.MaxAttempts ? CallbackState.Failed
-                : CallbackState.Pending;
-            record = record with { State = state, Attempts = [.. record.Attempts, result] };
+            record = record with { State = CallbackState.Failed };
             task?.SetCallback(record);
             await PersistAsync(record).ConfigureAwait(false);
-            Log.Attempted(_logger, taskId, attempt, result.StatusCode, result.Error ?? string.Empty, CallbackRecord.StateName(state), CallbackUrl.Mask(record.Url));
+            return;
+        }
+
+        try
+        {
+            // A resumed delivery first waits the backoff its next attempt is due after; a new one starts at once.
+            var resumeDelay = _options.DelayBefore(record.Attempts.Count + 1);
+            if (resumeDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(resumeDelay, _time, _stopping.Token).ConfigureAwait(false);
+            }
+
+            await _retry.ExecuteAsync(
+                async _ =>
+                {
+                    var attempt = record.Attempts.Count + 1;
+                    var (result, permanent) = await AttemptAsync(record, taskId, attempt, body, signature).ConfigureAwait(false);
+                    if (result is null)
+                    {
+                        return null; // the host is stopping: the attempt was not made to the end, so it is not recorded
+                    }
+
+                    var delivered = result.StatusCode is >= 200 and < 300;
+                    var state = delivered ? CallbackState.Delivered
+                        : permanent || attempt >= _options.MaxAttempts ? CallbackState.Failed
+                        : CallbackState.Pending;
+                    record = record with { State = state, Attempts = [.. record.Attempts, result] };
+                    task?.SetCallback(record);
+                    await PersistAsync(record).ConfigureAwait(false);
+                    Log.Attempted(_logger, taskId, attempt, result.StatusCode, result.Error ?? string.Empty, CallbackRecord.StateName(state), CallbackUrl.Mask(record.Url));
+                    return record;
+                },
+                _stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // The host is stopping during a backoff: the record stays pending for the next host.
         }
     }
 
@@ -252,26 +280,23 @@ public sealed partial class CallbackDispatcher : ITaskObserver, IHostedService, 
         int? statusCode = null;
         string? error = null;
         var permanent = false;
-        using var timeout = new CancellationTokenSource(_options.AttemptTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stopping.Token);
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, record.Url) { Content = new ByteArrayContent(body) };
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-            request.Headers.TryAddWithoutValidation(Headers.Signature, signature);
-            request.Headers.TryAddWithoutValidation(Headers.Delivery, record.DeliveryId);
-            request.Headers.TryAddWithoutValidation(Headers.Attempt, attempt.ToString(CultureInfo.InvariantCulture));
-            request.Headers.TryAddWithoutValidation(Headers.Task, taskId);
-            request.Headers.UserAgent.Add(new ProductInfoHeaderValue("PipelineHost", typeof(CallbackDispatcher).Assembly.GetName().Version?.ToString(3) ?? "0"));
-            var client = _httpClients.CreateClient(HttpClientName);
-            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
-            statusCode = (int)response.StatusCode;
+            statusCode = await _attemptTimeout.ExecuteAsync(
+                async cancellationToken =>
+                {
+                    using var request = NewRequest(record, taskId, attempt, body, signature);
+                    var client = _httpClients.CreateClient(HttpClientName);
+                    using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    return (int?)(int)response.StatusCode;
+                },
+                _stopping.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
             return (null, false);
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        catch (TimeoutRejectedException)
         {
             error = string.Create(CultureInfo.InvariantCulture, $"Timed out after {_options.AttemptTimeout.TotalSeconds:0.###} s");
         }
@@ -289,6 +314,18 @@ public sealed partial class CallbackDispatcher : ITaskObserver, IHostedService, 
 
         var duration = (long)Math.Round(_time.GetElapsedTime(started).TotalMilliseconds);
         return (new CallbackAttempt(attempt, at, statusCode, error, duration), permanent);
+    }
+
+    private static HttpRequestMessage NewRequest(CallbackRecord record, string taskId, int attempt, byte[] body, string signature)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, record.Url) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.TryAddWithoutValidation(Headers.Signature, signature);
+        request.Headers.TryAddWithoutValidation(Headers.Delivery, record.DeliveryId);
+        request.Headers.TryAddWithoutValidation(Headers.Attempt, attempt.ToString(CultureInfo.InvariantCulture));
+        request.Headers.TryAddWithoutValidation(Headers.Task, taskId);
+        request.Headers.UserAgent.Add(new ProductInfoHeaderValue("PipelineHost", typeof(CallbackDispatcher).Assembly.GetName().Version?.ToString(3) ?? "0"));
+        return request;
     }
 
     private static CallbackAddressRefusedException? Refusal(Exception ex)

@@ -12,7 +12,8 @@ namespace PipelineHost.Engine.Scheduling;
 
 /// <summary>
 /// Deployments (<c>rrext_deploy_*</c>) and the scheduler that runs them. A deployment is a pipeline kept in the
-/// <see cref="ITaskStore"/> with a <see cref="Schedule"/>; at each due time (UTC wall clock) the scheduler starts
+/// <see cref="ITaskStore"/> with a <see cref="Schedule"/> and a time zone; at each due time (on that zone's wall
+/// clock, UTC by default) the scheduler starts
 /// it as a task owned by the deployment's creator, unless the task it started last is still active, in which case
 /// that due time is skipped and recorded (<c>lastRunSkipped</c>). Due times missed while the host was down are
 /// not caught up: at startup every deployment's next due time is computed from the present.
@@ -35,13 +36,17 @@ public sealed partial class DeploymentScheduler(
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationToken _stopping;
 
-    /// <summary>Deploys <paramref name="pipeline"/> (kept exactly as sent) on <paramref name="schedule"/> (default <c>manual</c>).</summary>
-    /// <exception cref="TaskException">The caller may not deploy, the pipeline has no <c>project_id</c>, the schedule is invalid, or the project is deployed already.</exception>
-    public async Task<DeploymentRecord> AddAsync(JsonNode? pipeline, string? schedule, Caller caller, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deploys <paramref name="pipeline"/> (kept exactly as sent) on <paramref name="schedule"/> (default <c>manual</c>)
+    /// in the IANA zone <paramref name="timeZone"/> (default UTC).
+    /// </summary>
+    /// <exception cref="TaskException">The caller may not deploy, the pipeline has no <c>project_id</c>, the schedule or time zone is invalid, or the project is deployed already.</exception>
+    public async Task<DeploymentRecord> AddAsync(JsonNode? pipeline, string? schedule, string? timeZone, Caller caller, CancellationToken cancellationToken)
     {
         CheckCaller(caller);
         var projectId = ProjectIdOf(pipeline);
         var parsed = ParseSchedule(schedule);
+        var zone = FindZone(timeZone);
         await _mutex.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -51,17 +56,18 @@ public sealed partial class DeploymentScheduler(
                 ProjectId = projectId,
                 Pipeline = pipeline!.DeepClone(),
                 Schedule = parsed.Text,
+                TimeZone = zone.Id,
                 CreatedBy = caller.UserId,
                 CreatedAt = Seconds(now),
                 UpdatedAt = Seconds(now),
-                NextRunAt = Next(parsed, now),
+                NextRunAt = Next(parsed, zone, now),
             };
             if (!await store.AddDeploymentAsync(record, cancellationToken).ConfigureAwait(false))
             {
                 throw new TaskException($"Project '{projectId}' is already deployed; use rrext_deploy_update to change it.");
             }
 
-            Log.Added(logger, projectId, record.Schedule);
+            Log.Added(logger, projectId, record.Schedule, record.TimeZone);
             return record;
         }
         finally
@@ -88,9 +94,9 @@ public sealed partial class DeploymentScheduler(
         return record is not null && Owns(caller, record) ? record : throw NotFound(projectId);
     }
 
-    /// <summary>Replaces the pipeline and/or the schedule; the next due time is recomputed from now.</summary>
-    /// <exception cref="TaskException">Unknown deployment, a pipeline of another project, or an invalid schedule.</exception>
-    public async Task<DeploymentRecord> UpdateAsync(string projectId, JsonNode? pipeline, string? schedule, Caller caller, CancellationToken cancellationToken)
+    /// <summary>Replaces the pipeline, the schedule and/or the time zone; the next due time is recomputed from now.</summary>
+    /// <exception cref="TaskException">Unknown deployment, a pipeline of another project, or an invalid schedule or time zone.</exception>
+    public async Task<DeploymentRecord> UpdateAsync(string projectId, JsonNode? pipeline, string? schedule, string? timeZone, Caller caller, CancellationToken cancellationToken)
     {
         CheckCaller(caller);
         if (pipeline is not null && ProjectIdOf(pipeline) is var newId && !string.Equals(newId, projectId, StringComparison.Ordinal))
@@ -99,6 +105,7 @@ public sealed partial class DeploymentScheduler(
         }
 
         var parsed = schedule is null ? null : ParseSchedule(schedule);
+        var newZone = timeZone is null ? null : FindZone(timeZone);
         await _mutex.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -110,19 +117,21 @@ public sealed partial class DeploymentScheduler(
 
             var now = time.GetUtcNow();
             var effective = parsed ?? Schedule.Parse(current.Schedule);
+            var zone = newZone ?? FindZone(current.TimeZone);
             var updated = current with
             {
                 Pipeline = pipeline?.DeepClone() ?? current.Pipeline,
                 Schedule = effective.Text,
+                TimeZone = zone.Id,
                 UpdatedAt = Math.Max(Seconds(now), current.UpdatedAt),
-                NextRunAt = Next(effective, now),
+                NextRunAt = Next(effective, zone, now),
             };
             if (!await store.UpdateDeploymentAsync(updated, cancellationToken).ConfigureAwait(false))
             {
                 throw NotFound(projectId);
             }
 
-            Log.Updated(logger, projectId, updated.Schedule);
+            Log.Updated(logger, projectId, updated.Schedule, updated.TimeZone);
             return updated;
         }
         finally
@@ -139,7 +148,7 @@ public sealed partial class DeploymentScheduler(
         {
             State = paused ? DeploymentRecord.PausedState : DeploymentRecord.ActiveState,
             UpdatedAt = Math.Max(Seconds(now), current.UpdatedAt),
-            NextRunAt = paused || !Schedule.TryParse(current.Schedule, out var schedule, out _) ? current.NextRunAt : Next(schedule, now),
+            NextRunAt = paused || !Schedule.TryParse(current.Schedule, out var schedule, out _) ? current.NextRunAt : Next(schedule, FindZone(current.TimeZone), now),
         }, cancellationToken);
 
     /// <summary>
@@ -273,7 +282,7 @@ public sealed partial class DeploymentScheduler(
             var now = time.GetUtcNow();
             foreach (var deployment in await store.ListDeploymentsAsync(cancellationToken).ConfigureAwait(false))
             {
-                var next = Schedule.TryParse(deployment.Schedule, out var schedule, out _) ? Next(schedule, now) : null;
+                var next = NextOf(deployment, now);
                 if (next != deployment.NextRunAt)
                 {
                     await store.UpdateDeploymentAsync(deployment with { NextRunAt = next }, cancellationToken).ConfigureAwait(false);
@@ -320,7 +329,7 @@ public sealed partial class DeploymentScheduler(
 
     private DeploymentRecord Fire(DeploymentRecord deployment, DateTimeOffset now)
     {
-        var next = Schedule.TryParse(deployment.Schedule, out var schedule, out _) ? Next(schedule, now) : null;
+        var next = NextOf(deployment, now);
         if (deployment.LastToken is { } previous && tasks.Tasks.Any(t => t.Token == previous && !t.State.IsTerminal()))
         {
             Log.Skipped(logger, deployment.ProjectId, ShortToken(previous));
@@ -443,8 +452,17 @@ public sealed partial class DeploymentScheduler(
         : Schedule.TryParse(text, out var schedule, out var error) ? schedule
         : throw new TaskException(error);
 
-    private static double? Next(Schedule schedule, DateTimeOffset now) =>
-        schedule.NextOccurrence(now) is { } next ? Seconds(next) : null;
+    private static TimeZoneInfo FindZone(string? timeZone) =>
+        ScheduleTimeZone.TryFind(timeZone, out var zone, out var error) ? zone : throw new TaskException(error);
+
+    private static double? Next(Schedule schedule, TimeZoneInfo zone, DateTimeOffset now) =>
+        schedule.NextOccurrence(now, zone) is { } next ? Seconds(next) : null;
+
+    /// <summary>A stored deployment's next due time; null when its schedule or zone no longer parses (e.g. a zone this host lacks).</summary>
+    private static double? NextOf(DeploymentRecord deployment, DateTimeOffset now) =>
+        Schedule.TryParse(deployment.Schedule, out var schedule, out _) && ScheduleTimeZone.TryFind(deployment.TimeZone, out var zone, out _)
+            ? Next(schedule, zone, now)
+            : null;
 
     /// <summary>Enough of a token to tell runs apart in the log, as the task id shows it; never the credential.</summary>
     private static string ShortToken(string token) => token.Length > 11 ? token[3..11] : "?";
@@ -453,11 +471,11 @@ public sealed partial class DeploymentScheduler(
 
     private static partial class Log
     {
-        [LoggerMessage(LogEventIds.DeploymentAdded, LogLevel.Information, "Deployed project {ProjectId} on schedule '{Schedule}'")]
-        public static partial void Added(ILogger logger, string projectId, string schedule);
+        [LoggerMessage(LogEventIds.DeploymentAdded, LogLevel.Information, "Deployed project {ProjectId} on schedule '{Schedule}' ({TimeZone})")]
+        public static partial void Added(ILogger logger, string projectId, string schedule, string timeZone);
 
-        [LoggerMessage(LogEventIds.DeploymentUpdated, LogLevel.Information, "Deployment {ProjectId} updated; schedule '{Schedule}'")]
-        public static partial void Updated(ILogger logger, string projectId, string schedule);
+        [LoggerMessage(LogEventIds.DeploymentUpdated, LogLevel.Information, "Deployment {ProjectId} updated; schedule '{Schedule}' ({TimeZone})")]
+        public static partial void Updated(ILogger logger, string projectId, string schedule, string timeZone);
 
         [LoggerMessage(LogEventIds.DeploymentRemoved, LogLevel.Information, "Deployment {ProjectId} removed")]
         public static partial void Removed(ILogger logger, string projectId);

@@ -1,65 +1,57 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Text.RegularExpressions;
+using Cronos;
 
 namespace PipelineHost.Engine.Scheduling;
 
 /// <summary>
-/// A deployment's <c>schedule</c>: <c>manual</c> (never fires by itself), an @-macro, or a five-field cron expression
-/// <c>minute hour day-of-month month day-of-week</c> with Vixie cron semantics.
+/// A deployment's <c>schedule</c>: <c>manual</c> (never fires by itself), an @-macro, or a cron expression of five
+/// fields (<c>minute hour day-of-month month day-of-week</c>) or six (a leading <c>second</c>), evaluated by Cronos.
 /// </summary>
 /// <remarks>
-/// <para>Cron fields: minute 0-59, hour 0-23, day-of-month 1-31, month 1-12 or JAN-DEC, day-of-week 0-7 (0 and 7 are
-/// Sunday) or SUN-SAT; names are case-insensitive. Each field is a comma-separated list of <c>*</c>, <c>a</c>,
-/// <c>a-b</c>, <c>*/n</c>, <c>a-b/n</c> or <c>a/n</c> (= <c>a-max/n</c>, so day-of-week <c>1/2</c> includes 7, Sunday);
-/// names may be used in ranges (<c>MON-FRI</c>). A step is 1 up to the field's maximum.</para>
-/// <para>Day-of-month and day-of-week combine as in Vixie cron: if either field starts with <c>*</c> a day must match
-/// both (so a plain <c>*</c> leaves only the other field, and <c>0 0 */2 * MON</c> fires on odd-numbered Mondays only);
-/// otherwise a day matches when either field matches (<c>30 4 1,15 * 5</c>: the 1st, the 15th and every Friday).</para>
-/// <para>Occurrences have minute resolution and are computed on the wall clock of the given time zone (UTC by
-/// default). A wall-clock time skipped by a spring-forward gap does not fire; a time repeated by a fall-back overlap
-/// fires once, at its first instant.</para>
-/// <para>Patterns no date satisfies (<c>0 0 30 2 *</c>) are recognised when parsed and never fire. Otherwise the search
-/// covers 400 years, a full Gregorian cycle of dates and weekdays, so it misses nothing (<c>0 0 29 2 *</c> finds the
-/// next February 29th, eight years away across 2100); it never goes past the end of year 9998.</para>
+/// <para>Fields take lists, ranges (a reversed one wraps: <c>FRI-MON</c>), steps, month and weekday names
+/// (case-insensitive; day-of-week 0 and 7 are Sunday), and Cronos's <c>L</c>, <c>W</c>, <c>#</c> and <c>?</c>.</para>
+/// <para>Day-of-month and day-of-week combine as in Vixie cron: if either field starts with <c>*</c> (or <c>?</c>) a day
+/// must match both; otherwise a day matches when either does (<c>30 4 1,15 * 5</c>: the 1st, the 15th and every
+/// Friday). Cronos alone always requires both, so such a schedule is evaluated as two expressions, one per day field,
+/// and fires at the earlier occurrence.</para>
+/// <para>Occurrences are computed on the wall clock of the given time zone (UTC by default), with Cronos's
+/// daylight-saving rules: a time skipped by a spring-forward gap fires once, at the instant the clock jumps (02:30 on
+/// a day when 02:00 becomes 03:00 fires at 03:00); a time repeated by a fall-back overlap fires once, at its first
+/// (daylight) instant, unless the minute or hour field is an interval (<c>*</c>, a range or a step), which fires in
+/// both passes so that no interval is lost.</para>
 /// </remarks>
-public sealed class Schedule
+public sealed partial class Schedule
 {
     private const string ManualText = "manual";
 
     private const string ExpectedForms =
-        "expected 'manual', an @-macro (@hourly, @daily, @weekly, @monthly, @yearly) or 5 cron fields " +
-        "(minute hour day-of-month month day-of-week)";
+        "expected 'manual', an @-macro (@hourly, @daily, @weekly, @monthly, @yearly) or 5 or 6 cron fields " +
+        "([second] minute hour day-of-month month day-of-week)";
 
-    private static readonly (string Name, string Cron)[] Macros =
-    [
-        ("@hourly", "0 * * * *"),
-        ("@daily", "0 0 * * *"),
-        ("@midnight", "0 0 * * *"),
-        ("@weekly", "0 0 * * 0"),
-        ("@monthly", "0 0 1 * *"),
-        ("@yearly", "0 0 1 1 *"),
-        ("@annually", "0 0 1 1 *"),
-    ];
+    /// <summary>The sentence every Cronos format message starts with.</summary>
+    private const string CronosPrefix = "The given cron expression has an invalid format.";
 
-    private readonly CronExpression? cron;
+    private readonly CronExpression[] expressions;
 
-    private Schedule(string text, CronExpression? cron)
+    private Schedule(string text, CronExpression[] expressions)
     {
         Text = text;
-        this.cron = cron;
+        this.expressions = expressions;
     }
 
     /// <summary>The schedule that never fires by itself.</summary>
-    public static Schedule Manual { get; } = new(ManualText, null);
+    public static Schedule Manual { get; } = new(ManualText, []);
 
     /// <summary>
-    /// The normalised text: <c>manual</c>, a lower-case macro (<c>@daily</c>), or the five cron fields upper-cased and
+    /// The normalised text: <c>manual</c>, a lower-case macro (<c>@daily</c>), or the cron fields upper-cased and
     /// separated by single spaces (<c>0 9-17/2 * * MON-FRI</c>).
     /// </summary>
     public string Text { get; }
 
     /// <summary>True for <c>manual</c>: <see cref="NextOccurrence"/> is always null.</summary>
-    public bool IsManual => cron is null;
+    public bool IsManual => expressions.Length == 0;
 
     /// <summary>Parses a schedule string.</summary>
     /// <exception cref="ScheduleFormatException">The text is not a valid schedule; the message names the bad field.</exception>
@@ -81,10 +73,21 @@ public sealed class Schedule
     /// <summary>
     /// The first occurrence strictly after <paramref name="after"/>, evaluated on the wall clock of
     /// <paramref name="zone"/> (UTC when null) and expressed with that zone's offset at that instant. Null for
-    /// <c>manual</c> and for patterns that never match (searched over 400 years, a full Gregorian cycle).
+    /// <c>manual</c> and for patterns that never match before the end of year 9999.
     /// </summary>
-    public DateTimeOffset? NextOccurrence(DateTimeOffset after, TimeZoneInfo? zone = null) =>
-        cron?.NextOccurrence(after, zone ?? TimeZoneInfo.Utc);
+    public DateTimeOffset? NextOccurrence(DateTimeOffset after, TimeZoneInfo? zone = null)
+    {
+        DateTimeOffset? earliest = null;
+        foreach (var expression in expressions)
+        {
+            if (expression.GetNextOccurrence(after, zone ?? TimeZoneInfo.Utc) is { } next && (earliest is null || next < earliest))
+            {
+                earliest = next;
+            }
+        }
+
+        return earliest;
+    }
 
     /// <inheritdoc />
     public override string ToString() => Text;
@@ -98,7 +101,6 @@ public sealed class Schedule
         schedule = null;
         failedField = null;
         var trimmed = text.Trim();
-
         if (string.Equals(trimmed, ManualText, StringComparison.OrdinalIgnoreCase))
         {
             schedule = Manual;
@@ -107,37 +109,136 @@ public sealed class Schedule
         }
 
         var fields = trimmed.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-        string normalised;
         if (trimmed.StartsWith('@'))
         {
-            var macro = Array.Find(Macros, m => string.Equals(m.Name, trimmed, StringComparison.OrdinalIgnoreCase));
-            if (macro.Name is null)
-            {
-                error = $"Invalid schedule '{trimmed}': unknown macro; {ExpectedForms}.";
-                return false;
-            }
+            return TryCompile(trimmed, trimmed.ToLowerInvariant(), [trimmed], CronFormat.Standard, out schedule, out failedField, out error);
+        }
 
-            normalised = macro.Name;
-            fields = macro.Cron.Split(' ');
-        }
-        else if (fields.Length == 5)
-        {
-            normalised = string.Join(' ', fields).ToUpperInvariant();
-        }
-        else
+        if (fields.Length is not (5 or 6))
         {
             error = fields.Length <= 1
                 ? $"Invalid schedule '{trimmed}': {ExpectedForms}."
-                : string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"Invalid schedule '{trimmed}': expected 5 cron fields (minute hour day-of-month month day-of-week) but found {fields.Length}.");
+                : string.Create(CultureInfo.InvariantCulture, $"Invalid schedule '{trimmed}': {ExpectedForms} but found {fields.Length}.");
             return false;
         }
 
-        if (!CronExpression.TryParse(fields, trimmed, out var expression, out failedField, out error))
-            return false;
+        var format = fields.Length == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard;
+        var normalised = string.Join(' ', fields).ToUpperInvariant();
+        return TryCompile(trimmed, normalised, VixieDayAlternatives(fields), format, out schedule, out failedField, out error);
+    }
 
-        schedule = new Schedule(normalised, expression);
+    /// <summary>
+    /// The expression itself, or, when both day fields are restricted, one expression per day field (the other one
+    /// <c>*</c>), since Vixie cron ORs them and Cronos ANDs them.
+    /// </summary>
+    private static string[] VixieDayAlternatives(string[] fields)
+    {
+        var dayOfMonth = fields.Length - 3;
+        var dayOfWeek = fields.Length - 1;
+        var eitherDayIsStar = IsStar(fields[dayOfMonth]) || IsStar(fields[dayOfWeek]);
+        fields = ExpandStarsInLists(fields);
+        if (eitherDayIsStar)
+        {
+            return [string.Join(' ', fields)];
+        }
+
+        var byDayOfMonth = (string[])fields.Clone();
+        byDayOfMonth[dayOfWeek] = "*";
+        var byDayOfWeek = (string[])fields.Clone();
+        byDayOfWeek[dayOfMonth] = "*";
+        return [string.Join(' ', byDayOfMonth), string.Join(' ', byDayOfWeek)];
+
+        static bool IsStar(string field) => field.StartsWith('*') || field.StartsWith('?');
+    }
+
+    /// <summary>
+    /// Cronos takes <c>*</c> only as a whole field; Vixie cron also in a list (<c>*/30,7</c>), so there it is spelled
+    /// as the field's full range (<c>0-59/30,7</c>). Whether a day field starts with <c>*</c> is decided before this.
+    /// </summary>
+    private static string[] ExpandStarsInLists(string[] fields)
+    {
+        // The last five fields' ranges, the optional second field's being the minute's.
+        ReadOnlySpan<string> ranges = ["0-59", "0-23", "1-31", "1-12", "0-7"];
+        var expanded = (string[])fields.Clone();
+        for (var i = 0; i < fields.Length; i++)
+        {
+            if (!fields[i].Contains(',', StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var range = ranges[Math.Max(0, i - (fields.Length - ranges.Length))];
+            expanded[i] = string.Join(',', fields[i].Split(',').Select(item =>
+                item.StartsWith('*') || item.StartsWith('?') ? range + item[1..] : item));
+        }
+
+        return expanded;
+    }
+
+    private static bool TryCompile(
+        string trimmed,
+        string normalised,
+        string[] alternatives,
+        CronFormat format,
+        [NotNullWhen(true)] out Schedule? schedule,
+        out string? failedField,
+        [NotNullWhen(false)] out string? error)
+    {
+        schedule = null;
+        failedField = null;
+        var compiled = new CronExpression[alternatives.Length];
+        try
+        {
+            for (var i = 0; i < alternatives.Length; i++)
+            {
+                compiled[i] = CronExpression.Parse(alternatives[i], format);
+            }
+        }
+        catch (CronFormatException ex)
+        {
+            (failedField, error) = Describe(trimmed, ex.Message);
+            return false;
+        }
+        catch (MissingSeedException)
+        {
+            error = $"Invalid schedule '{trimmed}': hashed values ('H') are not supported; {ExpectedForms}.";
+            return false;
+        }
+
+        schedule = new Schedule(normalised, compiled);
+        error = null;
         return true;
     }
+
+    /// <summary>Cronos's message, re-worded to name the field as this project's messages do.</summary>
+    private static (string? Field, string Message) Describe(string trimmed, string cronosMessage)
+    {
+        var detail = cronosMessage.StartsWith(CronosPrefix, StringComparison.Ordinal)
+            ? cronosMessage[CronosPrefix.Length..].Trim()
+            : cronosMessage;
+        if (trimmed.StartsWith('@'))
+        {
+            return (null, $"Invalid schedule '{trimmed}': unknown macro; {ExpectedForms}.");
+        }
+
+        var match = FieldPrefix().Match(detail);
+        if (!match.Success)
+        {
+            return (null, $"Invalid schedule '{trimmed}': {detail}");
+        }
+
+        var field = match.Groups["field"].Value switch
+        {
+            "Seconds" => "second",
+            "Minutes" => "minute",
+            "Hours" => "hour",
+            "Days of month" => "day-of-month",
+            "Months" => "month",
+            _ => "day-of-week",
+        };
+        return (field, $"Invalid cron field '{field}' in '{trimmed}': {match.Groups["detail"].Value}");
+    }
+
+    [GeneratedRegex("^(?<field>Seconds|Minutes|Hours|Days of month|Months|Days of week): (?<detail>.*)$", RegexOptions.Singleline)]
+    private static partial Regex FieldPrefix();
 }

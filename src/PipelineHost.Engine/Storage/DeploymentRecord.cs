@@ -20,8 +20,11 @@ public sealed record DeploymentRecord
     /// <summary>The pipeline as sent (possibly in its <c>{"pipeline":{…}}</c> wrapper).</summary>
     public required JsonNode Pipeline { get; init; }
 
-    /// <summary>The normalised schedule text (<c>manual</c>, an @-macro, or five cron fields).</summary>
+    /// <summary>The normalised schedule text (<c>manual</c>, an @-macro, or five or six cron fields).</summary>
     public required string Schedule { get; init; }
+
+    /// <summary>The IANA time zone whose wall clock <see cref="Schedule"/> follows.</summary>
+    public string TimeZone { get; init; } = Scheduling.ScheduleTimeZone.DefaultId;
 
     /// <summary><c>active</c> or <c>paused</c>.</summary>
     public string State { get; init; } = ActiveState;
@@ -58,6 +61,7 @@ public sealed record DeploymentRecord
             ["project_id"] = ProjectId,
             ["pipeline"] = Pipeline.DeepClone(),
             ["schedule"] = Schedule,
+            ["timeZone"] = TimeZone,
             ["state"] = State,
             ["created_by"] = CreatedBy,
             ["created_at"] = CreatedAt,

@@ -72,5 +72,10 @@ internal static class SqliteMigrations
         );
         CREATE INDEX task_callbacks_pending ON task_callbacks (created_at) WHERE state = 'pending';
         """,
+
+        // 3: each deployment's schedule follows the wall clock of its own IANA time zone.
+        """
+        ALTER TABLE deployments ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'UTC';
+        """,
     ];
 }

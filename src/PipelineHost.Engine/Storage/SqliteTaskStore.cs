@@ -27,7 +27,7 @@ public sealed class SqliteTaskStore : ITaskStore
 
     private const string DeploymentColumns =
         "project_id, pipeline, schedule, state, created_by, created_at, updated_at, last_run_at, next_run_at, " +
-        "last_token, last_run_skipped, last_error";
+        "last_token, last_run_skipped, last_error, time_zone";
 
     private readonly string _connectionString;
     private readonly SemaphoreSlim _initLock = new(1, 1);
@@ -371,7 +371,7 @@ public sealed class SqliteTaskStore : ITaskStore
             $"""
             INSERT INTO deployments ({DeploymentColumns})
             VALUES ($project_id, $pipeline, $schedule, $state, $created_by, $created_at, $updated_at, $last_run_at,
-                    $next_run_at, $last_token, $last_run_skipped, $last_error)
+                    $next_run_at, $last_token, $last_run_skipped, $last_error, $time_zone)
             ON CONFLICT (project_id) DO NOTHING;
             """);
         BindDeployment(command, deployment);
@@ -391,7 +391,7 @@ public sealed class SqliteTaskStore : ITaskStore
                 pipeline = $pipeline, schedule = $schedule, state = $state, created_by = $created_by,
                 created_at = $created_at, updated_at = $updated_at, last_run_at = $last_run_at,
                 next_run_at = $next_run_at, last_token = $last_token, last_run_skipped = $last_run_skipped,
-                last_error = $last_error
+                last_error = $last_error, time_zone = $time_zone
             WHERE project_id = $project_id;
             """);
         BindDeployment(command, deployment);
@@ -529,6 +529,7 @@ public sealed class SqliteTaskStore : ITaskStore
         p.AddWithValue("$last_token", (object?)d.LastToken ?? DBNull.Value);
         p.AddWithValue("$last_run_skipped", d.LastRunSkipped is { } skipped ? (skipped ? 1 : 0) : DBNull.Value);
         p.AddWithValue("$last_error", (object?)d.LastError ?? DBNull.Value);
+        p.AddWithValue("$time_zone", d.TimeZone);
     }
 
     private static async Task<IReadOnlyList<CallbackRecord>> ReadCallbacksAsync(SqliteCommand command, CancellationToken cancellationToken)
@@ -603,6 +604,7 @@ public sealed class SqliteTaskStore : ITaskStore
                 LastToken = reader.IsDBNull(9) ? null : reader.GetString(9),
                 LastRunSkipped = reader.IsDBNull(10) ? null : reader.GetInt32(10) != 0,
                 LastError = reader.IsDBNull(11) ? null : reader.GetString(11),
+                TimeZone = reader.GetString(12),
             });
         }
 

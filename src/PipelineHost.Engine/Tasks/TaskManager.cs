@@ -78,6 +78,12 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     /// </summary>
     public int IdleWorkers => _pool?.IdleCount ?? 0;
 
+    /// <summary>
+    /// True when a task's worker can be handed over at once: the pool is off (each task starts its own), or it has
+    /// warmed up and is not failing to start workers.
+    /// </summary>
+    public bool WorkerPoolWarm => _pool?.IsWarm ?? true;
+
     /// <summary>The worker pool; null when <see cref="EngineOptions.WorkerPoolSize"/> is 0.</summary>
     internal WorkerPool? Pool => _pool;
 

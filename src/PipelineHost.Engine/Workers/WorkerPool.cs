@@ -44,6 +44,7 @@ internal sealed partial class WorkerPool : IAsyncDisposable
     private readonly ILogger _logger;
     private Task _filling = Task.CompletedTask;
     private int _failures;
+    private bool _warmedOnce;
     private int _attempts;
     private bool _disposed;
 
@@ -93,6 +94,19 @@ internal sealed partial class WorkerPool : IAsyncDisposable
         {
             lock (_gate)
                 return _failures;
+        }
+    }
+
+    /// <summary>
+    /// True once a worker has come up warm and the pool is not failing since: workers can start. It stays true while
+    /// tasks have taken every warm worker and the pool refills, so a busy server is not reported unready.
+    /// </summary>
+    public bool IsWarm
+    {
+        get
+        {
+            lock (_gate)
+                return _idle.Count > 0 || (_warmedOnce && _failures == 0);
         }
     }
 
@@ -246,6 +260,7 @@ internal sealed partial class WorkerPool : IAsyncDisposable
             if (ready)
             {
                 _idle.Add(worker);
+                _warmedOnce = true;
             }
             else
             {

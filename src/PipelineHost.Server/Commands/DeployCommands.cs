@@ -25,7 +25,7 @@ internal sealed class DeployCommands(DeploymentScheduler deployments) : ICommand
     private async ValueTask<CommandResult> AddAsync(CommandContext context, CancellationToken cancellationToken)
     {
         var pipeline = context.Arguments["pipeline"] ?? throw new CommandException("Argument 'pipeline' is required.");
-        var record = await deployments.AddAsync(pipeline, context.GetString("schedule"), context.Caller, cancellationToken).ConfigureAwait(false);
+        var record = await deployments.AddAsync(pipeline, context.GetString("schedule"), context.GetString("timeZone"), context.Caller, cancellationToken).ConfigureAwait(false);
         return CommandResult.Ok(record.ToJson());
     }
 
@@ -43,7 +43,7 @@ internal sealed class DeployCommands(DeploymentScheduler deployments) : ICommand
 
     private async ValueTask<CommandResult> UpdateAsync(CommandContext context, CancellationToken cancellationToken)
     {
-        await deployments.UpdateAsync(ProjectId(context), context.Arguments["pipeline"], context.GetString("schedule"), context.Caller, cancellationToken).ConfigureAwait(false);
+        await deployments.UpdateAsync(ProjectId(context), context.Arguments["pipeline"], context.GetString("schedule"), context.GetString("timeZone"), context.Caller, cancellationToken).ConfigureAwait(false);
         return CommandResult.Ok(new JsonObject());
     }
 

@@ -15,6 +15,7 @@ internal static partial class TaskServiceEndpoint
 
     public static IEndpointRouteBuilder MapTaskService(this IEndpointRouteBuilder endpoints)
     {
+        // Any method: an HTTP/2 WebSocket arrives as CONNECT. The OpenAPI document describes it by hand (ApiDocumentation).
         endpoints.Map(Path, HandleAsync);
         return endpoints;
     }

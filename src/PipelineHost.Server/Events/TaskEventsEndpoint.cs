@@ -13,7 +13,9 @@ internal static class TaskEventsEndpoint
 {
     public static IEndpointRouteBuilder MapTaskEvents(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/task/events", HandleAsync);
+        endpoints.MapGet("/task/events", HandleAsync)
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .Documented("WatchTaskEvents", "The task's events as Server-Sent Events, for clients without WebSockets.", "Tasks", RouteCredentials.ApiKey | RouteCredentials.TaskToken, ("token", "the task token (tk_…)"));
         return endpoints;
     }
 

@@ -91,6 +91,8 @@ public static partial class PipelineHostApp
         services.AddSingleton<ICommandModule, MonitorCommands>();
         services.AddSingleton<CommandTable>();
         services.AddSingleton<CommandDispatcher>();
+        services.AddPipelineHostHealthChecks();
+        services.AddApiDocumentation();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -115,6 +117,8 @@ public static partial class PipelineHostApp
         {
             app.MapMetrics(options);
         }
+        app.MapHealthEndpoints();
+        app.MapApiDocumentation();
 
         // Created now rather than at the first request, so the worker pool is warm before the first task.
         app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<TaskManager>());

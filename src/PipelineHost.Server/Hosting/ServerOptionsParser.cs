@@ -1,24 +1,32 @@
-using System.Globalization;
 using PipelineHost.Engine.Callbacks;
 using PipelineHost.Engine.Metrics;
 
 namespace PipelineHost.Server.Hosting;
 
 /// <summary>
-/// Reads <see cref="ServerOptions"/> from the command line and <c>PIPELINEHOST_*</c> environment variables.
-/// The command line wins. Options that may repeat (<c>--api-key</c>) also accept comma-separated lists.
-/// Structured settings (<c>PipelineHost:TokenRates</c>, <c>PipelineHost:Callbacks</c>, <c>PipelineHost:MaxConcurrentTasks</c> when
-/// <c>--max-concurrent-tasks</c> and <c>PIPELINEHOST_MAX_CONCURRENT_TASKS</c> are not given, and <c>PipelineHost:WorkerPoolSize</c> when
-/// <c>--worker-pool-size</c> and <c>PIPELINEHOST_WORKER_POOL_SIZE</c> are not given) come from configuration: <c>appsettings.json</c>, then
-/// environment variables (<c>PipelineHost__TokenRates__CpuUtilizationPerVcpuHour</c>), then the command line
-/// (<c>--PipelineHost:TokenRates:CpuUtilizationPerVcpuHour=2040</c>), later ones winning. The <c>Serilog</c> section
-/// (levels and sinks) is layered the same way (<c>Serilog__MinimumLevel__Default=Debug</c>) and handed to the host
-/// as <see cref="ServerOptions.LoggingConfiguration"/>.
+/// Reads <see cref="ServerOptions"/> through one mechanism: every option of <see cref="ServerOptionTable"/> is a
+/// configuration key (<c>PipelineHost:MaxConcurrentTasks</c>) fed, lowest first, by <c>appsettings.json</c>, by
+/// environment variables in configuration form (<c>PipelineHost__MaxConcurrentTasks</c>) and in short form
+/// (<c>PIPELINEHOST_MAX_CONCURRENT_TASKS</c>), then by the command line in configuration form
+/// (<c>--PipelineHost:MaxConcurrentTasks=8</c>) and in short form (<c>--max-concurrent-tasks 8</c>); the later wins.
+/// Structured sections (<c>PipelineHost:TokenRates</c>, <c>PipelineHost:Callbacks</c>) come from the same
+/// configuration. A bad value fails with a message naming the option as it was given.
 /// </summary>
 public static class ServerOptionsParser
 {
-    /// <summary>The file of structured settings, looked for in the folder the server starts in.</summary>
+    /// <summary>The file of settings, looked for in the folder the server starts in.</summary>
     public const string SettingsFile = "appsettings.json";
+
+    /// <summary>The largest worker pool accepted: each idle worker is a process holding memory.</summary>
+    public const int MaxWorkerPoolSize = 64;
+
+    private const string ConfigurationPrefix = "PipelineHost:";
+
+    /// <summary>Serilog.Settings.Configuration's section (levels and sinks), layered like the options and handed to the host.</summary>
+    private const string LoggingPrefix = "Serilog:";
+
+    private static bool IsConfigurationKey(string key) =>
+        key.StartsWith(ConfigurationPrefix, StringComparison.OrdinalIgnoreCase) || key.StartsWith(LoggingPrefix, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Parses <paramref name="args"/> over the values in <paramref name="environment"/> over <paramref name="settings"/>.</summary>
     /// <param name="args">The command line.</param>
@@ -27,13 +35,96 @@ public static class ServerOptionsParser
     /// <exception cref="ArgumentException">An option is unknown, lacks its value or has a bad value.</exception>
     public static ServerOptions Parse(IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> environment, IConfiguration? settings = null)
     {
-        var options = new ServerOptions();
-        options = ApplyEnvironment(options, environment);
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(environment);
 
-        var apiKeys = new List<string>();
-        var roots = new List<string>();
-        var execs = new List<string>();
+        // Where the winning value of each key came from, for error messages: later layers overwrite.
+        var sources = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var builder = new ConfigurationBuilder();
+        if (settings is not null)
+        {
+            builder.AddConfiguration(settings);
+            foreach (var option in ServerOptionTable.All)
+            {
+                sources[option.ConfigurationKey] = $"Configuration '{option.ConfigurationKey}'";
+            }
+        }
+
+        builder.AddInMemoryCollection(Layer(ConfigurationVariables(environment), sources, key => $"Configuration '{key}'"));
+        builder.AddInMemoryCollection(Layer(ShortVariables(environment), sources, key => $"Environment variable '{OptionOf(key).EnvironmentVariable}'"));
+        var (configured, switches) = ReadCommandLine(args);
+        builder.AddInMemoryCollection(Layer(configured, sources, key => $"Configuration '{key}'"));
+        builder.AddInMemoryCollection(Layer(switches, sources, key => $"Option '--{OptionOf(key).Name}'"));
+        var configuration = builder.Build();
+
+        var options = new ServerOptions();
+        foreach (var option in ServerOptionTable.All)
+        {
+            if (Value(configuration, option) is not { } value)
+            {
+                continue;
+            }
+
+            var source = sources.GetValueOrDefault(option.ConfigurationKey, $"Configuration '{option.ConfigurationKey}'");
+            options = option.TryApply(options, value)
+                ?? throw new ArgumentException($"{source} must be {option.Rule}, not '{value}'.");
+        }
+
+        return options with
+        {
+            LoggingConfiguration = configuration,
+            TokenRates = TokenRates.FromConfiguration(configuration),
+            Callbacks = CallbackOptions.FromConfiguration(configuration),
+        };
+    }
+
+    /// <summary>An option's value: a scalar, or a list's items (a JSON array in <c>appsettings.json</c>) joined by commas.</summary>
+    private static string? Value(IConfiguration configuration, ServerOption option)
+    {
+        var section = configuration.GetSection(option.ConfigurationKey);
+        if (section.Value is { } scalar)
+        {
+            return scalar;
+        }
+
+        var items = section.GetChildren().Select(c => c.Value).OfType<string>().ToList();
+        return option.IsList && items.Count > 0 ? string.Join(',', items) : null;
+    }
+
+    private static Dictionary<string, string?> Layer(Dictionary<string, string?> values, Dictionary<string, string> sources, Func<string, string> describe)
+    {
+        foreach (var key in values.Keys)
+        {
+            sources[key] = describe(key);
+        }
+
+        return values;
+    }
+
+    private static ServerOption OptionOf(string key) =>
+        ServerOptionTable.All.First(o => string.Equals(o.ConfigurationKey, key, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary><c>PipelineHost__X__Y</c> variables as <c>PipelineHost:X:Y</c>, the environment provider's convention.</summary>
+    private static Dictionary<string, string?> ConfigurationVariables(IReadOnlyDictionary<string, string?> environment) =>
+        environment
+            .Select(e => (Key: e.Key.Replace("__", ":", StringComparison.Ordinal), e.Value))
+            .Where(e => IsConfigurationKey(e.Key))
+            .ToDictionary(e => e.Key, e => e.Value, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary><c>PIPELINEHOST_X</c> variables of the table's options; blank ones count as not set.</summary>
+    private static Dictionary<string, string?> ShortVariables(IReadOnlyDictionary<string, string?> environment) =>
+        ServerOptionTable.All
+            .Where(o => environment.TryGetValue(o.EnvironmentVariable, out var v) && !string.IsNullOrWhiteSpace(v))
+            .ToDictionary(o => o.ConfigurationKey, o => environment[o.EnvironmentVariable], StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Splits the command line into <c>--PipelineHost:…</c> settings and the table's switches (a list option may
+    /// repeat; its values are joined). ASP.NET's own switches (<c>--urls</c>, <c>--environment</c>, …) pass through.
+    /// </summary>
+    private static (Dictionary<string, string?> Configured, Dictionary<string, string?> Switches) ReadCommandLine(IReadOnlyList<string> args)
+    {
         var configured = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        var switches = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -50,11 +141,10 @@ public static class ServerOptionsParser
                 name = arg[2..equals];
                 value = arg[(equals + 1)..];
             }
-            else if (arg[2..] is var flag && Flags.Contains(flag) && (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal)))
+            else if (ServerOptionTable.Find(arg[2..]) is { IsFlag: true } && (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal)))
             {
-                // A switch given alone means true.
-                name = flag;
-                value = "true";
+                name = arg[2..];
+                value = "true"; // a flag alone means true (--metrics-public)
             }
             else
             {
@@ -67,230 +157,22 @@ public static class ServerOptionsParser
                 value = args[++i];
             }
 
-            switch (name)
+            if (ServerOptionTable.Find(name) is { } option)
             {
-                case "port": options = options with { Port = ParsePort(value) }; break;
-                case "host": options = options with { Host = value }; break;
-                case "api-key": apiKeys.AddRange(SplitList(value)); break;
-                case "data-dir": options = options with { DataDirectory = Path.GetFullPath(value) }; break;
-                case "allow-root": roots.AddRange(SplitList(value).Select(Path.GetFullPath)); break;
-                case "allow-exec": execs.AddRange(SplitList(value).Select(Path.GetFullPath)); break;
-                case "components-dir": options = options with { ComponentsDirectory = Path.GetFullPath(value) }; break;
-                case "retention": options = options with { Retention = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
-                case "history-retention": options = options with { HistoryRetention = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
-                case "stop-grace": options = options with { StopGrace = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
-                case "failed-item-max-bytes": options = options with { FailedItemMaxBytes = ParseBytes(name, value) }; break;
-                case "failed-task-max-bytes": options = options with { FailedTaskMaxBytes = ParseBytes(name, value) }; break;
-                case "pipe-idle-timeout": options = options with { PipeIdleTimeout = ParsePositiveSeconds(name, value) }; break;
-                case "max-concurrent-tasks": options = options with { MaxConcurrentTasks = ParseTaskLimit(name, value) }; break;
-                case "preauth-max-message-bytes": options = options with { PreAuthMaxMessageBytes = ParsePositiveBytes(name, value) }; break;
-                case "request-max-bytes": options = options with { RequestMaxBytes = ParsePositiveBytes(name, value) }; break;
-                case "reply-max-bytes": options = options with { ReplyMaxBytes = ParsePositiveBytes(name, value) }; break;
-                case "worker-pool-size": options = options with { WorkerPoolSize = ParsePoolSize($"Option '--{name}'", value) }; break;
-                case "log-json": options = options with { LogJsonFile = Path.GetFullPath(value) }; break;
-                case "metrics-public": options = options with { MetricsPublic = ParseBool(name, value) }; break;
-                default:
-                    if (IsConfigurationKey(name))
-                    {
-                        configured[name] = value;
-                        break;
-                    }
-
-                    // ASP.NET's own switches (urls, environment...) pass through untouched.
-                    if (!name.Contains(':', StringComparison.Ordinal) && name is not ("urls" or "environment" or "contentRoot"))
-                    {
-                        throw new ArgumentException($"Unknown option '--{name}'.");
-                    }
-
-                    break;
+                switches[option.ConfigurationKey] = option.IsList && switches.GetValueOrDefault(option.ConfigurationKey) is { } earlier
+                    ? earlier + "," + value
+                    : value;
+            }
+            else if (IsConfigurationKey(name))
+            {
+                configured[name] = value;
+            }
+            else if (!name.Contains(':', StringComparison.Ordinal) && name is not ("urls" or "environment" or "contentRoot"))
+            {
+                throw new ArgumentException($"Unknown option '--{name}'.");
             }
         }
 
-        if (apiKeys.Count > 0)
-        {
-            options = options with { ApiKeys = apiKeys };
-        }
-
-        if (roots.Count > 0)
-        {
-            options = options with { AllowedRoots = roots };
-        }
-
-        if (execs.Count > 0)
-        {
-            options = options with { ExecAllowList = execs };
-        }
-
-        var configuration = Configuration(settings, environment, configured);
-
-        // --max-concurrent-tasks and PIPELINEHOST_MAX_CONCURRENT_TASKS win over the configuration's key.
-        if (options.MaxConcurrentTasks is null && configuration[MaxConcurrentTasksKey] is { Length: > 0 } maxTasks)
-        {
-            options = options with { MaxConcurrentTasks = ParseTaskLimit(MaxConcurrentTasksKey, maxTasks) };
-        }
-
-        // --components-dir and PIPELINEHOST_COMPONENTS_DIR win over the configuration's key.
-        if (options.ComponentsDirectory is null && configuration[ComponentsDirKey] is { Length: > 0 } componentsDir)
-        {
-            options = options with { ComponentsDirectory = Path.GetFullPath(componentsDir) };
-        }
-
-        return options with
-        {
-            LoggingConfiguration = configuration,
-            TokenRates = TokenRates.FromConfiguration(configuration),
-            Callbacks = CallbackOptions.FromConfiguration(configuration),
-            WorkerPoolSize = options.WorkerPoolSize
-                ?? (configuration[WorkerPoolSizeKey] is { } poolSize ? ParsePoolSize($"Configuration '{WorkerPoolSizeKey}'", poolSize) : null),
-        };
+        return (configured, switches);
     }
-
-    /// <summary>The configuration key of <see cref="ServerOptions.ComponentsDirectory"/>, used when neither the command line nor the environment gives one.</summary>
-    public const string ComponentsDirKey = "PipelineHost:ComponentsDir";
-
-    /// <summary>The configuration key of the worker pool size, used when neither the command line nor the environment gives one.</summary>
-    public const string WorkerPoolSizeKey = "PipelineHost:WorkerPoolSize";
-
-    private const string ConfigurationPrefix = "PipelineHost:";
-
-    /// <summary>Serilog.Settings.Configuration's section: log levels and sinks.</summary>
-    private const string LoggingPrefix = "Serilog:";
-
-    /// <summary>Options that may be given without a value, meaning true.</summary>
-    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "metrics-public" };
-
-    private static bool IsConfigurationKey(string key) =>
-        key.StartsWith(ConfigurationPrefix, StringComparison.OrdinalIgnoreCase) || key.StartsWith(LoggingPrefix, StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>The configuration key of <see cref="ServerOptions.MaxConcurrentTasks"/> (<c>PipelineHost__MaxConcurrentTasks</c> in the environment).</summary>
-    public const string MaxConcurrentTasksKey = "PipelineHost:MaxConcurrentTasks";
-
-    private static IConfiguration Configuration(IConfiguration? settings, IReadOnlyDictionary<string, string?> environment, Dictionary<string, string?> commandLine)
-    {
-        var builder = new ConfigurationBuilder();
-        if (settings is not null)
-        {
-            builder.AddConfiguration(settings);
-        }
-
-        // The environment variable provider's convention, applied to the environment we were given: '__' is ':'.
-        var fromEnvironment = environment
-            .Select(e => (Key: e.Key.Replace("__", ":", StringComparison.Ordinal), e.Value))
-            .Where(e => IsConfigurationKey(e.Key))
-            .ToDictionary(e => e.Key, e => e.Value, StringComparer.OrdinalIgnoreCase);
-        return builder.AddInMemoryCollection(fromEnvironment).AddInMemoryCollection(commandLine).Build();
-    }
-
-    private static ServerOptions ApplyEnvironment(ServerOptions options, IReadOnlyDictionary<string, string?> environment)
-    {
-        string? Get(string name) => environment.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v : null;
-
-        if (Get("PIPELINEHOST_PORT") is { } port)
-        {
-            options = options with { Port = ParsePort(port) };
-        }
-
-        if (Get("PIPELINEHOST_HOST") is { } host)
-        {
-            options = options with { Host = host };
-        }
-
-        if (Get("PIPELINEHOST_API_KEY") is { } keys)
-        {
-            options = options with { ApiKeys = SplitList(keys).ToList() };
-        }
-
-        if (Get("PIPELINEHOST_DATA_DIR") is { } dir)
-        {
-            options = options with { DataDirectory = Path.GetFullPath(dir) };
-        }
-
-        if (Get("PIPELINEHOST_ALLOW_ROOT") is { } roots)
-        {
-            options = options with { AllowedRoots = SplitList(roots).Select(Path.GetFullPath).ToList() };
-        }
-
-        if (Get("PIPELINEHOST_ALLOW_EXEC") is { } execs)
-        {
-            options = options with { ExecAllowList = SplitList(execs).Select(Path.GetFullPath).ToList() };
-        }
-
-        if (Get("PIPELINEHOST_COMPONENTS_DIR") is { } componentsDir)
-        {
-            options = options with { ComponentsDirectory = Path.GetFullPath(componentsDir) };
-        }
-
-        if (Get("PIPELINEHOST_HISTORY_RETENTION") is { } historyRetention)
-        {
-            options = options with { HistoryRetention = TimeSpan.FromSeconds(ParseSeconds("history-retention", historyRetention)) };
-        }
-
-        if (Get("PIPELINEHOST_PIPE_IDLE_TIMEOUT") is { } pipeIdle)
-        {
-            options = options with { PipeIdleTimeout = ParsePositiveSeconds("pipe-idle-timeout", pipeIdle) };
-        }
-
-        if (Get("PIPELINEHOST_MAX_CONCURRENT_TASKS") is { } maxTasks)
-        {
-            options = options with { MaxConcurrentTasks = ParseTaskLimit("max-concurrent-tasks", maxTasks) };
-        }
-
-        if (Get("PIPELINEHOST_LOG_JSON") is { } logJson)
-        {
-            options = options with { LogJsonFile = Path.GetFullPath(logJson) };
-        }
-
-        if (Get("PIPELINEHOST_METRICS_PUBLIC") is { } metricsPublic)
-        {
-            options = options with { MetricsPublic = metricsPublic is "1" or "0" ? metricsPublic == "1" : ParseBool("metrics-public", metricsPublic) };
-        }
-
-        if (Get("PIPELINEHOST_WORKER_POOL_SIZE") is { } poolSize)
-        {
-            options = options with { WorkerPoolSize = ParsePoolSize("PIPELINEHOST_WORKER_POOL_SIZE", poolSize) };
-        }
-
-        return options;
-    }
-
-    private static int ParseTaskLimit(string name, string value) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit >= 1
-            ? limit
-            : throw new ArgumentException($"Option '--{name}' must be a whole number of at least 1.");
-
-    /// <summary>The largest worker pool accepted: each idle worker is a process holding memory.</summary>
-    public const int MaxWorkerPoolSize = 64;
-
-    /// <summary>Reads a worker pool size given by <paramref name="source"/>: a whole number from 0 to <see cref="MaxWorkerPoolSize"/>.</summary>
-    /// <exception cref="ArgumentException">It is not.</exception>
-    public static int ParsePoolSize(string source, string value) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size <= MaxWorkerPoolSize
-            ? size
-            : throw new ArgumentException($"{source} must be a whole number from 0 to {MaxWorkerPoolSize}, not '{value}'.");
-
-    private static int ParsePort(string value) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 0 and <= 65535
-            ? port
-            : throw new ArgumentException($"Port '{value}' is not a number from 0 to 65535.");
-
-    private static double ParseSeconds(string name, string value) =>
-        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0
-            ? seconds
-            : throw new ArgumentException($"Option '--{name}' must be a number of seconds.");
-
-    private static long ParseBytes(string name, string value) =>
-        long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes)
-            ? bytes
-            : throw new ArgumentException($"Option '--{name}' must be a number of bytes.");
-
-    private static long ParsePositiveBytes(string name, string value) =>
-        ParseBytes(name, value) is var bytes and > 0 ? bytes : throw new ArgumentException($"Option '--{name}' must be a number of bytes greater than 0.");
-
-    private static TimeSpan ParsePositiveSeconds(string name, string value) =>
-        ParseSeconds(name, value) is var seconds and > 0
-            ? TimeSpan.FromSeconds(seconds)
-            : throw new ArgumentException($"Option '--{name}' must be a number of seconds greater than 0.");
-
-    private static IEnumerable<string> SplitList(string value) =>
-        value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }

@@ -44,9 +44,13 @@ internal static class DataEndpoints
 
     public static IEndpointRouteBuilder MapDataEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/task/data", SendAsync);
-        endpoints.MapPost("/webhook", SendAsync);
-        endpoints.MapPut("/task/process", SendAsync); // deprecated spelling, kept for old clients
+        (string, string)[] query = [("token", "the task (tk_…), with an API key"), ("auth", "a credential, tk_… or pk_…, instead of the header")];
+        endpoints.MapPost("/task/data", SendAsync)
+            .Documented("SendTaskData", "Sends files (multipart) or one raw body to a running task; answers the pipeline's results.", "Data", RouteCredentials.ApiKey, query);
+        endpoints.MapPost("/webhook", SendAsync)
+            .Documented("Webhook", "The same as POST /task/data, for web hook callers holding the task's public key (pk_…).", "Data", RouteCredentials.ApiKey, query);
+        endpoints.MapPut("/task/process", SendAsync) // deprecated spelling, kept for old clients
+            .Documented("SendTaskDataDeprecated", "Deprecated spelling of POST /task/data.", "Data", RouteCredentials.ApiKey, query);
         return endpoints;
     }
 

@@ -8,20 +8,17 @@ using PipelineHost.Server.Hosting;
 
 namespace PipelineHost.Server.Http;
 
-/// <summary><c>GET /status</c> (authenticated), <c>GET /version</c>, <c>GET /services</c> and <c>GET /openapi.json</c> (public).</summary>
+/// <summary><c>GET /status</c> (authenticated), <c>GET /version</c> and <c>GET /services</c> (public).</summary>
 internal static class InfoEndpoints
 {
-    /// <summary>The manifest name of the embedded <c>protocol-spec/openapi.json</c>.</summary>
-    public const string OpenApiResource = "PipelineHost.Server.openapi.json";
-
-    private static readonly Lazy<byte[]> OpenApiDocument = new(LoadOpenApi);
-
     public static IEndpointRouteBuilder MapInfoEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/status", Status);
-        endpoints.MapGet("/version", (ServerInfo info) => ErrorEnvelope.Ok(info.VersionObject()));
-        endpoints.MapGet("/services", Services);
-        endpoints.MapGet("/openapi.json", () => Results.Bytes(OpenApiDocument.Value, "application/json"));
+        endpoints.MapGet("/status", Status)
+            .Documented("GetServerStatus", "Server version, start time, uptime, active tasks, connections, queue depth and event counts.", "Server", RouteCredentials.ApiKey | RouteCredentials.TaskToken);
+        endpoints.MapGet("/version", (ServerInfo info) => ErrorEnvelope.Ok(info.VersionObject()))
+            .Documented("GetVersion", "The version object (name, version, protocol, runtime, compatibility).", "Server", RouteCredentials.None);
+        endpoints.MapGet("/services", Services)
+            .Documented("GetServices", "The component catalogue, as rrext_services; one entry with ?service=.", "Server", RouteCredentials.None, ("service", "one provider's name; 404 when unknown"));
         return endpoints;
     }
 
@@ -71,14 +68,5 @@ internal static class InfoEndpoints
         {
             return ErrorEnvelope.Error(StatusCodes.Status404NotFound, ex.Message);
         }
-    }
-
-    private static byte[] LoadOpenApi()
-    {
-        using var stream = typeof(InfoEndpoints).Assembly.GetManifestResourceStream(OpenApiResource)
-            ?? throw new InvalidOperationException($"The embedded resource {OpenApiResource} is missing.");
-        using var copy = new MemoryStream();
-        stream.CopyTo(copy);
-        return copy.ToArray();
     }
 }

@@ -16,11 +16,13 @@ internal static class RootEndpoints
         endpoints.MapGet("/", (HttpContext context, ServerInfo info) => WantsHtml(context.Request) ? DashboardAssets.Index(context) : Info(context, info))
             .WithName("Root")
             .WithSummary("The dashboard for a browser; what this server is for JSON clients")
+            .WithTags("Server")
             .Produces(StatusCodes.Status200OK, contentType: "text/html")
             .Produces(StatusCodes.Status200OK, contentType: "application/json");
         endpoints.MapGet("/info", Info)
             .WithName("Info")
-            .WithSummary("What this server is")
+            .WithSummary("What this server is (plain JSON, not an envelope)")
+            .WithTags("Server")
             .Produces(StatusCodes.Status200OK, contentType: "application/json");
         return endpoints;
     }

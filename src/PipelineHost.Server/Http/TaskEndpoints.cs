@@ -27,14 +27,44 @@ internal static class TaskEndpoints
 
     public static IEndpointRouteBuilder MapTaskEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/task", StartAsync);
-        endpoints.MapPut("/task", StartAsync); // deprecated spelling, kept for old clients
-        endpoints.MapGet("/task", StatusAsync);
-        endpoints.MapDelete("/task", StopAsync);
-        endpoints.MapPost("/task/retry-failed", RetryFailedAsync);
-        endpoints.MapGet("/task/output", OutputAsync);
+        (string, string)[] start =
+        [
+            ("name", "the task's name"), ("threads", "pipes (1-64, default 4)"), ("ttl", "seconds a finished task is kept"),
+            ("trace", "pipelineTraceLevel: metadata, summary or full"), ("useExisting", "true: reuse a running task of the same pipeline"),
+            ("retry", "the retry policy as JSON ({maxRetries, backoff, delayMs})"), ("callbackUrl", "POSTed the final status when the task ends"),
+            ("timeout", "seconds the task may run"), ("expires", "seconds the task may wait in the queue"), ("wait", "true: wait for a slot instead of answering queued"),
+            ("token", "a token to give the task (tk_…)"),
+        ];
+        var startDoc = new RouteDoc(RouteCredentials.ApiKey, start) { RequestExample = ExamplePipeline, ResponseExample = ExampleStarted };
+        endpoints.MapPost("/task", StartAsync)
+            .Documented("StartTask", "Starts a pipeline as a task (the body is the pipeline document).", "Tasks", startDoc);
+        endpoints.MapPut("/task", StartAsync) // deprecated spelling, kept for old clients
+            .Documented("StartTaskDeprecated", "Deprecated spelling of POST /task.", "Tasks", startDoc);
+        endpoints.MapGet("/task", StatusAsync)
+            .Documented("GetTaskStatus", "The task's TASK_STATUS; a tk_ in ?token= is its own credential.", "Tasks", RouteCredentials.ApiKey | RouteCredentials.TaskToken, ("token", "the task token (tk_…)"), ("config", "true: include the task's pipeline"));
+        endpoints.MapDelete("/task", StopAsync)
+            .Documented("StopTask", "Stops the task.", "Tasks", RouteCredentials.ApiKey, ("token", "the task token (tk_…)"));
+        endpoints.MapPost("/task/retry-failed", RetryFailedAsync)
+            .Documented("RetryFailedItems", "Reprocesses a finished task's failed items in a new task.", "Tasks", RouteCredentials.ApiKey, ("token", "the finished task's token (tk_…)"));
+        endpoints.MapGet("/task/output", OutputAsync)
+            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
+            .Documented("DownloadTaskOutput", "Downloads a file the task's writer components produced (listed in the status's outputs).", "Tasks", RouteCredentials.ApiKey | RouteCredentials.TaskToken, ("token", "the task token (tk_…)"), ("name", "the output's name"));
         return endpoints;
     }
+
+    private static readonly JsonObject ExamplePipeline = new()
+    {
+        ["components"] = new JsonArray(
+            new JsonObject { ["id"] = "webhook_1", ["provider"] = "webhook", ["config"] = new JsonObject { ["mode"] = "Source" } },
+            new JsonObject { ["id"] = "response_1", ["provider"] = "response", ["input"] = new JsonArray(new JsonObject { ["lane"] = "text", ["from"] = "webhook_1" }) }),
+        ["source"] = "webhook_1",
+    };
+
+    private static readonly JsonObject ExampleStarted = new()
+    {
+        ["status"] = "OK",
+        ["data"] = new JsonObject { ["token"] = "tk_…", ["publicToken"] = "pk_…" },
+    };
 
     private static async Task<IResult> StartAsync(HttpContext context, TaskManager tasks, CredentialAuthenticator authenticator)
     {

@@ -10,6 +10,7 @@ internal sealed class CronModel
 {
     private static readonly string[] MonthNames = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
     private static readonly string[] DayNames = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+    private static readonly char[] IntervalMarks = ['*', '-', '/'];
 
     private readonly bool[] minutes;
     private readonly bool[] hours;
@@ -28,9 +29,16 @@ internal sealed class CronModel
             weekdays[day % 7] |= allowed[4][day];
         dayIsStar = texts[2].StartsWith('*');
         weekdayIsStar = texts[4].StartsWith('*');
+        IsInterval = texts[0].IndexOfAny(IntervalMarks) >= 0 || texts[1].IndexOfAny(IntervalMarks) >= 0;
     }
 
     public string Text { get; }
+
+    /// <summary>
+    /// True when the minute or hour field has <c>*</c>, a range or a step: such a schedule fires in both passes through
+    /// a wall-clock time repeated by a fall-back (Cronos's rule), a fixed one only in the first.
+    /// </summary>
+    public bool IsInterval { get; }
 
     /// <summary>
     /// A random expression. With <paramref name="everyDay"/> the three day fields are <c>*</c>, so the expression fires

@@ -155,27 +155,33 @@ public sealed class ScheduleNextOccurrenceTests
     [InlineData("Europe/Paris", "0 9 * * *", "2025-07-10T07:00:00Z", "2025-07-11T09:00:00+02:00")]
     [InlineData("Europe/Paris", "@daily", "2025-01-10T22:59:00Z", "2025-01-11T00:00:00+01:00")]
     [InlineData("Europe/Paris", "59 23 31 12 *", "2025-12-31T21:00:00Z", "2025-12-31T23:59:00+01:00")]
-    // Spring forward, 2025-03-30: 02:00 CET becomes 03:00 CEST, so 02:00-02:59 does not exist and is skipped.
-    [InlineData("Europe/Paris", "30 2 * * *", "2025-03-29T12:00:00Z", "2025-03-31T02:30:00+02:00")]
-    [InlineData("Europe/Paris", "0 2 30 3 *", "2025-03-01T00:00:00Z", "2026-03-30T02:00:00+02:00")]
+    // Spring forward, 2025-03-30: 02:00 CET becomes 03:00 CEST, so 02:00-02:59 does not exist; a time in it fires
+    // once, at the jump (03:00 CEST).
+    [InlineData("Europe/Paris", "30 2 * * *", "2025-03-29T12:00:00Z", "2025-03-30T03:00:00+02:00")]
+    [InlineData("Europe/Paris", "30 2 * * *", "2025-03-30T01:00:00Z", "2025-03-31T02:30:00+02:00")]
+    [InlineData("Europe/Paris", "0 2 30 3 *", "2025-03-01T00:00:00Z", "2025-03-30T03:00:00+02:00")]
     [InlineData("Europe/Paris", "*/15 * * * *", "2025-03-30T00:50:00Z", "2025-03-30T03:00:00+02:00")]
     [InlineData("Europe/Paris", "0 3 * * *", "2025-03-29T12:00:00Z", "2025-03-30T03:00:00+02:00")]
     [InlineData("Europe/Paris", "59 1 * * *", "2025-03-29T12:00:00Z", "2025-03-30T01:59:00+01:00")]
-    // Fall back, 2025-10-26: 03:00 CEST becomes 02:00 CET, so 02:00-02:59 happens twice and fires the first time only.
+    // Fall back, 2025-10-26: 03:00 CEST becomes 02:00 CET, so 02:00-02:59 happens twice: a fixed time fires the first
+    // time only, an interval (a minute or hour field with *, a range or a step) in both passes.
     [InlineData("Europe/Paris", "30 2 * * *", "2025-10-25T12:00:00Z", "2025-10-26T02:30:00+02:00")]
     [InlineData("Europe/Paris", "30 2 * * *", "2025-10-26T00:30:00Z", "2025-10-27T02:30:00+01:00")]
     [InlineData("Europe/Paris", "30 2 * * *", "2025-10-26T01:00:00Z", "2025-10-27T02:30:00+01:00")]
     [InlineData("Europe/Paris", "*/30 * * * *", "2025-10-26T00:00:00Z", "2025-10-26T02:30:00+02:00")]
-    [InlineData("Europe/Paris", "*/30 * * * *", "2025-10-26T00:30:00Z", "2025-10-26T03:00:00+01:00")]
-    [InlineData("Europe/Paris", "*/30 * * * *", "2025-10-26T01:15:00Z", "2025-10-26T03:00:00+01:00")]
+    [InlineData("Europe/Paris", "*/30 * * * *", "2025-10-26T00:30:00Z", "2025-10-26T02:00:00+01:00")]
+    [InlineData("Europe/Paris", "*/30 * * * *", "2025-10-26T01:15:00Z", "2025-10-26T02:30:00+01:00")]
+    [InlineData("Europe/Paris", "*/30 * * * *", "2025-10-26T01:30:00Z", "2025-10-26T03:00:00+01:00")]
     [InlineData("Europe/Paris", "0 3 * * *", "2025-10-26T00:30:00Z", "2025-10-26T03:00:00+01:00")]
     // New York: spring forward 2025-03-09 02:00 EST -> 03:00 EDT; fall back 2025-11-02 02:00 EDT -> 01:00 EST.
     [InlineData("America/New_York", "0 9 * * MON-FRI", "2025-03-07T15:00:00Z", "2025-03-10T09:00:00-04:00")]
-    [InlineData("America/New_York", "0 2 * * *", "2025-03-08T12:00:00Z", "2025-03-10T02:00:00-04:00")]
+    [InlineData("America/New_York", "0 2 * * *", "2025-03-08T12:00:00Z", "2025-03-09T03:00:00-04:00")]
+    [InlineData("America/New_York", "0 2 * * *", "2025-03-09T07:00:00Z", "2025-03-10T02:00:00-04:00")]
     [InlineData("America/New_York", "0 * * * *", "2025-03-09T06:30:00Z", "2025-03-09T03:00:00-04:00")]
     [InlineData("America/New_York", "30 1 * * *", "2025-11-01T12:00:00Z", "2025-11-02T01:30:00-04:00")]
     [InlineData("America/New_York", "30 1 * * *", "2025-11-02T05:30:00Z", "2025-11-03T01:30:00-05:00")]
-    [InlineData("America/New_York", "0 * * * *", "2025-11-02T05:00:00Z", "2025-11-02T02:00:00-05:00")]
+    [InlineData("America/New_York", "0 * * * *", "2025-11-02T05:00:00Z", "2025-11-02T01:00:00-05:00")]
+    [InlineData("America/New_York", "0 * * * *", "2025-11-02T06:00:00Z", "2025-11-02T02:00:00-05:00")]
     [InlineData("America/New_York", "@daily", "2025-11-02T03:00:00Z", "2025-11-02T00:00:00-04:00")]
     [InlineData("America/New_York", "@daily", "2025-11-02T04:00:00Z", "2025-11-03T00:00:00-05:00")]
     public void Next_occurrence_in_a_zone_with_daylight_saving(string zoneId, string text, string after, string expected)
@@ -190,7 +196,7 @@ public sealed class ScheduleNextOccurrenceTests
     }
 
     [Fact]
-    public void An_hourly_schedule_across_both_transitions_fires_once_per_wall_clock_hour()
+    public void An_hourly_schedule_across_both_transitions_fires_once_per_hour_of_real_time()
     {
         var paris = TimeZoneInfo.FindSystemTimeZoneById("Europe/Paris");
         var schedule = Schedule.Parse("@hourly");
@@ -200,8 +206,22 @@ public sealed class ScheduleNextOccurrenceTests
 
         // 02:00 does not exist on 2025-03-30.
         Assert.Equal(["2025-03-30T01:00:00+01:00", "2025-03-30T03:00:00+02:00", "2025-03-30T04:00:00+02:00", "2025-03-30T05:00:00+02:00"], spring);
-        // 02:00 exists twice on 2025-10-26 and fires at the first one; the next wall-clock hour, 03:00, is two hours later.
-        Assert.Equal(["2025-10-26T01:00:00+02:00", "2025-10-26T02:00:00+02:00", "2025-10-26T03:00:00+01:00", "2025-10-26T04:00:00+01:00"], autumn);
+        // 02:00 exists twice on 2025-10-26 and, the hour field being an interval, fires both times: no hour is lost.
+        Assert.Equal(["2025-10-26T01:00:00+02:00", "2025-10-26T02:00:00+02:00", "2025-10-26T02:00:00+01:00", "2025-10-26T03:00:00+01:00"], autumn);
+    }
+
+    [Theory]
+    [InlineData("Europe/Paris", "2025-03-29T00:00:00Z", new[] { "2025-03-29T02:30:00+01:00", "2025-03-30T03:00:00+02:00", "2025-03-31T02:30:00+02:00" })]
+    [InlineData("Europe/Paris", "2025-10-25T00:00:00Z", new[] { "2025-10-25T02:30:00+02:00", "2025-10-26T02:30:00+02:00", "2025-10-27T02:30:00+01:00" })]
+    [InlineData("America/New_York", "2025-03-08T00:00:00Z", new[] { "2025-03-08T02:30:00-05:00", "2025-03-09T03:00:00-04:00", "2025-03-10T02:30:00-04:00" })]
+    [InlineData("America/New_York", "2025-11-01T00:00:00Z", new[] { "2025-11-01T02:30:00-04:00", "2025-11-02T02:30:00-05:00", "2025-11-03T02:30:00-05:00" })]
+    public void A_daily_0230_schedule_fires_exactly_once_on_each_transition_day(string zoneId, string start, string[] expected)
+    {
+        // Spring forward: 02:30 does not exist, so it fires at the jump (03:00 in the new offset). Fall back: 02:30
+        // happens twice (Paris) and fires at the first one only; in New York the repeated hour is 01:00-01:59.
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(zoneId);
+
+        Assert.Equal(expected, Run(Schedule.Parse("30 2 * * *"), zone, At(start), 3));
     }
 
     private static string[] Run(Schedule schedule, TimeZoneInfo zone, DateTimeOffset start, int count)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using PipelineHost.Engine.Scheduling;
 
 namespace PipelineHost.Engine.Tests.Scheduling;
@@ -5,8 +6,8 @@ namespace PipelineHost.Engine.Tests.Scheduling;
 public sealed class ScheduleParseTests
 {
     private const string Expected =
-        "expected 'manual', an @-macro (@hourly, @daily, @weekly, @monthly, @yearly) or 5 cron fields " +
-        "(minute hour day-of-month month day-of-week).";
+        "expected 'manual', an @-macro (@hourly, @daily, @weekly, @monthly, @yearly) or 5 or 6 cron fields " +
+        "([second] minute hour day-of-month month day-of-week)";
 
     [Theory]
     [InlineData("manual", "manual")]
@@ -18,10 +19,14 @@ public sealed class ScheduleParseTests
     [InlineData("@monthly", "@monthly")]
     [InlineData("@yearly", "@yearly")]
     [InlineData("@annually", "@annually")]
+    [InlineData("@every_minute", "@every_minute")]
     [InlineData(" @DAILY\t", "@daily")]
     [InlineData("*/15 * * * *", "*/15 * * * *")]
     [InlineData(" 0  9-17/2\t* *  mon-Fri ", "0 9-17/2 * * MON-FRI")]
     [InlineData("0 0 1 jan,Jul *", "0 0 1 JAN,JUL *")]
+    // Six fields: seconds first.
+    [InlineData("30 0 0 * * *", "30 0 0 * * *")]
+    [InlineData("*/10  * * * * sun", "*/10 * * * * SUN")]
     public void Parse_normalises_text(string text, string normalised)
     {
         var schedule = Schedule.Parse(text);
@@ -57,69 +62,62 @@ public sealed class ScheduleParseTests
 
     [Theory]
     // Whole-schedule errors.
-    [InlineData("not-a-cron", null, "Invalid schedule 'not-a-cron': " + Expected)]
-    [InlineData("", null, "Invalid schedule '': " + Expected)]
-    [InlineData("   ", null, "Invalid schedule '': " + Expected)]
-    [InlineData("*", null, "Invalid schedule '*': " + Expected)]
-    [InlineData("@reboot", null, "Invalid schedule '@reboot': unknown macro; " + Expected)]
-    [InlineData("@daily 0", null, "Invalid schedule '@daily 0': unknown macro; " + Expected)]
-    [InlineData("@", null, "Invalid schedule '@': unknown macro; " + Expected)]
-    [InlineData("0 0 * *", null,
-        "Invalid schedule '0 0 * *': expected 5 cron fields (minute hour day-of-month month day-of-week) but found 4.")]
-    [InlineData("0 0 * * * *", null,
-        "Invalid schedule '0 0 * * * *': expected 5 cron fields (minute hour day-of-month month day-of-week) but found 6.")]
+    [InlineData("not-a-cron", null, "Invalid schedule 'not-a-cron': " + Expected + ".")]
+    [InlineData("", null, "Invalid schedule '': " + Expected + ".")]
+    [InlineData("   ", null, "Invalid schedule '': " + Expected + ".")]
+    [InlineData("*", null, "Invalid schedule '*': " + Expected + ".")]
+    [InlineData("@reboot", null, "Invalid schedule '@reboot': unknown macro; " + Expected + ".")]
+    [InlineData("@daily 0", null, "Invalid schedule '@daily 0': unknown macro; " + Expected + ".")]
+    [InlineData("@", null, "Invalid schedule '@': unknown macro; " + Expected + ".")]
+    [InlineData("0 0 * *", null, "Invalid schedule '0 0 * *': " + Expected + " but found 4.")]
+    [InlineData("0 0 * * * * *", null, "Invalid schedule '0 0 * * * * *': " + Expected + " but found 7.")]
+    [InlineData("H * * * *", null, "Invalid schedule 'H * * * *': hashed values ('H') are not supported; " + Expected + ".")]
     // Out-of-range values, one per field and both ends.
-    [InlineData("61 * * * *", "minute", "Invalid cron field 'minute' in '61 * * * *': 61 is outside 0-59.")]
-    [InlineData("60 * * * *", "minute", "Invalid cron field 'minute' in '60 * * * *': 60 is outside 0-59.")]
-    [InlineData("0 24 * * *", "hour", "Invalid cron field 'hour' in '0 24 * * *': 24 is outside 0-23.")]
-    [InlineData("0 0 0 * *", "day-of-month", "Invalid cron field 'day-of-month' in '0 0 0 * *': 0 is outside 1-31.")]
-    [InlineData("0 0 32 * *", "day-of-month", "Invalid cron field 'day-of-month' in '0 0 32 * *': 32 is outside 1-31.")]
-    [InlineData("0 0 * 0 *", "month", "Invalid cron field 'month' in '0 0 * 0 *': 0 is outside 1-12.")]
-    [InlineData("0 0 * 13 *", "month", "Invalid cron field 'month' in '0 0 * 13 *': 13 is outside 1-12.")]
-    [InlineData("0 0 * * 8", "day-of-week", "Invalid cron field 'day-of-week' in '0 0 * * 8': 8 is outside 0-7.")]
-    [InlineData("0 0 * * 1-8", "day-of-week", "Invalid cron field 'day-of-week' in '0 0 * * 1-8': 8 is outside 0-7.")]
-    [InlineData("0 1,2,99 * * *", "hour", "Invalid cron field 'hour' in '0 1,2,99 * * *': 99 is outside 0-23.")]
+    [InlineData("61 * * * *", "minute", "Invalid cron field 'minute' in '61 * * * *': Value must be a number between 0 and 59 (all inclusive).")]
+    [InlineData("60 * * * *", "minute", "Invalid cron field 'minute' in '60 * * * *': Value must be a number between 0 and 59 (all inclusive).")]
+    [InlineData("0 24 * * *", "hour", "Invalid cron field 'hour' in '0 24 * * *': Value must be a number between 0 and 23 (all inclusive).")]
+    [InlineData("0 0 0 * *", "day-of-month", "Invalid cron field 'day-of-month' in '0 0 0 * *': Value must be a number between 1 and 31 (all inclusive).")]
+    [InlineData("0 0 32 * *", "day-of-month", "Invalid cron field 'day-of-month' in '0 0 32 * *': Value must be a number between 1 and 31 (all inclusive).")]
+    [InlineData("0 0 * 0 *", "month", "Invalid cron field 'month' in '0 0 * 0 *': Value must be a number between 1 and 12 (all inclusive).")]
+    [InlineData("0 0 * 13 *", "month", "Invalid cron field 'month' in '0 0 * 13 *': Value must be a number between 1 and 12 (all inclusive).")]
+    [InlineData("0 0 * * 8", "day-of-week", "Invalid cron field 'day-of-week' in '0 0 * * 8': Value must be a number between 0 and 7 (all inclusive).")]
+    [InlineData("0 0 * * 1-8", "day-of-week", "Invalid cron field 'day-of-week' in '0 0 * * 1-8': Value must be a number between 0 and 7 (all inclusive).")]
+    [InlineData("0 1,2,99 * * *", "hour", "Invalid cron field 'hour' in '0 1,2,99 * * *': Value must be a number between 0 and 23 (all inclusive).")]
+    [InlineData("60 0 0 * * *", "second", "Invalid cron field 'second' in '60 0 0 * * *': Value must be a number between 0 and 59 (all inclusive).")]
     // Steps.
-    [InlineData("*/0 * * * *", "minute", "Invalid cron field 'minute' in '*/0 * * * *': step 0 is outside 1-59.")]
-    [InlineData("*/60 * * * *", "minute", "Invalid cron field 'minute' in '*/60 * * * *': step 60 is outside 1-59.")]
-    [InlineData("0 1-5/0 * * *", "hour", "Invalid cron field 'hour' in '0 1-5/0 * * *': step 0 is outside 1-23.")]
-    [InlineData("0 0 * * */8", "day-of-week", "Invalid cron field 'day-of-week' in '0 0 * * */8': step 8 is outside 1-7.")]
-    [InlineData("*/ * * * *", "minute", "Invalid cron field 'minute' in '*/ * * * *': '*/' is missing its step.")]
-    [InlineData("*/x * * * *", "minute", "Invalid cron field 'minute' in '*/x * * * *': step 'x' is not a number.")]
-    [InlineData("*/-1 * * * *", "minute", "Invalid cron field 'minute' in '*/-1 * * * *': step '-1' is not a number.")]
-    [InlineData("1/2/3 * * * *", "minute", "Invalid cron field 'minute' in '1/2/3 * * * *': '1/2/3' is not a value, range or step.")]
-    // Ranges.
-    [InlineData("5-1 * * * *", "minute", "Invalid cron field 'minute' in '5-1 * * * *': range 5-1 is reversed (its start is after its end).")]
-    [InlineData("0 0 * * FRI-MON", "day-of-week",
-        "Invalid cron field 'day-of-week' in '0 0 * * FRI-MON': range FRI-MON is reversed (its start is after its end).")]
-    [InlineData("0 0 * dec-jan *", "month",
-        "Invalid cron field 'month' in '0 0 * dec-jan *': range dec-jan is reversed (its start is after its end).")]
-    [InlineData("1-2-3 * * * *", "minute", "Invalid cron field 'minute' in '1-2-3 * * * *': '1-2-3' is not a value, range or step.")]
-    [InlineData("1- * * * *", "minute", "Invalid cron field 'minute' in '1- * * * *': '1-' is incomplete.")]
-    [InlineData("-1 * * * *", "minute", "Invalid cron field 'minute' in '-1 * * * *': '-1' is incomplete.")]
-    [InlineData("/5 * * * *", "minute", "Invalid cron field 'minute' in '/5 * * * *': '/5' is incomplete.")]
+    [InlineData("*/0 * * * *", "minute", "Invalid cron field 'minute' in '*/0 * * * *': Value must be a number between 1 and 59 (all inclusive).")]
+    [InlineData("*/60 * * * *", "minute", "Invalid cron field 'minute' in '*/60 * * * *': Value must be a number between 1 and 59 (all inclusive).")]
+    [InlineData("0 1-5/0 * * *", "hour", "Invalid cron field 'hour' in '0 1-5/0 * * *': Value must be a number between 1 and 23 (all inclusive).")]
+    [InlineData("0 0 * * */8", "day-of-week", "Invalid cron field 'day-of-week' in '0 0 * * */8': Value must be a number between 1 and 7 (all inclusive).")]
+    [InlineData("*/ * * * *", "minute", "Invalid cron field 'minute' in '*/ * * * *': Value must be a number between 1 and 59 (all inclusive).")]
+    [InlineData("*/x * * * *", "minute", "Invalid cron field 'minute' in '*/x * * * *': Value must be a number between 1 and 59 (all inclusive).")]
+    [InlineData("*/-1 * * * *", "minute", "Invalid cron field 'minute' in '*/-1 * * * *': Value must be a number between 1 and 59 (all inclusive).")]
+    [InlineData("1/2/3 * * * *", "minute", "Invalid cron field 'minute' in '1/2/3 * * * *': Unexpected character '/'.")]
+    // Ranges (a reversed range is valid: it wraps, see below).
+    [InlineData("1-2-3 * * * *", "minute", "Invalid cron field 'minute' in '1-2-3 * * * *': Unexpected character '-'.")]
+    [InlineData("1- * * * *", "minute", "Invalid cron field 'minute' in '1- * * * *': Value must be a number between 0 and 59 (all inclusive).")]
+    [InlineData("-1 * * * *", "minute", "Invalid cron field 'minute' in '-1 * * * *': Value must be a number between 0 and 59 (all inclusive).")]
+    [InlineData("/5 * * * *", "minute", "Invalid cron field 'minute' in '/5 * * * *': Value must be a number between 0 and 59 (all inclusive).")]
     // Lists.
-    [InlineData("0 1,,2 * * *", "hour", "Invalid cron field 'hour' in '0 1,,2 * * *': '1,,2' has an empty list item.")]
-    [InlineData("1, * * * *", "minute", "Invalid cron field 'minute' in '1, * * * *': '1,' has an empty list item.")]
-    [InlineData(",1 * * * *", "minute", "Invalid cron field 'minute' in ',1 * * * *': ',1' has an empty list item.")]
+    [InlineData("0 1,,2 * * *", "hour", "Invalid cron field 'hour' in '0 1,,2 * * *': Value must be a number between 0 and 23 (all inclusive).")]
+    [InlineData("1, * * * *", "minute", "Invalid cron field 'minute' in '1, * * * *': Value must be a number between 0 and 59 (all inclusive).")]
+    [InlineData(",1 * * * *", "minute", "Invalid cron field 'minute' in ',1 * * * *': Value must be a number between 0 and 59 (all inclusive).")]
     // Garbage and names where none are allowed.
-    [InlineData("x * * * *", "minute", "Invalid cron field 'minute' in 'x * * * *': 'x' is not a number.")]
-    [InlineData("+5 * * * *", "minute", "Invalid cron field 'minute' in '+5 * * * *': '+5' is not a number.")]
-    [InlineData("*-5 * * * *", "minute", "Invalid cron field 'minute' in '*-5 * * * *': '*' is not a number.")]
-    [InlineData("99999999999 * * * *", "minute", "Invalid cron field 'minute' in '99999999999 * * * *': '99999999999' is not a number.")]
-    [InlineData("MON * * * *", "minute", "Invalid cron field 'minute' in 'MON * * * *': 'MON' is not a number.")]
-    [InlineData("0 0 JAN * *", "day-of-month", "Invalid cron field 'day-of-month' in '0 0 JAN * *': 'JAN' is not a number.")]
-    [InlineData("0 0 * FOO *", "month", "Invalid cron field 'month' in '0 0 * FOO *': 'FOO' is not a number or a name (JAN-DEC).")]
-    [InlineData("0 0 * MON *", "month", "Invalid cron field 'month' in '0 0 * MON *': 'MON' is not a number or a name (JAN-DEC).")]
-    [InlineData("0 0 * * MONDAY", "day-of-week",
-        "Invalid cron field 'day-of-week' in '0 0 * * MONDAY': 'MONDAY' is not a number or a name (SUN-SAT).")]
-    [InlineData("0 0 * * JAN", "day-of-week",
-        "Invalid cron field 'day-of-week' in '0 0 * * JAN': 'JAN' is not a number or a name (SUN-SAT).")]
-    [InlineData("0 0 * * MON-x", "day-of-week",
-        "Invalid cron field 'day-of-week' in '0 0 * * MON-x': 'x' is not a number or a name (SUN-SAT).")]
-    // The first bad field is the one reported.
-    [InlineData("99 99 99 99 99", "minute", "Invalid cron field 'minute' in '99 99 99 99 99': 99 is outside 0-59.")]
-    [InlineData("0 0 1 * 9", "day-of-week", "Invalid cron field 'day-of-week' in '0 0 1 * 9': 9 is outside 0-7.")]
+    [InlineData("x * * * *", "minute", "Invalid cron field 'minute' in 'x * * * *': Value must be a number between 0 and 59 (all inclusive).")]
+    [InlineData("+5 * * * *", "minute", "Invalid cron field 'minute' in '+5 * * * *': Value must be a number between 0 and 59 (all inclusive).")]
+    [InlineData("*-5 * * * *", "minute", "Invalid cron field 'minute' in '*-5 * * * *': Unexpected character '-'.")]
+    [InlineData("99999999999 * * * *", "minute", "Invalid cron field 'minute' in '99999999999 * * * *': Value must be a number between 0 and 59 (all inclusive).")]
+    [InlineData("MON * * * *", "minute", "Invalid cron field 'minute' in 'MON * * * *': Value must be a number between 0 and 59 (all inclusive).")]
+    [InlineData("0 0 JAN * *", "day-of-month", "Invalid cron field 'day-of-month' in '0 0 JAN * *': Value must be a number between 1 and 31 (all inclusive).")]
+    [InlineData("0 0 * FOO *", "month", "Invalid cron field 'month' in '0 0 * FOO *': Value must be a number between 1 and 12 (all inclusive).")]
+    [InlineData("0 0 * MON *", "month", "Invalid cron field 'month' in '0 0 * MON *': Value must be a number between 1 and 12 (all inclusive).")]
+    [InlineData("0 0 * * MONDAY", "day-of-week", "Invalid cron field 'day-of-week' in '0 0 * * MONDAY': Unexpected character 'D'.")]
+    [InlineData("0 0 * * JAN", "day-of-week", "Invalid cron field 'day-of-week' in '0 0 * * JAN': Value must be a number between 0 and 7 (all inclusive).")]
+    [InlineData("0 0 * * MON-x", "day-of-week", "Invalid cron field 'day-of-week' in '0 0 * * MON-x': Value must be a number between 0 and 7 (all inclusive).")]
+    // The first bad field is the one reported, whichever day field the Vixie rule evaluates first.
+    [InlineData("99 99 99 99 99", "minute", "Invalid cron field 'minute' in '99 99 99 99 99': Value must be a number between 0 and 59 (all inclusive).")]
+    [InlineData("0 0 1 * 9", "day-of-week", "Invalid cron field 'day-of-week' in '0 0 1 * 9': Value must be a number between 0 and 7 (all inclusive).")]
+    [InlineData("0 0 32 * MON", "day-of-month", "Invalid cron field 'day-of-month' in '0 0 32 * MON': Value must be a number between 1 and 31 (all inclusive).")]
     public void Invalid_schedules_are_rejected_with_a_clear_message(string text, string? field, string message)
     {
         var exception = Assert.Throws<ScheduleFormatException>(() => Schedule.Parse(text));
@@ -140,9 +138,13 @@ public sealed class ScheduleParseTests
 
         Assert.False(Schedule.TryParse(null, out var schedule, out var error));
         Assert.Null(schedule);
-        Assert.Equal("Invalid schedule '': " + Expected, error);
+        Assert.Equal("Invalid schedule '': " + Expected + ".", error);
     }
 
+    /// <summary>
+    /// What each field allows, read off the occurrences: the field under test is placed in an expression whose other
+    /// fields are fixed, and the values it fires at over one period of that field are collected.
+    /// </summary>
     public static TheoryData<string, string, int[]> FieldCases => new()
     {
         { "minute", "*", Enumerable.Range(0, 60).ToArray() },
@@ -159,13 +161,16 @@ public sealed class ScheduleParseTests
         { "minute", "*/59", [0, 59] },
         { "minute", "1-10/4,50-52", [1, 5, 9, 50, 51, 52] },
         { "minute", "*/30,7", [0, 7, 30] },
+        { "minute", "58-1", [0, 1, 58, 59] }, // a reversed range wraps
         { "hour", "9-17/2", [9, 11, 13, 15, 17] },
         { "hour", "*/7", [0, 7, 14, 21] },
         { "hour", "23", [23] },
+        { "hour", "22-1", [0, 1, 22, 23] },
         { "day-of-month", "*", Enumerable.Range(1, 31).ToArray() },
         { "day-of-month", "*/10", [1, 11, 21, 31] },
         { "day-of-month", "1,15", [1, 15] },
         { "day-of-month", "31", [31] },
+        { "day-of-month", "L", [31] },
         { "month", "*", Enumerable.Range(1, 12).ToArray() },
         { "month", "JAN", [1] },
         { "month", "dec", [12] },
@@ -173,6 +178,7 @@ public sealed class ScheduleParseTests
         { "month", "jan,JUL,6", [1, 6, 7] },
         { "month", "*/3", [1, 4, 7, 10] },
         { "month", "feb-DEC/5", [2, 7, 12] },
+        { "month", "dec-jan", [1, 12] },
         { "day-of-week", "*", [0, 1, 2, 3, 4, 5, 6] },
         { "day-of-week", "0", [0] },
         { "day-of-week", "7", [0] },
@@ -187,45 +193,43 @@ public sealed class ScheduleParseTests
         { "day-of-week", "*/7", [0] },
         { "day-of-week", "1/2", [0, 1, 3, 5] }, // a/n runs to the field's maximum, 7 = Sunday
         { "day-of-week", "SUN-SAT/3", [0, 3, 6] },
+        { "day-of-week", "FRI-MON", [0, 1, 5, 6] },
     };
 
     [Theory]
     [MemberData(nameof(FieldCases))]
-    public void Fields_parse_to_the_expected_bit_mask(string fieldName, string text, int[] values)
+    public void Fields_allow_the_expected_values(string fieldName, string text, int[] values)
     {
-        var spec = SpecNamed(fieldName);
+        // 2025-01-01 is a Wednesday; January has 31 days.
+        var start = new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var (expression, end, valueOf) = fieldName switch
+        {
+            "minute" => ($"{text} 0 * * *", start.AddHours(1), (Func<DateTimeOffset, int>)(t => t.Minute)),
+            "hour" => ($"0 {text} * * *", start.AddDays(1), t => t.Hour),
+            "day-of-month" => ($"0 0 {text} * *", start.AddMonths(1), t => t.Day),
+            "month" => ($"0 0 1 {text} *", start.AddYears(1), t => t.Month),
+            "day-of-week" => ($"0 0 * * {text}", start.AddDays(7), t => (int)t.DayOfWeek),
+            _ => throw new ArgumentOutOfRangeException(nameof(fieldName), fieldName, null),
+        };
+        var schedule = Schedule.Parse(expression);
 
-        Assert.True(CronField.TryParse(text, spec, out var field, out var error), error);
+        var seen = new SortedSet<int>();
+        for (var t = schedule.NextOccurrence(start.AddTicks(-1)); t is { } at && at < end; t = schedule.NextOccurrence(at))
+            seen.Add(valueOf(at));
 
-        var expected = values.Aggregate(0UL, (mask, value) => mask | (1UL << value));
-        Assert.Equal(expected, field.Mask);
-        Assert.Equal(text.StartsWith('*'), field.IsStar);
+        Assert.Equal(values, seen.ToArray());
     }
 
-    [Theory]
-    [InlineData("*/15", 0, 0)]
-    [InlineData("*/15", 1, 15)]
-    [InlineData("*/15", 15, 15)]
-    [InlineData("*/15", 46, -1)]
-    [InlineData("59", 0, 59)]
-    [InlineData("59", 59, 59)]
-    [InlineData("59", 60, -1)]
-    [InlineData("0", 1, -1)]
-    [InlineData("0", 64, -1)]
-    public void NextFrom_finds_the_smallest_allowed_value_at_or_after(string text, int from, int next)
+    [Fact]
+    public void Six_fields_fire_on_the_second()
     {
-        Assert.True(CronField.TryParse(text, CronFieldSpec.Minute, out var field, out var error), error);
+        var schedule = Schedule.Parse("*/20 * * * * *");
+        var start = DateTimeOffset.Parse("2025-03-10T10:00:05Z", CultureInfo.InvariantCulture);
 
-        Assert.Equal(next, field.NextFrom(from));
+        var first = schedule.NextOccurrence(start);
+        var second = schedule.NextOccurrence(first!.Value);
+
+        Assert.Equal(DateTimeOffset.Parse("2025-03-10T10:00:20Z", CultureInfo.InvariantCulture), first);
+        Assert.Equal(DateTimeOffset.Parse("2025-03-10T10:00:40Z", CultureInfo.InvariantCulture), second);
     }
-
-    private static CronFieldSpec SpecNamed(string name) => name switch
-    {
-        "minute" => CronFieldSpec.Minute,
-        "hour" => CronFieldSpec.Hour,
-        "day-of-month" => CronFieldSpec.DayOfMonth,
-        "month" => CronFieldSpec.Month,
-        "day-of-week" => CronFieldSpec.DayOfWeek,
-        _ => throw new ArgumentOutOfRangeException(nameof(name), name, null),
-    };
 }
