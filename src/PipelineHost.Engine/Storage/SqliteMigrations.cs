@@ -72,5 +72,10 @@ internal static class SqliteMigrations
         );
         CREATE INDEX task_callbacks_pending ON task_callbacks (created_at) WHERE state = 'pending';
         """,
+
+        // 3: the internal key naming a task's folder (tasks/<key>), so no path carries a token.
+        """
+        ALTER TABLE tasks ADD COLUMN task_key TEXT;
+        """,
     ];
 }

@@ -10,11 +10,16 @@ namespace PipelineHost.Engine.Storage;
 /// observers synchronously on its own threads, so this only takes a snapshot and queues it; one background
 /// loop writes the queue in order. <see cref="FlushAsync"/> waits until everything queued so far is written;
 /// disposing waits for tasks still ending (their last events are a moment behind), then drains the queue.
+/// Besides state changes, a running task's figures (counts, billing tokens, metrics) are written once a second while
+/// they change (<see cref="ProgressInterval"/>), so a host killed outright loses at most a second of them.
 /// </summary>
 public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposable
 {
     /// <summary>How long disposal waits for running tasks' final events before writing what it has.</summary>
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often a running task's changed figures are written.</summary>
+    public static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
 
     private readonly ITaskStore _store;
     private readonly TimeProvider _time;
@@ -24,6 +29,7 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
     private readonly ConditionalWeakTable<PipelineTask, Track> _tracks = [];
     private readonly HashSet<PipelineTask> _open = [];
     private readonly Task _writer;
+    private readonly ITimer _progress;
     private TaskCompletionSource _allEnded = NewSignal();
     private int _disposed;
 
@@ -35,6 +41,7 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
         _logger = logger;
         _allEnded.TrySetResult();
         _writer = Task.Run(WriteLoopAsync);
+        _progress = time.CreateTimer(_ => WriteProgress(), null, ProgressInterval, ProgressInterval);
     }
 
     /// <inheritdoc />
@@ -48,6 +55,17 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
             case TaskStatusChanged { StateChanged: true }:
             case TaskLifecycle { Action: "end" }:
                 break;
+            case TaskStatusChanged:
+                // Figures only: written by the next progress tick, at most once a second.
+                lock (_gate)
+                {
+                    if (_open.Contains(task))
+                    {
+                        _tracks.GetValue(task, _ => new Track()).Dirty = true;
+                    }
+                }
+
+                return;
             default:
                 return;
         }
@@ -56,6 +74,7 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
         lock (_gate)
         {
             var track = _tracks.GetValue(task, _ => new Track());
+            track.Dirty = false;
             var record = TaskRecord.FromTask(task, track.StartedAt);
             var now = Now();
             if (record.State == TaskState.Running && track.StartedAt is null)
@@ -74,12 +93,28 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
             if (record.State != track.LastState)
             {
                 track.LastState = record.State;
-                Enqueue(new Write(null, task.Token, record.State, now));
+                Enqueue(new Write(null, task.Token, record.State, now) { TaskId = task.Id });
             }
 
             if (ending && _open.Remove(task) && _open.Count == 0)
             {
                 _allEnded.TrySetResult();
+            }
+        }
+    }
+
+    // Snapshots the open tasks whose figures changed since their last write, in the same order-keeping lock.
+    private void WriteProgress()
+    {
+        lock (_gate)
+        {
+            foreach (var task in _open)
+            {
+                if (_tracks.TryGetValue(task, out var track) && track.Dirty)
+                {
+                    track.Dirty = false;
+                    Enqueue(new Write(TaskRecord.FromTask(task, track.StartedAt), null, 0, null));
+                }
             }
         }
     }
@@ -107,6 +142,7 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
             return;
         }
 
+        await _progress.DisposeAsync().ConfigureAwait(false);
         Task allEnded;
         lock (_gate)
         {
@@ -130,7 +166,7 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
     {
         if (!_queue.Writer.TryWrite(write))
         {
-            Log.DroppedAfterDispose(_logger, write.Record?.Token ?? write.Token ?? "?");
+            Log.DroppedAfterDispose(_logger, write.Record?.Id ?? write.TaskId ?? "?");
         }
     }
 
@@ -157,7 +193,7 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                Log.WriteFailed(_logger, write.Record?.Token ?? write.Token ?? "?", ex);
+                Log.WriteFailed(_logger, write.Record?.Id ?? write.TaskId ?? "?", ex);
             }
         }
     }
@@ -167,10 +203,16 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>A record to upsert, or a transition to append, or (with <see cref="Flushed"/>) a flush marker.</summary>
-    private sealed record Write(TaskRecord? Record, string? Token, TaskState State, double? At, TaskCompletionSource? Flushed = null);
+    private sealed record Write(TaskRecord? Record, string? Token, TaskState State, double? At, TaskCompletionSource? Flushed = null)
+    {
+        /// <summary>The task's public id, for the log (never its token).</summary>
+        public string? TaskId { get; init; }
+    }
 
     private sealed class Track
     {
+        public bool Dirty { get; set; }
+
         public double? StartedAt { get; set; }
 
         public TaskState? LastState { get; set; }
@@ -178,11 +220,11 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Error, "Could not write the history of task {Token}")]
-        public static partial void WriteFailed(ILogger logger, string token, Exception exception);
+        [LoggerMessage(1, LogLevel.Error, "Could not write the history of task {TaskId}")]
+        public static partial void WriteFailed(ILogger logger, string taskId, Exception exception);
 
-        [LoggerMessage(2, LogLevel.Warning, "Task history for {Token} arrived after shutdown and was not written")]
-        public static partial void DroppedAfterDispose(ILogger logger, string token);
+        [LoggerMessage(2, LogLevel.Warning, "Task history for {TaskId} arrived after shutdown and was not written")]
+        public static partial void DroppedAfterDispose(ILogger logger, string taskId);
 
         [LoggerMessage(3, LogLevel.Warning, "Some tasks had not reported their end {Seconds} s into shutdown; their history is written as last seen")]
         public static partial void TasksStillOpen(ILogger logger, double seconds);

@@ -298,6 +298,16 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         }
 
         _writer.Dispose();
+
+        // Process.Dispose leaves streams read synchronously (as these are) to the finalizer: under churn that is
+        // three pipe descriptors per worker until the next full GC. The readers are done once the worker has exited.
+        if (_exited.IsCompleted)
+        {
+            _process.StandardInput.Dispose();
+            _process.StandardOutput.Dispose();
+            _process.StandardError.Dispose();
+        }
+
         _process.Dispose();
     }
 }

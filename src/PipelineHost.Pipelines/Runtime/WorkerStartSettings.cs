@@ -55,6 +55,8 @@ public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int
                 ["execAllowList"] = new JsonArray(Environment.ExecAllowList.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray()),
                 ["outputDirectory"] = Environment.OutputDirectory,
                 ["retryInputDirectory"] = Environment.RetryInputDirectory,
+                ["outputTaskMaxBytes"] = Environment.OutputQuota.TaskMaxBytes,
+                ["outputObjectMaxBytes"] = Environment.OutputQuota.ObjectMaxBytes,
             },
             ["retry"] = Retry?.ToJson(),
             ["failedDirectory"] = FailedDirectory,
@@ -83,6 +85,9 @@ public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int
                 ExecAllowList = Strings(environment["execAllowList"]),
                 OutputDirectory = environment["outputDirectory"]?.GetValue<string>() ?? Path.GetTempPath(),
                 RetryInputDirectory = environment["retryInputDirectory"]?.GetValue<string>(),
+                OutputQuota = new OutputQuota(
+                    environment["outputTaskMaxBytes"]?.GetValue<long>() ?? OutputQuota.DefaultTaskMaxBytes,
+                    environment["outputObjectMaxBytes"]?.GetValue<long>() ?? OutputQuota.DefaultObjectMaxBytes),
             },
             arguments["testComponents"]?.GetValueKind() == JsonValueKind.True)
         {

@@ -73,6 +73,8 @@ public static class ServerOptionsParser
                 case "stop-grace": options = options with { StopGrace = TimeSpan.FromSeconds(ParseSeconds(name, value)) }; break;
                 case "failed-item-max-bytes": options = options with { FailedItemMaxBytes = ParseBytes(name, value) }; break;
                 case "failed-task-max-bytes": options = options with { FailedTaskMaxBytes = ParseBytes(name, value) }; break;
+                case "task-output-max-bytes": options = options with { TaskOutputMaxBytes = ParseBytes(name, value) }; break;
+                case "object-output-max-bytes": options = options with { ObjectOutputMaxBytes = ParseBytes(name, value) }; break;
                 case "pipe-idle-timeout": options = options with { PipeIdleTimeout = ParsePositiveSeconds(name, value) }; break;
                 case "max-concurrent-tasks": options = options with { MaxConcurrentTasks = ParseTaskLimit(name, value) }; break;
                 case "worker-pool-size": options = options with { WorkerPoolSize = ParsePoolSize($"Option '--{name}'", value) }; break;
