@@ -100,6 +100,43 @@ public sealed class StartupTests : IDisposable
         Assert.Equal("pipelinehost: The data folder (--data-dir) cannot be created or written: permission denied.", error.Trim());
     }
 
+    [Fact]
+    public async Task Everything_the_server_creates_in_its_data_folder_is_owner_only_and_a_looser_folder_is_warned_about()
+    {
+        Directory.CreateDirectory(_dataDirectory);
+        File.SetUnixFileMode(_dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        await using (var host = await HostProcess.StartAsync(_dataDirectory))
+        {
+            await using var client = await host.ConnectAsync();
+            var pipeline = new System.Text.Json.Nodes.JsonObject
+            {
+                ["components"] = new System.Text.Json.Nodes.JsonArray(
+                    new System.Text.Json.Nodes.JsonObject { ["id"] = "webhook_1", ["provider"] = "webhook", ["config"] = new System.Text.Json.Nodes.JsonObject { ["mode"] = "Source" } },
+                    TestPipelines.Component("writer_1", "writer", new System.Text.Json.Nodes.JsonObject(), "webhook_1")),
+                ["source"] = "webhook_1",
+                ["project_id"] = Guid.NewGuid().ToString(),
+            };
+            var token = (await client.ExecuteAsync(pipeline))["token"]!.GetValue<string>();
+            Assert.True((await client.SendAsync(token, "kept private", name: "secret")).Success);
+            var open = await client.RequestAsync("rrext_store", new() { ["subcommand"] = "fs_open", ["path"] = "dir/file.txt", ["mode"] = "w" });
+            Assert.True(open.Success, open.Message);
+            Assert.True((await client.RequestAsync("rrext_store", new() { ["subcommand"] = "fs_close", ["handle"] = open.Body!["handle"]!.GetValue<string>() })).Success);
+            await WaitUntilStoredRunningAsync(token);
+            Assert.Contains(host.Output, line => line.Contains("The data folder (--data-dir) has 1 entries other users may read or enter", StringComparison.Ordinal));
+        }
+
+        File.SetUnixFileMode(_dataDirectory, PrivateFiles.FolderMode);
+        var entries = Directory.EnumerateFileSystemEntries(_dataDirectory, "*", SearchOption.AllDirectories).ToList();
+        Assert.Contains(entries, e => e.EndsWith("secret.txt", StringComparison.Ordinal));
+        Assert.Contains(entries, e => e.EndsWith("file.txt", StringComparison.Ordinal));
+        Assert.Contains(entries, e => e.EndsWith(SqliteTaskStore.FileName + "-wal", StringComparison.Ordinal));
+        foreach (var entry in entries)
+        {
+            var expected = Directory.Exists(entry) ? PrivateFiles.FolderMode : PrivateFiles.FileMode;
+            Assert.True(File.GetUnixFileMode(entry) == expected, $"{Path.GetRelativePath(_dataDirectory, entry)}: {File.GetUnixFileMode(entry)}");
+        }
+    }
+
     private async Task WaitUntilStoredRunningAsync(string token)
     {
         await using var store = new SqliteTaskStore(Path.Combine(_dataDirectory, SqliteTaskStore.FileName));
