@@ -18,6 +18,24 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
     /// <summary>How long disposal waits for running tasks' final events before writing what it has.</summary>
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>The longest wait between two attempts at a write that keeps failing (a full disk).</summary>
+    public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Most writes kept in memory while the store fails; beyond it a running task's figure snapshots are skipped
+    /// (the next one supersedes them), never a state change or a final status.
+    /// </summary>
+    public const int MaxPending = 100_000;
+
+    private int _pending;
+    private string? _failure;
+
+    /// <summary>How many writes wait in memory (surfaced in <c>GET /status</c> and the log while the store fails).</summary>
+    public int PendingWrites => Volatile.Read(ref _pending);
+
+    /// <summary>Why the current write keeps failing ("the disk is full", …); null while writes succeed.</summary>
+    public string? Failure => Volatile.Read(ref _failure);
+
     /// <summary>How often a running task's changed figures are written.</summary>
     public static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
 
@@ -110,7 +128,7 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
         {
             foreach (var task in _open)
             {
-                if (_tracks.TryGetValue(task, out var track) && track.Dirty)
+                if (_tracks.TryGetValue(task, out var track) && track.Dirty && PendingWrites < MaxPending)
                 {
                     track.Dirty = false;
                     Enqueue(new Write(TaskRecord.FromTask(task, track.StartedAt), null, 0, null));
@@ -164,7 +182,11 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
 
     private void Enqueue(Write write)
     {
-        if (!_queue.Writer.TryWrite(write))
+        if (_queue.Writer.TryWrite(write))
+        {
+            Interlocked.Increment(ref _pending);
+        }
+        else
         {
             Log.DroppedAfterDispose(_logger, write.Record?.Id ?? write.TaskId ?? "?");
         }
@@ -180,6 +202,18 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
                 continue;
             }
 
+            await WriteUntilDoneAsync(write).ConfigureAwait(false);
+            Interlocked.Decrement(ref _pending);
+        }
+    }
+
+    // A write that fails (a full disk, a locked file) is kept and tried again, with a growing delay, until it works:
+    // history is never dropped while the host runs. Only a shutdown gives up, after a few more attempts.
+    private async Task WriteUntilDoneAsync(Write write)
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        for (var attempt = 1; ; attempt++)
+        {
             try
             {
                 if (write.Record is { } record)
@@ -190,10 +224,30 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
                 {
                     await _store.AppendTransitionAsync(write.Token!, write.State, write.At!.Value, CancellationToken.None).ConfigureAwait(false);
                 }
+
+                if (Interlocked.Exchange(ref _failure, null) is not null)
+                {
+                    Log.WritesResumed(_logger, PendingWrites);
+                }
+
+                return;
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                Log.WriteFailed(_logger, write.Record?.Id ?? write.TaskId ?? "?", ex);
+                var reason = DiskFull.Is(ex) ? "no space left on the disk" : ex.GetType().Name;
+                if (Interlocked.Exchange(ref _failure, reason) is null)
+                {
+                    Log.WriteFailed(_logger, write.Record?.Id ?? write.TaskId ?? "?", PendingWrites, ex);
+                }
+
+                if (Volatile.Read(ref _disposed) == 1 && attempt >= 3)
+                {
+                    Log.GaveUp(_logger, write.Record?.Id ?? write.TaskId ?? "?");
+                    return;
+                }
+
+                await Task.Delay(delay, _time).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
             }
         }
     }
@@ -220,8 +274,14 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Error, "Could not write the history of task {TaskId}")]
-        public static partial void WriteFailed(ILogger logger, string taskId, Exception exception);
+        [LoggerMessage(1, LogLevel.Error, "Could not write the history of task {TaskId}; {Pending} writes are kept in memory and retried until they succeed")]
+        public static partial void WriteFailed(ILogger logger, string taskId, int pending, Exception exception);
+
+        [LoggerMessage(4, LogLevel.Information, "History writes succeed again; {Pending} kept writes are being written")]
+        public static partial void WritesResumed(ILogger logger, int pending);
+
+        [LoggerMessage(5, LogLevel.Error, "Shutting down: the history of task {TaskId} could not be written and is lost")]
+        public static partial void GaveUp(ILogger logger, string taskId);
 
         [LoggerMessage(2, LogLevel.Warning, "Task history for {TaskId} arrived after shutdown and was not written")]
         public static partial void DroppedAfterDispose(ILogger logger, string taskId);
