@@ -408,6 +408,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
 
     private async Task StartWorkerAsync(PipelineTask task, IReadOnlyDictionary<string, string> variables)
     {
+        WorkerProcess? started = null; // the task's own field is cleared when the task ends, which may race this
         try
         {
             task.TryMove(TaskState.Starting, "Starting");
@@ -446,6 +447,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
 
             var worker = pooled ?? WorkerProcess.Start(_options.Worker, null, evt => OnWorkerEvent(task, evt), line => OnWorkerOutput(task, line));
             task.Worker = worker;
+            started = worker;
             task.Sampler = new TaskMetricsSampler(
                 worker.ProcessId,
                 _processProbe,
@@ -490,15 +492,18 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             {
                 task.WorkerExitMessage ??= $"The worker did not load the pipeline within {_options.StartTimeout.TotalSeconds:F0} s";
             }
-            else if (task.Worker is null)
+            else if (started is null)
             {
                 task.WorkerExitMessage ??= $"Could not start the worker: {ex.Message}";
             }
 
             // A worker that died while loading (killed, crashed) is reported by MonitorExitAsync with its real exit code.
-            if (task.Worker is { } worker)
+            if (started is not null)
             {
-                worker.Kill();
+                if (!started.Exited.IsCompleted)
+                {
+                    started.Kill();
+                }
             }
             else
             {
