@@ -29,7 +29,7 @@ public sealed partial class PipelineHostClient
             throw new ArgumentException("Subscribe to at least one event type.", nameof(types));
         }
 
-        var subscription = new EventSubscription(token, types);
+        var subscription = new EventSubscription(token, types, await TaskIdOfAsync(token, cancellationToken).ConfigureAwait(false));
 
         // Registered before the request goes out: the server sends its catch-up events before the response.
         await UpdateMonitorAsync(subscription, add: true, cancellationToken).ConfigureAwait(false);
@@ -123,6 +123,26 @@ public sealed partial class PipelineHostClient
         {
             statuses.TryComplete(ex);
             throw;
+        }
+    }
+
+    // The short id events carry for this token's task; null (no filter) for "*" and for task credentials, which see
+    // only their own task anyway and may not read its status.
+    private async Task<string?> TaskIdOfAsync(string token, CancellationToken cancellationToken)
+    {
+        if (token == MonitorRegistry.AllTasks)
+        {
+            return null;
+        }
+
+        try
+        {
+            return (await CallAsync("rrext_get_task_status", TokenArguments(token), cancellationToken).ConfigureAwait(false))["id"] is JsonValue id
+                && id.TryGetValue(out string? value) ? value : null;
+        }
+        catch (PipelineHostException ex) when (ex is not PipelineHostConnectionException)
+        {
+            return null;
         }
     }
 

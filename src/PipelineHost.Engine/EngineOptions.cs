@@ -73,6 +73,12 @@ public sealed record EngineOptions
     /// <summary>Largest total input kept for one task's failed items; beyond it only their metadata is kept.</summary>
     public long FailedTaskMaxBytes { get; init; } = Pipelines.Runtime.WorkerStartSettings.DefaultFailedTaskMaxBytes;
 
+    /// <summary>Most a task's <c>writer</c> components may write in all; over it, the object being written fails.</summary>
+    public long TaskOutputMaxBytes { get; init; } = Pipelines.Components.OutputQuota.DefaultTaskMaxBytes;
+
+    /// <summary>Most one object may make a <c>writer</c> write; over it, that object fails.</summary>
+    public long ObjectOutputMaxBytes { get; init; } = Pipelines.Components.OutputQuota.DefaultObjectMaxBytes;
+
     /// <summary>The server's environment, the base for <c>${ROCKETRIDE_*}</c>/<c>${PIPELINEHOST_*}</c> placeholders.</summary>
     public IReadOnlyDictionary<string, string?> ServerEnvironment { get; init; } = new Dictionary<string, string?>();
 

@@ -153,8 +153,8 @@ public class ModelTests
     [Fact]
     public void A_subscription_gets_only_its_task_and_its_classes_plus_server_wide_events_of_its_classes()
     {
-        var mine = new EventSubscription("tk_abcd1234ffffffffffffffffffffffff", EventTypes.Summary | EventTypes.Task);
-        var every = new EventSubscription("*", EventTypes.Output);
+        var mine = new EventSubscription("tk_ffffffffffffffffffffffffffffffff", EventTypes.Summary | EventTypes.Task, "abcd1234.src");
+        var every = new EventSubscription("*", EventTypes.Output, null);
         var registry = new MonitorRegistry();
         registry.Add(mine);
         registry.Add(every);

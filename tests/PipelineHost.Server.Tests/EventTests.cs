@@ -47,7 +47,8 @@ public class EventTests
     {
         await using var server = await StartServerAsync();
         await using var client = await server.ConnectAsync();
-        var token = (await client.ExecuteAsync(TestPipelines.Echo()))["token"]!.GetValue<string>();
+        var started = await client.ExecuteAsync(TestPipelines.Echo());
+        var token = started["token"]!.GetValue<string>();
 
         var seq = await client.SendAsync("rrext_monitor", new() { ["token"] = token, ["types"] = new JsonArray("SUMMARY", "Task") });
         await client.ResponseToAsync(seq);
@@ -56,7 +57,7 @@ public class EventTests
         Assert.Equal("apaevt_status_update", Assert.IsType<EventMessage>(afterExecute[0]).Event);
         var running = Assert.IsType<EventMessage>(afterExecute[1]);
         Assert.Equal("running", running.Body["action"]!.GetValue<string>());
-        Assert.Contains(running.Body["tasks"]!.AsArray(), t => t!["id"]!.GetValue<string>() == $"{token[3..11]}.webhook_1");
+        Assert.Contains(running.Body["tasks"]!.AsArray(), t => t!["id"]!.GetValue<string>() == started["id"]!.GetValue<string>());
         Assert.IsType<ResponseMessage>(afterExecute[2]);
     }
 

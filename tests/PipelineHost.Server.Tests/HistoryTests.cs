@@ -141,6 +141,49 @@ public class HistoryTests
     }
 
     [Fact]
+    public async Task A_finished_tasks_token_still_reads_its_own_status_over_http_after_a_restart()
+    {
+        var dataDirectory = TestServer.NewDataDirectory();
+        try
+        {
+            string token;
+            string publicKey;
+            JsonObject live;
+            await using (var server = await TestServer.StartAsync(dataDirectory: dataDirectory))
+            {
+                await using var client = await server.ConnectAsync();
+                var started = await client.ExecuteAsync(TestPipelines.Echo());
+                (token, publicKey) = (started["token"]!.GetValue<string>(), started["publicToken"]!.GetValue<string>());
+                Assert.True((await client.RequestAsync("terminate", new() { ["token"] = token })).Success);
+                live = await client.StatusAsync(token);
+                await WaitUntilStoredAsEndedAsync(server, token);
+            }
+
+            await using var restarted = await TestServer.StartAsync(dataDirectory: dataDirectory);
+            using var http = restarted.CreateHttpClient();
+            var own = await http.SendRawAsync(HttpMethod.Get, $"/task?token={token}");
+            var byPublicKey = await http.SendRawAsync(HttpMethod.Get, $"/task?token={publicKey}");
+            var unknown = await http.SendRawAsync(HttpMethod.Get, "/task?token=tk_ffffffffffffffffffffffffffffffff");
+
+            Assert.Equal(System.Net.HttpStatusCode.OK, own.Status);
+            var data = JsonNode.Parse(own.Body)!["data"]!.AsObject();
+            Assert.Equal((6, live["completedAt"]!.GetValue<string>()), (data["state"]!.GetValue<int>(), data["completedAt"]!.GetValue<string>()));
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, byPublicKey.Status);
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, unknown.Status);
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(dataDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    [Fact]
     public async Task Get_history_lists_tasks_newest_first_with_filters_and_only_for_api_keys()
     {
         var clock = new ManualTimeProvider(Start);

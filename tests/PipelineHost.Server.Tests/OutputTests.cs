@@ -105,7 +105,7 @@ public sealed class OutputTests : IDisposable
         await using var client = await server.ConnectAsync();
         using var http = server.CreateHttpClient();
         var (token, _) = await RunBatchAsync(client, FolderToWriter());
-        var folder = Path.Combine(server.DataDirectory, "tasks", token, "output");
+        var folder = Path.Combine(Directory.GetDirectories(Path.Combine(server.DataDirectory, "tasks")).Single(), "output"); // keyed by the task's internal key
         await File.WriteAllTextAsync(Path.Combine(folder, "unlisted.txt"), "not the writer's");
         var key = "Bearer " + TestServer.ApiKey;
 

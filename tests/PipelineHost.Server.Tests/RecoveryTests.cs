@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net.WebSockets;
-using System.Text.RegularExpressions;
+using System.Text.Json.Nodes;
 using PipelineHost.Engine.Storage;
 using PipelineHost.Engine.Tasks;
 using PipelineHost.Server.Tests.Support;
@@ -13,7 +11,7 @@ namespace PipelineHost.Server.Tests;
 /// was running is reported as ended by the restart, and its orphaned worker does not linger. Linux: the worker
 /// processes are found and watched through /proc.
 /// </summary>
-public partial class RecoveryTests
+public class RecoveryTests
 {
     [Fact]
     public async Task A_task_running_when_the_host_was_killed_reads_as_cancelled_after_a_restart_and_its_worker_exits()
@@ -91,6 +89,80 @@ public partial class RecoveryTests
         }
     }
 
+    [Fact]
+    public async Task After_a_host_kill_recovered_tasks_keep_their_last_figures_and_a_queued_one_says_it_was_queued()
+    {
+        var dataDirectory = TestServer.NewDataDirectory();
+        HostProcess? first = null;
+        HostProcess? second = null;
+        try
+        {
+            first = await HostProcess.StartAsync(dataDirectory, "--max-concurrent-tasks", "1");
+            string running;
+            string queued;
+            await using (var client = await first.ConnectAsync())
+            {
+                running = (await client.ExecuteAsync(TestPipelines.Echo()))["token"]!.GetValue<string>();
+                for (var i = 0; i < 5; i++)
+                {
+                    Assert.True((await client.SendAsync(running, "object " + i)).Success);
+                }
+
+                var waiting = await client.RequestAsync("execute", new() { ["pipeline"] = TestPipelines.Echo(), ["token"] = "queued-at-the-kill" });
+                Assert.True(waiting.Success, waiting.Message);
+                queued = "queued-at-the-kill";
+            }
+
+            // Figures reach the store within a second or so while they change: wait for the five objects there.
+            JsonObject persisted;
+            await using (var store = new SqliteTaskStore(Path.Combine(dataDirectory, SqliteTaskStore.FileName)))
+            {
+                using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+                while ((await store.FindTaskAsync(running, timeout.Token))?.Status is not { } status || status["completedCount"]!.GetValue<long>() != 5)
+                {
+                    await Task.Delay(50, timeout.Token);
+                }
+
+                persisted = (await store.FindTaskAsync(running, timeout.Token))!.Status!;
+            }
+
+            await first.KillAsync();
+            second = await HostProcess.StartAsync(dataDirectory);
+            await using var again = await second.ConnectAsync();
+            var recovered = await again.StatusAsync(running);
+            var recoveredQueued = await again.StatusAsync(queued);
+
+            Assert.Equal(5, recovered["completedCount"]!.GetValue<long>());
+            Assert.Equal(persisted["tokens"]!.ToJsonString(), recovered["tokens"]!.ToJsonString());
+            Assert.Equal(TaskHistoryService.InterruptedMessage, recovered["exitMessage"]!.GetValue<string>());
+            Assert.Null(recovered["exitCode"]);
+            Assert.Equal(TaskRecord.InterruptedQueuedMessage, recoveredQueued["exitMessage"]!.GetValue<string>());
+            Assert.Null(recoveredQueued["exitCode"]);
+            foreach (var status in new[] { recovered, recoveredQueued })
+            {
+                Assert.True(string.CompareOrdinal(status["updatedAt"]!.GetValue<string>(), status["completedAt"]!.GetValue<string>()) >= 0);
+            }
+        }
+        finally
+        {
+            foreach (var host in new[] { first, second })
+            {
+                if (host is not null)
+                {
+                    await host.DisposeAsync();
+                }
+            }
+
+            try
+            {
+                Directory.Delete(dataDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
     /// <summary>Processes whose parent is <paramref name="parentId"/>, from /proc.</summary>
     private static List<int> ChildProcessIds(int parentId)
     {
@@ -123,105 +195,6 @@ public partial class RecoveryTests
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return null;
-        }
-    }
-
-    [GeneratedRegex(@"PipelineHost listening on (?<url>http://\S+)")]
-    private static partial Regex BannerPattern();
-
-    /// <summary>The real server, <c>dotnet PipelineHost.Server.dll</c>, as its own process on an OS-chosen port.</summary>
-    private sealed class HostProcess : IAsyncDisposable
-    {
-        private HostProcess(Process process, Uri address)
-        {
-            Process = process;
-            Address = address;
-        }
-
-        public Process Process { get; }
-
-        public Uri Address { get; }
-
-        public static async Task<HostProcess> StartAsync(string dataDirectory)
-        {
-            var start = new ProcessStartInfo("dotnet")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                RedirectStandardInput = true,
-                UseShellExecute = false,
-            };
-            foreach (var arg in new[]
-            {
-                Path.Combine(AppContext.BaseDirectory, "PipelineHost.Server.dll"),
-                "--port", "0",
-                "--data-dir", dataDirectory,
-                "--api-key", TestServer.ApiKey,
-                "--stop-grace", "3",
-            })
-            {
-                start.ArgumentList.Add(arg);
-            }
-
-            start.Environment.Remove("PIPELINEHOST_API_KEY");
-            start.Environment.Remove("PIPELINEHOST_PORT");
-            var process = Process.Start(start)!;
-            var banner = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-            process.OutputDataReceived += (_, e) =>
-            {
-                if (e.Data is null)
-                {
-                    banner.TrySetException(new InvalidOperationException("The host exited before listening:\n" + string.Join('\n', output)));
-                    return;
-                }
-
-                output.Enqueue(e.Data);
-                if (BannerPattern().Match(e.Data) is { Success: true } match)
-                {
-                    banner.TrySetResult(new Uri(match.Groups["url"].Value));
-                }
-            };
-            process.ErrorDataReceived += (_, e) =>
-            {
-                if (e.Data is not null)
-                {
-                    output.Enqueue(e.Data);
-                }
-            };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            try
-            {
-                return new HostProcess(process, await banner.Task.WaitAsync(TestTimeouts.Default));
-            }
-            catch
-            {
-                process.Kill(entireProcessTree: true);
-                process.Dispose();
-                throw;
-            }
-        }
-
-        public async Task<DapTestClient> ConnectAsync()
-        {
-            var socket = new ClientWebSocket();
-            await socket.ConnectAsync(new UriBuilder(Address) { Scheme = "ws", Path = "/task/service" }.Uri, CancellationToken.None).WaitAsync(TestTimeouts.Default);
-            var client = new DapTestClient(socket);
-            var auth = await client.RequestAsync("auth", new() { ["auth"] = TestServer.ApiKey });
-            Assert.True(auth.Success, auth.Message);
-            return client;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!Process.HasExited)
-            {
-                Process.Kill(entireProcessTree: true);
-                await Process.WaitForExitAsync().WaitAsync(TestTimeouts.Default);
-            }
-
-            Process.Dispose();
         }
     }
 }

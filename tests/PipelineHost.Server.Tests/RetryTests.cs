@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using PipelineHost.Server.Tests.Support;
 
 namespace PipelineHost.Server.Tests;
@@ -377,7 +378,12 @@ public partial class RetryTests
         return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject());
     }
 
-    private static string FailedFolder(TestServer server, string token) => Path.Combine(server.DataDirectory, "tasks", token, "failed");
+    // Task folders are keyed by the task's internal key, never by its token.
+    private static string FailedFolder(TestServer server, string token) => Path.Combine(
+        server.DataDirectory,
+        "tasks",
+        server.Services.GetRequiredService<Engine.Tasks.TaskManager>().GetTask(token, Engine.Security.Caller.ForApiKey(), Engine.Security.Permissions.Monitor).Identity.Key,
+        "failed");
 
     private static long Int(JsonObject status, string field) => status[field]!.GetValue<long>();
 

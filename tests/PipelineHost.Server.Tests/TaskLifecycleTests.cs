@@ -36,7 +36,8 @@ public partial class TaskLifecycleTests
 
         Assert.Matches(TokenPattern(), token);
         Assert.Matches(PublicKeyPattern(), started["publicToken"]!.GetValue<string>());
-        Assert.Equal($"{token[3..11]}.webhook_1", started["id"]!.GetValue<string>());
+        Assert.Matches("^[0-9a-f]{8}\\.webhook_1$", started["id"]!.GetValue<string>());
+        Assert.NotEqual($"{token[3..11]}.webhook_1", started["id"]!.GetValue<string>()); // random, not the token's prefix
         Assert.Equal(("webhook_1", "webhook", "4f9b1b7e-0000-4000-8000-000000000001"),
             (started["source"]!.GetValue<string>(), started["provider"]!.GetValue<string>(), started["projectId"]!.GetValue<string>()));
         Assert.Equal(3, running["state"]!.GetValue<int>());
@@ -207,8 +208,39 @@ public partial class TaskLifecycleTests
 
         Assert.Equal(6, final["state"]!.GetValue<int>());
         Assert.Equal(137, final["exitCode"]!.GetValue<int>());
-        Assert.Contains("killed by signal 9 (SIGKILL)", final["exitMessage"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("The worker was killed by signal 9 (SIGKILL)", final["exitMessage"]!.GetValue<string>());
+        Assert.Equal(1, final["failedCount"]!.GetValue<int>()); // the object in flight died with the worker
         Assert.False(close.Success);
+    }
+
+    [Fact]
+    public async Task A_worker_killed_while_loading_the_pipeline_reports_the_signal_not_a_start_failure()
+    {
+        await using var server = await TestServer.StartAsync(
+            options: o => o with { StopGrace = TimeSpan.FromSeconds(3) },
+            services: s => s.AddSingleton<ITaskObserver>(new KillWhileLoading()));
+        await using var client = await server.ConnectAsync();
+
+        var execute = await client.RequestAsync("execute", new() { ["pipeline"] = TestPipelines.Echo(), ["token"] = "killed-at-start" });
+        var final = await client.WaitForStateAsync("killed-at-start", 6);
+
+        Assert.False(execute.Success);
+        Assert.Equal(137, final["exitCode"]!.GetValue<int>());
+        Assert.Equal("The worker was killed by signal 9 (SIGKILL)", final["exitMessage"]!.GetValue<string>());
+    }
+
+    /// <summary>Kills a task's worker the moment it starts loading the pipeline (the task enters INITIALIZING).</summary>
+    private sealed class KillWhileLoading : ITaskObserver
+    {
+        public void OnTaskEvent(TaskEvent taskEvent)
+        {
+            if (taskEvent is TaskStatusChanged { StateChanged: true, Task: { State: TaskState.Initializing, Worker: { } worker } })
+            {
+                // Only the signal: the engine notices the exit itself (waiting here would hold up the engine's thread).
+                using var process = Process.GetProcessById(worker.ProcessId);
+                process.Kill();
+            }
+        }
     }
 
     [Fact]

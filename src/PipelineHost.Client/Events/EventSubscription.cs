@@ -17,13 +17,16 @@ internal sealed class EventSubscription
         SingleReader = true,
     });
 
-    private readonly string? _taskIdPrefix;
+    private readonly string? _taskId;
 
-    public EventSubscription(string key, EventTypes types)
+    /// <param name="key">The task token, or <c>*</c>.</param>
+    /// <param name="types">The event classes wanted.</param>
+    /// <param name="taskId">The subscribed task's short id, when the caller could read it; null takes every event of the key.</param>
+    public EventSubscription(string key, EventTypes types, string? taskId)
     {
         Key = key;
         Types = types;
-        _taskIdPrefix = key == MonitorRegistry.AllTasks ? null : ShortToken(key) + ".";
+        _taskId = key == MonitorRegistry.AllTasks || string.IsNullOrEmpty(taskId) ? null : taskId;
     }
 
     /// <summary>The task token, or <c>*</c> for every task.</summary>
@@ -35,20 +38,15 @@ internal sealed class EventSubscription
 
     /// <summary>
     /// True when the event is of a wanted class and about the subscribed task. Events name their task by short id
-    /// (<c>__id</c>: the token's first 8 characters after <c>tk_</c>, a dot, the source); server-wide events
-    /// (empty id) went out because of some subscription of ours, so every subscription of their class gets them.
+    /// (<c>__id</c>, random and unrelated to the token, so it is read from the task's status when subscribing);
+    /// server-wide events (empty id) went out because of some subscription of ours, so every subscription of their
+    /// class gets them.
     /// </summary>
     public bool Wants(PipelineEvent evt, EventTypes eventClass) =>
         (eventClass == EventTypes.None || (Types & eventClass) != 0)
-        && (_taskIdPrefix is null || evt.TaskId.Length == 0 || evt.TaskId.StartsWith(_taskIdPrefix, StringComparison.Ordinal));
+        && (_taskId is null || evt.TaskId.Length == 0 || string.Equals(evt.TaskId, _taskId, StringComparison.Ordinal));
 
     public void Offer(PipelineEvent evt) => _queue.Writer.TryWrite(evt);
 
     public void Complete(Exception? error = null) => _queue.Writer.TryComplete(error);
-
-    private static string ShortToken(string token)
-    {
-        var bare = token.StartsWith("tk_", StringComparison.Ordinal) || token.StartsWith("pk_", StringComparison.Ordinal) ? token[3..] : token;
-        return bare.Length > 8 ? bare[..8] : bare;
-    }
 }

@@ -73,6 +73,9 @@ public sealed record ComponentEnvironment
     /// <summary>The task's output folder, where <c>writer</c> puts its files.</summary>
     public string OutputDirectory { get; init; } = Path.GetTempPath();
 
+    /// <summary>How much the task's <c>writer</c> components may write, in all and per object.</summary>
+    public OutputQuota OutputQuota { get; init; } = new(OutputQuota.DefaultTaskMaxBytes, OutputQuota.DefaultObjectMaxBytes);
+
     /// <summary>For a retry task only: the failed items folder of the task it reprocesses, which <c>failed_items</c> reads.</summary>
     public string? RetryInputDirectory { get; init; }
 

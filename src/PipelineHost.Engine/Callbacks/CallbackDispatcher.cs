@@ -376,7 +376,7 @@ public sealed partial class CallbackDispatcher : ITaskObserver, IHostedService, 
             }
         }
 
-        return TaskIdentity.ShortToken(record.Token);
+        return "?"; // never a piece of the token: logs carry no credential
     }
 
     /// <summary>The request headers of a delivery.</summary>

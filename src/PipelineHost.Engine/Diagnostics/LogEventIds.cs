@@ -74,6 +74,12 @@ public static class LogEventIds
     /// <summary>A task's history arrived after shutdown.</summary>
     public const int HistoryDroppedAfterDispose = 1202;
 
+    /// <summary>History writes succeed again after failures; the kept ones are being written.</summary>
+    public const int HistoryWritesResumed = 1204;
+
+    /// <summary>At shutdown a kept history write still failed and is lost.</summary>
+    public const int HistoryGaveUp = 1205;
+
     /// <summary>Tasks had not reported their end when shutdown wrote their history.</summary>
     public const int HistoryTasksStillOpen = 1203;
 

@@ -330,9 +330,9 @@ public sealed partial class DeploymentScheduler(
     private DeploymentRecord Fire(DeploymentRecord deployment, DateTimeOffset now)
     {
         var next = NextOf(deployment, now);
-        if (deployment.LastToken is { } previous && tasks.Tasks.Any(t => t.Token == previous && !t.State.IsTerminal()))
+        if (deployment.LastToken is { } previous && tasks.Tasks.FirstOrDefault(t => t.Token == previous && !t.State.IsTerminal()) is { } active)
         {
-            Log.Skipped(logger, deployment.ProjectId, ShortToken(previous));
+            Log.Skipped(logger, deployment.ProjectId, active.Id);
             return deployment with { LastRunAt = Seconds(now), LastRunSkipped = true, NextRunAt = next };
         }
 
@@ -341,7 +341,6 @@ public sealed partial class DeploymentScheduler(
         var owner = Caller.ForApiKey() with { UserId = deployment.CreatedBy };
         var launch = tasks.ExecuteAsync(new ExecuteRequest(deployment.Pipeline.DeepClone()) { Token = token }, owner, _stopping);
         _ = ObserveLaunchAsync(deployment.ProjectId, token, launch);
-        Log.Started(logger, deployment.ProjectId, ShortToken(token));
         return deployment with { LastRunAt = Seconds(now), LastToken = token, LastRunSkipped = false, LastError = null, NextRunAt = next };
     }
 
@@ -349,7 +348,8 @@ public sealed partial class DeploymentScheduler(
     {
         try
         {
-            await launch.ConfigureAwait(false);
+            var task = await launch.ConfigureAwait(false);
+            Log.Started(logger, projectId, task.Id);
         }
         catch (TaskException ex)
         {
@@ -463,9 +463,6 @@ public sealed partial class DeploymentScheduler(
         Schedule.TryParse(deployment.Schedule, out var schedule, out _) && ScheduleTimeZone.TryFind(deployment.TimeZone, out var zone, out _)
             ? Next(schedule, zone, now)
             : null;
-
-    /// <summary>Enough of a token to tell runs apart in the log, as the task id shows it; never the credential.</summary>
-    private static string ShortToken(string token) => token.Length > 11 ? token[3..11] : "?";
 
     private static double Seconds(DateTimeOffset at) => at.ToUnixTimeMilliseconds() / 1000.0;
 

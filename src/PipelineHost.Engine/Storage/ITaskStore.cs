@@ -44,9 +44,10 @@ public interface ITaskStore : IAsyncDisposable
 
     /// <summary>
     /// Ends every task not in a final state: CANCELLED at <paramref name="at"/> with exit message
-    /// <paramref name="reason"/> and status text <see cref="TaskRecord.InterruptedStatusText"/>, a CANCELLED
-    /// transition appended. Used at startup, when such tasks can only have been running when the host died.
-    /// Returns the records as changed.
+    /// <paramref name="reason"/> (<see cref="TaskRecord.InterruptedQueuedMessage"/> for a task that was still queued),
+    /// no exit code, and status text <see cref="TaskRecord.InterruptedStatusText"/>, a CANCELLED transition appended;
+    /// the figures last stored (counts, tokens, metrics) are kept. Used at startup, when such tasks can only have been
+    /// running or queued when the host died. Returns the records as changed.
     /// </summary>
     Task<IReadOnlyList<TaskRecord>> MarkInterruptedAsync(string reason, double at, CancellationToken cancellationToken);
 

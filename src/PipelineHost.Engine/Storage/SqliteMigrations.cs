@@ -77,5 +77,10 @@ internal static class SqliteMigrations
         """
         ALTER TABLE deployments ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'UTC';
         """,
+
+        // 4: the internal key naming a task's folder (tasks/<key>), so no path carries a token.
+        """
+        ALTER TABLE tasks ADD COLUMN task_key TEXT;
+        """,
     ];
 }

@@ -21,7 +21,7 @@ public sealed class SqliteTaskStore : ITaskStore
 
     private const string TaskColumns =
         "token, public_key, id, project_id, source, provider, name, user_id, pipeline, created_at, started_at, " +
-        "ended_at, state, status_text, status, exit_code, exit_message";
+        "ended_at, state, status_text, status, exit_code, exit_message, task_key";
 
     private const string CallbackColumns = "token, created_at, url, delivery_id, state, attempts, payload";
 
@@ -144,14 +144,14 @@ public sealed class SqliteTaskStore : ITaskStore
             $"""
             INSERT INTO tasks ({TaskColumns})
             VALUES ($token, $public_key, $id, $project_id, $source, $provider, $name, $user_id, $pipeline, $created_at,
-                    $started_at, $ended_at, $state, $status_text, $status, $exit_code, $exit_message)
+                    $started_at, $ended_at, $state, $status_text, $status, $exit_code, $exit_message, $task_key)
             ON CONFLICT (token) DO UPDATE SET
                 public_key = excluded.public_key, id = excluded.id, project_id = excluded.project_id,
                 source = excluded.source, provider = excluded.provider, name = excluded.name,
                 user_id = excluded.user_id, pipeline = excluded.pipeline, created_at = excluded.created_at,
                 started_at = excluded.started_at, ended_at = excluded.ended_at, state = excluded.state,
                 status_text = excluded.status_text, status = excluded.status, exit_code = excluded.exit_code,
-                exit_message = excluded.exit_message;
+                exit_message = excluded.exit_message, task_key = excluded.task_key;
             """))
         {
             var p = upsert.Parameters;
@@ -172,6 +172,7 @@ public sealed class SqliteTaskStore : ITaskStore
             p.AddWithValue("$status", (object?)record.Status?.ToJsonString() ?? DBNull.Value);
             p.AddWithValue("$exit_code", (object?)record.ExitCode ?? DBNull.Value);
             p.AddWithValue("$exit_message", record.ExitMessage);
+            p.AddWithValue("$task_key", (object?)record.Key ?? DBNull.Value);
             await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -274,9 +275,14 @@ public sealed class SqliteTaskStore : ITaskStore
         await using (var update = Command(
             connection,
             transaction,
-            $"UPDATE tasks SET state = 6, ended_at = $at, status_text = $status_text, exit_message = $reason WHERE {Open} RETURNING {TaskColumns};"))
+            $"""
+            UPDATE tasks SET state = 6, ended_at = $at, status_text = $status_text, exit_code = NULL,
+                exit_message = CASE WHEN state = 0 AND started_at IS NULL THEN $queued ELSE $reason END
+            WHERE {Open} RETURNING {TaskColumns};
+            """))
         {
             update.Parameters.AddWithValue("$at", at);
+            update.Parameters.AddWithValue("$queued", TaskRecord.InterruptedQueuedMessage);
             update.Parameters.AddWithValue("$status_text", TaskRecord.InterruptedStatusText);
             update.Parameters.AddWithValue("$reason", reason);
             changed = await ReadTasksAsync(update, cancellationToken).ConfigureAwait(false);
@@ -578,6 +584,7 @@ public sealed class SqliteTaskStore : ITaskStore
                 Status = reader.IsDBNull(14) ? null : JsonNode.Parse(reader.GetString(14))!.AsObject(),
                 ExitCode = reader.IsDBNull(15) ? null : reader.GetInt32(15),
                 ExitMessage = reader.GetString(16),
+                Key = reader.IsDBNull(17) ? null : reader.GetString(17),
             });
         }
 

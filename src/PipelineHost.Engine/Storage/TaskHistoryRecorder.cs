@@ -11,11 +11,34 @@ namespace PipelineHost.Engine.Storage;
 /// observers synchronously on its own threads, so this only takes a snapshot and queues it; one background
 /// loop writes the queue in order. <see cref="FlushAsync"/> waits until everything queued so far is written;
 /// disposing waits for tasks still ending (their last events are a moment behind), then drains the queue.
+/// Besides state changes, a running task's figures (counts, billing tokens, metrics) are written once a second while
+/// they change (<see cref="ProgressInterval"/>), so a host killed outright loses at most a second of them.
 /// </summary>
 public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposable
 {
     /// <summary>How long disposal waits for running tasks' final events before writing what it has.</summary>
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest wait between two attempts at a write that keeps failing (a full disk).</summary>
+    public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Most writes kept in memory while the store fails; beyond it a running task's figure snapshots are skipped
+    /// (the next one supersedes them), never a state change or a final status.
+    /// </summary>
+    public const int MaxPending = 100_000;
+
+    private int _pending;
+    private string? _failure;
+
+    /// <summary>How many writes wait in memory (surfaced in <c>GET /status</c> and the log while the store fails).</summary>
+    public int PendingWrites => Volatile.Read(ref _pending);
+
+    /// <summary>Why the current write keeps failing ("the disk is full", …); null while writes succeed.</summary>
+    public string? Failure => Volatile.Read(ref _failure);
+
+    /// <summary>How often a running task's changed figures are written.</summary>
+    public static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
 
     private readonly ITaskStore _store;
     private readonly TimeProvider _time;
@@ -25,6 +48,7 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
     private readonly ConditionalWeakTable<PipelineTask, Track> _tracks = [];
     private readonly HashSet<PipelineTask> _open = [];
     private readonly Task _writer;
+    private readonly ITimer _progress;
     private TaskCompletionSource _allEnded = NewSignal();
     private int _disposed;
 
@@ -36,6 +60,7 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
         _logger = logger;
         _allEnded.TrySetResult();
         _writer = Task.Run(WriteLoopAsync);
+        _progress = time.CreateTimer(_ => WriteProgress(), null, ProgressInterval, ProgressInterval);
     }
 
     /// <inheritdoc />
@@ -49,6 +74,17 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
             case TaskStatusChanged { StateChanged: true }:
             case TaskLifecycle { Action: "end" }:
                 break;
+            case TaskStatusChanged:
+                // Figures only: written by the next progress tick, at most once a second.
+                lock (_gate)
+                {
+                    if (_open.Contains(task))
+                    {
+                        _tracks.GetValue(task, _ => new Track()).Dirty = true;
+                    }
+                }
+
+                return;
             default:
                 return;
         }
@@ -57,6 +93,7 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
         lock (_gate)
         {
             var track = _tracks.GetValue(task, _ => new Track());
+            track.Dirty = false;
             var record = TaskRecord.FromTask(task, track.StartedAt);
             var now = Now();
             if (record.State == TaskState.Running && track.StartedAt is null)
@@ -75,12 +112,28 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
             if (record.State != track.LastState)
             {
                 track.LastState = record.State;
-                Enqueue(new Write(null, task.Token, record.State, now));
+                Enqueue(new Write(null, task.Token, record.State, now) { TaskId = task.Id });
             }
 
             if (ending && _open.Remove(task) && _open.Count == 0)
             {
                 _allEnded.TrySetResult();
+            }
+        }
+    }
+
+    // Snapshots the open tasks whose figures changed since their last write, in the same order-keeping lock.
+    private void WriteProgress()
+    {
+        lock (_gate)
+        {
+            foreach (var task in _open)
+            {
+                if (_tracks.TryGetValue(task, out var track) && track.Dirty && PendingWrites < MaxPending)
+                {
+                    track.Dirty = false;
+                    Enqueue(new Write(TaskRecord.FromTask(task, track.StartedAt), null, 0, null));
+                }
             }
         }
     }
@@ -108,6 +161,7 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
             return;
         }
 
+        await _progress.DisposeAsync().ConfigureAwait(false);
         Task allEnded;
         lock (_gate)
         {
@@ -129,9 +183,13 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
 
     private void Enqueue(Write write)
     {
-        if (!_queue.Writer.TryWrite(write))
+        if (_queue.Writer.TryWrite(write))
         {
-            Log.DroppedAfterDispose(_logger, write.Record?.Token ?? write.Token ?? "?");
+            Interlocked.Increment(ref _pending);
+        }
+        else
+        {
+            Log.DroppedAfterDispose(_logger, write.Record?.Id ?? write.TaskId ?? "?");
         }
     }
 
@@ -145,6 +203,18 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
                 continue;
             }
 
+            await WriteUntilDoneAsync(write).ConfigureAwait(false);
+            Interlocked.Decrement(ref _pending);
+        }
+    }
+
+    // A write that fails (a full disk, a locked file) is kept and tried again, with a growing delay, until it works:
+    // history is never dropped while the host runs. Only a shutdown gives up, after a few more attempts.
+    private async Task WriteUntilDoneAsync(Write write)
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        for (var attempt = 1; ; attempt++)
+        {
             try
             {
                 if (write.Record is { } record)
@@ -155,10 +225,30 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
                 {
                     await _store.AppendTransitionAsync(write.Token!, write.State, write.At!.Value, CancellationToken.None).ConfigureAwait(false);
                 }
+
+                if (Interlocked.Exchange(ref _failure, null) is not null)
+                {
+                    Log.WritesResumed(_logger, PendingWrites);
+                }
+
+                return;
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                Log.WriteFailed(_logger, write.Record?.Token ?? write.Token ?? "?", ex);
+                var reason = DiskFull.Is(ex) ? "no space left on the disk" : ex.GetType().Name;
+                if (Interlocked.Exchange(ref _failure, reason) is null)
+                {
+                    Log.WriteFailed(_logger, write.Record?.Id ?? write.TaskId ?? "?", PendingWrites, ex);
+                }
+
+                if (Volatile.Read(ref _disposed) == 1 && attempt >= 3)
+                {
+                    Log.GaveUp(_logger, write.Record?.Id ?? write.TaskId ?? "?");
+                    return;
+                }
+
+                await Task.Delay(delay, _time).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
             }
         }
     }
@@ -168,10 +258,16 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>A record to upsert, or a transition to append, or (with <see cref="Flushed"/>) a flush marker.</summary>
-    private sealed record Write(TaskRecord? Record, string? Token, TaskState State, double? At, TaskCompletionSource? Flushed = null);
+    private sealed record Write(TaskRecord? Record, string? Token, TaskState State, double? At, TaskCompletionSource? Flushed = null)
+    {
+        /// <summary>The task's public id, for the log (never its token).</summary>
+        public string? TaskId { get; init; }
+    }
 
     private sealed class Track
     {
+        public bool Dirty { get; set; }
+
         public double? StartedAt { get; set; }
 
         public TaskState? LastState { get; set; }
@@ -179,11 +275,17 @@ public sealed partial class TaskHistoryRecorder : ITaskObserver, IAsyncDisposabl
 
     private static partial class Log
     {
-        [LoggerMessage(LogEventIds.HistoryWriteFailed, LogLevel.Error, "Could not write the history of task {Token}")]
-        public static partial void WriteFailed(ILogger logger, string token, Exception exception);
+        [LoggerMessage(LogEventIds.HistoryWriteFailed, LogLevel.Error, "Could not write the history of task {TaskId}; {Pending} writes are kept in memory and retried until they succeed")]
+        public static partial void WriteFailed(ILogger logger, string taskId, int pending, Exception exception);
 
-        [LoggerMessage(LogEventIds.HistoryDroppedAfterDispose, LogLevel.Warning, "Task history for {Token} arrived after shutdown and was not written")]
-        public static partial void DroppedAfterDispose(ILogger logger, string token);
+        [LoggerMessage(LogEventIds.HistoryWritesResumed, LogLevel.Information, "History writes succeed again; {Pending} kept writes are being written")]
+        public static partial void WritesResumed(ILogger logger, int pending);
+
+        [LoggerMessage(LogEventIds.HistoryGaveUp, LogLevel.Error, "Shutting down: the history of task {TaskId} could not be written and is lost")]
+        public static partial void GaveUp(ILogger logger, string taskId);
+
+        [LoggerMessage(LogEventIds.HistoryDroppedAfterDispose, LogLevel.Warning, "Task history for {TaskId} arrived after shutdown and was not written")]
+        public static partial void DroppedAfterDispose(ILogger logger, string taskId);
 
         [LoggerMessage(LogEventIds.HistoryTasksStillOpen, LogLevel.Warning, "Some tasks had not reported their end {Seconds} s into shutdown; their history is written as last seen")]
         public static partial void TasksStillOpen(ILogger logger, double seconds);

@@ -14,6 +14,9 @@ public sealed record TaskRecord
     /// <summary>The status text of a task the host lost track of (see <see cref="ITaskStore.MarkInterruptedAsync"/>).</summary>
     public const string InterruptedStatusText = "Interrupted";
 
+    /// <summary>The exit message of a task that was still waiting in the queue when its host died.</summary>
+    public const string InterruptedQueuedMessage = "The host stopped while the task was waiting in the queue";
+
     /// <summary>The private token; the key.</summary>
     public required string Token { get; init; }
 
@@ -22,6 +25,9 @@ public sealed record TaskRecord
 
     /// <summary>The short id (<c>&lt;8 chars&gt;.&lt;source&gt;</c>).</summary>
     public required string Id { get; init; }
+
+    /// <summary>The internal key naming the task's folder (<see cref="TaskIdentity.Key"/>); null for tasks stored before keys existed.</summary>
+    public string? Key { get; init; }
 
     /// <summary>The pipeline's <c>project_id</c>.</summary>
     public required string ProjectId { get; init; }
@@ -83,6 +89,7 @@ public sealed record TaskRecord
             Token = task.Token,
             PublicKey = task.Identity.PublicKey,
             Id = task.Id,
+            Key = task.Identity.Key,
             ProjectId = task.Identity.ProjectId,
             Source = task.Identity.Source,
             Provider = task.Identity.Provider,
@@ -159,6 +166,13 @@ public sealed record TaskRecord
         if (terminal)
         {
             status["queuePosition"] = 0;
+
+            // Ended by the store alone (interrupted): the end is its last change.
+            if (status["completedAt"] is JsonValue completed && completed.TryGetValue(out string? completedAt)
+                && (status["updatedAt"] is not JsonValue updated || !updated.TryGetValue(out string? updatedAt) || string.CompareOrdinal(updatedAt, completedAt) < 0))
+            {
+                status["updatedAt"] = completedAt;
+            }
         }
 
         return status;

@@ -421,6 +421,29 @@ public sealed class PipelineTask
         }
     }
 
+    /// <summary>
+    /// Counts the objects a dead worker had in flight as failed: the pipes its last pipeflow showed busy, or the
+    /// host's open data pipes if more.
+    /// </summary>
+    internal void FailObjectsInFlight(int openPipes)
+    {
+        lock (_lock)
+        {
+            var busy = _counts[TaskStatusWriter.ByPipeKey] is JsonObject byPipe ? byPipe.Count : 0;
+            var inFlight = Math.Max(openPipes, busy);
+            if (inFlight <= 0)
+            {
+                return;
+            }
+
+            var completed = TaskStatusWriter.Int64(_counts["completedCount"]) ?? 0;
+            var failed = (TaskStatusWriter.Int64(_counts["failedCount"]) ?? 0) + inFlight;
+            _counts["failedCount"] = failed;
+            _counts["totalCount"] = Math.Max(TaskStatusWriter.Int64(_counts["totalCount"]) ?? 0, completed + failed);
+            _counts[TaskStatusWriter.ByPipeKey] = new JsonObject();
+        }
+    }
+
     /// <summary>Applies a counters snapshot from the worker unless a newer one was already applied.</summary>
     internal bool ApplyCounts(JsonObject counts)
     {

@@ -248,20 +248,25 @@ public sealed partial class TaskManager
         }
     }
 
-    private void ReleasePipes(PipelineTask task)
+    /// <summary>Releases the task's pipes (its worker is gone); returns how many had an object open.</summary>
+    private int ReleasePipes(PipelineTask task)
     {
         foreach (var key in _reapedPipes.Keys.Where(k => k.Token == task.Token).ToList())
         {
             _reapedPipes.TryRemove(key, out _);
         }
 
+        var released = 0;
         foreach (var pipe in _pipes.Values.Where(p => p.Task == task).ToList())
         {
             if (_pipes.TryRemove(new KeyValuePair<(string, int), HostPipe>((task.Token, pipe.PipeId), pipe)))
             {
                 pipe.Release();
+                released++;
             }
         }
+
+        return released;
     }
 
     private async Task<Protocol.ResponseMessage> Forward(WorkerProcess worker, string command, JsonObject arguments, ReadOnlyMemory<byte>? data, PipelineTask task, CancellationToken cancellationToken)

@@ -42,6 +42,34 @@ public sealed partial class TaskManager
     }
 
     /// <summary>
+    /// The stored status of the task whose private token is exactly <paramref name="token"/>, once it has left
+    /// memory: a <c>tk_</c> stays its own task's credential for <c>GET /task</c> as long as the history keeps the task
+    /// (a public key never matches here). Null when the token is live in memory or the history does not know it.
+    /// </summary>
+    public async Task<JsonObject?> FindOwnStoredStatusAsync(string token, bool includeConfig, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(token);
+        if (_store is null || _tasks.ContainsKey(token))
+        {
+            return null;
+        }
+
+        var record = await _store.FindTaskAsync(token, cancellationToken).ConfigureAwait(false);
+        if (record is null || !string.Equals(record.Token, token, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var status = record.ToStatus(includeConfig);
+        if (await _store.GetCallbackAsync(record.Token, cancellationToken).ConfigureAwait(false) is { } callback && callback.CreatedAt == record.CreatedAt)
+        {
+            status["callback"] = callback.ToStatusJson();
+        }
+
+        return status;
+    }
+
+    /// <summary>
     /// A file the task's <c>writer</c> components produced: only a name the task's <c>outputs</c> lists, so no
     /// other path can be asked for. Live while the task is in memory, else (API keys only) from the stored
     /// status, as <see cref="GetStatusAsync"/>. Needs <c>task.monitor</c>: a public key (<c>pk_</c>) sends data
@@ -53,24 +81,24 @@ public sealed partial class TaskManager
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(caller);
-        string taskToken;
+        string folderKey;
         IReadOnlyList<TaskOutputEntry> outputs;
         try
         {
             var task = GetTask(token, caller, Permissions.Monitor);
-            (taskToken, outputs) = (task.Token, task.OutputFiles());
+            (folderKey, outputs) = (task.Identity.Key, task.OutputFiles());
         }
         catch (TaskNotFoundException) when (CanReadStore(token, caller))
         {
             var record = await FindStoredAsync(token!, caller, cancellationToken).ConfigureAwait(false);
-            (taskToken, outputs) = (record.Token, TaskOutputEntry.ListFrom(record.Status));
+            (folderKey, outputs) = (FolderKey(record), TaskOutputEntry.ListFrom(record.Status));
         }
 
         var output = outputs.FirstOrDefault(o => string.Equals(o.Name, name, StringComparison.Ordinal))
             ?? throw new TaskOutputNotFoundException(name);
 
         // The writer makes flat names without '..' or separators; checked again so a bad stored name cannot escape.
-        var folder = Path.GetFullPath(OutputDirectory(taskToken));
+        var folder = Path.GetFullPath(OutputDirectory(folderKey));
         var path = Path.GetFullPath(Path.Combine(folder, output.Name));
         if (!path.StartsWith(Path.TrimEndingDirectorySeparator(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal) || !File.Exists(path))
         {

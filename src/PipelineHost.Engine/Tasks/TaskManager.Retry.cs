@@ -31,7 +31,7 @@ public sealed partial class TaskManager
             throw new TaskException("The task is still running: its failed items can be retried once it has finished");
         }
 
-        var folder = FailedItemsFolder(original.Token);
+        var folder = FailedItemsFolder(original.FolderKey);
         var items = FailedItemStore.List(folder);
         var replayable = items.Count(i => i.DataPath is not null);
         if (replayable == 0)
@@ -106,7 +106,7 @@ public sealed partial class TaskManager
         try
         {
             var task = GetTask(token, caller, Permissions.Control);
-            return new RetryOriginal(task.Token, task.Id, task.Identity.Source, task.Identity.UserId, task.Pipeline, task.State, task.Options, task.CallerEnvironment);
+            return new RetryOriginal(task.Identity.Key, task.Id, task.Identity.Source, task.Identity.UserId, task.Pipeline, task.State, task.Options, task.CallerEnvironment);
         }
         catch (TaskNotFoundException) when (_store is not null && caller.Kind == CredentialKind.ApiKey && caller.Has(Permissions.Control) && !string.IsNullOrEmpty(token))
         {
@@ -118,11 +118,11 @@ public sealed partial class TaskManager
             }
 
             var threads = record.Status?["pipeflow"]?["totalPipes"] is JsonValue v && v.TryGetValue(out int pipes) && pipes > 0 ? pipes : TaskOptions.Default.Threads;
-            return new RetryOriginal(record.Token, record.Id, record.Source, record.UserId, record.Pipeline, record.State, TaskOptions.Default with { Threads = threads }, null);
+            return new RetryOriginal(FolderKey(record), record.Id, record.Source, record.UserId, record.Pipeline, record.State, TaskOptions.Default with { Threads = threads }, null);
         }
     }
 
-    private sealed record RetryOriginal(string Token, string Id, string Source, string UserId, JsonObject Pipeline, TaskState State, TaskOptions Options, JsonObject? Environment);
+    private sealed record RetryOriginal(string FolderKey, string Id, string Source, string UserId, JsonObject Pipeline, TaskState State, TaskOptions Options, JsonObject? Environment);
 }
 
 /// <summary>What a retry task reprocesses: the original task's id, how many items, and where they are.</summary>

@@ -179,9 +179,6 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                 }
 
                 created = true;
-
-                // A reused token names a new task: the failed items of the one it replaces are not its own.
-                DeleteFailedItems(task.Token);
             }
         }
         finally
@@ -411,7 +408,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     private PipelineTask Register(string token, JsonObject pipeline, PipelineDefinition definition, TaskOptions options, string? name, Caller caller, JsonObject? environment, RetryOrigin? origin = null)
     {
         var sourceComponent = definition.SourceComponent;
-        var shortId = TaskIdentity.ShortToken(token);
+        var shortId = TaskIdentity.NewShortId();
         var label = sourceComponent.Name
             ?? (sourceComponent.Config["name"] is JsonValue n && n.GetValueKind() == JsonValueKind.String ? n.GetValue<string>() : null)
             ?? definition.Source;
@@ -422,7 +419,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             definition.Source,
             sourceComponent.Provider,
             $"{DisplayName(name, pipeline) ?? shortId}.{label}",
-            caller.UserId);
+            caller.UserId) { Id = $"{shortId}.{definition.Source}" };
         var batch = _catalog.TryGet(sourceComponent.Provider, out var provider) && provider.Definition.Source == SourceKind.Batch;
         var task = new PipelineTask(identity, pipeline, options, _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0)
         {
@@ -438,6 +435,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         if (_tasks.TryGetValue(token, out var replaced))
         {
             _byPublicKey.TryRemove(replaced.Identity.PublicKey, out _);
+            DeleteTaskFolder(replaced);
         }
 
         task.Span = TaskTracing.StartTask(task);
@@ -448,6 +446,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
 
     private async Task StartWorkerAsync(PipelineTask task, IReadOnlyDictionary<string, string> variables)
     {
+        WorkerProcess? started = null; // the task's own field is cleared when the task ends, which may race this
         try
         {
             task.LaunchStarted = _time.GetTimestamp();
@@ -456,7 +455,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             Notify(new TaskStatusChanged(task, true));
 
             var resolved = PlaceholderResolver.Resolve(task.Pipeline, variables);
-            var outputDirectory = OutputDirectory(task.Token);
+            var outputDirectory = OutputDirectory(task.Identity.Key);
             var settings = new WorkerStartSettings(
                 resolved,
                 task.Identity.Source,
@@ -466,13 +465,14 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                     AllowedRoots = _options.AllowedRoots,
                     ExecAllowList = _options.ExecAllowList,
                     OutputDirectory = outputDirectory,
+                    OutputQuota = new OutputQuota(_options.TaskOutputMaxBytes, _options.ObjectOutputMaxBytes),
                     RetryInputDirectory = task.RetryInputDirectory,
                     Time = _time,
                 },
                 _options.ComponentsDirectory)
             {
                 Retry = task.Options.Retry,
-                FailedDirectory = FailedItemsFolder(task.Token),
+                FailedDirectory = FailedItemsFolder(task.Identity.Key),
                 FailedItemMaxBytes = _options.FailedItemMaxBytes,
                 FailedTaskMaxBytes = _options.FailedTaskMaxBytes,
                 TraceLevel = FlowTraceLevels.Parse(task.Options.TraceLevel),
@@ -490,6 +490,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             task.Worker = worker;
             worker.Metrics = _metrics;
             _metrics?.TaskLaunched(pooled is not null);
+            started = worker;
             task.Sampler = new TaskMetricsSampler(
                 worker.ProcessId,
                 _processProbe,
@@ -530,12 +531,22 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         catch (Exception ex) when (ex is WorkerGoneException or OperationCanceledException or System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
         {
             Log.StartFailed(_logger, task.Id, ex);
-            task.WorkerExitMessage ??= ex is OperationCanceledException
-                ? $"The worker did not load the pipeline within {_options.StartTimeout.TotalSeconds:F0} s"
-                : $"Could not start the worker: {ex.Message}";
-            if (task.Worker is { } worker)
+            if (ex is OperationCanceledException)
             {
-                worker.Kill();
+                task.WorkerExitMessage ??= $"The worker did not load the pipeline within {_options.StartTimeout.TotalSeconds:F0} s";
+            }
+            else if (started is null)
+            {
+                task.WorkerExitMessage ??= $"Could not start the worker: {ex.Message}";
+            }
+
+            // A worker that died while loading (killed, crashed) is reported by MonitorExitAsync with its real exit code.
+            if (started is not null)
+            {
+                if (!started.Exited.IsCompleted)
+                {
+                    started.Kill();
+                }
             }
             else
             {
@@ -559,7 +570,13 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             await sampler.StopAsync().ConfigureAwait(false);
         }
 
-        ReleasePipes(task);
+        var openPipes = ReleasePipes(task);
+        if (code != 0)
+        {
+            // The objects it was working on died with it: they count as failed, not as vanished.
+            task.FailObjectsInFlight(openPipes);
+        }
+
         await worker.DisposeAsync().ConfigureAwait(false);
         task.TryMove(TaskState.Stopping, "Stopping");
         Notify(new TaskStatusChanged(task, true));
@@ -885,13 +902,14 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         }
 
         return killedAfterGrace
-            ? string.Create(CultureInfo.InvariantCulture, $"{reason}: the worker did not stop within {_options.StopGrace.TotalSeconds:0.###} s and was {ExitDescription(code)}")
+            ? string.Create(CultureInfo.InvariantCulture, $"{reason}: the worker did not stop within {_options.StopGrace.TotalSeconds:0.###} s and {ExitDescription(code)}")
             : $"{reason}: the worker {ExitDescription(code)}";
     }
 
+    /// <summary>How a worker ended, to follow "The worker": "was killed by signal 9 (SIGKILL)", "exited with code 3".</summary>
     private static string ExitDescription(int code) =>
         !OperatingSystem.IsWindows() && code > 128 && code < 160
-            ? string.Create(CultureInfo.InvariantCulture, $"killed by signal {code - 128} ({SignalName(code - 128)})")
+            ? string.Create(CultureInfo.InvariantCulture, $"was killed by signal {code - 128} ({SignalName(code - 128)})")
             : string.Create(CultureInfo.InvariantCulture, $"exited with code {code}");
 
     private static string SignalName(int signal) => signal switch
@@ -905,17 +923,28 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         _ => "signal " + signal.ToString(CultureInfo.InvariantCulture),
     };
 
-    /// <summary><c>&lt;data&gt;/tasks/&lt;token&gt;</c>: the task's output and failed items live under it.</summary>
-    private string TaskFolder(string token) => Path.Combine(_options.DataDirectory, "tasks", SafeFolderName(token));
+    /// <summary>
+    /// <c>&lt;data&gt;/tasks/&lt;key&gt;</c>: the task's output and failed items live under it. Keyed by the task's
+    /// random internal key (<see cref="TaskIdentity.Key"/>), never by a token.
+    /// </summary>
+    private string TaskFolder(string key) => Path.Combine(_options.DataDirectory, "tasks", key);
+
+    /// <summary>The folder key of a stored task: its internal key, or for a task stored before keys existed the legacy token-derived name.</summary>
+    private static string FolderKey(TaskRecord record) =>
+        record.Key ?? string.Concat(record.Token.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
 
     /// <summary>Where the task's failed items are kept, beside its <c>output</c> folder.</summary>
-    private string FailedItemsFolder(string token) => Path.Combine(TaskFolder(token), "failed");
+    private string FailedItemsFolder(string key) => Path.Combine(TaskFolder(key), "failed");
 
-    private void DeleteFailedItems(string token)
+    /// <summary>The folder a task's <c>writer</c> components write into: <c>&lt;data&gt;/tasks/&lt;key&gt;/output</c>.</summary>
+    internal string OutputDirectory(string key) => Path.Combine(TaskFolder(key), "output");
+
+    // A reused token names a new task (with a new key): the files of the one it replaces are nobody's any more.
+    private void DeleteTaskFolder(PipelineTask replaced)
     {
         try
         {
-            var folder = FailedItemsFolder(token);
+            var folder = TaskFolder(replaced.Identity.Key);
             if (Directory.Exists(folder))
             {
                 Directory.Delete(folder, recursive: true);
@@ -923,14 +952,9 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            Log.FailedItemsNotCleared(_logger, TaskIdentity.ShortToken(token), ex);
+            Log.FailedItemsNotCleared(_logger, replaced.Id, ex);
         }
     }
-    /// <summary>The folder a task's <c>writer</c> components write into: <c>&lt;data&gt;/tasks/&lt;token&gt;/output</c>.</summary>
-    internal string OutputDirectory(string token) => Path.Combine(TaskFolder(token), "output");
-
-    private static string SafeFolderName(string token) =>
-        string.Concat(token.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
 
     internal static string PermissionName(Permissions permission) => permission switch
     {
@@ -984,7 +1008,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         [LoggerMessage(LogEventIds.TaskRestarting, LogLevel.Information, "Task {TaskId} restarting")]
         public static partial void Restarting(ILogger logger, string taskId);
 
-        [LoggerMessage(LogEventIds.FailedItemsNotCleared, LogLevel.Warning, "Task {TaskId}: the failed items of an earlier task with its token could not be removed")]
+        [LoggerMessage(LogEventIds.FailedItemsNotCleared, LogLevel.Warning, "Task {TaskId}: the files of a task replaced by one with its token could not be removed")]
         public static partial void FailedItemsNotCleared(ILogger logger, string taskId, Exception exception);
 
         [LoggerMessage(LogEventIds.RetryTaskCreated, LogLevel.Information, "Task {TaskId} created to retry {Items} failed items of task {RetryOf}")]

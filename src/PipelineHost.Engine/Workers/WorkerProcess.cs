@@ -289,6 +289,18 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
             : "dotnet";
     }
 
+    // Closing the input of a worker that died flushes into a broken pipe: the handle is released all the same.
+    private static void CloseQuietly(IDisposable stream)
+    {
+        try
+        {
+            stream.Dispose();
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
@@ -303,6 +315,16 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         }
 
         _writer.Dispose();
+
+        // Process.Dispose leaves streams read synchronously (as these are) to the finalizer: under churn that is
+        // three pipe descriptors per worker until the next full GC. The readers are done once the worker has exited.
+        if (_exited.IsCompleted)
+        {
+            CloseQuietly(_process.StandardInput);
+            CloseQuietly(_process.StandardOutput);
+            CloseQuietly(_process.StandardError);
+        }
+
         _process.Dispose();
     }
 }

@@ -58,6 +58,8 @@ public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int
                 ["execAllowList"] = new JsonArray(Environment.ExecAllowList.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray()),
                 ["outputDirectory"] = Environment.OutputDirectory,
                 ["retryInputDirectory"] = Environment.RetryInputDirectory,
+                ["outputTaskMaxBytes"] = Environment.OutputQuota.TaskMaxBytes,
+                ["outputObjectMaxBytes"] = Environment.OutputQuota.ObjectMaxBytes,
             },
             ["retry"] = Retry?.ToJson(),
             ["failedDirectory"] = FailedDirectory,
@@ -91,6 +93,9 @@ public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int
                 ExecAllowList = Strings(environment["execAllowList"]),
                 OutputDirectory = environment["outputDirectory"]?.GetValue<string>() ?? Path.GetTempPath(),
                 RetryInputDirectory = environment["retryInputDirectory"]?.GetValue<string>(),
+                OutputQuota = new OutputQuota(
+                    environment["outputTaskMaxBytes"]?.GetValue<long>() ?? OutputQuota.DefaultTaskMaxBytes,
+                    environment["outputObjectMaxBytes"]?.GetValue<long>() ?? OutputQuota.DefaultObjectMaxBytes),
             },
             arguments["componentsDirectory"]?.GetValueKind() == JsonValueKind.String ? arguments["componentsDirectory"]!.GetValue<string>() : null)
         {

@@ -54,6 +54,10 @@ public sealed partial class CommandDispatcher(CommandTable table, ILogger<Comman
         {
             return CommandResult.Fail("The connection is closing");
         }
+        catch (Exception ex) when (Engine.Storage.DiskFull.Is(ex))
+        {
+            return CommandResult.Fail(Engine.Storage.DiskFull.Message);
+        }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             var reference = Guid.NewGuid().ToString("N")[..8];

@@ -40,9 +40,29 @@ public static partial class PipelineHostApp
             throw new ArgumentException("The components folder (--components-dir) does not exist.");
         }
 
-        Directory.CreateDirectory(options.DataDirectory);
-        var keys = ApiKeyStore.LoadOrCreate(options.ApiKeys, options.DataDirectory, out var generatedKey, out var keyFile);
-        var shortKey = ApiKeyPolicy.CheckShortKeys(keys, options.Host);
+        // Nothing in the data folder is touched before it is this server's alone and its port is free: a second
+        // server on the same folder must not "recover" the first one's running tasks.
+        var (folderLock, looseEntries) = DataFolder.Prepare(options.DataDirectory);
+        IReadOnlyList<string> keys;
+        string? generatedKey;
+        string keyFile;
+        bool shortKey;
+        try
+        {
+            DataFolder.CheckPortFree(options);
+            keys = ApiKeyStore.LoadOrCreate(options.ApiKeys, options.DataDirectory, out generatedKey, out keyFile);
+            shortKey = ApiKeyPolicy.CheckShortKeys(keys, options.Host);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            folderLock.Dispose();
+            throw new StartupException(DataFolder.NotWritable(ex), ex);
+        }
+        catch
+        {
+            folderLock.Dispose();
+            throw;
+        }
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseUrls(options.Url);
@@ -60,6 +80,7 @@ public static partial class PipelineHostApp
 
         var services = builder.Services;
         services.AddSingleton(options);
+        services.AddSingleton(_ => folderLock); // a factory registration: the container disposes it, releasing the folder
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ServerInfo>();
         services.AddSingleton(new ApiKeyStore(keys));
@@ -96,6 +117,12 @@ public static partial class PipelineHostApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        _ = app.Services.GetRequiredService<DataFolderLock>();
+        if (looseEntries > 0)
+        {
+            DataFolder.WarnLoose(app.Services.GetRequiredService<ILoggerFactory>(), looseEntries);
+        }
+
         _ = app.Services.GetRequiredService<ServerInfo>(); // its creation is the server's start time (GET /status uptime)
         if (options.Telemetry)
         {
@@ -161,6 +188,8 @@ public static partial class PipelineHostApp
         StopGrace = options.StopGrace,
         FailedItemMaxBytes = options.FailedItemMaxBytes,
         FailedTaskMaxBytes = options.FailedTaskMaxBytes,
+        TaskOutputMaxBytes = options.TaskOutputMaxBytes,
+        ObjectOutputMaxBytes = options.ObjectOutputMaxBytes,
         PipeIdleTimeout = options.PipeIdleTimeout,
         TokenRates = options.TokenRates,
         Callbacks = options.Callbacks,

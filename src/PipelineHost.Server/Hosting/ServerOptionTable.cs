@@ -24,6 +24,8 @@ public static class ServerOptionTable
         ServerOption.Seconds("stop-grace", "`5`", "how long a stopping worker gets before it is killed", (o, v) => o with { StopGrace = v }),
         ServerOption.Bytes("failed-item-max-bytes", "`16777216` (16 MiB)", "the most input kept for one failed item, and buffered to replay a data-path object on a retry", (o, v) => o with { FailedItemMaxBytes = v }),
         ServerOption.Bytes("failed-task-max-bytes", "`268435456` (256 MiB)", "the most input kept for all of one task's failed items", (o, v) => o with { FailedTaskMaxBytes = v }),
+        ServerOption.Bytes("task-output-max-bytes", "`1073741824` (1 GiB)", "the most a task's writer components may write in all; past it an object fails with a clear message", (o, v) => o with { TaskOutputMaxBytes = v }),
+        ServerOption.Bytes("object-output-max-bytes", "`268435456` (256 MiB)", "the most a writer component may write for one object", (o, v) => o with { ObjectOutputMaxBytes = v }),
         ServerOption.Int("worker-pool-size", 0, ServerOptionsParser.MaxWorkerPoolSize, "`2`", "workers kept started and warm ahead of tasks, each used by one task only; `0` starts every task's worker when the task starts ([protocol-spec/tasks.md §6](protocol-spec/tasks.md#6-worker-channel-internal))", (o, v) => o with { WorkerPoolSize = v }),
         ServerOption.Path("components-dir", "none", "folder of component plug-ins to load ([protocol-spec/plugins.md](protocol-spec/plugins.md))", (o, v) => o with { ComponentsDirectory = v }),
         ServerOption.Seconds("history-retention", "`604800` (7 days)", "how long finished tasks stay in the task history", (o, v) => o with { HistoryRetention = v }),

@@ -103,6 +103,12 @@ public sealed record ServerOptions
     /// <summary>Largest total input kept for one task's failed items.</summary>
     public long FailedTaskMaxBytes { get; init; } = Pipelines.Runtime.WorkerStartSettings.DefaultFailedTaskMaxBytes;
 
+    /// <summary>Most a task's <c>writer</c> components may write in all (<c>--task-output-max-bytes</c>).</summary>
+    public long TaskOutputMaxBytes { get; init; } = Pipelines.Components.OutputQuota.DefaultTaskMaxBytes;
+
+    /// <summary>Most one object may make a <c>writer</c> write (<c>--object-output-max-bytes</c>).</summary>
+    public long ObjectOutputMaxBytes { get; init; } = Pipelines.Components.OutputQuota.DefaultObjectMaxBytes;
+
     /// <summary>A data pipe with no activity this long is closed as failed (<c>--pipe-idle-timeout</c>, seconds).</summary>
     public TimeSpan PipeIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

@@ -109,6 +109,8 @@ internal static partial class ErrorEnvelope
                 return (StatusCodes.Status400BadRequest, task.Message);
             case CommandException command:
                 return (StatusCodes.Status400BadRequest, command.Message);
+            case var full when Engine.Storage.DiskFull.Is(full):
+                return (StatusCodes.Status507InsufficientStorage, Engine.Storage.DiskFull.Message);
             case BadHttpRequestException bad:
                 // Kestrel's own refusals (body too large, malformed framing): their messages are client-safe.
                 return (bad.StatusCode, bad.Message);

@@ -28,7 +28,8 @@ internal static class InfoEndpoints
         ServerInfo info,
         TaskManager tasks,
         ConnectionRegistry connections,
-        TimeProvider time)
+        TimeProvider time,
+        Engine.Storage.TaskHistoryRecorder history)
     {
         var caller = HttpCredentials.Authenticate(context, authenticator);
         HttpCredentials.Demand(caller, Permissions.Monitor);
@@ -53,6 +54,13 @@ internal static class InfoEndpoints
                 ["queueDepth"] = queue.QueueDepth,
                 ["activeWorkers"] = queue.Active,
                 ["events"] = connections.Stats.ToJson(),
+            },
+
+            // Writes the store refused (a full disk) are kept and retried: how many wait, and why.
+            ["history"] = new JsonObject
+            {
+                ["pendingWrites"] = history.PendingWrites,
+                ["failure"] = history.Failure,
             },
         });
     }

@@ -96,9 +96,17 @@ internal static class TaskEndpoints
         // A tk_ token is its own credential for its task: GET /task?token=tk_… works with no header at all.
         var token = HttpCredentials.Token(context.Request);
         var fallback = token is not null && token.StartsWith(CredentialAuthenticator.TaskTokenPrefix, StringComparison.Ordinal) ? token : null;
+        var config = ReadBool(context.Request.Query, "config");
+        if (fallback is not null && HttpCredentials.Read(context.Request) is null
+            && await tasks.FindOwnStoredStatusAsync(fallback, config, context.RequestAborted).ConfigureAwait(false) is { } stored)
+        {
+            // The task has left memory (a restart, the retention): its tk_ still reads its own history.
+            return ErrorEnvelope.Ok(stored);
+        }
+
         var caller = HttpCredentials.Authenticate(context, authenticator, fallback);
         // Live, or from the task history once the task has left memory (API keys only), as rrext_get_task_status.
-        return ErrorEnvelope.Ok(await tasks.GetStatusAsync(token, caller, ReadBool(context.Request.Query, "config"), context.RequestAborted).ConfigureAwait(false));
+        return ErrorEnvelope.Ok(await tasks.GetStatusAsync(token, caller, config, context.RequestAborted).ConfigureAwait(false));
     }
 
     private static async Task<IResult> RetryFailedAsync(HttpContext context, TaskManager tasks, CredentialAuthenticator authenticator)

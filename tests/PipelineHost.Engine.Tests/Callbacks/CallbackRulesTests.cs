@@ -105,6 +105,18 @@ public sealed class CallbackRulesTests : IDisposable
     [InlineData("::ffff:10.0.0.1", true)]
     [InlineData("::ffff:8.8.8.8", false)]
     [InlineData("2606:4700:4700::1111", false)]
+    [InlineData("64:ff9b::7f00:1", true)]           // NAT64 of 127.0.0.1
+    [InlineData("64:ff9b::a9fe:a9fe", true)]        // NAT64 of 169.254.169.254 (cloud metadata)
+    [InlineData("64:ff9b::808:808", false)]         // NAT64 of 8.8.8.8
+    [InlineData("64:ff9b:1::a00:1", true)]          // local-use NAT64
+    [InlineData("2002:7f00:1::1", true)]            // 6to4 of 127.0.0.1
+    [InlineData("2002:c0a8:101::1", true)]          // 6to4 of 192.168.1.1
+    [InlineData("2002:808:808::1", false)]          // 6to4 of 8.8.8.8
+    [InlineData("::10.0.0.1", true)]                // IPv4-compatible
+    [InlineData("::8.8.8.8", false)]
+    [InlineData("2001:0:808:808::f5ff:fffe", true)] // Teredo, client 10.0.0.1
+    [InlineData("2001:0:a00:1::f7f7:f7f7", true)]   // Teredo, server 10.0.0.1
+    [InlineData("2001:0:808:808::f7f7:f7f7", false)] // Teredo, server and client 8.8.8.8
     public void Non_public_addresses_are_loopback_private_link_local_and_reserved_ranges(string address, bool nonPublic)
     {
         Assert.Equal(nonPublic, NetworkAddresses.IsNonPublic(IPAddress.Parse(address)));

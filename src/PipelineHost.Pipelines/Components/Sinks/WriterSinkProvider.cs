@@ -36,7 +36,7 @@ public sealed class WriterSinkProvider : IComponentProvider
         ArgumentNullException.ThrowIfNull(environment);
         var directory = Path.GetFullPath(environment.OutputDirectory);
         Directory.CreateDirectory(directory);
-        return new Writer(directory);
+        return new Writer(directory, environment.OutputQuota);
     }
 
     /// <summary>
@@ -70,9 +70,9 @@ public sealed class WriterSinkProvider : IComponentProvider
         return safe.ToString();
     }
 
-    private sealed class Writer(string directory) : IComponent
+    private sealed class Writer(string directory, OutputQuota quota) : IComponent
     {
-        public IObjectProcessor Begin(ObjectContext context) => new Processor(directory, SafeName(context.Name));
+        public IObjectProcessor Begin(ObjectContext context) => new Processor(directory, SafeName(context.Name), quota);
     }
 
     /// <summary>The content type of a file the writer makes, from the extension it gave it.</summary>
@@ -83,8 +83,10 @@ public sealed class WriterSinkProvider : IComponentProvider
         _ => MimeTypes.OctetStream,
     };
 
-    private sealed class Processor(string directory, string stem) : IObjectProcessor
+    private sealed class Processor(string directory, string stem, OutputQuota quota) : IObjectProcessor
     {
+        private long _written;
+
         private readonly HashSet<string> _started = new(StringComparer.Ordinal);
         private readonly Dictionary<string, JsonArray> _json = new(StringComparer.Ordinal);
 
@@ -115,7 +117,9 @@ public sealed class WriterSinkProvider : IComponentProvider
             foreach (var (lane, items) in _json)
             {
                 var file = $"{stem}.{SafeName(lane)}.json";
-                await File.WriteAllBytesAsync(PathFor(file), JsonSerializer.SerializeToUtf8Bytes(items), cancellationToken).ConfigureAwait(false);
+                var bytes = JsonSerializer.SerializeToUtf8Bytes(items);
+                Take(bytes.Length);
+                await Guarded(file, () => File.WriteAllBytesAsync(PathFor(file), bytes, cancellationToken)).ConfigureAwait(false);
                 _started.Add(file);
             }
 
@@ -129,13 +133,42 @@ public sealed class WriterSinkProvider : IComponentProvider
         /// <summary>Appends to <paramref name="file"/>, replacing what an earlier run left there on this object's first write.</summary>
         private async Task AppendAsync(string file, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
         {
+            Take(bytes.Length);
             var mode = _started.Add(file) ? FileMode.Create : FileMode.Append;
-            var stream = new FileStream(PathFor(file), mode, FileAccess.Write, FileShare.Read, 4096, FileOptions.Asynchronous);
-            await using (stream.ConfigureAwait(false))
+            await Guarded(file, async () =>
             {
-                await stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+                var stream = new FileStream(PathFor(file), mode, FileAccess.Write, FileShare.Read, 4096, FileOptions.Asynchronous);
+                await using (stream.ConfigureAwait(false))
+                {
+                    await stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+                }
+            }).ConfigureAwait(false);
+        }
+
+        private void Take(long bytes)
+        {
+            quota.Take(_written, bytes);
+            _written += bytes;
+        }
+
+        // File-system errors carry the server's path in their message, and an object's error reaches pk_ holders:
+        // the message is rebuilt from the file's own name and what went wrong.
+        private static async Task Guarded(string file, Func<Task> write)
+        {
+            try
+            {
+                await write().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && ex is not OutputLimitException)
+            {
+                var why = ex.HResult == DiskFullHResult || ex.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)
+                    ? "no space left on the device"
+                    : ex is UnauthorizedAccessException ? "access denied" : "an I/O error";
+                throw new IOException($"{Name}: could not write '{file}': {why}.");
             }
         }
+
+        private const int DiskFullHResult = 28; // ENOSPC as .NET reports it on Unix
 
         private string PathFor(string file)
         {
