@@ -20,7 +20,7 @@ try
 catch (ArgumentException ex)
 {
     // A bad option or setting: one line naming it, and exit 1 so a service manager sees a failed start.
-    await Console.Error.WriteLineAsync($"pipelinehost: {ex.Message.TrimEnd('.')} (see --help)").ConfigureAwait(false);
+    await Console.Error.WriteLineAsync($"pipelinehost: {ex.Message}").ConfigureAwait(false);
     return 1;
 }
 catch (StartupException ex)

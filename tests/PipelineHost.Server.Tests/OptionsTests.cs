@@ -29,7 +29,7 @@ public class OptionsTests
     {
         var (exitCode, output, error) = await RunServerAsync("--bogus", "1");
 
-        Assert.Equal(2, exitCode);
+        Assert.Equal(1, exitCode); // a failed start, as every bad option (issues 17 and 19)
         Assert.Equal("pipelinehost: Unknown option '--bogus' (see --help)", error.Trim());
         Assert.Empty(output);
     }
@@ -305,7 +305,7 @@ public class OptionsTests
         Assert.Equal("/srv/from-settings", ServerOptionsParser.Parse([], NoEnvironment, settings).ComponentsDirectory);
         Assert.Equal("/srv/from-env", ServerOptionsParser.Parse([], environment, settings).ComponentsDirectory);
         Assert.Equal("/srv/from-cli", ServerOptionsParser.Parse(["--components-dir", "/srv/from-cli"], environment, settings).ComponentsDirectory);
-        Assert.Equal("Unknown option '--test-components'.", Assert.Throws<ArgumentException>(() => ServerOptionsParser.Parse(["--test-components", "true"], NoEnvironment)).Message);
+        Assert.Equal("Unknown option '--test-components' (see --help)", Assert.Throws<ArgumentException>(() => ServerOptionsParser.Parse(["--test-components", "true"], NoEnvironment)).Message);
     }
 }
 
@@ -377,7 +377,7 @@ public class OptionTableTests
     [Theory]
     [InlineData("PIPELINEHOST_STOP_GRACE", "soon", "Environment variable 'PIPELINEHOST_STOP_GRACE' must be a number of seconds, not 'soon'.")]
     [InlineData("PipelineHost__Retention", "-1", "Configuration 'PipelineHost:Retention' must be a number of seconds, not '-1'.")]
-    [InlineData("PIPELINEHOST_TEST_COMPONENTS", "yes", "Environment variable 'PIPELINEHOST_TEST_COMPONENTS' must be true or false, not 'yes'.")]
+    [InlineData("PIPELINEHOST_METRICS_PUBLIC", "yes", "Environment variable 'PIPELINEHOST_METRICS_PUBLIC' must be true or false, not 'yes'.")]
     [InlineData("PIPELINEHOST_FAILED_ITEM_MAX_BYTES", "1MB", "Environment variable 'PIPELINEHOST_FAILED_ITEM_MAX_BYTES' must be a number of bytes, not '1MB'.")]
     public void A_bad_value_names_the_option_as_it_was_given(string variable, string value, string message)
     {

@@ -178,4 +178,16 @@ public static class LogEventIds
 
     /// <summary>An HTTP client went away mid-request.</summary>
     public const int HttpClientGone = 2303;
+
+    /// <summary>A component plug-in was loaded.</summary>
+    public const int PluginLoaded = 2401;
+
+    /// <summary>A component plug-in was refused (it threw, or was built for another interface version).</summary>
+    public const int PluginRefused = 2402;
+
+    /// <summary>The data folder has entries other users may read.</summary>
+    public const int DataFolderLooseModes = 2403;
+
+    /// <summary>A short API key was accepted because the server listens on loopback only.</summary>
+    public const int ShortApiKeyOnLoopback = 2404;
 }

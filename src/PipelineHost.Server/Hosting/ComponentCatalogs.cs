@@ -1,3 +1,4 @@
+using PipelineHost.Engine.Diagnostics;
 using PipelineHost.Pipelines.Components;
 using PipelineHost.Pipelines.Components.Plugins;
 
@@ -31,10 +32,10 @@ internal static partial class ComponentCatalogs
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Information, Message = "Component plug-in {Plugin} loaded: {Providers}")]
+        [LoggerMessage(EventId = LogEventIds.PluginLoaded, Level = LogLevel.Information, Message = "Component plug-in {Plugin} loaded: {Providers}")]
         public static partial void PluginLoaded(ILogger logger, string plugin, string providers);
 
-        [LoggerMessage(Level = LogLevel.Error, Message = "Component plug-in {Plugin} refused: {Reason}")]
+        [LoggerMessage(EventId = LogEventIds.PluginRefused, Level = LogLevel.Error, Message = "Component plug-in {Plugin} refused: {Reason}")]
         public static partial void PluginRefused(ILogger logger, string plugin, string reason);
     }
 }

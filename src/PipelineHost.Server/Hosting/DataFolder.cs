@@ -1,3 +1,4 @@
+using PipelineHost.Engine.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using PipelineHost.Engine.Storage;
@@ -67,7 +68,7 @@ internal static partial class DataFolder
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "The data folder (--data-dir) has {Count} entries other users may read or enter: run 'chmod -R go-rwx' on it. New files are created owner-only.")]
+        [LoggerMessage(LogEventIds.DataFolderLooseModes, LogLevel.Warning, "The data folder (--data-dir) has {Count} entries other users may read or enter: run 'chmod -R go-rwx' on it. New files are created owner-only.")]
         public static partial void LooseModes(ILogger logger, int count);
     }
 }

@@ -1,3 +1,4 @@
+using PipelineHost.Engine.Diagnostics;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using PipelineHost.Engine;
 using PipelineHost.Engine.Security;
@@ -200,7 +201,7 @@ public static partial class PipelineHostApp
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "An API key is shorter than {MinimumLength} characters: accepted only because the server listens on loopback")]
+        [LoggerMessage(LogEventIds.ShortApiKeyOnLoopback, LogLevel.Warning, "An API key is shorter than {MinimumLength} characters: accepted only because the server listens on loopback")]
         public static partial void ShortApiKey(Microsoft.Extensions.Logging.ILogger logger, int minimumLength);
     }
 }

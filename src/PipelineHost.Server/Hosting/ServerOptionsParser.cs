@@ -169,7 +169,7 @@ public static class ServerOptionsParser
             }
             else if (!name.Contains(':', StringComparison.Ordinal) && name is not ("urls" or "environment" or "contentRoot"))
             {
-                throw new ArgumentException($"Unknown option '--{name}'.");
+                throw new ArgumentException($"Unknown option '--{name}' (see --help)");
             }
         }
 

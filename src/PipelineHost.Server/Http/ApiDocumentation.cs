@@ -100,6 +100,7 @@ internal static class ApiDocumentation
                 document.Servers = [];
                 document.Paths ??= [];
                 document.Paths[Connections.TaskServiceEndpoint.Path] = TaskServicePath();
+                document.Paths[Hosting.ServerTelemetry.MetricsPath] = MetricsPath();
                 document.Components ??= new OpenApiComponents();
                 document.Components.SecuritySchemes = new Dictionary<string, IOpenApiSecurityScheme>
                 {
@@ -180,6 +181,29 @@ internal static class ApiDocumentation
                 return Task.CompletedTask;
             });
         });
+
+    /// <summary>
+    /// GET /metrics, which the generator cannot see: the OpenTelemetry exporter maps it as a middleware branch, not
+    /// as a route handler.
+    /// </summary>
+    private static OpenApiPathItem MetricsPath() => new()
+    {
+        Operations = new Dictionary<HttpMethod, OpenApiOperation>
+        {
+            [HttpMethod.Get] = new()
+            {
+                OperationId = "GetMetrics",
+                Summary = "The server's metrics in Prometheus text format",
+                Description = "Instruments of the PipelineHost meter (protocol-spec/observability.md). Needs the API key unless the server runs with --metrics-public.",
+                Responses = new OpenApiResponses
+                {
+                    ["200"] = new OpenApiResponse { Description = "Prometheus text exposition format." },
+                    ["401"] = new OpenApiResponse { Description = "No API key." },
+                    ["403"] = new OpenApiResponse { Description = "A task credential cannot read host metrics." },
+                },
+            },
+        },
+    };
 
     /// <summary>The WebSocket endpoint, which the generator cannot see (it is mapped for every method).</summary>
     private static OpenApiPathItem TaskServicePath() => new()
