@@ -229,7 +229,7 @@ public sealed partial class CliTests(ServerFixture fixture) : IClassFixture<Serv
     [InlineData(new string[0], "pipelinehost: a command is required (see pipelinehost --help)")]
     [InlineData(new[] { "status" }, "pipelinehost: Required argument missing for command: 'status'")]
     [InlineData(new[] { "list", "--bogus" }, "pipelinehost: Unrecognized command or argument '--bogus'")]
-    [InlineData(new[] { "serve", "--bogus", "1" }, "pipelinehost: Unknown option '--bogus'")]
+    [InlineData(new[] { "serve", "--bogus", "1" }, "pipelinehost: Unknown option '--bogus' (see --help)")]
     [InlineData(new[] { "run", "no-such.pipe.json" }, "pipelinehost: no such pipeline file: no-such.pipe.json")]
     [InlineData(new[] { "list", "--uri", "ftp://example.com" }, "pipelinehost: 'ftp://example.com': use ws://, wss://, http:// or https://")]
     public async Task Usage_errors_print_one_line_and_exit_2(string[] args, string message)
@@ -396,7 +396,7 @@ public sealed partial class CliTests(ServerFixture fixture) : IClassFixture<Serv
 
         Assert.True(help.ExitCode == 0, help.ToString());
         Assert.Contains("--port N", help.Out, StringComparison.Ordinal);
-        Assert.Contains("--allow-root DIR", help.Out, StringComparison.Ordinal);
+        Assert.Contains("--allow-root PATH", help.Out, StringComparison.Ordinal);
     }
 
     [GeneratedRegex("tk_[0-9a-f]{32}")]

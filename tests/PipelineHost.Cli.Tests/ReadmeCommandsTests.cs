@@ -22,6 +22,9 @@ public sealed partial class ReadmeCommandsTests
         ["dotnet run --project src/PipelineHost.Server"] = "the server this test runs against is that command, in-process",
         ["dotnet run --project src/PipelineHost.Cli -- serve"] = "as above; `serve` runs the same server",
         ["dotnet test PipelineHost.sln"] = "this test is part of that run",
+        ["dotnet pack src/PipelineHost.Cli -c Release -o ./nupkg"] = "a Release pack of the CLI and the server takes minutes; checked by hand (issue 19's note)",
+        ["dotnet tool install --global --add-source ./nupkg pipelinehost"] = "installs into the machine's global tools; needs the pack above",
+        ["pipelinehost serve"] = "the installed tool's `serve` is `dotnet run --project src/PipelineHost.Cli -- serve`, run in-process here",
         ["dotnet run -c Release --project bench/PipelineHost.Benchmarks -- --quick"] = "minutes long; the benchmarks have their own smoke run",
     };
 

@@ -25,6 +25,6 @@ public sealed class LimitOptionsTests
 
         Assert.Equal((1024L, 5000L, 7000L), (options.PreAuthMaxMessageBytes, options.RequestMaxBytes, options.ReplyMaxBytes));
         var error = Assert.Throws<ArgumentException>(() => ServerOptionsParser.Parse(["--request-max-bytes", "0"], NoEnvironment));
-        Assert.Equal("Option '--request-max-bytes' must be a number of bytes greater than 0.", error.Message);
+        Assert.Equal("Option '--request-max-bytes' must be a number of bytes greater than 0, not '0'.", error.Message);
     }
 }

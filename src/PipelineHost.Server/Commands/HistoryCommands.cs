@@ -55,6 +55,10 @@ internal sealed class HistoryCommands(TaskManager tasks) : ICommandModule
         };
     }
 
+    // Over the WebSocket a number is a JSON number, as for every other command's arguments (the wire's strict
+    // types); only HTTP's query string spells numbers as text.
+    private static readonly HashSet<string> NumberArguments = new(StringComparer.Ordinal) { "limit", "offset" };
+
     /// <summary>A query from the request's arguments: strings, or numbers where a number is meant.</summary>
     public static TaskQuery ReadQuery(JsonObject arguments)
     {
@@ -62,6 +66,10 @@ internal sealed class HistoryCommands(TaskManager tasks) : ICommandModule
         return HistoryQueryReader.Read(name => arguments[name] switch
         {
             null => null,
+            JsonValue v when NumberArguments.Contains(name) && v.GetValueKind() != JsonValueKind.Number =>
+                throw new CommandException($"Argument '{name}' must be an integer."),
+            JsonValue v when name == "state" && v.GetValueKind() == JsonValueKind.String && int.TryParse(v.GetValue<string>(), out _) =>
+                throw new CommandException("Argument 'state' must be a state number or a state name such as \"RUNNING\"."),
             JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
             JsonValue v when v.GetValueKind() == JsonValueKind.Number => v.ToJsonString(),
             _ => throw new CommandException($"Argument '{name}' must be a string or a number."),
