@@ -35,9 +35,19 @@ public sealed record ValidationReport(IReadOnlyList<ValidationIssue> Errors, IRe
     /// <summary>True when there are no errors.</summary>
     public bool IsValid => Errors.Count == 0;
 
+    /// <summary>
+    /// What the server accepted but does not use (RocketRide fields such as <c>ui</c> or <c>config.actions</c>):
+    /// information, never a reason the pipeline fails.
+    /// </summary>
+    public IReadOnlyList<ValidationIssue> Notes { get; init; } = [];
+
     /// <summary>The body as received.</summary>
     public JsonObject Raw { get; init; } = [];
 
     internal static ValidationReport FromJson(JsonObject body) =>
-        new(ValidationIssue.ListFrom(body, "errors"), ValidationIssue.ListFrom(body, "warnings"), JsonFields.Object(body, "pipeline")) { Raw = body };
+        new(ValidationIssue.ListFrom(body, "errors"), ValidationIssue.ListFrom(body, "warnings"), JsonFields.Object(body, "pipeline"))
+        {
+            Notes = ValidationIssue.ListFrom(body, "notes"),
+            Raw = body,
+        };
 }

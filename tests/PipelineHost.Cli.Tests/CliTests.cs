@@ -170,6 +170,22 @@ public sealed partial class CliTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task Validate_lists_the_fields_a_rocketride_pipeline_carries_that_are_not_used_as_notes_not_errors()
+    {
+        var cli = NewCli();
+        var pipeline = TestPipelines.Echo();
+        pipeline["components"]![0]!["ui"] = new JsonObject { ["position"] = new JsonObject { ["x"] = 10, ["y"] = 20 } };
+        var file = cli.WriteFile("with-ui.pipe.json", new JsonObject { ["pipeline"] = pipeline }.ToJsonString());
+
+        var result = await cli.RunAsync("validate", file);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("is valid", result.Out, StringComparison.Ordinal);
+        Assert.Contains("note    webhook_1: ", result.Out, StringComparison.Ordinal);
+        Assert.Contains("ui", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Services_lists_describes_and_fails_for_an_unknown_name()
     {
         var cli = NewCli();

@@ -56,6 +56,12 @@ internal sealed class ValidateCommand(CliEnvironment environment, GlobalOptions 
             console.MarkupLine($"[yellow]warning[/] {Markup.Escape(warning.Message)}");
         }
 
+        foreach (var note in report.Notes)
+        {
+            var where = note.Id is null ? string.Empty : $"{note.Id}: ";
+            console.MarkupLine($"[grey]note[/]    {Markup.Escape(where + note.Message)}");
+        }
+
         console.MarkupLine(report.IsValid
             ? $"[green]✓[/] {Markup.Escape(name)} is valid"
             : $"[red]✗[/] {Markup.Escape(name)}: {report.Errors.Count} error(s)");
