@@ -71,21 +71,7 @@ public class RecoveryTests
         }
         finally
         {
-            foreach (var host in new[] { first, second })
-            {
-                if (host is not null)
-                {
-                    await host.DisposeAsync();
-                }
-            }
-
-            try
-            {
-                Directory.Delete(dataDirectory, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
+            await CleanUpAsync(dataDirectory, first, second);
         }
     }
 
@@ -145,25 +131,31 @@ public class RecoveryTests
         }
         finally
         {
-            foreach (var host in new[] { first, second })
-            {
-                if (host is not null)
-                {
-                    await host.DisposeAsync();
-                }
-            }
-
-            try
-            {
-                Directory.Delete(dataDirectory, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
+            await CleanUpAsync(dataDirectory, first, second);
         }
     }
 
     /// <summary>Processes whose parent is <paramref name="parentId"/>, from /proc.</summary>
+    /// <summary>Stops whichever hosts started and removes their data folder.</summary>
+    private static async Task CleanUpAsync(string dataDirectory, params HostProcess?[] hosts)
+    {
+        foreach (var host in hosts)
+        {
+            if (host is not null)
+            {
+                await host.DisposeAsync();
+            }
+        }
+
+        try
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
     private static List<int> ChildProcessIds(int parentId)
     {
         var children = new List<int>();
