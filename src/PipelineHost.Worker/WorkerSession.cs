@@ -72,6 +72,25 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     public void FileWritten(string name, long size, string contentType) =>
         SendEvent(WorkerProtocol.FileEvent, new JsonObject { ["name"] = name, ["size"] = size, ["contentType"] = contentType });
 
+    // A child object (an archive entry, an attachment) counts as an object of the task of its own.
+    public void ChildOpened(ObjectContext child, long size)
+    {
+        _counters.Opened(size);
+        SendEvent(WorkerProtocol.ObjectEvent, new JsonObject { ["name"] = child.Name, ["size"] = size });
+    }
+
+    public void ChildClosed(ObjectContext child, long size, string? error)
+    {
+        if (error is null)
+        {
+            _counters.Completed(size);
+            return;
+        }
+
+        _counters.Failed(size);
+        ReportObjectError(child.Name, error);
+    }
+
     private async Task ReadLoopAsync()
     {
         var reader = new LengthPrefixedFrameReader(_input, WorkerProtocol.MaxFrameSize);

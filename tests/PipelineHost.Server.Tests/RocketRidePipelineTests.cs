@@ -78,11 +78,13 @@ public sealed class RocketRidePipelineTests
         Assert.Equal("Memo for the board\n\n", docx.Body!["text"]![0]!.GetValue<string>());
         Assert.Equal(("image/png", 9, 4), (png.Body!["image"]![0]!["mimeType"]!.GetValue<string>(), png.Body!["image"]![0]!["width"]!.GetValue<int>(), png.Body!["image"]![0]!["height"]!.GetValue<int>()));
         Assert.Equal(("audio/mpeg", 4), (audio.Body!["audio"]![0]!["mimeType"]!.GetValue<string>(), audio.Body!["audio"]![0]!["size"]!.GetValue<int>()));
-        Assert.Equal("See the memo.\n\nAttached memo text\n\n", eml.Body!["text"]![0]!.GetValue<string>());
-        Assert.Equal("alpha\n\nk\nv\n\n", zip.Body!["text"]![0]!.GetValue<string>());
+        // Attachments and entries are objects of their own, answered under "objects" (and counted: 6 sent + 3).
+        Assert.Equal("See the memo.\n\n", eml.Body!["text"]![0]!.GetValue<string>());
+        Assert.Equal("Attached memo text\n\n", eml.Body!["objects"]![0]!["text"]![0]!.GetValue<string>());
+        Assert.Equal(["alpha\n\n", "k\nv\n\n"], zip.Body!["objects"]!.AsArray().Select(o => o!["text"]![0]!.GetValue<string>()));
 
         var status = await client.StatusAsync(token);
-        Assert.Equal(6, status["completedCount"]!.GetValue<int>());
+        Assert.Equal(9, status["completedCount"]!.GetValue<int>());
         Assert.Equal(1, status["failedCount"]!.GetValue<int>());
         Assert.Equal(3, status["state"]!.GetValue<int>()); // still running: the bomb ended only its own object
         Assert.True(status["wordsCount"]!.GetValue<long>() >= 15, status.ToJsonString()); // wordcount read the parsed text of every kind

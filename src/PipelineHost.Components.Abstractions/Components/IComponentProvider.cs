@@ -56,7 +56,32 @@ public interface IComponentOutput
     /// download.
     /// </summary>
     void FileWritten(string name, long size, string contentType);
+
+    /// <summary>
+    /// Emits a child object found inside the current one (an archive entry, an e-mail attachment): a new object
+    /// with its own name, metadata, result and counters, whose bytes enter <em>this</em> component on <c>tags</c>
+    /// and then flow to every component downstream of it, before this call returns. A child that fails ends with
+    /// its own error and counts as failed; this call still returns normally, except for an
+    /// <see cref="ObjectLimitException"/>, which it rethrows so the object holding the child fails too.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The runtime driving this component has no child objects (a test harness).</exception>
+    ValueTask EmitObjectAsync(ChildObject child, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("This runtime does not run child objects");
 }
+
+/// <summary>An object found inside another, for <see cref="IComponentOutput.EmitObjectAsync"/>.</summary>
+/// <param name="Name">Its name, by convention its container's name and its path inside it (<c>set.zip/dir/a.pdf</c>).</param>
+/// <param name="MimeType">Its MIME type, lower-cased, without parameters (<c>application/octet-stream</c> when unknown).</param>
+/// <param name="Content">All its bytes.</param>
+/// <param name="Metadata">Its object info (what a client sends as <c>object</c> on open); none: empty.</param>
+public sealed record ChildObject(string Name, string MimeType, ReadOnlyMemory<byte> Content, JsonObject? Metadata = null);
+
+/// <summary>
+/// An object's content is past a limit set for the whole object and everything inside it (entries, expanded
+/// bytes, nesting). Thrown inside a child object, it fails the child and every object it came from, up to the one
+/// the client or source sent; any other failure of a child ends only the child.
+/// </summary>
+public sealed class ObjectLimitException(string message) : Exception(message);
 
 /// <summary>A component's config is invalid in a way the schema could not say.</summary>
 public sealed class ComponentConfigException(string message) : Exception(message);

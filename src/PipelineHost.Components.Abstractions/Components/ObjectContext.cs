@@ -23,6 +23,22 @@ public sealed class ObjectContext
         _sse = sse;
     }
 
+    /// <summary>
+    /// The object a component found this one inside (see <see cref="IComponentOutput.EmitObjectAsync"/>); null for
+    /// an object a client or source sent.
+    /// </summary>
+    public ObjectContext? Parent { get; private init; }
+
+    /// <summary>How many objects this one is inside: 0 for one a client or source sent, 1 for its children…</summary>
+    public int Depth => Parent is null ? 0 : Parent.Depth + 1;
+
+    /// <summary>The object a client or source sent, this one or the one its parents came from.</summary>
+    public ObjectContext Root => Parent?.Root ?? this;
+
+    /// <summary>A child of this object, sharing its <see cref="MonitorSse"/> target.</summary>
+    internal ObjectContext Child(string name, string mimeType, string objectId, JsonObject? metadata) =>
+        new(name, mimeType, objectId, metadata, _sse) { Parent = this };
+
     /// <summary>The object's name (<c>object.name</c>, or a generated lowercase UUID).</summary>
     public string Name { get; }
 
@@ -59,6 +75,25 @@ public sealed class ObjectResult
     private readonly Lock _lock = new();
     private readonly Dictionary<string, (string Type, JsonArray Values)> _fields = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Utf8TextBuilder> _text = new(StringComparer.Ordinal);
+    private readonly List<JsonObject> _objects = [];
+
+    /// <summary>Lists a child object's own close answer (see <see cref="IComponentOutput.EmitObjectAsync"/>) under <c>objects</c>.</summary>
+    internal void AddObject(JsonObject childResult)
+    {
+        lock (_lock)
+        {
+            _objects.Add(childResult);
+        }
+    }
+
+    /// <summary>The child objects' close answers, in the order they ended; null when there were none.</summary>
+    internal JsonArray? ObjectsSnapshot()
+    {
+        lock (_lock)
+        {
+            return _objects.Count == 0 ? null : new JsonArray([.. _objects.Select(o => (JsonNode)o.DeepClone())]);
+        }
+    }
 
     /// <summary>Appends <paramref name="value"/> to result field <paramref name="field"/> of type <paramref name="type"/>.</summary>
     public void Add(string field, string type, JsonNode? value)
@@ -134,7 +169,7 @@ public sealed class ObjectResult
         {
             lock (_lock)
             {
-                return _fields.Count == 0;
+                return _fields.Count == 0 && _objects.Count == 0;
             }
         }
     }

@@ -7,14 +7,20 @@ namespace PipelineHost.Pipelines.Components;
 public static class ObjectResultJson
 {
     /// <summary>
-    /// Writes <c>result_types</c> and the fields into <paramref name="body"/>; nothing when empty. Appended text
-    /// goes out as a <see cref="Utf8String"/>, never built into one .NET string.
+    /// Writes <c>result_types</c> and the fields into <paramref name="body"/>, and the child objects' own answers
+    /// under <c>objects</c>; nothing when empty. Appended text goes out as a <see cref="Utf8String"/>, never built
+    /// into one .NET string.
     /// </summary>
     /// <exception cref="ArgumentException">An appended text ends in half a surrogate pair.</exception>
     public static void WriteTo(this ObjectResult result, JsonObject body)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(body);
+        if (result.ObjectsSnapshot() is { } objects)
+        {
+            body["objects"] = objects;
+        }
+
         var fields = result.Snapshot();
         if (fields.Count == 0)
         {

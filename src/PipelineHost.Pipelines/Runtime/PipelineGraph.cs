@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using PipelineHost.Pipelines.Components;
 using PipelineHost.Pipelines.Definition;
 using PipelineHost.Pipelines.Lanes;
@@ -17,6 +18,16 @@ public interface IRunObserver
 
     /// <summary>A component finished writing a file into the task's output folder.</summary>
     void FileWritten(string name, long size, string contentType);
+
+    /// <summary>A component emitted a child object of <paramref name="size"/> bytes; it starts through the pipeline.</summary>
+    void ChildOpened(ObjectContext child, long size)
+    {
+    }
+
+    /// <summary>A child object ended: completed when <paramref name="error"/> is null, else failed with it.</summary>
+    void ChildClosed(ObjectContext child, long size, string? error)
+    {
+    }
 }
 
 /// <summary>
@@ -124,7 +135,32 @@ public sealed class PipelineGraph
             throw new ComponentConfigException("Pipeline has a cycle");
         }
 
-        return new PipelineGraph([.. order], nodes[definition.Source], kind);
+        Node[] sorted = [.. order];
+        foreach (var node in sorted)
+        {
+            node.Downstream = Downstream(node, sorted);
+        }
+
+        return new PipelineGraph(sorted, nodes[definition.Source], kind);
+    }
+
+    /// <summary><paramref name="start"/> and every component it feeds, directly or not, in topological order.</summary>
+    private static Node[] Downstream(Node start, Node[] order)
+    {
+        var reached = new HashSet<Node> { start };
+        var pending = new Stack<Node>([start]);
+        while (pending.TryPop(out var node))
+        {
+            foreach (var listener in node.Listeners.Values.SelectMany(l => l))
+            {
+                if (reached.Add(listener))
+                {
+                    pending.Push(listener);
+                }
+            }
+        }
+
+        return [.. order.Where(reached.Contains)];
     }
 
     /// <summary>The retry policy of component <paramref name="componentId"/> itself, if it has one.</summary>
@@ -132,13 +168,13 @@ public sealed class PipelineGraph
         _order.FirstOrDefault(n => n.Id == componentId)?.Retry;
 
     /// <summary>Starts pushing one object through the pipeline; <paramref name="flow"/> hears it enter and leave components.</summary>
-    public ObjectRun Begin(ObjectContext context, IRunObserver observer, IObjectFlow? flow = null) => new(this, context, observer, flow, default);
+    public ObjectRun Begin(ObjectContext context, IRunObserver observer, IObjectFlow? flow = null) => new(this, context, observer, flow, default, _source);
 
     /// <summary>
     /// As <see cref="Begin(ObjectContext, IRunObserver, IObjectFlow?)"/>, with one <see cref="PipelineTracing.ComponentSpan"/>
     /// per component under <paramref name="parent"/> (the host's object or task span) while anyone listens.
     /// </summary>
-    public ObjectRun Begin(ObjectContext context, IRunObserver observer, IObjectFlow? flow, ActivityContext parent) => new(this, context, observer, flow, parent);
+    public ObjectRun Begin(ObjectContext context, IRunObserver observer, IObjectFlow? flow, ActivityContext parent) => new(this, context, observer, flow, parent, _source);
 
     /// <summary>One component in the graph.</summary>
     internal sealed class Node(string id, IComponent component)
@@ -150,6 +186,9 @@ public sealed class PipelineGraph
         public IComponent Component { get; } = component;
 
         public RetryPolicy? Retry { get; init; }
+
+        /// <summary>This node and every node it feeds, in topological order: what a child object it emits runs through.</summary>
+        public Node[] Downstream { get; set; } = [];
 
         public IReadOnlyDictionary<string, List<Node>> Listeners => _listeners;
 
@@ -170,28 +209,38 @@ public sealed class PipelineGraph
 
     /// <summary>
     /// One object on its way through the pipeline. Writes are pushed depth-first from the source; closing
-    /// flushes components in topological order, so every component has all its input before it closes.
+    /// flushes components in topological order, so every component has all its input before it closes. A child
+    /// object a component emits gets a run of its own, from that component on, nested in the emitting call.
     /// </summary>
     public sealed class ObjectRun
     {
         private readonly PipelineGraph _graph;
         private readonly Dictionary<Node, (IObjectProcessor Processor, Output Output)> _processors = [];
         private readonly IObjectFlow? _flow;
+        private readonly IRunObserver _observer;
+        private readonly Node _start;
+
+        // The components this run passes through, in topological order: all of them for an object from the
+        // source, the emitting component and those downstream of it for a child object.
+        private readonly Node[] _nodes;
 
         // One span per component, in _order, each from the object's start until that component closed; null when not traced.
         private readonly Activity?[]? _spans;
 
-        internal ObjectRun(PipelineGraph graph, ObjectContext context, IRunObserver observer, IObjectFlow? flow, ActivityContext parent)
+        internal ObjectRun(PipelineGraph graph, ObjectContext context, IRunObserver observer, IObjectFlow? flow, ActivityContext parent, Node start)
         {
             _graph = graph;
             _flow = flow;
+            _observer = observer;
+            _start = start;
+            _nodes = start == graph._source ? graph._order : start.Downstream;
             Context = context;
-            foreach (var node in graph._order)
+            foreach (var node in _nodes)
             {
                 _processors[node] = (node.Component.Begin(context), new Output(this, node, observer));
             }
 
-            if (parent != default && PipelineTracing.Source.HasListeners())
+            if (parent != default && _nodes == graph._order && PipelineTracing.Source.HasListeners())
             {
                 var ambient = Activity.Current;
                 _spans = graph._order
@@ -208,14 +257,14 @@ public sealed class PipelineGraph
         /// <exception cref="ComponentFailureException">A component failed (the innermost one is named).</exception>
         public ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken) =>
             _spans is null
-                ? WriteToAsync(_graph._source, LaneNames.Tags, new BytesPayload(bytes), cancellationToken)
+                ? WriteToAsync(_start, LaneNames.Tags, new BytesPayload(bytes), cancellationToken)
                 : WriteTracedAsync(bytes, cancellationToken);
 
         private async ValueTask WriteTracedAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
         {
             try
             {
-                await WriteToAsync(_graph._source, LaneNames.Tags, new BytesPayload(bytes), cancellationToken).ConfigureAwait(false);
+                await WriteToAsync(_start, LaneNames.Tags, new BytesPayload(bytes), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -241,9 +290,9 @@ public sealed class PipelineGraph
 
         private async ValueTask CloseComponentsAsync(CancellationToken cancellationToken)
         {
-            for (var i = 0; i < _graph._order.Length; i++)
+            for (var i = 0; i < _nodes.Length; i++)
             {
-                var node = _graph._order[i];
+                var node = _nodes[i];
                 var (processor, output) = _processors[node];
                 try
                 {
@@ -354,8 +403,44 @@ public sealed class PipelineGraph
             }
         }
 
+        /// <summary>Runs <paramref name="child"/> of this object from <paramref name="emitter"/> on, and lists its answer in this object's result.</summary>
+        private async ValueTask RunChildAsync(Node emitter, ChildObject child, CancellationToken cancellationToken)
+        {
+            ArgumentNullException.ThrowIfNull(child);
+            var context = Context.Child(child.Name, child.MimeType, Guid.NewGuid().ToString("D"), child.Metadata?.DeepClone().AsObject());
+            var size = child.Content.Length;
+            _observer.ChildOpened(context, size);
+            var answer = new JsonObject { ["name"] = context.Name, ["path"] = Context.Name, ["objectId"] = context.ObjectId };
+            try
+            {
+                // The child's run shares this one's flow: it is nested in the emitting call, so enter/leave still nest.
+                var run = new ObjectRun(_graph, context, _observer, _flow, default, emitter);
+                await run.WriteAsync(child.Content, cancellationToken).ConfigureAwait(false);
+                await run.CloseAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+            {
+                _observer.ChildClosed(context, size, ex.Message);
+                answer["error"] = new JsonObject { ["message"] = ex.Message };
+                Context.Result.AddObject(answer);
+                if (ex is ObjectLimitException || ex.InnerException is ObjectLimitException)
+                {
+                    throw;
+                }
+
+                return;
+            }
+
+            _observer.ChildClosed(context, size, null);
+            context.Result.WriteTo(answer);
+            Context.Result.AddObject(answer);
+        }
+
         private sealed class Output(ObjectRun run, Node node, IRunObserver observer) : IComponentOutput
         {
+            public ValueTask EmitObjectAsync(ChildObject child, CancellationToken cancellationToken) =>
+                run.RunChildAsync(node, child, cancellationToken);
+
             public ValueTask EmitAsync(string lane, LanePayload payload, CancellationToken cancellationToken) =>
                 run.DeliverAsync(node, lane, payload, cancellationToken);
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using PipelineHost.Pipelines.Components.Transforms.Parsing;
 using PipelineHost.Pipelines.Lanes;
@@ -7,8 +8,9 @@ namespace PipelineHost.Pipelines.Components.Transforms;
 /// <summary>
 /// Reads an object's bytes as the document they are (see <see cref="DocumentSniffer"/>) with a maintained library
 /// per format, and emits what it finds on RocketRide's lanes: text, tables, per-page/sheet/slide documents,
-/// images, audio and video. Buffers the whole object and parses on close. An object it cannot read (damaged,
-/// encrypted, a compression bomb) fails with a message naming it; the task goes on with the next.
+/// images, audio and video. Buffers the whole object and parses on close. Archive entries and e-mail attachments
+/// become child objects that this component parses in turn. An object it cannot read (damaged, encrypted, a
+/// compression bomb) fails with a message naming it; the task goes on with the next.
 /// </summary>
 public sealed class ParseProvider : IComponentProvider
 {
@@ -33,6 +35,7 @@ public sealed class ParseProvider : IComponentProvider
                 ["maxEntries"] = new JsonObject { ["type"] = "integer", ["minimum"] = 1, ["default"] = ParseLimits.Default.MaxEntries, ["description"] = "The most archive entries and attachments one object may hold, all levels together." },
                 ["maxExpandedBytes"] = new JsonObject { ["type"] = "integer", ["minimum"] = 1, ["default"] = ParseLimits.Default.MaxExpandedBytes, ["description"] = "The most bytes an object's archives and attachments may expand to." },
                 ["maxDepth"] = new JsonObject { ["type"] = "integer", ["minimum"] = 1, ["maximum"] = 16, ["default"] = ParseLimits.Default.MaxDepth, ["description"] = "How many archives or messages deep parsing goes." },
+                ["maxRatio"] = new JsonObject { ["type"] = "integer", ["minimum"] = 1, ["default"] = ParseLimits.Default.MaxRatio, ["description"] = "The most times an archive's or message's entries may expand its own size (checked past 1 MiB): a zip bomb's ratio." },
             },
             ["additionalProperties"] = false,
         })
@@ -53,16 +56,22 @@ public sealed class ParseProvider : IComponentProvider
         var limits = new ParseLimits(
             ConfigValues.GetInt32(config, Name, "maxEntries", ParseLimits.Default.MaxEntries, min: 1),
             ConfigValues.GetInt64(config, Name, "maxExpandedBytes", ParseLimits.Default.MaxExpandedBytes, min: 1),
-            ConfigValues.GetInt32(config, Name, "maxDepth", ParseLimits.Default.MaxDepth, min: 1, max: 16));
+            ConfigValues.GetInt32(config, Name, "maxDepth", ParseLimits.Default.MaxDepth, min: 1, max: 16),
+            ConfigValues.GetInt32(config, Name, "maxRatio", ParseLimits.Default.MaxRatio, min: 1));
         return new Parse(delimiter, limits);
     }
 
     private sealed class Parse(string? delimiter, ParseLimits limits) : IComponent
     {
-        public IObjectProcessor Begin(ObjectContext context) => new Processor(context, delimiter, limits);
+        // The limits hold for an object and everything inside it together; its children are objects of their
+        // own, begun here again, so their shared budget is kept by the object they all came from.
+        private readonly ConditionalWeakTable<ObjectContext, ParseBudget> _budgets = [];
+
+        public IObjectProcessor Begin(ObjectContext context) =>
+            new Processor(context, delimiter, limits, _budgets.GetValue(context.Root, _ => new ParseBudget()));
     }
 
-    private sealed class Processor(ObjectContext context, string? delimiter, ParseLimits limits) : IObjectProcessor
+    private sealed class Processor(ObjectContext context, string? delimiter, ParseLimits limits, ParseBudget budget) : IObjectProcessor
     {
         private readonly ObjectBuffer _buffer = new(Name);
 
@@ -84,8 +93,8 @@ public sealed class ParseProvider : IComponentProvider
                 return;
             }
 
-            var session = new ParseSession(output, limits, delimiter, cancellationToken);
-            var part = new DocumentPart(context.Name, context.MimeType, _buffer.Memory, 0);
+            var session = new ParseSession(context, output, limits, budget, delimiter, cancellationToken);
+            var part = new DocumentPart(context.Name, context.MimeType, _buffer.Memory);
             if (!await DocumentParser.ParseAsync(part, session).ConfigureAwait(false))
             {
                 output.Warn($"parse: no parser for '{context.MimeType}'; passed through as tags");

@@ -1,20 +1,22 @@
-using PipelineHost.Pipelines.Lanes;
 using SharpCompress.Common;
 using SharpCompress.Readers;
 
 namespace PipelineHost.Pipelines.Components.Transforms.Parsing;
 
 /// <summary>
-/// ZIP, TAR and gzip (also .tar.gz) with SharpCompress, read forward only: each file entry is parsed in line
-/// as a part of the object. Entries count against <see cref="ParseLimits.MaxEntries"/>, their expanded bytes
-/// (claimed and actual) against <see cref="ParseLimits.MaxExpandedBytes"/>, and archives inside archives against
-/// <see cref="ParseLimits.MaxDepth"/>: a compression bomb ends the object with an error, never the worker.
+/// ZIP, TAR and gzip (also .tar.gz) with SharpCompress, read forward only: each file entry becomes a child object
+/// (<see cref="ParseSession.ChildAsync"/>). Entries count against <see cref="ParseLimits.MaxEntries"/>, their
+/// expanded bytes (claimed and actual) against <see cref="ParseLimits.MaxExpandedBytes"/> and
+/// <see cref="ParseLimits.MaxRatio"/>, and archives inside archives against <see cref="ParseLimits.MaxDepth"/>:
+/// a compression bomb ends the object with an error, never the worker. Every entry is read and checked before
+/// the first child runs, so a hostile archive fails without any of its entries having gone down the pipeline.
 /// </summary>
 internal static class ArchiveReader
 {
     public static async ValueTask ReadAsync(DocumentPart part, ParseSession session)
     {
-        var entries = new List<DocumentPart>();
+        var entries = new List<(string Name, byte[] Bytes)>();
+        long expanded = 0;
         try
         {
             using var reader = ReaderFactory.OpenReader(new MemoryStream(part.Bytes.ToArray(), writable: false), new ReaderOptions { LeaveStreamOpen = false });
@@ -31,11 +33,10 @@ internal static class ArchiveReader
                     throw new DocumentParseException($"parse: \"{part.Name}\": entry \"{entry.Key}\" is encrypted; it cannot be read without its password");
                 }
 
+                var name = EntryPath(part.Name, entry.Key);
                 session.TakeEntry(part.Name, entry.Size);
                 using var stream = reader.OpenEntryStream();
-                var bytes = session.ReadBounded(stream, part.Name);
-                var name = entry.Key ?? "entry";
-                entries.Add(new DocumentPart($"{part.Name}/{name}", MimeTypes.FromFileName(name), bytes, part.Depth + 1));
+                entries.Add((name, session.ReadBounded(stream, part.Name, part.Bytes.Length, ref expanded)));
             }
         }
         catch (Exception ex) when (ex is InvalidFormatException or ArchiveException or InvalidDataException or EndOfStreamException or IOException or NotSupportedException or IndexOutOfRangeException or ArgumentException or InvalidOperationException)
@@ -43,28 +44,28 @@ internal static class ArchiveReader
             throw new DocumentParseException($"parse: \"{part.Name}\" is not a readable archive (truncated, damaged or of an unsupported kind)", ex);
         }
 
-        foreach (var entry in entries)
+        foreach (var (name, bytes) in entries)
         {
-            await ParseChildAsync(part, entry, session).ConfigureAwait(false);
+            await session.ChildAsync(part, name, MimeTypes.FromFileName(name), bytes, "entry").ConfigureAwait(false);
         }
     }
 
-    /// <summary>Parses <paramref name="child"/> of <paramref name="parent"/> in line; a part nothing can read is skipped with a warning.</summary>
-    public static async ValueTask ParseChildAsync(DocumentPart parent, DocumentPart child, ParseSession session)
+    /// <summary>
+    /// The entry's path inside the archive, with <c>\</c> read as <c>/</c> and empty and <c>.</c> segments
+    /// dropped. A path that climbs out (<c>../</c>) or is absolute is refused: it names no place inside the
+    /// archive, and a sink writing children by name must never be led outside its folder.
+    /// </summary>
+    /// <exception cref="DocumentParseException">The path is absolute or climbs out of the archive.</exception>
+    public static string EntryPath(string container, string? key)
     {
-        if (child.Depth > session.Limits.MaxDepth)
+        var raw = key ?? "entry";
+        var segments = raw.Replace('\\', '/').Split('/');
+        if (raw.StartsWith('/') || raw.StartsWith('\\') || (raw.Length > 1 && raw[1] == ':') || segments.Contains(".."))
         {
-            throw new DocumentParseException(ParseSession.Invariant($"parse: \"{parent.Name}\" nests archives or messages more than {session.Limits.MaxDepth} deep; the object was not read further (limit maxDepth)"));
+            throw new DocumentParseException($"parse: \"{container}\": entry \"{raw}\" has a path outside the archive (path traversal?); the object was not read");
         }
 
-        if (child.Bytes.Length == 0)
-        {
-            return;
-        }
-
-        if (!await DocumentParser.ParseAsync(child, session).ConfigureAwait(false))
-        {
-            session.Output.Warn($"parse: \"{child.Name}\" has no parser ({child.MimeType}); skipped");
-        }
+        var path = string.Join('/', segments.Where(s => s.Length > 0 && s != "."));
+        return path.Length == 0 ? "entry" : path;
     }
 }

@@ -9,7 +9,8 @@ namespace PipelineHost.Pipelines.Components.Transforms.Parsing;
 internal static class DocumentParser
 {
     /// <summary>Parses <paramref name="part"/>; returns false when nothing could read it (the caller decides what then).</summary>
-    /// <exception cref="DocumentParseException">The part is damaged, encrypted or past a limit.</exception>
+    /// <exception cref="DocumentParseException">The part is damaged or encrypted.</exception>
+    /// <exception cref="ObjectLimitException">Its entries or attachments are past a limit.</exception>
     public static async ValueTask<bool> ParseAsync(DocumentPart part, ParseSession session)
     {
         session.CancellationToken.ThrowIfCancellationRequested();
@@ -24,7 +25,7 @@ internal static class DocumentParser
         {
             return await ReadAsync(part, type, session).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not DocumentParseException and not OperationCanceledException and not OutOfMemoryException)
+        catch (Exception ex) when (ex is not DocumentParseException and not ObjectLimitException and not Runtime.ComponentFailureException and not OperationCanceledException and not OutOfMemoryException)
         {
             // A reader's own failure the readers do not name: still one clear message for this object.
             throw new DocumentParseException($"parse: \"{part.Name}\" could not be read as {type} ({ex.GetType().Name})", ex);

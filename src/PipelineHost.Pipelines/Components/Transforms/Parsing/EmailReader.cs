@@ -5,8 +5,9 @@ namespace PipelineHost.Pipelines.Components.Transforms.Parsing;
 
 /// <summary>
 /// An e-mail (<c>.eml</c>) with MimeKit: its body (the plain text part, else the HTML part's text) on
-/// <c>text</c>, one <c>documents</c> item whose metadata holds the headers, and each attachment parsed in line as
-/// a part of the object (see <see cref="ParseSession"/>).
+/// <c>text</c>, one <c>documents</c> item whose metadata holds the headers, and each attachment (an attached
+/// message as an <c>.eml</c>) as a child object (see <see cref="ParseSession.ChildAsync"/>). Every attachment is
+/// decoded and checked against the limits before the first child runs.
 /// </summary>
 internal static class EmailReader
 {
@@ -49,17 +50,23 @@ internal static class EmailReader
             meta["attachments"] = attachments.Count;
             await session.TextAsync(body).ConfigureAwait(false);
             await session.DocumentsAsync([new Document(body, meta)]).ConfigureAwait(false);
-            var index = 0;
+            var children = new List<(string Name, string MimeType, byte[] Bytes)>();
+            long expanded = 0;
             foreach (var attachment in attachments)
             {
-                index++;
-                var (name, bytes) = Content(attachment, index, part, session);
-                await ArchiveReader.ParseChildAsync(part, new DocumentPart($"{part.Name}/{name}", attachment.ContentType.MimeType.ToLowerInvariant(), bytes, part.Depth + 1), session).ConfigureAwait(false);
+                var (name, bytes) = Content(attachment, children.Count + 1, part, session, ref expanded);
+                var mime = attachment is MessagePart ? "message/rfc822" : attachment.ContentType.MimeType.ToLowerInvariant();
+                children.Add((ArchiveReader.EntryPath(part.Name, name), mime, bytes));
+            }
+
+            foreach (var (name, mime, bytes) in children)
+            {
+                await session.ChildAsync(part, name, mime, bytes, "attachment").ConfigureAwait(false);
             }
         }
     }
 
-    private static (string Name, byte[] Bytes) Content(MimeEntity attachment, int index, DocumentPart part, ParseSession session)
+    private static (string Name, byte[] Bytes) Content(MimeEntity attachment, int index, DocumentPart part, ParseSession session, ref long expanded)
     {
         session.TakeEntry(part.Name, -1);
         using var decoded = new MemoryStream();
@@ -68,13 +75,13 @@ internal static class EmailReader
             case MimePart mimePart when mimePart.Content is { } content:
                 using (var stream = content.Open())
                 {
-                    return (mimePart.FileName ?? $"attachment-{index}", session.ReadBounded(stream, part.Name));
+                    return (mimePart.FileName ?? $"attachment-{index}", session.ReadBounded(stream, part.Name, part.Bytes.Length, ref expanded));
                 }
 
             case MessagePart messagePart when messagePart.Message is { } inner:
                 inner.WriteTo(decoded);
                 decoded.Position = 0;
-                return ($"message-{index}.eml", session.ReadBounded(decoded, part.Name));
+                return ($"message-{index}.eml", session.ReadBounded(decoded, part.Name, part.Bytes.Length, ref expanded));
             default:
                 return ($"attachment-{index}", []);
         }
