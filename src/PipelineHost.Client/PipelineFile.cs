@@ -1,35 +1,32 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using PipelineHost.Protocol.Json;
 
 namespace PipelineHost.Client;
 
 /// <summary>Reads <c>.pipe</c> / <c>.pipe.json</c> / <c>.json</c> pipeline files as the RocketRide SDKs do.</summary>
 public static class PipelineFile
 {
-    // Comments and trailing commas: the common part of JSON5 that hand-written pipelines use.
-    private static readonly JsonDocumentOptions Options = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
-
-    /// <summary>Reads a pipeline file and unwraps a top-level <c>{"pipeline": {…}}</c>.</summary>
+    /// <summary>
+    /// Reads a pipeline file as JSON5, as the RocketRide SDKs do (comments, trailing commas, unquoted keys,
+    /// single-quoted strings; see <see cref="Json5"/>), and unwraps a top-level <c>{"pipeline": {…}}</c>.
+    /// </summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>
-    /// <exception cref="InvalidDataException">The file is not a JSON object.</exception>
+    /// <exception cref="InvalidDataException">The file is not a JSON5 object; the message gives line and column.</exception>
     public static async Task<JsonObject> LoadAsync(string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var stream = File.OpenRead(path);
-        await using (stream.ConfigureAwait(false))
+        var text = await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false);
+        JsonNode? node;
+        try
         {
-            JsonNode? node;
-            try
-            {
-                node = await JsonNode.ParseAsync(stream, documentOptions: Options, cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-            catch (JsonException ex)
-            {
-                throw new InvalidDataException($"{path} is not valid JSON: {ex.Message}", ex);
-            }
-
-            return Unwrap(node as JsonObject ?? throw new InvalidDataException($"{path} must hold a JSON object."));
+            node = Json5.Parse(text);
         }
+        catch (Json5Exception ex)
+        {
+            throw new InvalidDataException($"{path} is not valid JSON5: {ex.Message}", ex);
+        }
+
+        return Unwrap(node as JsonObject ?? throw new InvalidDataException($"{path} must hold a JSON object."));
     }
 
     /// <summary>The flat pipeline inside an optional <c>{"pipeline": {…}}</c> wrapper, as a copy.</summary>

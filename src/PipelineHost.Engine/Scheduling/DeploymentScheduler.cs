@@ -44,6 +44,7 @@ public sealed partial class DeploymentScheduler(
     public async Task<DeploymentRecord> AddAsync(JsonNode? pipeline, string? schedule, string? timeZone, Caller caller, CancellationToken cancellationToken)
     {
         CheckCaller(caller);
+        pipeline = FromText(pipeline);
         var projectId = ProjectIdOf(pipeline);
         var parsed = ParseSchedule(schedule);
         var zone = FindZone(timeZone);
@@ -99,6 +100,7 @@ public sealed partial class DeploymentScheduler(
     public async Task<DeploymentRecord> UpdateAsync(string projectId, JsonNode? pipeline, string? schedule, string? timeZone, Caller caller, CancellationToken cancellationToken)
     {
         CheckCaller(caller);
+        pipeline = FromText(pipeline);
         if (pipeline is not null && ProjectIdOf(pipeline) is var newId && !string.Equals(newId, projectId, StringComparison.Ordinal))
         {
             throw new TaskException($"The pipeline's project_id '{newId}' is not the deployment's '{projectId}'.");
@@ -424,6 +426,27 @@ public sealed partial class DeploymentScheduler(
         string.Equals(deployment.CreatedBy, caller.UserId, StringComparison.Ordinal);
 
     private static TaskException NotFound(string projectId) => new($"Deployment '{projectId}' not found");
+
+    /// <summary>
+    /// A pipeline sent as the text of a <c>.pipe</c> file (JSON5), as the dashboard does, is kept as the object it
+    /// holds, so the record shows and runs it like one sent as JSON.
+    /// </summary>
+    private static JsonNode? FromText(JsonNode? pipeline)
+    {
+        if (pipeline is not JsonValue value || value.GetValueKind() != JsonValueKind.String)
+        {
+            return pipeline;
+        }
+
+        try
+        {
+            return PipelineDocument.Unwrap(pipeline);
+        }
+        catch (FormatException ex)
+        {
+            throw new TaskException(ex.Message);
+        }
+    }
 
     private static string ProjectIdOf(JsonNode? pipeline)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using PipelineHost.Protocol.Json;
 
 namespace PipelineHost.Pipelines.Definition;
 
@@ -14,11 +15,17 @@ public static class PipelineDocument
 
     /// <summary>
     /// The flat pipeline object inside <paramref name="node"/>: unwraps <c>{"pipeline":{…}}</c>, also when
-    /// nested twice (the TypeScript SDK sends <c>arguments.pipeline.pipeline</c>). Returns a copy.
+    /// nested twice (the TypeScript SDK sends <c>arguments.pipeline.pipeline</c>). A string is the text of a
+    /// <c>.pipe</c> file, read as JSON5 (<see cref="Parse"/>). Returns a copy.
     /// </summary>
-    /// <exception cref="FormatException">There is no pipeline object.</exception>
+    /// <exception cref="FormatException">There is no pipeline object, or the text is not JSON5.</exception>
     public static JsonObject Unwrap(JsonNode? node)
     {
+        if (node is JsonValue value && value.GetValueKind() == JsonValueKind.String)
+        {
+            return Parse(value.GetValue<string>());
+        }
+
         for (var depth = 0; depth < 3; depth++)
         {
             if (node is not JsonObject obj)
@@ -37,17 +44,23 @@ public static class PipelineDocument
         throw new FormatException("A pipeline must be a JSON object with 'components'.");
     }
 
-    /// <summary>Parses pipeline JSON text (a <c>.pipe</c> file).</summary>
-    /// <exception cref="FormatException">The text is not a JSON pipeline.</exception>
+    /// <summary>
+    /// Parses the text of a <c>.pipe</c> file as the RocketRide SDKs read it: JSON5 (comments, trailing commas,
+    /// unquoted keys, single-quoted strings; see <see cref="Json5"/>).
+    /// </summary>
+    /// <exception cref="FormatException">The text is not a JSON5 pipeline; the message gives line and column.</exception>
     public static JsonObject Parse(string json)
     {
+        JsonNode? node;
         try
         {
-            return Unwrap(JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip }));
+            node = Json5.Parse(json);
         }
-        catch (JsonException ex)
+        catch (Json5Exception ex)
         {
-            throw new FormatException($"The pipeline is not valid JSON: {ex.Message}", ex);
+            throw new FormatException($"The pipeline is not valid JSON5: {ex.Message}", ex);
         }
+
+        return node is JsonValue ? throw new FormatException("A pipeline must be a JSON object with 'components'.") : Unwrap(node);
     }
 }

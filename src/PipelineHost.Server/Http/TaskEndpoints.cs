@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PipelineHost.Engine.Security;
@@ -171,17 +172,36 @@ internal static class TaskEndpoints
             throw new HttpApiException(StatusCodes.Status400BadRequest, "The request body must be the pipeline (JSON).");
         }
 
+        var body = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
+        JsonNode? pipeline;
         try
         {
-            var pipeline = StrictJson.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length))
-                ?? throw new HttpApiException(StatusCodes.Status400BadRequest, "The request body must be the pipeline (JSON).");
-            InputStrings.EnsureNoNul(pipeline, "pipeline");
-            return pipeline;
+            pipeline = StrictJson.Parse(body);
+        }
+        catch (JsonException) when (System.Text.Unicode.Utf8.IsValid(body))
+        {
+            // A .pipe file posted as it is may be JSON5, as the SDKs read it (comments, unquoted keys…).
+            try
+            {
+                pipeline = Json5.Parse(Encoding.UTF8.GetString(body));
+            }
+            catch (Json5Exception ex)
+            {
+                throw new HttpApiException(StatusCodes.Status400BadRequest, $"Malformed JSON: {ex.Message}");
+            }
         }
         catch (JsonException ex)
         {
             throw new HttpApiException(StatusCodes.Status400BadRequest, $"Malformed JSON: {ex.Message}");
         }
+
+        if (pipeline is null)
+        {
+            throw new HttpApiException(StatusCodes.Status400BadRequest, "The request body must be the pipeline (JSON).");
+        }
+
+        InputStrings.EnsureNoNul(pipeline, "pipeline");
+        return pipeline;
 
         static HttpApiException TooLarge() => new(
             StatusCodes.Status413PayloadTooLarge,

@@ -50,13 +50,14 @@ export function deploymentsPage(view, session) {
   const pipeline = h('textarea', { id: 'dep-pipeline', rows: 6, spellcheck: 'false', placeholder: '{"project_id": "…", "components": [...], "source": "…"}' });
   const schedule = h('input', { id: 'dep-schedule', type: 'text', value: 'manual', size: 18 });
   const form = h('form', {},
-    h('label', { for: 'dep-pipeline' }, 'Pipeline JSON (with a project_id)'), pipeline,
+    h('label', { for: 'dep-pipeline' }, 'Pipeline JSON or .pipe file (with a project_id)'), pipeline,
     h('div', { class: 'form-row' }, h('div', {}, h('label', { for: 'dep-schedule' }, 'Schedule (manual, @hourly, or 5 cron fields, UTC)'), schedule),
       h('div', {}, h('button', { type: 'submit' }, 'Deploy'))));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     try {
-      await session.dap.request('rrext_deploy_add', { pipeline: JSON.parse(pipeline.value), schedule: schedule.value });
+      // Sent as text: the server reads it as a .pipe file (JSON5: comments, trailing commas, unquoted keys).
+      await session.dap.request('rrext_deploy_add', { pipeline: pipeline.value, schedule: schedule.value });
       pipeline.value = '';
       toast('Deployed');
       await load();
