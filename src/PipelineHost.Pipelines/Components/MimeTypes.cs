@@ -25,6 +25,7 @@ internal static class MimeTypes
         [".tar"] = "application/x-tar",
         [".gz"] = "application/gzip",
         [".tgz"] = "application/gzip",
+        [".7z"] = "application/x-7z-compressed",
         [".png"] = "image/png",
         [".jpg"] = "image/jpeg",
         [".jpeg"] = "image/jpeg",

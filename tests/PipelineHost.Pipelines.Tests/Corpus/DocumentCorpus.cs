@@ -222,6 +222,85 @@ public static class DocumentCorpus
         return gz.ToArray();
     }
 
+    /// <summary>
+    /// A 7z of (name, content) entries, each stored (the Copy coder) in a folder of its own. Nothing in our
+    /// registry writes 7z, so this writes the format's smallest valid form by hand, as 7-Zip's 7zFormat.txt gives it.
+    /// </summary>
+    public static byte[] SevenZip(params (string Name, byte[] Content)[] entries)
+    {
+        var header = new List<byte> { 0x01, 0x04, 0x06 }; // Header, MainStreamsInfo, PackInfo
+        WriteNumber(header, 0); // packPos
+        WriteNumber(header, entries.Length);
+        header.Add(0x09); // Size
+        foreach (var (_, content) in entries)
+        {
+            WriteNumber(header, content.Length);
+        }
+
+        header.AddRange([0x00, 0x07, 0x0B]); // End; UnPackInfo, Folder
+        WriteNumber(header, entries.Length);
+        header.Add(0x00); // not external
+        foreach (var _ in entries)
+        {
+            header.AddRange([0x01, 0x01, 0x00]); // one coder; simple, 1-byte id; Copy
+        }
+
+        header.Add(0x0C); // CodersUnPackSize
+        foreach (var (_, content) in entries)
+        {
+            WriteNumber(header, content.Length);
+        }
+
+        header.AddRange([0x00, 0x08, 0x00, 0x00, 0x05]); // End of UnPackInfo; SubStreamsInfo (one stream per folder); End of MainStreamsInfo; FilesInfo
+        WriteNumber(header, entries.Length);
+        var names = entries.SelectMany(e => Encoding.Unicode.GetBytes(e.Name + "\0")).ToArray();
+        header.Add(0x11); // Name
+        WriteNumber(header, names.Length + 1);
+        header.Add(0x00); // not external
+        header.AddRange(names);
+        header.AddRange([0x00, 0x00]); // End of FilesInfo, of Header
+
+        var packed = entries.SelectMany(e => e.Content).ToArray();
+        var start = new byte[20];
+        BitConverter.TryWriteBytes(start.AsSpan(0, 8), (long)packed.Length); // next header offset
+        BitConverter.TryWriteBytes(start.AsSpan(8, 8), (long)header.Count);
+        BitConverter.TryWriteBytes(start.AsSpan(16, 4), Crc32([.. header]));
+        byte[] signature = [(byte)'7', (byte)'z', 0xBC, 0xAF, 0x27, 0x1C, 0x00, 0x04, .. BitConverter.GetBytes(Crc32(start)), .. start];
+        return [.. signature, .. packed, .. header];
+
+        static void WriteNumber(List<byte> to, long value)
+        {
+            // 7z's NUMBER: the first byte's leading ones count the little-endian bytes after it; its rest holds the top bits.
+            if (value < 0x80)
+            {
+                to.Add((byte)value);
+            }
+            else if (value < 0x4000)
+            {
+                to.AddRange([(byte)(0x80 | (value >> 8)), (byte)value]);
+            }
+            else
+            {
+                to.AddRange([(byte)(0xE0 | (value >> 24)), (byte)value, (byte)(value >> 8), (byte)(value >> 16)]);
+            }
+        }
+
+        static uint Crc32(byte[] data)
+        {
+            var crc = 0xFFFFFFFFu;
+            foreach (var b in data)
+            {
+                crc ^= b;
+                for (var k = 0; k < 8; k++)
+                {
+                    crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+                }
+            }
+
+            return ~crc;
+        }
+    }
+
     /// <summary>A ZIP whose one entry of zeros inflates to <paramref name="expandedBytes"/> (a few hundred KiB compressed per 256 MiB).</summary>
     public static byte[] ZipBomb(long expandedBytes = 300L * 1024 * 1024)
     {

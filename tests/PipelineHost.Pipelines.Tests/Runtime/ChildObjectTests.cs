@@ -93,6 +93,20 @@ public sealed class ChildObjectTests
     }
 
     [Fact]
+    public async Task A_7z_gives_its_entries_as_children_too_by_name_or_by_content()
+    {
+        var sevenZip = DocumentCorpus.SevenZip(("notes/a.txt", "seven alpha"u8.ToArray()), ("b.pdf", DocumentCorpus.Pdf(false, "seven pdf")));
+
+        var (answer, observer) = await Run("set.7z", "application/octet-stream", sevenZip);
+        var (sniffed, _) = await Run("unnamed", "application/octet-stream", sevenZip);
+
+        Assert.Equal(["set.7z/notes/a.txt", "set.7z/b.pdf"], answer["objects"]!.AsArray().Select(o => o!["name"]!.GetValue<string>()));
+        Assert.Equal(["seven alpha\n\n", "seven pdf\n\n"], answer["objects"]!.AsArray().Select(Text));
+        Assert.Equal(2, observer.Completed);
+        Assert.Equal(2, sniffed["objects"]!.AsArray().Count);
+    }
+
+    [Fact]
     public async Task An_eml_keeps_its_body_and_headers_and_each_attachment_becomes_an_object()
     {
         var eml = DocumentCorpus.Eml("Figures attached.", ("figures.csv", "text/csv", Encoding.UTF8.GetBytes("q,revenue\nQ1,10\n")), ("memo.docx", "application/octet-stream", DocumentCorpus.Docx("Memo text")));

@@ -20,7 +20,7 @@ public sealed class ParseProvider : IComponentProvider
     public ServiceDefinition Definition { get; } = new(
         Name: Name,
         Title: "Parse",
-        Description: "Reads the bytes on 'tags' as the document they are, by MIME type, name and content: text in any common encoding, JSON, XML, CSV (a table), HTML, Markdown, PDF (text per page, images), DOCX, XLSX (a table per sheet), PPTX, e-mail with its attachments, ZIP/TAR/GZ archives with their entries, images (with dimensions), audio and video. Other types pass through on 'tags' with a warning.",
+        Description: "Reads the bytes on 'tags' as the document they are, by MIME type, name and content: text in any common encoding, JSON, XML, CSV (a table), HTML, Markdown, PDF (text per page, images), DOCX, XLSX (a table per sheet), PPTX, e-mail with its attachments (each a child object), ZIP/TAR/GZ/7z archives with their entries (each a child object), images (with dimensions), audio and video. Other types pass through on 'tags' with a warning.",
         ClassTypes: ["transform"],
         Lanes: new Dictionary<string, IReadOnlyList<string>>
         {

@@ -1,10 +1,11 @@
+using SharpCompress.Archives.SevenZip;
 using SharpCompress.Common;
 using SharpCompress.Readers;
 
 namespace PipelineHost.Pipelines.Components.Transforms.Parsing;
 
 /// <summary>
-/// ZIP, TAR and gzip (also .tar.gz) with SharpCompress, read forward only: each file entry becomes a child object
+/// ZIP, TAR, gzip (also .tar.gz) and 7z with SharpCompress, read forward only: each file entry becomes a child object
 /// (<see cref="ParseSession.ChildAsync"/>). Entries count against <see cref="ParseLimits.MaxEntries"/>, their
 /// expanded bytes (claimed and actual) against <see cref="ParseLimits.MaxExpandedBytes"/> and
 /// <see cref="ParseLimits.MaxRatio"/>, and archives inside archives against <see cref="ParseLimits.MaxDepth"/>:
@@ -13,13 +14,21 @@ namespace PipelineHost.Pipelines.Components.Transforms.Parsing;
 /// </summary>
 internal static class ArchiveReader
 {
+    /// <summary>The first bytes of a 7z archive.</summary>
+    public static ReadOnlySpan<byte> SevenZipSignature => [(byte)'7', (byte)'z', 0xBC, 0xAF, 0x27, 0x1C];
+
     public static async ValueTask ReadAsync(DocumentPart part, ParseSession session)
     {
         var entries = new List<(string Name, byte[] Bytes)>();
         long expanded = 0;
         try
         {
-            using var reader = ReaderFactory.OpenReader(new MemoryStream(part.Bytes.ToArray(), writable: false), new ReaderOptions { LeaveStreamOpen = false });
+            var input = new MemoryStream(part.Bytes.ToArray(), writable: false);
+            var options = new ReaderOptions { LeaveStreamOpen = false };
+
+            // 7z has no forward-only reader: its index sits at the end. The archive reads its entries in order.
+            using var sevenZip = part.Bytes.Span.StartsWith(SevenZipSignature) ? SevenZipArchive.OpenArchive(input, options) : null;
+            using var reader = sevenZip is null ? ReaderFactory.OpenReader(input, options) : sevenZip.ExtractAllEntries();
             while (reader.MoveToNextEntry())
             {
                 var entry = reader.Entry;

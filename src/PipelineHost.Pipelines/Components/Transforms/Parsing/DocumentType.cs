@@ -67,6 +67,7 @@ public static class DocumentSniffer
         ["application/x-tar"] = DocumentType.Archive,
         ["application/gzip"] = DocumentType.Archive,
         ["application/x-gzip"] = DocumentType.Archive,
+        ["application/x-7z-compressed"] = DocumentType.Archive,
     };
 
     /// <summary>The type of an object named <paramref name="name"/>, declared <paramref name="mimeType"/>, starting with <paramref name="head"/>.</summary>
@@ -126,7 +127,7 @@ public static class DocumentSniffer
             return DocumentType.Archive; // refined to an Office type by OfficeKind once the whole object is here
         }
 
-        if (head.StartsWith((ReadOnlySpan<byte>)[0x1F, 0x8B]) || (head.Length > 262 && head[257..262].SequenceEqual("ustar"u8)))
+        if (head.StartsWith((ReadOnlySpan<byte>)[0x1F, 0x8B]) || (head.Length > 262 && head[257..262].SequenceEqual("ustar"u8)) || head.StartsWith(ArchiveReader.SevenZipSignature))
         {
             return DocumentType.Archive;
         }
