@@ -18,13 +18,6 @@ namespace PipelineHost.Protocol.Json;
 /// </remarks>
 public static class Json5
 {
-    private static readonly JsonDocumentOptions Options = new()
-    {
-        CommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        MaxDepth = StrictJson.DefaultMaxDepth,
-    };
-
     /// <summary>Parses <paramref name="text"/>; null for the literal <c>null</c>.</summary>
     /// <exception cref="Json5Exception">The text is not JSON5; the message and the properties give line and column.</exception>
     public static JsonNode? Parse(string text)
@@ -33,7 +26,8 @@ public static class Json5
         var rewrite = Rewrite(text);
         try
         {
-            return JsonNode.Parse(rewrite.Json, documentOptions: Options);
+            // Held to the checks of client JSON: a duplicate key or a lone surrogate is refused here, not met later.
+            return StrictJson.ParseRelaxed(Encoding.UTF8.GetBytes(rewrite.Json));
         }
         catch (JsonException ex)
         {

@@ -25,22 +25,44 @@ public static class StrictJson
             throw new JsonException("The text is not valid UTF-8.");
         }
 
-        EnsureEscapesAreValid(utf8, maxDepth);
+        EnsureEscapesAreValid(utf8, maxDepth, relaxed: false);
         return JsonNode.Parse(utf8, documentOptions: new JsonDocumentOptions { MaxDepth = maxDepth, AllowDuplicateProperties = false });
+    }
+
+    /// <summary>
+    /// As <see cref="Parse"/>, also allowing comments and trailing commas: the syntax <see cref="Json5"/> rewrites
+    /// pipeline files into, held to the same checks.
+    /// </summary>
+    /// <exception cref="JsonException">As <see cref="Parse"/>.</exception>
+    internal static JsonNode? ParseRelaxed(ReadOnlySpan<byte> utf8, int maxDepth = DefaultMaxDepth)
+    {
+        EnsureEscapesAreValid(utf8, maxDepth, relaxed: true);
+        return JsonNode.Parse(utf8, documentOptions: new JsonDocumentOptions
+        {
+            MaxDepth = maxDepth,
+            AllowDuplicateProperties = false,
+            CommentHandling = JsonCommentHandling.Skip,
+            AllowTrailingCommas = true,
+        });
     }
 
     /// <summary>
     /// Unescapes every escaped string and property name once, so that a lone surrogate (<c>"\ud800"</c>), which the
     /// reader accepts as syntax, is refused here. Frames without a <c>\u</c> escape skip the pass.
     /// </summary>
-    private static void EnsureEscapesAreValid(ReadOnlySpan<byte> header, int maxDepth)
+    private static void EnsureEscapesAreValid(ReadOnlySpan<byte> header, int maxDepth, bool relaxed)
     {
         if (header.IndexOf("\\u"u8) < 0)
         {
             return;
         }
 
-        var reader = new Utf8JsonReader(header, new JsonReaderOptions { MaxDepth = maxDepth });
+        var reader = new Utf8JsonReader(header, new JsonReaderOptions
+        {
+            MaxDepth = maxDepth,
+            CommentHandling = relaxed ? JsonCommentHandling.Skip : JsonCommentHandling.Disallow,
+            AllowTrailingCommas = relaxed,
+        });
         char[]? scratch = null;
         try
         {

@@ -49,6 +49,13 @@ public sealed class Json5Tests
     }
 
     [Fact]
+    public void A_duplicate_key_or_a_lone_surrogate_is_refused_as_in_strict_client_json()
+    {
+        Assert.Contains("Duplicate property 'id'", Assert.Throws<Json5Exception>(() => Json5.Parse("{ id: 'a', // one\n id: 'b' }")).Message, StringComparison.Ordinal);
+        Assert.Contains("lone surrogate", Assert.Throws<Json5Exception>(() => Json5.Parse("{ name: '\\ud800' }")).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_unclosed_string_or_comment_is_reported_where_it_opens()
     {
         var text = Assert.Throws<Json5Exception>(() => Json5.Parse("{\n  a: 'open\n}"));
