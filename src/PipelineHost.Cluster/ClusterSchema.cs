@@ -26,7 +26,11 @@ public static class ClusterSchema
     public static int CurrentVersion => Steps[^1].Version;
 
     /// <summary>Brings the schema to <see cref="CurrentVersion"/>; returns the version found before (0: empty database).</summary>
-    public static async Task<int> EnsureAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    public static Task<int> EnsureAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        EnsureAsync(connection, Steps, cancellationToken);
+
+    /// <summary>Brings the schema to the last of <paramref name="steps"/> (tests stop at an older version with fewer).</summary>
+    internal static async Task<int> EnsureAsync(NpgsqlConnection connection, IReadOnlyList<SchemaStep> steps, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -41,7 +45,7 @@ public static class ClusterSchema
             """, cancellationToken).ConfigureAwait(false);
         await using var read = new NpgsqlCommand("SELECT coalesce(max(version), 0) FROM pipelinehost_schema_version", connection, transaction);
         var found = Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
-        foreach (var step in Steps.Where(s => s.Version > found))
+        foreach (var step in steps.Where(s => s.Version > found))
         {
             foreach (var script in step.Scripts)
             {
