@@ -55,6 +55,16 @@ public static class ClusterHosting
         return silo;
     }
 
+    /// <summary>
+    /// This host's identity in the cluster's tables: its advertised silo endpoint, the same across its restarts, so
+    /// a restarted host recognises the tasks it ran before (and ends them as interrupted).
+    /// </summary>
+    public static string HostIdentity(ClusterHostOptions options, string? listenHost)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new IPEndPoint(AdvertisedAddress(options.AdvertiseAddress, listenHost), options.SiloPort).ToString();
+    }
+
     /// <summary>LAN timings: a killed host is missed for <c>ProbeTimeout × MissedProbesLimit</c> and then declared dead.</summary>
     internal static void ApplyTimings(ClusterMembershipOptions membership, ClusterHostOptions options)
     {
