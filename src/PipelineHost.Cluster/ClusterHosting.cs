@@ -44,6 +44,7 @@ public static class ClusterHosting
             silo.AddPipelineHostGrains();
         });
         builder.Services.AddSingleton<IHostDirectory, OrleansHostDirectory>();
+        builder.Services.AddHostedService<LostHostSweeper>();
         return builder;
     }
 

@@ -248,6 +248,33 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
         return changed;
     }
 
+    /// <summary>
+    /// Ends the open tasks of the host <paramref name="host"/> (its identity, as <c>owner</c>), which left the
+    /// cluster: CANCELLED at <paramref name="at"/>, <c>exitReason</c> <c>lost</c>, <paramref name="message"/> as
+    /// <c>exitMessage</c>, a CANCELLED transition appended. Returns how many it ended; tasks already final are left.
+    /// </summary>
+    public async Task<int> MarkHostLostAsync(string host, string message, double at, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            """
+            WITH changed AS (
+                UPDATE pipelinehost_tasks SET state = 6, ended_at = @at, status_text = @status_text, exit_code = NULL,
+                    exit_message = @message,
+                    status = jsonb_set(COALESCE(status, '{}')::jsonb, '{exitReason}', '"lost"')::text
+                WHERE state NOT IN (5, 6) AND owner = @owner
+                RETURNING token)
+            INSERT INTO pipelinehost_task_transitions (token, state, at) SELECT token, 6, @at FROM changed
+            """);
+        Add(command, "at", NpgsqlDbType.Double, at);
+        Add(command, "owner", NpgsqlDbType.Text, host);
+        Add(command, "message", NpgsqlDbType.Text, message);
+        Add(command, "status_text", NpgsqlDbType.Text, TaskRecord.InterruptedStatusText);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
     public async Task<int> DeleteExpiredAsync(double before, CancellationToken cancellationToken)
     {
