@@ -26,6 +26,9 @@ public sealed partial class ReadmeCommandsTests
         ["dotnet tool install --global --add-source ./nupkg pipelinehost"] = "installs into the machine's global tools; needs the pack above",
         ["pipelinehost serve"] = "the installed tool's `serve` is `dotnet run --project src/PipelineHost.Cli -- serve`, run in-process here",
         ["dotnet run -c Release --project bench/PipelineHost.Benchmarks -- --quick"] = "minutes long; the benchmarks have their own smoke run",
+        ["dotnet run --project src/PipelineHost.Server -- --cluster postgres://postgres@127.0.0.1:55432/postgres --api-key cluster-demo-key-0123456789 --port 5565 --silo-port 11111 --gateway-port 30000 --data-dir ./.pipelinehost-a"] = "a cluster host needs PostgreSQL; PipelineHost.Cluster.Tests start cluster hosts the same way",
+        ["dotnet run --project src/PipelineHost.Server -- --cluster postgres://postgres@127.0.0.1:55432/postgres --api-key cluster-demo-key-0123456789 --port 5566 --silo-port 11112 --gateway-port 30001 --data-dir ./.pipelinehost-b"] = "as above",
+        ["dotnet run --project src/PipelineHost.Server -- --cluster postgres://postgres@127.0.0.1:55432/postgres --api-key cluster-demo-key-0123456789 --port 5567 --silo-port 11113 --gateway-port 30002 --data-dir ./.pipelinehost-c"] = "as above",
     };
 
     [Fact]

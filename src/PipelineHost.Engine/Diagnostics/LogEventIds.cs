@@ -4,7 +4,7 @@ namespace PipelineHost.Engine.Diagnostics;
 /// The one registry of log event ids: every <c>[LoggerMessage]</c> of the engine and the host takes its id from
 /// here, so an id names one event server-wide and operators can filter on it (<c>EventId.Id</c> in the compact
 /// JSON log). Ranges by area: 1000 tasks, 1100 worker pool, 1200 history, 1300 callbacks, 1400 schedules,
-/// 2000 connections, 2100 sessions, 2200 commands, 2300 HTTP. A test checks the ids are unique.
+/// 2000 connections, 2100 sessions, 2200 commands, 2300 HTTP, 3200 cluster. A test checks the ids are unique.
 /// </summary>
 public static class LogEventIds
 {
@@ -190,4 +190,10 @@ public static class LogEventIds
 
     /// <summary>A short API key was accepted because the server listens on loopback only.</summary>
     public const int ShortApiKeyOnLoopback = 2404;
+
+    /// <summary>Cluster mode: a host left the cluster and its open tasks were ended as lost.</summary>
+    public const int ClusterHostLost = 3201;
+
+    /// <summary>Cluster mode: the open tasks of a lost host could not be ended.</summary>
+    public const int ClusterLostSweepFailed = 3202;
 }

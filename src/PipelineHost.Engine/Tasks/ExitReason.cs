@@ -19,6 +19,9 @@ public enum ExitReason
 
     /// <summary>It waited in the queue longer than its <c>expires</c> and was removed without starting.</summary>
     Expired,
+
+    /// <summary>Cluster mode: the host running it left the cluster (killed, cut off) before it ended.</summary>
+    Lost,
 }
 
 /// <summary>The wire words for a task's outcome: <c>exitReason</c> and the derived <c>statusName</c>.</summary>
@@ -31,6 +34,7 @@ public static class TaskOutcome
         ExitReason.Failed => "failed",
         ExitReason.Timeout => "timeout",
         ExitReason.Expired => "expired",
+        ExitReason.Lost => "lost",
         _ => "cancelled",
     };
 
@@ -42,6 +46,7 @@ public static class TaskOutcome
         "cancelled" => ExitReason.Cancelled,
         "timeout" => ExitReason.Timeout,
         "expired" => ExitReason.Expired,
+        "lost" => ExitReason.Lost,
         _ => null,
     };
 

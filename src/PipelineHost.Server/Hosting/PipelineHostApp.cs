@@ -65,6 +65,11 @@ public static partial class PipelineHostApp
             throw;
         }
 
+        if (options.Cluster is { } cluster)
+        {
+            ClusterServices.PrepareDatabase(cluster, folderLock);
+        }
+
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseUrls(options.Url);
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -93,6 +98,7 @@ public static partial class PipelineHostApp
         services.AddSingleton<ITaskObserver>(sp => sp.GetRequiredService<DashboardChanges>());
         services.AddSingleton<DashboardFeed>();
         services.AddTaskHistoryAndStore(options);
+        builder.AddHostDirectory(options);
         services.AddTaskCallbacks(options);
         services.AddSingleton<TaskManager>();
         services.AddSingleton<ITaskCredentialResolver>(sp => sp.GetRequiredService<TaskManager>());
@@ -111,6 +117,7 @@ public static partial class PipelineHostApp
         services.AddSingleton<ICommandModule, DataCommands>();
         services.AddSingleton<ICommandModule, CatalogCommands>();
         services.AddSingleton<ICommandModule, MonitorCommands>();
+        services.AddSingleton<ICommandModule, ClusterCommands>();
         services.AddSingleton<CommandTable>();
         services.AddSingleton<CommandDispatcher>();
         services.AddPipelineHostHealthChecks();

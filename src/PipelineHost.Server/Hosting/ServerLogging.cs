@@ -51,6 +51,7 @@ public static class ServerLogging
         // Defaults first; the configuration's Serilog section overrides any of them.
         logger.MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            .MinimumLevel.Override("Orleans", LogEventLevel.Warning) // cluster mode: the silo's routine chatter
             .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
             .Enrich.FromLogContext()
             .Enrich.WithProperty(HostProperty, Environment.MachineName);

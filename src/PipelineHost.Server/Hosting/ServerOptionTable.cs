@@ -36,6 +36,12 @@ public static class ServerOptionTable
         ServerOption.FilePath("log-json", "none", "also write the log to this file as compact JSON lines, for log shippers", (o, v) => o with { LogJsonFile = v }),
         ServerOption.Bool("metrics-public", "`false`", "`GET /metrics` answers without the API key (`--metrics-public` alone means true)", (o, v) => o with { MetricsPublic = v }),
         ServerOption.Int("max-concurrent-tasks", 1, int.MaxValue, "logical processors × 4", "tasks running at once; the rest queue ([tasks.md §2.1](protocol-spec/tasks.md))", (o, v) => o with { MaxConcurrentTasks = v }),
+        ServerOption.Secret("cluster", "CONNECTION", "an Npgsql connection string (Host=...;Database=...) or a postgres://user:pw@host:port/db URI", "none: one host, SQLite", "join the cluster whose PostgreSQL database this is ([Run a cluster](#run-a-cluster), [protocol-spec/cluster.md](protocol-spec/cluster.md))", v => Cluster.ClusterConnectionString.Normalize(v, out _), (o, v) => o with { ClusterConnectionString = v }),
+        ServerOption.Text("cluster-id", "`pipelinehost`", "hosts with the same id and database form one cluster", (o, v) => o with { ClusterId = v }),
+        ServerOption.Text("advertise", "`--host`, else the machine's first IPv4 address", "the address other hosts of the cluster reach this one on", (o, v) => o with { ClusterAdvertise = v }),
+        ServerOption.Int("silo-port", 1, 65535, "`11111`", "the port the hosts of a cluster talk to each other on", (o, v) => o with { ClusterSiloPort = v }),
+        ServerOption.Int("gateway-port", 1, 65535, "`30000`", "the cluster's Orleans gateway port (for Orleans clients)", (o, v) => o with { ClusterGatewayPort = v }),
+        ServerOption.PositiveSeconds("cluster-probe-timeout", "`1`", "a host that misses 3 probes of this long is declared dead (its running tasks end `lost`)", (o, v) => o with { ClusterProbeTimeout = v }),
     ];
 
     /// <summary>The option named <paramref name="name"/> (without <c>--</c>), or null.</summary>
@@ -134,6 +140,16 @@ public sealed record ServerOption
 
     internal static ServerOption Text(string name, string @default, string description, Func<ServerOptions, string, ServerOptions> set) =>
         new(name, "TEXT", "not empty", @default, description, false, (o, v) => v.Length > 0 ? set(o, v) : null);
+
+    /// <summary>A value that may hold a password: converted by <paramref name="convert"/> (null: bad) and never echoed in an error.</summary>
+    internal static ServerOption Secret(string name, string placeholder, string rule, string @default, string description, Func<string, string?> convert, Func<ServerOptions, string, ServerOptions> set) =>
+        new(name, placeholder, rule, @default, description, false, (o, v) => convert(v) is { } converted ? set(o, converted) : null)
+        {
+            IsSecret = true,
+        };
+
+    /// <summary>True when the value may hold a password: error messages do not repeat it.</summary>
+    public bool IsSecret { get; private init; }
 
     internal static ServerOption Path(string name, string @default, string description, Func<ServerOptions, string, ServerOptions> set) =>
         new(name, "DIR", "a path", @default, description, false, (o, v) => v.Length > 0 ? set(o, System.IO.Path.GetFullPath(v)) : null);

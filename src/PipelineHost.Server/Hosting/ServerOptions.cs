@@ -148,6 +148,40 @@ public sealed record ServerOptions
     /// </summary>
     public bool Telemetry { get; init; } = true;
 
+    /// <summary>
+    /// The cluster's PostgreSQL database as an Npgsql connection string (<c>--cluster</c>, <c>PIPELINEHOST_CLUSTER</c>;
+    /// a <c>postgres://</c> URI is converted when read). Null: single-host mode, exactly as without cluster support.
+    /// </summary>
+    public string? ClusterConnectionString { get; init; }
+
+    /// <summary>The cluster id (<c>--cluster-id</c>).</summary>
+    public string ClusterId { get; init; } = PipelineHost.Cluster.ClusterHostOptions.DefaultClusterId;
+
+    /// <summary>The address other hosts reach this one on (<c>--advertise</c>); null: chosen at start.</summary>
+    public string? ClusterAdvertise { get; init; }
+
+    /// <summary>The silo port (<c>--silo-port</c>).</summary>
+    public int ClusterSiloPort { get; init; } = PipelineHost.Cluster.ClusterHostOptions.DefaultSiloPort;
+
+    /// <summary>The Orleans gateway port (<c>--gateway-port</c>).</summary>
+    public int ClusterGatewayPort { get; init; } = PipelineHost.Cluster.ClusterHostOptions.DefaultGatewayPort;
+
+    /// <summary>The membership probe timeout (<c>--cluster-probe-timeout</c>).</summary>
+    public TimeSpan ClusterProbeTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The cluster settings, or null in single-host mode.</summary>
+    public PipelineHost.Cluster.ClusterHostOptions? Cluster => ClusterConnectionString is { } connection
+        ? new()
+        {
+            ConnectionString = connection,
+            ClusterId = ClusterId,
+            AdvertiseAddress = ClusterAdvertise,
+            SiloPort = ClusterSiloPort,
+            GatewayPort = ClusterGatewayPort,
+            ProbeTimeout = ClusterProbeTimeout,
+        }
+        : null;
+
     /// <summary>The URL the server listens on.</summary>
     public string Url => $"http://{(Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]" : Host)}:{Port}";
 }

@@ -67,7 +67,7 @@ public static class ServerOptionsParser
 
             var source = sources.GetValueOrDefault(option.ConfigurationKey, $"Configuration '{option.ConfigurationKey}'");
             options = option.TryApply(options, value)
-                ?? throw new ArgumentException($"{source} must be {option.Rule}, not '{value}'.");
+                ?? throw new ArgumentException(option.IsSecret ? $"{source} must be {option.Rule}." : $"{source} must be {option.Rule}, not '{value}'.");
         }
 
         return options with

@@ -9,7 +9,7 @@ namespace PipelineHost.Server.Hosting;
 public static class StorageServices
 {
     /// <summary>
-    /// Registers the SQLite task store (<c>&lt;data-dir&gt;/pipelinehost.db</c>), the history recorder as a task
+    /// Registers the task store (SQLite, <c>&lt;data-dir&gt;/pipelinehost.db</c>; PostgreSQL in cluster mode), the history recorder as a task
     /// observer, the history service (recovery before the server listens, retention sweeps), the file store
     /// (<c>&lt;data-dir&gt;/store</c>), the deployment scheduler and their commands. Hosted services start in
     /// registration order, and all before the server accepts connections.
@@ -17,7 +17,10 @@ public static class StorageServices
     public static IServiceCollection AddTaskHistoryAndStore(this IServiceCollection services, ServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        services.AddSingleton<ITaskStore>(_ => new SqliteTaskStore(Path.Combine(options.DataDirectory, SqliteTaskStore.FileName)));
+        // Cluster mode: history, callbacks and deployments are the cluster's, in its PostgreSQL database.
+        services.AddSingleton<ITaskStore>(_ => options.Cluster is { } cluster
+            ? new Cluster.Storage.PostgresTaskStore(cluster.ConnectionString, Cluster.ClusterHosting.HostIdentity(cluster, options.Host))
+            : new SqliteTaskStore(Path.Combine(options.DataDirectory, SqliteTaskStore.FileName)));
         services.AddSingleton<TaskHistoryRecorder>();
         services.AddSingleton<ITaskObserver>(sp => sp.GetRequiredService<TaskHistoryRecorder>());
         services.AddSingleton<TaskHistoryService>();

@@ -14,7 +14,7 @@ internal static class InfoEndpoints
     public static IEndpointRouteBuilder MapInfoEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/status", Status)
-            .Documented("GetServerStatus", "Server version, start time, uptime, active tasks, connections, queue depth and event counts.", "Server", RouteCredentials.ApiKey | RouteCredentials.TaskToken);
+            .Documented("GetServerStatus", "Server version, start time, uptime, active tasks, connections, queue depth, event counts and the hosts of the service.", "Server", RouteCredentials.ApiKey | RouteCredentials.TaskToken);
         endpoints.MapGet("/version", (ServerInfo info) => ErrorEnvelope.Ok(info.VersionObject()))
             .Documented("GetVersion", "The version object (name, version, protocol, runtime, compatibility).", "Server", RouteCredentials.None);
         endpoints.MapGet("/services", Services)
@@ -22,14 +22,15 @@ internal static class InfoEndpoints
         return endpoints;
     }
 
-    private static IResult Status(
+    private static async Task<IResult> Status(
         HttpContext context,
         CredentialAuthenticator authenticator,
         ServerInfo info,
         TaskManager tasks,
         ConnectionRegistry connections,
         TimeProvider time,
-        Engine.Storage.TaskHistoryRecorder history)
+        Engine.Storage.TaskHistoryRecorder history,
+        Cluster.Hosts.IHostDirectory hosts)
     {
         var caller = HttpCredentials.Authenticate(context, authenticator);
         HttpCredentials.Demand(caller, Permissions.Monitor);
@@ -39,6 +40,7 @@ internal static class InfoEndpoints
 
         // Host-wide, as every TASK_STATUS's stats (which a task credential reads anyway): no task is named.
         var queue = tasks.QueueStats;
+        var hostReports = await hosts.ListAsync(context.RequestAborted).ConfigureAwait(false);
         return ErrorEnvelope.Ok(new JsonObject
         {
             ["server"] = new JsonObject
@@ -62,6 +64,9 @@ internal static class InfoEndpoints
                 ["pendingWrites"] = history.PendingWrites,
                 ["failure"] = history.Failure,
             },
+
+            // The hosts of the service: this one alone in single-host mode (protocol-spec/cluster.md).
+            ["hosts"] = ClusterCommands.HostsBody(hostReports, time.GetUtcNow()),
         });
     }
 

@@ -26,7 +26,7 @@ public class TaskOutcomeTests
     {
         var words = Enum.GetValues<ExitReason>().Select(r => r.ToWire()).ToArray();
 
-        Assert.Equal(["completed", "failed", "cancelled", "timeout", "expired"], words);
+        Assert.Equal(["completed", "failed", "cancelled", "timeout", "expired", "lost"], words);
         Assert.Equal(Enum.GetValues<ExitReason>(), words.Select(w => TaskOutcome.ParseExitReason(w)!.Value));
         Assert.Null(TaskOutcome.ParseExitReason("CANCELLED"));
     }

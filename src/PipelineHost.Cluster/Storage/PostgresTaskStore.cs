@@ -1,0 +1,542 @@
+using System.Data.Common;
+using System.Text.Json.Nodes;
+using Npgsql;
+using NpgsqlTypes;
+using PipelineHost.Engine.Callbacks;
+using PipelineHost.Engine.Storage;
+using PipelineHost.Engine.Tasks;
+
+namespace PipelineHost.Cluster.Storage;
+
+/// <summary>
+/// <see cref="ITaskStore"/> in the cluster's PostgreSQL database: the same contract as the SQLite store
+/// (<c>TaskStoreSpecification</c> runs against both), shared by every host. Each task row names the host that runs
+/// it (<paramref name="owner"/>), so a host that restarts marks only its own open tasks interrupted, never another
+/// live host's. The schema is <see cref="ClusterSchema"/>'s (step 3).
+/// </summary>
+/// <param name="connectionString">The cluster database.</param>
+/// <param name="owner">This host's identity (its advertised silo endpoint): the same across its restarts.</param>
+public sealed class PostgresTaskStore(string connectionString, string owner) : ITaskStore
+{
+    private const string TaskColumns =
+        "token, public_key, id, project_id, source, provider, name, user_id, pipeline, created_at, started_at, " +
+        "ended_at, state, status_text, status, exit_code, exit_message, task_key";
+
+    private const string CallbackColumns = "token, created_at, url, delivery_id, state, attempts, payload";
+
+    private const string DeploymentColumns =
+        "project_id, pipeline, schedule, state, created_by, created_at, updated_at, last_run_at, next_run_at, " +
+        "last_token, last_run_skipped, last_error, time_zone";
+
+    // One filter for lists and counts, the same rules as TaskQuery.Matches (and the SQLite store's).
+    private const string QueryFilter = """
+        (@state IS NULL OR state = @state)
+          AND (@project_id IS NULL OR project_id = @project_id)
+          AND (@user_id IS NULL OR user_id = @user_id)
+          AND (@name IS NULL OR strpos(lower(name), lower(@name)) > 0)
+          AND (@source IS NULL OR source = @source)
+          AND (@prefix IS NULL OR substr(token, 1, length(@prefix)) = @prefix OR substr(id, 1, length(@prefix)) = @prefix)
+          AND (@from IS NULL OR created_at >= @from)
+          AND (@to IS NULL OR created_at < @to)
+          AND (@tokens IS NULL OR token = ANY(@tokens))
+        """;
+
+    private readonly NpgsqlDataSource _source = NpgsqlDataSource.Create(connectionString);
+    private readonly SemaphoreSlim _initLock = new(1, 1);
+    private volatile bool _initialized;
+
+    /// <inheritdoc />
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        if (_initialized)
+        {
+            return;
+        }
+
+        await _initLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_initialized)
+            {
+                await using var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                await ClusterSchema.EnsureAsync(connection, cancellationToken).ConfigureAwait(false);
+                _initialized = true;
+            }
+        }
+        finally
+        {
+            _initLock.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task UpsertTaskAsync(TaskRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var drop = Command(connection, transaction, "DELETE FROM pipelinehost_task_transitions WHERE token = @token AND EXISTS (SELECT 1 FROM pipelinehost_tasks WHERE token = @token AND created_at <> @created_at)"))
+        {
+            Add(drop, "token", NpgsqlDbType.Text, record.Token);
+            Add(drop, "created_at", NpgsqlDbType.Double, record.CreatedAt);
+            await drop.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        // Only callbacks of earlier runs: this run's may already be there (it is written when the task is created).
+        await using (var dropCallback = Command(connection, transaction, "DELETE FROM pipelinehost_task_callbacks WHERE token = @token AND created_at < @created_at"))
+        {
+            Add(dropCallback, "token", NpgsqlDbType.Text, record.Token);
+            Add(dropCallback, "created_at", NpgsqlDbType.Double, record.CreatedAt);
+            await dropCallback.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (var upsert = Command(
+            connection,
+            transaction,
+            $"""
+            INSERT INTO pipelinehost_tasks ({TaskColumns}, owner)
+            VALUES (@token, @public_key, @id, @project_id, @source, @provider, @name, @user_id, @pipeline, @created_at,
+                    @started_at, @ended_at, @state, @status_text, @status, @exit_code, @exit_message, @task_key, @owner)
+            ON CONFLICT (token) DO UPDATE SET
+                public_key = excluded.public_key, id = excluded.id, project_id = excluded.project_id,
+                source = excluded.source, provider = excluded.provider, name = excluded.name,
+                user_id = excluded.user_id, pipeline = excluded.pipeline, created_at = excluded.created_at,
+                started_at = excluded.started_at, ended_at = excluded.ended_at, state = excluded.state,
+                status_text = excluded.status_text, status = excluded.status, exit_code = excluded.exit_code,
+                exit_message = excluded.exit_message, task_key = excluded.task_key, owner = excluded.owner
+            """))
+        {
+            Add(upsert, "token", NpgsqlDbType.Text, record.Token);
+            Add(upsert, "public_key", NpgsqlDbType.Text, record.PublicKey);
+            Add(upsert, "id", NpgsqlDbType.Text, record.Id);
+            Add(upsert, "project_id", NpgsqlDbType.Text, record.ProjectId);
+            Add(upsert, "source", NpgsqlDbType.Text, record.Source);
+            Add(upsert, "provider", NpgsqlDbType.Text, record.Provider);
+            Add(upsert, "name", NpgsqlDbType.Text, record.Name);
+            Add(upsert, "user_id", NpgsqlDbType.Text, record.UserId);
+            Add(upsert, "pipeline", NpgsqlDbType.Text, record.Pipeline.ToJsonString());
+            Add(upsert, "created_at", NpgsqlDbType.Double, record.CreatedAt);
+            Add(upsert, "started_at", NpgsqlDbType.Double, record.StartedAt);
+            Add(upsert, "ended_at", NpgsqlDbType.Double, record.EndedAt);
+            Add(upsert, "state", NpgsqlDbType.Integer, (int)record.State);
+            Add(upsert, "status_text", NpgsqlDbType.Text, record.StatusText);
+            Add(upsert, "status", NpgsqlDbType.Text, record.Status?.ToJsonString());
+            Add(upsert, "exit_code", NpgsqlDbType.Integer, record.ExitCode);
+            Add(upsert, "exit_message", NpgsqlDbType.Text, record.ExitMessage);
+            Add(upsert, "task_key", NpgsqlDbType.Text, record.Key);
+            Add(upsert, "owner", NpgsqlDbType.Text, owner);
+            await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task AppendTransitionAsync(string token, TaskState state, double at, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "INSERT INTO pipelinehost_task_transitions (token, state, at) VALUES (@token, @state, @at)");
+        Add(command, "token", NpgsqlDbType.Text, token);
+        Add(command, "state", NpgsqlDbType.Integer, (int)state);
+        Add(command, "at", NpgsqlDbType.Double, at);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<TaskRecord?> FindTaskAsync(string tokenOrPublicKey, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            $"SELECT {TaskColumns} FROM pipelinehost_tasks WHERE token = @key OR public_key = @key ORDER BY token = @key DESC, created_at DESC LIMIT 1");
+        Add(command, "key", NpgsqlDbType.Text, tokenOrPublicKey);
+        var records = await ReadTasksAsync(command, cancellationToken).ConfigureAwait(false);
+        return records.Count == 0 ? null : records[0];
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<TaskTransition>> ListTransitionsAsync(string token, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT state, at FROM pipelinehost_task_transitions WHERE token = @token ORDER BY seq");
+        Add(command, "token", NpgsqlDbType.Text, token);
+        var list = new List<TaskTransition>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new TaskTransition(token, (TaskState)reader.GetInt32(0), reader.GetDouble(1)));
+        }
+
+        return list;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<TaskRecord>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var direction = query.Descending ? "DESC" : "ASC";
+        var key = query.Sort switch
+        {
+            TaskSort.Name => "lower(name) COLLATE \"C\"",
+            TaskSort.State => "state",
+            TaskSort.Ended => "COALESCE(ended_at, 1e308)",
+            TaskSort.Duration => "COALESCE(ended_at, @now) - COALESCE(started_at, created_at)",
+            _ => "created_at",
+        };
+        await using var command = Command(
+            connection,
+            null,
+            $"""
+            SELECT {TaskColumns} FROM pipelinehost_tasks
+            WHERE {QueryFilter}
+            ORDER BY {key} {direction}, created_at DESC, token COLLATE "C"
+            LIMIT @limit OFFSET @offset
+            """);
+        BindQuery(command, query);
+        Add(command, "now", NpgsqlDbType.Double, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
+        Add(command, "limit", NpgsqlDbType.Integer, Math.Max(0, query.Limit));
+        Add(command, "offset", NpgsqlDbType.Integer, Math.Max(0, query.Offset));
+        return await ReadTasksAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<int> CountTasksAsync(TaskQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT COUNT(*) FROM pipelinehost_tasks WHERE {QueryFilter}");
+        BindQuery(command, query);
+        return (int)(long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<TaskRecord>> MarkInterruptedAsync(string reason, double at, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+
+        // This host's own open tasks only: the others' belong to live hosts (or to the lost-host sweep).
+        const string Open = "state NOT IN (5, 6) AND owner = @owner";
+        await using (var log = Command(connection, transaction, $"INSERT INTO pipelinehost_task_transitions (token, state, at) SELECT token, 6, @at FROM pipelinehost_tasks WHERE {Open}"))
+        {
+            Add(log, "at", NpgsqlDbType.Double, at);
+            Add(log, "owner", NpgsqlDbType.Text, owner);
+            await log.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        IReadOnlyList<TaskRecord> changed;
+        await using (var update = Command(
+            connection,
+            transaction,
+            $"""
+            UPDATE pipelinehost_tasks SET state = 6, ended_at = @at, status_text = @status_text, exit_code = NULL,
+                exit_message = CASE WHEN state = 0 AND started_at IS NULL THEN @queued ELSE @reason END
+            WHERE {Open} RETURNING {TaskColumns}
+            """))
+        {
+            Add(update, "at", NpgsqlDbType.Double, at);
+            Add(update, "owner", NpgsqlDbType.Text, owner);
+            Add(update, "queued", NpgsqlDbType.Text, TaskRecord.InterruptedQueuedMessage);
+            Add(update, "status_text", NpgsqlDbType.Text, TaskRecord.InterruptedStatusText);
+            Add(update, "reason", NpgsqlDbType.Text, reason);
+            changed = await ReadTasksAsync(update, cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return changed;
+    }
+
+    /// <summary>
+    /// Ends the open tasks of the host <paramref name="host"/> (its identity, as <c>owner</c>), which left the
+    /// cluster: CANCELLED at <paramref name="at"/>, <c>exitReason</c> <c>lost</c>, <paramref name="message"/> as
+    /// <c>exitMessage</c>, a CANCELLED transition appended. Returns how many it ended; tasks already final are left.
+    /// </summary>
+    public async Task<int> MarkHostLostAsync(string host, string message, double at, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            """
+            WITH changed AS (
+                UPDATE pipelinehost_tasks SET state = 6, ended_at = @at, status_text = @status_text, exit_code = NULL,
+                    exit_message = @message,
+                    status = jsonb_set(COALESCE(status, '{}')::jsonb, '{exitReason}', '"lost"')::text
+                WHERE state NOT IN (5, 6) AND owner = @owner
+                RETURNING token)
+            INSERT INTO pipelinehost_task_transitions (token, state, at) SELECT token, 6, @at FROM changed
+            """);
+        Add(command, "at", NpgsqlDbType.Double, at);
+        Add(command, "owner", NpgsqlDbType.Text, host);
+        Add(command, "message", NpgsqlDbType.Text, message);
+        Add(command, "status_text", NpgsqlDbType.Text, TaskRecord.InterruptedStatusText);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<int> DeleteExpiredAsync(double before, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        const string Expired = "state IN (5, 6) AND ended_at IS NOT NULL AND ended_at < @before";
+        await using (var callbacks = Command(connection, transaction, $"DELETE FROM pipelinehost_task_callbacks WHERE token IN (SELECT token FROM pipelinehost_tasks WHERE {Expired})"))
+        {
+            Add(callbacks, "before", NpgsqlDbType.Double, before);
+            await callbacks.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        int deleted;
+        await using (var tasks = Command(connection, transaction, $"DELETE FROM pipelinehost_tasks WHERE {Expired}"))
+        {
+            // Transitions go with their task (ON DELETE CASCADE).
+            Add(tasks, "before", NpgsqlDbType.Double, before);
+            deleted = await tasks.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return deleted;
+    }
+
+    /// <inheritdoc />
+    public async Task UpsertCallbackAsync(CallbackRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            $"""
+            INSERT INTO pipelinehost_task_callbacks ({CallbackColumns})
+            VALUES (@token, @created_at, @url, @delivery_id, @state, @attempts, @payload)
+            ON CONFLICT (token) DO UPDATE SET
+                created_at = excluded.created_at, url = excluded.url, delivery_id = excluded.delivery_id,
+                state = excluded.state, attempts = excluded.attempts, payload = excluded.payload
+            WHERE excluded.created_at >= pipelinehost_task_callbacks.created_at
+            """);
+        Add(command, "token", NpgsqlDbType.Text, record.Token);
+        Add(command, "created_at", NpgsqlDbType.Double, record.CreatedAt);
+        Add(command, "url", NpgsqlDbType.Text, record.Url);
+        Add(command, "delivery_id", NpgsqlDbType.Text, record.DeliveryId);
+        Add(command, "state", NpgsqlDbType.Text, CallbackRecord.StateName(record.State));
+        Add(command, "attempts", NpgsqlDbType.Text, record.AttemptsJson().ToJsonString());
+        Add(command, "payload", NpgsqlDbType.Text, record.Payload);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<CallbackRecord?> GetCallbackAsync(string token, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT {CallbackColumns} FROM pipelinehost_task_callbacks WHERE token = @token");
+        Add(command, "token", NpgsqlDbType.Text, token);
+        var list = await ReadCallbacksAsync(command, cancellationToken).ConfigureAwait(false);
+        return list.Count == 0 ? null : list[0];
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<CallbackRecord>> ListPendingCallbacksAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT {CallbackColumns} FROM pipelinehost_task_callbacks WHERE state = 'pending' ORDER BY created_at, token COLLATE \"C\"");
+        return await ReadCallbacksAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> AddDeploymentAsync(DeploymentRecord deployment, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            $"""
+            INSERT INTO pipelinehost_deployments ({DeploymentColumns})
+            VALUES (@project_id, @pipeline, @schedule, @state, @created_by, @created_at, @updated_at, @last_run_at,
+                    @next_run_at, @last_token, @last_run_skipped, @last_error, @time_zone)
+            ON CONFLICT (project_id) DO NOTHING
+            """);
+        BindDeployment(command, deployment);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> UpdateDeploymentAsync(DeploymentRecord deployment, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            """
+            UPDATE pipelinehost_deployments SET
+                pipeline = @pipeline, schedule = @schedule, state = @state, created_by = @created_by,
+                created_at = @created_at, updated_at = @updated_at, last_run_at = @last_run_at,
+                next_run_at = @next_run_at, last_token = @last_token, last_run_skipped = @last_run_skipped,
+                last_error = @last_error, time_zone = @time_zone
+            WHERE project_id = @project_id
+            """);
+        BindDeployment(command, deployment);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> RemoveDeploymentAsync(string projectId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "DELETE FROM pipelinehost_deployments WHERE project_id = @project_id");
+        Add(command, "project_id", NpgsqlDbType.Text, projectId);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task<DeploymentRecord?> GetDeploymentAsync(string projectId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT {DeploymentColumns} FROM pipelinehost_deployments WHERE project_id = @project_id");
+        Add(command, "project_id", NpgsqlDbType.Text, projectId);
+        var list = await ReadDeploymentsAsync(command, cancellationToken).ConfigureAwait(false);
+        return list.Count == 0 ? null : list[0];
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<DeploymentRecord>> ListDeploymentsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT {DeploymentColumns} FROM pipelinehost_deployments ORDER BY created_at, project_id COLLATE \"C\"");
+        return await ReadDeploymentsAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Closes the pooled connections.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _source.DisposeAsync().ConfigureAwait(false);
+        _initLock.Dispose();
+    }
+
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        return await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql) =>
+        new(sql, connection, transaction);
+
+    /// <summary>A typed parameter: PostgreSQL cannot infer the type of a bare NULL in <c>@p IS NULL</c>.</summary>
+    private static void Add(NpgsqlCommand command, string name, NpgsqlDbType type, object? value) =>
+        command.Parameters.Add(new NpgsqlParameter(name, type) { Value = value ?? DBNull.Value });
+
+    private static void BindQuery(NpgsqlCommand command, TaskQuery query)
+    {
+        Add(command, "state", NpgsqlDbType.Integer, query.State is { } state ? (int)state : null);
+        Add(command, "project_id", NpgsqlDbType.Text, query.ProjectId);
+        Add(command, "user_id", NpgsqlDbType.Text, query.UserId);
+        Add(command, "name", NpgsqlDbType.Text, string.IsNullOrEmpty(query.NameContains) ? null : query.NameContains);
+        Add(command, "source", NpgsqlDbType.Text, query.Source);
+        Add(command, "prefix", NpgsqlDbType.Text, string.IsNullOrEmpty(query.TokenPrefix) ? null : query.TokenPrefix);
+        Add(command, "from", NpgsqlDbType.Double, query.CreatedFrom);
+        Add(command, "to", NpgsqlDbType.Double, query.CreatedTo);
+        Add(command, "tokens", NpgsqlDbType.Array | NpgsqlDbType.Text, query.Tokens?.ToArray());
+    }
+
+    private static void BindDeployment(NpgsqlCommand command, DeploymentRecord d)
+    {
+        Add(command, "project_id", NpgsqlDbType.Text, d.ProjectId);
+        Add(command, "pipeline", NpgsqlDbType.Text, d.Pipeline.ToJsonString());
+        Add(command, "schedule", NpgsqlDbType.Text, d.Schedule);
+        Add(command, "state", NpgsqlDbType.Text, d.State);
+        Add(command, "created_by", NpgsqlDbType.Text, d.CreatedBy);
+        Add(command, "created_at", NpgsqlDbType.Double, d.CreatedAt);
+        Add(command, "updated_at", NpgsqlDbType.Double, d.UpdatedAt);
+        Add(command, "last_run_at", NpgsqlDbType.Double, d.LastRunAt);
+        Add(command, "next_run_at", NpgsqlDbType.Double, d.NextRunAt);
+        Add(command, "last_token", NpgsqlDbType.Text, d.LastToken);
+        Add(command, "last_run_skipped", NpgsqlDbType.Boolean, d.LastRunSkipped);
+        Add(command, "last_error", NpgsqlDbType.Text, d.LastError);
+        Add(command, "time_zone", NpgsqlDbType.Text, d.TimeZone);
+    }
+
+    private static async Task<IReadOnlyList<CallbackRecord>> ReadCallbacksAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var list = new List<CallbackRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new CallbackRecord
+            {
+                Token = reader.GetString(0),
+                CreatedAt = reader.GetDouble(1),
+                Url = reader.GetString(2),
+                DeliveryId = reader.GetString(3),
+                State = CallbackRecord.ParseState(reader.GetString(4)),
+                Attempts = CallbackRecord.ParseAttempts(reader.GetString(5)),
+                Payload = reader.IsDBNull(6) ? null : reader.GetString(6),
+            });
+        }
+
+        return list;
+    }
+
+    private static async Task<IReadOnlyList<TaskRecord>> ReadTasksAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var list = new List<TaskRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new TaskRecord
+            {
+                Token = reader.GetString(0),
+                PublicKey = reader.GetString(1),
+                Id = reader.GetString(2),
+                ProjectId = reader.GetString(3),
+                Source = reader.GetString(4),
+                Provider = reader.GetString(5),
+                Name = reader.GetString(6),
+                UserId = reader.GetString(7),
+                Pipeline = JsonNode.Parse(reader.GetString(8))!.AsObject(),
+                CreatedAt = reader.GetDouble(9),
+                StartedAt = NullableDouble(reader, 10),
+                EndedAt = NullableDouble(reader, 11),
+                State = (TaskState)reader.GetInt32(12),
+                StatusText = reader.GetString(13),
+                Status = reader.IsDBNull(14) ? null : JsonNode.Parse(reader.GetString(14))!.AsObject(),
+                ExitCode = reader.IsDBNull(15) ? null : reader.GetInt32(15),
+                ExitMessage = reader.GetString(16),
+                Key = reader.IsDBNull(17) ? null : reader.GetString(17),
+            });
+        }
+
+        return list;
+    }
+
+    private static async Task<IReadOnlyList<DeploymentRecord>> ReadDeploymentsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var list = new List<DeploymentRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new DeploymentRecord
+            {
+                ProjectId = reader.GetString(0),
+                Pipeline = JsonNode.Parse(reader.GetString(1))!,
+                Schedule = reader.GetString(2),
+                State = reader.GetString(3),
+                CreatedBy = reader.GetString(4),
+                CreatedAt = reader.GetDouble(5),
+                UpdatedAt = reader.GetDouble(6),
+                LastRunAt = NullableDouble(reader, 7),
+                NextRunAt = NullableDouble(reader, 8),
+                LastToken = reader.IsDBNull(9) ? null : reader.GetString(9),
+                LastRunSkipped = reader.IsDBNull(10) ? null : reader.GetBoolean(10),
+                LastError = reader.IsDBNull(11) ? null : reader.GetString(11),
+                TimeZone = reader.GetString(12),
+            });
+        }
+
+        return list;
+    }
+
+    private static double? NullableDouble(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetDouble(ordinal);
+}
