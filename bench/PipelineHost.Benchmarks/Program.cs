@@ -4,7 +4,7 @@ using PipelineHost.Benchmarks.Driver;
 using PipelineHost.Benchmarks.Scenarios;
 
 // dotnet run -c Release --project bench/PipelineHost.Benchmarks -- [--quick] [--out <file>] [--roundtrip] [--http] [--launch]
-//     [--datapath] [--fanout] [--connections] [--sampling] [--underload] [--codecs] [--burst] [--parse] [--observability]
+//     [--datapath] [--fanout] [--connections] [--sampling] [--underload] [--codecs] [--burst] [--parse] [--observability] [--history]
 // With no scenario named, all run; with some named, only those, and the report keeps the other scenarios'
 // results from the run that measured them. `--driver …` (the load generators) and `--serve …` (a server in a process of its
 // own) are the exe's own verbs: it re-launches itself with them.
@@ -18,7 +18,7 @@ var outIndex = Array.IndexOf(args, "--out");
 var output = outIndex >= 0 && outIndex + 1 < args.Length ? Path.GetFullPath(args[outIndex + 1]) : Path.Combine(RepoRoot.Find(), "docs", "benchmarks.md");
 string[] all = [RoundTripScenario.Name, HttpStatusScenario.Name, TaskLaunchScenario.Name, DataPathScenario.Name, FanOutScenario.Name,
     ConnectionMemoryScenario.Name, SamplingScenario.Name, UnderLoadScenario.Name, CodecScenario.Name, MessageBurstScenario.Name,
-    ParseScenario.Name, ObservabilityScenario.Name];
+    ParseScenario.Name, ObservabilityScenario.Name, HistoryScenario.Name];
 var chosen = all.Where(s => args.Contains($"--{s}")).ToList();
 if (chosen.Count == 0)
     chosen = [.. all];
@@ -48,6 +48,7 @@ foreach (var scenario in chosen)
         case MessageBurstScenario.Name: await MessageBurstScenario.RunAsync(report, quick); break;
         case ParseScenario.Name: ParseScenario.Run(report, quick); break;
         case ObservabilityScenario.Name: await ObservabilityScenario.RunAsync(report, quick); break;
+        case HistoryScenario.Name: await HistoryScenario.RunAsync(report, quick); break;
     }
 }
 

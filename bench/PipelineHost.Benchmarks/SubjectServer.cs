@@ -32,6 +32,9 @@ public sealed class SubjectServer : IAsyncDisposable
 
     public Uri WebSocketUri { get; }
 
+    /// <summary>The server's data folder (the history scenario fills its database).</summary>
+    public string DataDirectory => _dataDirectory;
+
     /// <summary>The server's task manager (the launch scenario waits for its worker pool to be full).</summary>
     public TaskManager Tasks => _app.Services.GetRequiredService<TaskManager>();
 

@@ -184,6 +184,63 @@ public class HistoryTests
     }
 
     [Fact]
+    public async Task The_database_keeps_no_token_and_after_a_restart_a_task_is_found_by_its_token_and_listed_by_its_id()
+    {
+        var dataDirectory = TestServer.NewDataDirectory();
+        try
+        {
+            string token;
+            string publicKey;
+            string id;
+            await using (var server = await TestServer.StartAsync(dataDirectory: dataDirectory))
+            {
+                await using var client = await server.ConnectAsync();
+                var started = await client.ExecuteAsync(TestPipelines.Echo());
+                (token, publicKey) = (started["token"]!.GetValue<string>(), started["publicToken"]!.GetValue<string>());
+                Assert.True((await client.RequestAsync("terminate", new() { ["token"] = token })).Success);
+                id = (await client.StatusAsync(token))["id"]!.GetValue<string>();
+                await WaitUntilStoredAsEndedAsync(server, token);
+            }
+
+            // The whole data folder's database files, byte for byte: neither credential in any form.
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            foreach (var file in Directory.EnumerateFiles(dataDirectory, SqliteTaskStore.FileName + "*"))
+            {
+                var bytes = await File.ReadAllBytesAsync(file);
+                foreach (var secret in new[] { token, publicKey, token[3..], publicKey[3..] })
+                {
+                    Assert.True(bytes.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(secret)) < 0, $"{Path.GetFileName(file)} holds a credential");
+                }
+            }
+
+            await using var restarted = await TestServer.StartAsync(dataDirectory: dataDirectory);
+            using var anonymous = restarted.CreateHttpClient();
+            var own = await anonymous.SendRawAsync(HttpMethod.Get, $"/task?token={token}");
+            await using var client2 = await restarted.ConnectAsync();
+            var history = await client2.RequestAsync("rrext_get_history", []);
+            var byId = await client2.RequestAsync("rrext_get_task_status", new() { ["token"] = id });
+
+            Assert.Equal(System.Net.HttpStatusCode.OK, own.Status);
+            Assert.Equal(id, JsonNode.Parse(own.Body)!["data"]!["id"]!.GetValue<string>());
+            var entry = Assert.Single(history.Body!["tasks"]!.AsArray())!.AsObject();
+            Assert.Equal((id, 6), (entry["id"]!.GetValue<string>(), entry["state"]!.GetValue<int>()));
+            Assert.False(entry.ContainsKey("token"));
+            Assert.True(byId.Success, byId.Message);
+            Assert.Equal(6, byId.Body!["state"]!.GetValue<int>());
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(dataDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    [Fact]
     public async Task Get_history_lists_tasks_newest_first_with_filters_and_only_for_api_keys()
     {
         var clock = new ManualTimeProvider(Start);

@@ -66,12 +66,13 @@ internal sealed class HistoryCommand(CliEnvironment environment, GlobalOptions g
             return;
         }
 
-        var table = new Table().AddColumns("token", "name", "state", "status", "ended");
+        var table = new Table().AddColumns("token or id", "name", "state", "status", "ended");
         foreach (var task in tasks.OfType<JsonObject>())
         {
             var status = PipelineHost.Client.TaskStatus.FromJson(task);
             table.AddRow(
-                Markup.Escape(task["token"]?.ToString() ?? string.Empty),
+                // A task known only from the history has no token in the list (the store keeps only its hash).
+                Markup.Escape(task["token"]?.ToString() ?? task["id"]?.ToString() ?? string.Empty),
                 Markup.Escape(status.Name),
                 StatusView.StateMarkup(status.State),
                 Markup.Escape(status.Status),

@@ -179,7 +179,7 @@ public sealed partial class CallbackDispatcher : ITaskObserver, IHostedService, 
         {
             if (record.Payload is null)
             {
-                var stored = await _store!.FindTaskAsync(record.Token, _stopping.Token).ConfigureAwait(false);
+                var stored = await _store!.FindTaskByHashAsync(record.TokenHash!, _stopping.Token).ConfigureAwait(false);
                 if (stored is null || stored.CreatedAt != record.CreatedAt || !stored.State.IsTerminal())
                 {
                     // Nothing to send: the task's record is gone (or is another run). Nothing will ever complete it.

@@ -55,8 +55,11 @@ public sealed record CallbackAttempt(int Attempt, DateTimeOffset At, int? Status
 /// </summary>
 public sealed record CallbackRecord
 {
-    /// <summary>The task's private token.</summary>
-    public required string Token { get; init; }
+    /// <summary>The task's private token; null on a record read back from the store, which keeps only <see cref="TokenHash"/>.</summary>
+    public string? Token { get; init; }
+
+    /// <summary>The store's key: the keyed hash of <see cref="Token"/> (<see cref="Storage.TokenHasher"/>); set on records read back.</summary>
+    public string? TokenHash { get; init; }
 
     /// <summary>The run the delivery belongs to: the task's creation time (TASK_STATUS <c>startTime</c>).</summary>
     public required double CreatedAt { get; init; }

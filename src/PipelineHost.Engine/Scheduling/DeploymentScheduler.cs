@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
@@ -32,6 +33,10 @@ public sealed partial class DeploymentScheduler(
     public static readonly TimeSpan RetryDelay = TimeSpan.FromMinutes(1);
 
     private readonly SemaphoreSlim _mutex = new(1, 1);
+
+    // The tokens of the runs this host started, by project: the store keeps only their hashes. A run started by an
+    // earlier host cannot be active any more (a restart ends every task), so what is not here is not running.
+    private readonly ConcurrentDictionary<string, string> _lastTokens = new(StringComparer.Ordinal);
     private readonly Lock _wakeGate = new();
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationToken _stopping;
@@ -83,7 +88,13 @@ public sealed partial class DeploymentScheduler(
     {
         CheckCaller(caller);
         var all = await store.ListDeploymentsAsync(cancellationToken).ConfigureAwait(false);
-        return all.Where(d => Owns(caller, d)).ToList();
+        var list = new List<DeploymentRecord>();
+        foreach (var deployment in all.Where(d => Owns(caller, d)))
+        {
+            list.Add(await RevealAsync(deployment, cancellationToken).ConfigureAwait(false));
+        }
+
+        return list;
     }
 
     /// <summary>The deployment of <paramref name="projectId"/>.</summary>
@@ -92,7 +103,7 @@ public sealed partial class DeploymentScheduler(
     {
         CheckCaller(caller);
         var record = await store.GetDeploymentAsync(projectId, cancellationToken).ConfigureAwait(false);
-        return record is not null && Owns(caller, record) ? record : throw NotFound(projectId);
+        return record is not null && Owns(caller, record) ? await RevealAsync(record, cancellationToken).ConfigureAwait(false) : throw NotFound(projectId);
     }
 
     /// <summary>Replaces the pipeline, the schedule and/or the time zone; the next due time is recomputed from now.</summary>
@@ -134,7 +145,7 @@ public sealed partial class DeploymentScheduler(
             }
 
             Log.Updated(logger, projectId, updated.Schedule, updated.TimeZone);
-            return updated;
+            return await RevealAsync(updated, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -180,7 +191,9 @@ public sealed partial class DeploymentScheduler(
             }
 
             var updated = change(current, time.GetUtcNow());
-            return await store.UpdateDeploymentAsync(updated, cancellationToken).ConfigureAwait(false) ? updated : throw NotFound(projectId);
+            return await store.UpdateDeploymentAsync(updated, cancellationToken).ConfigureAwait(false)
+                ? await RevealAsync(updated, cancellationToken).ConfigureAwait(false)
+                : throw NotFound(projectId);
         }
         finally
         {
@@ -203,6 +216,7 @@ public sealed partial class DeploymentScheduler(
                 throw NotFound(projectId);
             }
 
+            _lastTokens.TryRemove(projectId, out _);
             Log.Removed(logger, projectId);
         }
         finally
@@ -332,7 +346,8 @@ public sealed partial class DeploymentScheduler(
     private DeploymentRecord Fire(DeploymentRecord deployment, DateTimeOffset now)
     {
         var next = NextOf(deployment, now);
-        if (deployment.LastToken is { } previous && tasks.Tasks.FirstOrDefault(t => t.Token == previous && !t.State.IsTerminal()) is { } active)
+        if ((deployment.LastToken ?? _lastTokens.GetValueOrDefault(deployment.ProjectId)) is { } previous
+            && tasks.Tasks.FirstOrDefault(t => t.Token == previous && !t.State.IsTerminal()) is { } active)
         {
             Log.Skipped(logger, deployment.ProjectId, active.Id);
             return deployment with { LastRunAt = Seconds(now), LastRunSkipped = true, NextRunAt = next };
@@ -340,6 +355,7 @@ public sealed partial class DeploymentScheduler(
 
         // The token is chosen here so the record names the run before it has even started.
         var token = TaskIdentity.NewToken();
+        _lastTokens[deployment.ProjectId] = token;
         var owner = Caller.ForApiKey() with { UserId = deployment.CreatedBy };
         var launch = tasks.ExecuteAsync(new ExecuteRequest(deployment.Pipeline.DeepClone()) { Token = token }, owner, _stopping);
         _ = ObserveLaunchAsync(deployment.ProjectId, token, launch);
@@ -376,7 +392,7 @@ public sealed partial class DeploymentScheduler(
             await _mutex.WaitAsync(_stopping).ConfigureAwait(false);
             try
             {
-                if (await store.GetDeploymentAsync(projectId, _stopping).ConfigureAwait(false) is { } current && current.LastToken == token)
+                if (_lastTokens.GetValueOrDefault(projectId) == token && await store.GetDeploymentAsync(projectId, _stopping).ConfigureAwait(false) is { } current)
                 {
                     await store.UpdateDeploymentAsync(current with { LastError = message }, _stopping).ConfigureAwait(false);
                 }
@@ -390,6 +406,19 @@ public sealed partial class DeploymentScheduler(
         {
             Log.LoopFailed(logger, ex);
         }
+    }
+
+    /// <summary>
+    /// The record as a caller sees it: the last run's token while this host started it (the store has only its hash),
+    /// and its short id while the task is in memory or in the history.
+    /// </summary>
+    private async Task<DeploymentRecord> RevealAsync(DeploymentRecord record, CancellationToken cancellationToken)
+    {
+        var token = record.LastToken
+            ?? (record.LastTokenHash is not null && _lastTokens.TryGetValue(record.ProjectId, out var known) ? known : null);
+        var id = (token is null ? null : tasks.Tasks.FirstOrDefault(t => t.Token == token)?.Id)
+            ?? (record.LastTokenHash is { } hash ? (await store.FindTaskByHashAsync(hash, cancellationToken).ConfigureAwait(false))?.Id : null);
+        return record with { LastToken = token, LastTaskId = id };
     }
 
     private Task TakeWake()

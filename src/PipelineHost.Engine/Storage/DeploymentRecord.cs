@@ -44,8 +44,17 @@ public sealed record DeploymentRecord
     /// <summary>Unix seconds of the next due time; null for <c>manual</c>.</summary>
     public double? NextRunAt { get; init; }
 
-    /// <summary>The token of the last task the scheduler started.</summary>
+    /// <summary>
+    /// The token of the last task the scheduler started. The store keeps only its keyed hash
+    /// (<see cref="LastTokenHash"/>): read back, it is null until the scheduler fills it in from the task in memory.
+    /// </summary>
     public string? LastToken { get; init; }
+
+    /// <summary>The keyed hash of <see cref="LastToken"/>, as the store keeps it; set on records read back.</summary>
+    public string? LastTokenHash { get; init; }
+
+    /// <summary>The short id of the last task the scheduler started, when known (the task is in memory or in the history).</summary>
+    public string? LastTaskId { get; init; }
 
     /// <summary>True when the last due time was skipped because the previous run was still active.</summary>
     public bool? LastRunSkipped { get; init; }
@@ -72,6 +81,11 @@ public sealed record DeploymentRecord
         if (LastToken is not null)
         {
             json["lastToken"] = LastToken;
+        }
+
+        if (LastTaskId is not null)
+        {
+            json["lastTaskId"] = LastTaskId;
         }
 
         if (LastRunSkipped is { } skipped)

@@ -27,15 +27,24 @@ public interface ITaskStore : IAsyncDisposable
     /// <summary>Appends to the task's state log. The task's record must exist.</summary>
     Task AppendTransitionAsync(string token, TaskState state, double at, CancellationToken cancellationToken);
 
-    /// <summary>The task whose token or public key is <paramref name="tokenOrPublicKey"/>; null when unknown.</summary>
+    /// <summary>
+    /// The task whose token or public key is <paramref name="tokenOrPublicKey"/> (matched by keyed hash), else the
+    /// newest whose short id it is; null when unknown. The record carries back <see cref="TaskRecord.Token"/> or
+    /// <see cref="TaskRecord.PublicKey"/> only when it was matched by that credential.
+    /// </summary>
     Task<TaskRecord?> FindTaskAsync(string tokenOrPublicKey, CancellationToken cancellationToken);
+
+    /// <summary>The task stored under <paramref name="tokenHash"/> (a <see cref="TaskRecord.TokenHash"/> read back earlier); null when unknown.</summary>
+    Task<TaskRecord?> FindTaskByHashAsync(string tokenHash, CancellationToken cancellationToken);
 
     /// <summary>The task's state log, oldest first.</summary>
     Task<IReadOnlyList<TaskTransition>> ListTransitionsAsync(string token, CancellationToken cancellationToken);
 
     /// <summary>
     /// Tasks matching <paramref name="query"/>, in its order (newest <see cref="TaskRecord.CreatedAt"/> first by
-    /// default; ties newest first, then by token), skipping <see cref="TaskQuery.Offset"/>.
+    /// default; ties newest first, then by short id), skipping <see cref="TaskQuery.Offset"/>. Records carry their
+    /// <see cref="TaskRecord.Token"/> only when <see cref="TaskQuery.Tokens"/> named it; <see cref="TaskQuery.TokenPrefix"/>
+    /// matches short ids only (the store does not know the tokens).
     /// </summary>
     Task<IReadOnlyList<TaskRecord>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken);
 
@@ -61,8 +70,11 @@ public interface ITaskStore : IAsyncDisposable
     /// </summary>
     Task UpsertCallbackAsync(CallbackRecord record, CancellationToken cancellationToken);
 
-    /// <summary>The callback record of the task <paramref name="token"/>; null when it has none.</summary>
+    /// <summary>The callback record of the task <paramref name="token"/> (matched by keyed hash); null when it has none.</summary>
     Task<CallbackRecord?> GetCallbackAsync(string token, CancellationToken cancellationToken);
+
+    /// <summary>The callback record of the task stored under <paramref name="tokenHash"/> (its <see cref="TaskRecord.TokenHash"/>); null when it has none.</summary>
+    Task<CallbackRecord?> GetCallbackByHashAsync(string tokenHash, CancellationToken cancellationToken);
 
     /// <summary>Every callback still <see cref="CallbackState.Pending"/>, oldest run first.</summary>
     Task<IReadOnlyList<CallbackRecord>> ListPendingCallbacksAsync(CancellationToken cancellationToken);

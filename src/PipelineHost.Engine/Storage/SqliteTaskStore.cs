@@ -10,7 +10,9 @@ namespace PipelineHost.Engine.Storage;
 /// <summary>
 /// <see cref="ITaskStore"/> on one SQLite file (<c>&lt;data-dir&gt;/pipelinehost.db</c>): WAL journal so readers
 /// never wait for the writer, a busy timeout for the moments two writers meet, a versioned schema migrated in a
-/// transaction (<see cref="SqliteMigrations"/>), parameterised SQL only.
+/// transaction (<see cref="SqliteMigrations"/>), parameterised SQL only. Task credentials (<c>tk_</c>, <c>pk_</c>, a
+/// deployment's last token) are kept as keyed hashes (<see cref="TokenHasher"/>), never in clear: every column that
+/// names a task by token holds the hash, and a lookup hashes what it is given.
 /// </summary>
 public sealed class SqliteTaskStore : ITaskStore
 {
@@ -30,14 +32,19 @@ public sealed class SqliteTaskStore : ITaskStore
         "last_token, last_run_skipped, last_error, time_zone";
 
     private readonly string _connectionString;
+    private readonly TokenHasher _hasher;
     private readonly SemaphoreSlim _initLock = new(1, 1);
     private volatile bool _initialized;
 
-    /// <summary>A store on the database file <paramref name="path"/> (created, with its folder, when missing).</summary>
-    public SqliteTaskStore(string path)
+    /// <summary>
+    /// A store on the database file <paramref name="path"/> (created, with its folder, when missing), hashing tokens
+    /// with <paramref name="hasher"/>; by default with the key kept next to the file (<see cref="TokenHasher.LoadOrCreate"/>).
+    /// </summary>
+    public SqliteTaskStore(string path, TokenHasher? hasher = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         Path = System.IO.Path.GetFullPath(path);
+        _hasher = hasher ?? TokenHasher.LoadOrCreate(System.IO.Path.GetDirectoryName(Path)!);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path,
@@ -76,6 +83,10 @@ public sealed class SqliteTaskStore : ITaskStore
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
             await using var connection = await OpenRawAsync(cancellationToken).ConfigureAwait(false);
 
+            // Migrations that turn stored tokens into their hashes call it (SQLite has no HMAC of its own).
+            connection.CreateFunction<string?, string?>("token_hash", t => t is null ? null : _hasher.Hash(t), isDeterministic: true);
+            var scrub = false;
+
             // The journal mode is a property of the file: set once, outside any transaction.
             await ExecuteAsync(connection, null, "PRAGMA journal_mode = WAL;", cancellationToken).ConfigureAwait(false);
             await ExecuteAsync(
@@ -95,6 +106,7 @@ public sealed class SqliteTaskStore : ITaskStore
                         $"The database '{Path}' has schema version {current}, newer than this server's {SchemaVersion}; use a newer PipelineHost."));
                 }
 
+                scrub = current > 0 && current < SqliteMigrations.HashedTokensVersion && SchemaVersion >= SqliteMigrations.HashedTokensVersion;
                 for (var version = current; version < SchemaVersion; version++)
                 {
                     await ExecuteAsync(connection, transaction, SqliteMigrations.Scripts[version], cancellationToken).ConfigureAwait(false);
@@ -106,6 +118,13 @@ public sealed class SqliteTaskStore : ITaskStore
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            if (scrub)
+            {
+                // The clear tokens the migration replaced may linger in free pages and in the journal: rebuild the
+                // file and empty the journal so no byte of them is left.
+                await ExecuteAsync(connection, null, "PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);", cancellationToken).ConfigureAwait(false);
+            }
+
             _initialized = true;
         }
         finally
@@ -125,7 +144,7 @@ public sealed class SqliteTaskStore : ITaskStore
             transaction,
             "DELETE FROM task_transitions WHERE token = $token AND EXISTS (SELECT 1 FROM tasks WHERE token = $token AND created_at <> $created_at);"))
         {
-            drop.Parameters.AddWithValue("$token", record.Token);
+            drop.Parameters.AddWithValue("$token", TaskKey(record));
             drop.Parameters.AddWithValue("$created_at", record.CreatedAt);
             await drop.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -133,7 +152,7 @@ public sealed class SqliteTaskStore : ITaskStore
         // Only callbacks of earlier runs: this run's may already be there (it is written when the task is created).
         await using (var dropCallback = Command(connection, transaction, "DELETE FROM task_callbacks WHERE token = $token AND created_at < $created_at;"))
         {
-            dropCallback.Parameters.AddWithValue("$token", record.Token);
+            dropCallback.Parameters.AddWithValue("$token", TaskKey(record));
             dropCallback.Parameters.AddWithValue("$created_at", record.CreatedAt);
             await dropCallback.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -155,8 +174,8 @@ public sealed class SqliteTaskStore : ITaskStore
             """))
         {
             var p = upsert.Parameters;
-            p.AddWithValue("$token", record.Token);
-            p.AddWithValue("$public_key", record.PublicKey);
+            p.AddWithValue("$token", TaskKey(record));
+            p.AddWithValue("$public_key", record.PublicKey is { } publicKey ? _hasher.Hash(publicKey) : record.PublicKeyHash ?? throw new ArgumentException("The record has neither a public key nor its hash.", nameof(record)));
             p.AddWithValue("$id", record.Id);
             p.AddWithValue("$project_id", record.ProjectId);
             p.AddWithValue("$source", record.Source);
@@ -184,7 +203,7 @@ public sealed class SqliteTaskStore : ITaskStore
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, "INSERT INTO task_transitions (token, state, at) VALUES ($token, $state, $at);");
-        command.Parameters.AddWithValue("$token", token);
+        command.Parameters.AddWithValue("$token", _hasher.Hash(token));
         command.Parameters.AddWithValue("$state", (int)state);
         command.Parameters.AddWithValue("$at", at);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -193,12 +212,39 @@ public sealed class SqliteTaskStore : ITaskStore
     /// <inheritdoc />
     public async Task<TaskRecord?> FindTaskAsync(string tokenOrPublicKey, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(tokenOrPublicKey);
+        var hash = _hasher.Hash(tokenOrPublicKey);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(
             connection,
             null,
-            $"SELECT {TaskColumns} FROM tasks WHERE token = $key OR public_key = $key ORDER BY token = $key DESC, created_at DESC LIMIT 1;");
+            $"""
+            SELECT {TaskColumns} FROM tasks WHERE token = $hash OR public_key = $hash OR id = $key
+            ORDER BY token = $hash DESC, public_key = $hash DESC, created_at DESC LIMIT 1;
+            """);
+        command.Parameters.AddWithValue("$hash", hash);
         command.Parameters.AddWithValue("$key", tokenOrPublicKey);
+        var records = await ReadTasksAsync(command, cancellationToken).ConfigureAwait(false);
+        if (records.Count == 0)
+        {
+            return null;
+        }
+
+        // The caller named the task by a credential it holds: that one it may have back.
+        var record = records[0];
+        return record with
+        {
+            Token = record.TokenHash == hash ? tokenOrPublicKey : null,
+            PublicKey = record.PublicKeyHash == hash ? tokenOrPublicKey : null,
+        };
+    }
+
+    /// <inheritdoc />
+    public async Task<TaskRecord?> FindTaskByHashAsync(string tokenHash, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT {TaskColumns} FROM tasks WHERE token = $hash;");
+        command.Parameters.AddWithValue("$hash", tokenHash);
         var records = await ReadTasksAsync(command, cancellationToken).ConfigureAwait(false);
         return records.Count == 0 ? null : records[0];
     }
@@ -208,7 +254,7 @@ public sealed class SqliteTaskStore : ITaskStore
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, "SELECT state, at FROM task_transitions WHERE token = $token ORDER BY seq;");
-        command.Parameters.AddWithValue("$token", token);
+        command.Parameters.AddWithValue("$token", _hasher.Hash(token));
         var list = new List<TaskTransition>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -239,14 +285,19 @@ public sealed class SqliteTaskStore : ITaskStore
             $"""
             SELECT {TaskColumns} FROM tasks
             WHERE {QueryFilter}
-            ORDER BY {key} {direction}, created_at DESC, token
+            ORDER BY {key} {direction}, created_at DESC, id, token
             LIMIT $limit OFFSET $offset;
             """);
-        BindQuery(command, query);
+        var known = BindQuery(command, query);
         command.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
         command.Parameters.AddWithValue("$limit", Math.Max(0, query.Limit));
         command.Parameters.AddWithValue("$offset", Math.Max(0, query.Offset));
-        return await ReadTasksAsync(command, cancellationToken).ConfigureAwait(false);
+        var records = await ReadTasksAsync(command, cancellationToken).ConfigureAwait(false);
+
+        // Tokens the query named come back with their records; the others stay unknown.
+        return known.Count == 0
+            ? records
+            : records.Select(r => known.TryGetValue(r.TokenHash!, out var token) ? r with { Token = token } : r).ToList();
     }
 
     /// <inheritdoc />
@@ -255,7 +306,7 @@ public sealed class SqliteTaskStore : ITaskStore
         ArgumentNullException.ThrowIfNull(query);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, $"SELECT COUNT(*) FROM tasks WHERE {QueryFilter};");
-        BindQuery(command, query);
+        _ = BindQuery(command, query);
         return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
     }
 
@@ -338,7 +389,7 @@ public sealed class SqliteTaskStore : ITaskStore
             WHERE excluded.created_at >= task_callbacks.created_at;
             """);
         var p = command.Parameters;
-        p.AddWithValue("$token", record.Token);
+        p.AddWithValue("$token", record.Token is { } token ? _hasher.Hash(token) : record.TokenHash ?? throw new ArgumentException("The record has neither a token nor its hash.", nameof(record)));
         p.AddWithValue("$created_at", record.CreatedAt);
         p.AddWithValue("$url", record.Url);
         p.AddWithValue("$delivery_id", record.DeliveryId);
@@ -349,11 +400,15 @@ public sealed class SqliteTaskStore : ITaskStore
     }
 
     /// <inheritdoc />
-    public async Task<CallbackRecord?> GetCallbackAsync(string token, CancellationToken cancellationToken)
+    public Task<CallbackRecord?> GetCallbackAsync(string token, CancellationToken cancellationToken) =>
+        GetCallbackByHashAsync(_hasher.Hash(token), cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<CallbackRecord?> GetCallbackByHashAsync(string tokenHash, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, $"SELECT {CallbackColumns} FROM task_callbacks WHERE token = $token;");
-        command.Parameters.AddWithValue("$token", token);
+        command.Parameters.AddWithValue("$token", tokenHash);
         var list = await ReadCallbacksAsync(command, cancellationToken).ConfigureAwait(false);
         return list.Count == 0 ? null : list[0];
     }
@@ -443,6 +498,10 @@ public sealed class SqliteTaskStore : ITaskStore
         return ValueTask.CompletedTask;
     }
 
+    // The key a task record is stored under: its token's hash (a record read back carries the hash instead).
+    private string TaskKey(TaskRecord record) =>
+        record.Token is { } token ? _hasher.Hash(token) : record.TokenHash ?? throw new ArgumentException("The record has neither a token nor its hash.", nameof(record));
+
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
     {
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
@@ -500,14 +559,16 @@ public sealed class SqliteTaskStore : ITaskStore
           AND ($user_id IS NULL OR user_id = $user_id)
           AND ($name IS NULL OR instr(lower(name), lower($name)) > 0)
           AND ($source IS NULL OR source = $source)
-          AND ($prefix IS NULL OR substr(token, 1, length($prefix)) = $prefix OR substr(id, 1, length($prefix)) = $prefix)
+          AND ($prefix IS NULL OR substr(id, 1, length($prefix)) = $prefix)
           AND ($from IS NULL OR created_at >= $from)
           AND ($to IS NULL OR created_at < $to)
           AND ($tokens IS NULL OR token IN (SELECT value FROM json_each($tokens)))
         """;
 
-    private static void BindQuery(SqliteCommand command, TaskQuery query)
+    // Binds the filters; returns the query's tokens by their hashes, so the records found can carry them back.
+    private Dictionary<string, string> BindQuery(SqliteCommand command, TaskQuery query)
     {
+        var known = query.Tokens?.Distinct(StringComparer.Ordinal).ToDictionary(_hasher.Hash, t => t, StringComparer.Ordinal) ?? [];
         var p = command.Parameters;
         p.AddWithValue("$state", query.State is { } state ? (int)state : DBNull.Value);
         p.AddWithValue("$project_id", (object?)query.ProjectId ?? DBNull.Value);
@@ -517,10 +578,11 @@ public sealed class SqliteTaskStore : ITaskStore
         p.AddWithValue("$prefix", string.IsNullOrEmpty(query.TokenPrefix) ? DBNull.Value : query.TokenPrefix);
         p.AddWithValue("$from", (object?)query.CreatedFrom ?? DBNull.Value);
         p.AddWithValue("$to", (object?)query.CreatedTo ?? DBNull.Value);
-        p.AddWithValue("$tokens", query.Tokens is null ? DBNull.Value : new JsonArray(query.Tokens.Select(t => (JsonNode?)JsonValue.Create(t)).ToArray()).ToJsonString());
+        p.AddWithValue("$tokens", query.Tokens is null ? DBNull.Value : new JsonArray(known.Keys.Select(h => (JsonNode?)JsonValue.Create(h)).ToArray()).ToJsonString());
+        return known;
     }
 
-    private static void BindDeployment(SqliteCommand command, DeploymentRecord d)
+    private void BindDeployment(SqliteCommand command, DeploymentRecord d)
     {
         var p = command.Parameters;
         p.AddWithValue("$project_id", d.ProjectId);
@@ -532,7 +594,7 @@ public sealed class SqliteTaskStore : ITaskStore
         p.AddWithValue("$updated_at", d.UpdatedAt);
         p.AddWithValue("$last_run_at", (object?)d.LastRunAt ?? DBNull.Value);
         p.AddWithValue("$next_run_at", (object?)d.NextRunAt ?? DBNull.Value);
-        p.AddWithValue("$last_token", (object?)d.LastToken ?? DBNull.Value);
+        p.AddWithValue("$last_token", d.LastToken is { } token ? _hasher.Hash(token) : (object?)d.LastTokenHash ?? DBNull.Value);
         p.AddWithValue("$last_run_skipped", d.LastRunSkipped is { } skipped ? (skipped ? 1 : 0) : DBNull.Value);
         p.AddWithValue("$last_error", (object?)d.LastError ?? DBNull.Value);
         p.AddWithValue("$time_zone", d.TimeZone);
@@ -546,7 +608,7 @@ public sealed class SqliteTaskStore : ITaskStore
         {
             list.Add(new CallbackRecord
             {
-                Token = reader.GetString(0),
+                TokenHash = reader.GetString(0),
                 CreatedAt = reader.GetDouble(1),
                 Url = reader.GetString(2),
                 DeliveryId = reader.GetString(3),
@@ -567,8 +629,8 @@ public sealed class SqliteTaskStore : ITaskStore
         {
             list.Add(new TaskRecord
             {
-                Token = reader.GetString(0),
-                PublicKey = reader.GetString(1),
+                TokenHash = reader.GetString(0),
+                PublicKeyHash = reader.GetString(1),
                 Id = reader.GetString(2),
                 ProjectId = reader.GetString(3),
                 Source = reader.GetString(4),
@@ -608,7 +670,7 @@ public sealed class SqliteTaskStore : ITaskStore
                 UpdatedAt = reader.GetDouble(6),
                 LastRunAt = NullableDouble(reader, 7),
                 NextRunAt = NullableDouble(reader, 8),
-                LastToken = reader.IsDBNull(9) ? null : reader.GetString(9),
+                LastTokenHash = reader.IsDBNull(9) ? null : reader.GetString(9),
                 LastRunSkipped = reader.IsDBNull(10) ? null : reader.GetInt32(10) != 0,
                 LastError = reader.IsDBNull(11) ? null : reader.GetString(11),
                 TimeZone = reader.GetString(12),

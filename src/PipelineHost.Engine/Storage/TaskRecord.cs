@@ -17,11 +17,20 @@ public sealed record TaskRecord
     /// <summary>The exit message of a task that was still waiting in the queue when its host died.</summary>
     public const string InterruptedQueuedMessage = "The host stopped while the task was waiting in the queue";
 
-    /// <summary>The private token; the key.</summary>
-    public required string Token { get; init; }
+    /// <summary>
+    /// The private token. The store keeps only its keyed hash (<see cref="TokenHash"/>), so a record read back has it
+    /// only when the reader named the task by it; null otherwise.
+    /// </summary>
+    public string? Token { get; init; }
 
-    /// <summary>The public key (<c>pk_…</c>).</summary>
-    public required string PublicKey { get; init; }
+    /// <summary>The public key (<c>pk_…</c>); like <see cref="Token"/>, null when read back unless the reader named the task by it.</summary>
+    public string? PublicKey { get; init; }
+
+    /// <summary>The store's key: the keyed hash of <see cref="Token"/> (<see cref="TokenHasher"/>); set on records read back.</summary>
+    public string? TokenHash { get; init; }
+
+    /// <summary>The keyed hash of <see cref="PublicKey"/>; set on records read back.</summary>
+    public string? PublicKeyHash { get; init; }
 
     /// <summary>The short id (<c>&lt;8 chars&gt;.&lt;source&gt;</c>).</summary>
     public required string Id { get; init; }
@@ -212,7 +221,7 @@ public sealed record TaskQuery
     /// <summary>Only tasks of this source component id.</summary>
     public string? Source { get; init; }
 
-    /// <summary>Only tasks whose token or short id starts with this text.</summary>
+    /// <summary>Only tasks whose short id starts with this text, or whose token does where the token is known (a task in memory).</summary>
     public string? TokenPrefix { get; init; }
 
     /// <summary>Only tasks created at or after this time (unix seconds).</summary>
@@ -239,10 +248,10 @@ public sealed record TaskQuery
             && (UserId is null || record.UserId == UserId)
             && (NameContains is null || record.Name.Contains(NameContains, StringComparison.OrdinalIgnoreCase))
             && (Source is null || record.Source == Source)
-            && (TokenPrefix is null || record.Token.StartsWith(TokenPrefix, StringComparison.Ordinal) || record.Id.StartsWith(TokenPrefix, StringComparison.Ordinal))
+            && (TokenPrefix is null || record.Token?.StartsWith(TokenPrefix, StringComparison.Ordinal) == true || record.Id.StartsWith(TokenPrefix, StringComparison.Ordinal))
             && (CreatedFrom is null || record.CreatedAt >= CreatedFrom)
             && (CreatedTo is null || record.CreatedAt < CreatedTo)
-            && (Tokens is null || Tokens.Contains(record.Token));
+            && (Tokens is null || (record.Token is { } token && Tokens.Contains(token)));
     }
 
     /// <summary>The sort key of <paramref name="record"/> at <paramref name="now"/> (unix seconds), as the store orders by it.</summary>

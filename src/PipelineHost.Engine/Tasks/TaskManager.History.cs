@@ -32,7 +32,7 @@ public sealed partial class TaskManager
             var status = record.ToStatus(includeConfig);
 
             // The stored status froze the callback as it stood when the task ended; the delivery went on after.
-            if (await _store!.GetCallbackAsync(record.Token, cancellationToken).ConfigureAwait(false) is { } callback && callback.CreatedAt == record.CreatedAt)
+            if (await _store!.GetCallbackByHashAsync(record.TokenHash!, cancellationToken).ConfigureAwait(false) is { } callback && callback.CreatedAt == record.CreatedAt)
             {
                 status["callback"] = callback.ToStatusJson();
             }
@@ -61,7 +61,7 @@ public sealed partial class TaskManager
         }
 
         var status = record.ToStatus(includeConfig);
-        if (await _store.GetCallbackAsync(record.Token, cancellationToken).ConfigureAwait(false) is { } callback && callback.CreatedAt == record.CreatedAt)
+        if (await _store.GetCallbackByHashAsync(record.TokenHash!, cancellationToken).ConfigureAwait(false) is { } callback && callback.CreatedAt == record.CreatedAt)
         {
             status["callback"] = callback.ToStatusJson();
         }
@@ -151,9 +151,10 @@ public sealed partial class TaskManager
         var storedLive = _store is null || liveTokens.Count == 0
             ? []
             : await _store.ListTasksAsync(new TaskQuery { UserId = caller.UserId, Tokens = liveTokens, Limit = liveTokens.Count }, cancellationToken).ConfigureAwait(false);
-        var storedByToken = storedLive.ToDictionary(r => r.Token, StringComparer.Ordinal);
+        var storedByToken = storedLive.ToDictionary(r => r.Token!, StringComparer.Ordinal);
+        var storedLiveHashes = storedLive.Select(r => r.TokenHash!).ToHashSet(StringComparer.Ordinal);
         var live = liveTasks
-            .Select(t => TaskRecord.FromTask(t, storedByToken.GetValueOrDefault(t.Token) is { } stored && stored.PublicKey == t.Identity.PublicKey ? stored.StartedAt : null))
+            .Select(t => TaskRecord.FromTask(t, storedByToken.GetValueOrDefault(t.Token) is { } stored && stored.CreatedAt == t.StartTime ? stored.StartedAt : null))
             .Where(query.Matches)
             .ToList();
 
@@ -167,13 +168,14 @@ public sealed partial class TaskManager
 
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
         var byKey = Comparer<IComparable>.Create((a, b) => a.CompareTo(b));
-        var merged = prefix.Where(r => !liveTokens.Contains(r.Token)).Concat(live);
+        // The store knows tasks by their tokens' hashes only: its copies of live tasks are those the lookup above found.
+        var merged = prefix.Where(r => !storedLiveHashes.Contains(r.TokenHash!)).Concat(live);
         var ordered = query.Descending
             ? merged.OrderByDescending(r => query.SortKey(r, now), byKey)
             : merged.OrderBy(r => query.SortKey(r, now), byKey);
         var page = ordered
             .ThenByDescending(r => r.CreatedAt)
-            .ThenBy(r => r.Token, StringComparer.Ordinal)
+            .ThenBy(r => r.Id, StringComparer.Ordinal)
             .Skip(query.Offset)
             .Take(query.Limit)
             .ToList();

@@ -931,7 +931,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
 
     /// <summary>The folder key of a stored task: its internal key, or for a task stored before keys existed the legacy token-derived name.</summary>
     private static string FolderKey(TaskRecord record) =>
-        record.Key ?? string.Concat(record.Token.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
+        record.Key ?? string.Concat((record.Token ?? record.TokenHash ?? string.Empty).Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
 
     /// <summary>Where the task's failed items are kept, beside its <c>output</c> folder.</summary>
     private string FailedItemsFolder(string key) => Path.Combine(TaskFolder(key), "failed");

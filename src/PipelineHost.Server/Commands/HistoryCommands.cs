@@ -33,6 +33,13 @@ internal sealed class HistoryCommands(TaskManager tasks) : ICommandModule
             ["exitCode"] = record.ExitCode,
             ["exitMessage"] = record.ExitMessage,
         };
+        // The store keeps only a keyed hash of each token: a task's token is listed while the task is in memory
+        // (where the API key may read it anyway); a task known only from the history is named by its id.
+        if (record.Token is null)
+        {
+            entry.Remove("token");
+        }
+
         foreach (var field in new[] { "statusName", "exitReason", "createdAt", "startedAt", "completedAt", "taskType", "totalCount", "completedCount", "failedCount", "rateCount", "failedItems", "metrics", "tokens" })
         {
             entry[field] = status[field]?.DeepClone();

@@ -40,7 +40,7 @@ public sealed class DashboardServer : IAsyncLifetime
             return; // every test of the class is skipped
         }
 
-        _app = PipelineHostApp.Build(new ServerOptions { Port = 0, ApiKeys = [ApiKey], DataDirectory = _dataDirectory, WorkerPoolSize = 0 });
+        _app = PipelineHostApp.Build(new ServerOptions { Port = 0, ApiKeys = [ApiKey], DataDirectory = _dataDirectory, WorkerPoolSize = 0, ComponentsDirectory = Path.Combine(AppContext.BaseDirectory, "components") });
         await _app.StartAsync().WaitAsync(Timeout);
         BaseAddress = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         _playwright = await Playwright.CreateAsync();
@@ -56,6 +56,37 @@ public sealed class DashboardServer : IAsyncLifetime
         ["components"] = new JsonArray(
             new JsonObject { ["id"] = "webhook_1", ["provider"] = "webhook", ["config"] = new JsonObject { ["mode"] = "Source" } },
             new JsonObject { ["id"] = "response_1", ["provider"] = "response", ["input"] = new JsonArray(new JsonObject { ["lane"] = "text", ["from"] = "webhook_1" }) }),
+        ["source"] = "webhook_1",
+    };
+
+    /// <summary>The data folder (a test puts the file a <c>fault</c> component's <c>passIfExists</c> names there).</summary>
+    public string DataDirectory => _dataDirectory;
+
+    /// <summary>An HTTP client on the server, signed in with the API key.</summary>
+    public HttpClient CreateHttpClient()
+    {
+        var http = new HttpClient { BaseAddress = BaseAddress, Timeout = Timeout };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ApiKey);
+        return http;
+    }
+
+    /// <summary>
+    /// The echo pipeline with a <c>fault</c> component between source and sink that fails objects whose name
+    /// contains <c>bad</c> until the file <paramref name="passIfExists"/> exists.
+    /// </summary>
+    public static JsonObject FlakyPipeline(string passIfExists) => new()
+    {
+        ["project_id"] = Guid.NewGuid().ToString(),
+        ["components"] = new JsonArray(
+            new JsonObject { ["id"] = "webhook_1", ["provider"] = "webhook", ["config"] = new JsonObject { ["mode"] = "Source" } },
+            new JsonObject
+            {
+                ["id"] = "fault_1",
+                ["provider"] = "fault",
+                ["config"] = new JsonObject { ["action"] = "throw", ["match"] = "bad", ["passIfExists"] = passIfExists },
+                ["input"] = new JsonArray(new JsonObject { ["lane"] = "text", ["from"] = "webhook_1" }),
+            },
+            new JsonObject { ["id"] = "response_1", ["provider"] = "response", ["input"] = new JsonArray(new JsonObject { ["lane"] = "text", ["from"] = "fault_1" }) }),
         ["source"] = "webhook_1",
     };
 

@@ -1,3 +1,4 @@
+using PipelineHost.Engine.Tasks;
 using Microsoft.Data.Sqlite;
 using PipelineHost.Engine.Storage;
 
@@ -62,6 +63,75 @@ public sealed class SqliteTaskStoreSchemaTests : IDisposable
         await store.UpsertTaskAsync(TaskStoreSpecification.Record("tk_after_leak"), CancellationToken.None);
 
         Assert.NotNull(await store.FindTaskAsync("tk_after_leak", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task The_database_file_holds_no_token_bytes_and_the_key_file_is_owner_only()
+    {
+        await using (var store = new SqliteTaskStore(DatabasePath))
+        {
+            await store.UpsertTaskAsync(TaskStoreSpecification.Record("tk_0123456789abcdef") with { State = TaskState.Completed }, CancellationToken.None);
+            await store.AppendTransitionAsync("tk_0123456789abcdef", TaskState.Completed, 5, CancellationToken.None);
+            await store.UpsertCallbackAsync(TaskStoreSpecification.Callback("tk_0123456789abcdef") with { DeliveryId = "delivery-1" }, CancellationToken.None);
+            await store.AddDeploymentAsync(TaskStoreSpecification.Deployment("proj-1") with { LastToken = "tk_0123456789abcdef" }, CancellationToken.None);
+            Assert.NotNull(await store.FindTaskAsync("tk_0123456789abcdef", CancellationToken.None));
+        }
+
+        AssertNoTokenBytes("0123456789abcdef");
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(Path.GetDirectoryName(DatabasePath)!, TokenHasher.FileName)));
+        }
+    }
+
+    [Fact]
+    public async Task Migrating_a_database_with_clear_tokens_hashes_them_keeps_every_lookup_and_leaves_no_byte_of_them()
+    {
+        // A database as schema 4 left it: every credential in clear.
+        Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
+        var legacy = new System.Text.StringBuilder("PRAGMA journal_mode = WAL; CREATE TABLE schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_at REAL NOT NULL);");
+        for (var version = 0; version < SqliteMigrations.HashedTokensVersion - 1; version++)
+        {
+            legacy.Append(SqliteMigrations.Scripts[version]).Append($"INSERT INTO schema_version VALUES ({version + 1}, 0);");
+        }
+
+        legacy.Append(
+            """
+            INSERT INTO tasks (token, public_key, id, project_id, source, provider, name, user_id, pipeline, created_at, state, status_text, exit_message, ended_at)
+              VALUES ('tk_feedfacecafebeef', 'pk_deadbeefdeadbeef', 'aaaa1111.webhook_1', 'p', 'webhook_1', 'webhook', 'n', 'local', '{}', 10, 5, 'Completed', '', 20);
+            INSERT INTO task_transitions (token, state, at) VALUES ('tk_feedfacecafebeef', 5, 20);
+            INSERT INTO task_callbacks (token, created_at, url, delivery_id, state, attempts) VALUES ('tk_feedfacecafebeef', 10, 'https://example.com/', 'd', 'pending', '[]');
+            INSERT INTO deployments (project_id, pipeline, schedule, state, created_by, created_at, updated_at, last_token)
+              VALUES ('proj', '{}', 'manual', 'active', 'local', 1, 1, 'tk_feedfacecafebeef');
+            SELECT 1;
+            """);
+        await ScalarAsync(legacy.ToString());
+        SqliteConnection.ClearAllPools();
+
+        await using (var store = new SqliteTaskStore(DatabasePath))
+        {
+            var found = await store.FindTaskAsync("tk_feedfacecafebeef", CancellationToken.None);
+            Assert.Equal("aaaa1111.webhook_1", found!.Id);
+            Assert.Equal("aaaa1111.webhook_1", (await store.FindTaskAsync("pk_deadbeefdeadbeef", CancellationToken.None))!.Id);
+            Assert.Single(await store.ListTransitionsAsync("tk_feedfacecafebeef", CancellationToken.None));
+            Assert.NotNull(await store.GetCallbackAsync("tk_feedfacecafebeef", CancellationToken.None));
+            Assert.Equal(found.TokenHash, (await store.GetDeploymentAsync("proj", CancellationToken.None))!.LastTokenHash);
+        }
+
+        AssertNoTokenBytes("feedfacecafebeef");
+        AssertNoTokenBytes("deadbeefdeadbeef");
+    }
+
+    // Every file SQLite keeps (the database, its journal and shared memory), searched for the token's bytes.
+    private void AssertNoTokenBytes(string secret)
+    {
+        SqliteConnection.ClearAllPools();
+        var needle = System.Text.Encoding.UTF8.GetBytes(secret);
+        foreach (var file in Directory.EnumerateFiles(Path.GetDirectoryName(DatabasePath)!, SqliteTaskStore.FileName + "*"))
+        {
+            var bytes = File.ReadAllBytes(file);
+            Assert.True(bytes.AsSpan().IndexOf(needle) < 0, $"{Path.GetFileName(file)} holds the token's bytes");
+        }
     }
 
     private async Task<object?> ScalarAsync(string sql)

@@ -98,10 +98,13 @@ public abstract class TaskStoreSpecification : IAsyncLifetime
         NextRunAt = createdAt + 900,
     };
 
+    // Credentials read back are the store's business (hashed, carried back only when named): compared by the tests that say so.
     private static void AssertSame(TaskRecord expected, TaskRecord? actual)
     {
         Assert.NotNull(actual);
-        Assert.Equal(expected with { Pipeline = Blank, Status = null }, actual with { Pipeline = Blank, Status = null });
+        Assert.Equal(
+            expected with { Pipeline = Blank, Status = null, Token = null, PublicKey = null, TokenHash = null, PublicKeyHash = null },
+            actual with { Pipeline = Blank, Status = null, Token = null, PublicKey = null, TokenHash = null, PublicKeyHash = null });
         Assert.True(JsonNode.DeepEquals(expected.Pipeline, actual.Pipeline), actual.Pipeline.ToJsonString());
         Assert.True(JsonNode.DeepEquals(expected.Status, actual.Status), actual.Status?.ToJsonString());
     }
@@ -122,17 +125,24 @@ public abstract class TaskStoreSpecification : IAsyncLifetime
         Payload = payload,
     };
 
+    // A listed record has no token (the store keeps its hash): the tests' records are told apart by their ids,
+    // whose first part is the token's first 8 characters (Record), or by the token where the query named it.
+    private static string Name(TaskRecord record) => record.Token ?? record.Id[..record.Id.IndexOf('.', StringComparison.Ordinal)];
+
     private static void AssertSame(CallbackRecord expected, CallbackRecord? actual)
     {
         Assert.NotNull(actual);
-        Assert.Equal(expected with { Attempts = [] }, actual with { Attempts = [] });
+        Assert.Equal(expected with { Attempts = [], Token = null, TokenHash = null }, actual with { Attempts = [], Token = null, TokenHash = null });
         Assert.Equal(expected.Attempts, actual.Attempts);
     }
 
     private static void AssertSame(DeploymentRecord expected, DeploymentRecord? actual)
     {
         Assert.NotNull(actual);
-        Assert.Equal(expected with { Pipeline = Blank }, actual with { Pipeline = Blank });
+        Assert.Equal(
+            expected with { Pipeline = Blank, LastToken = null, LastTokenHash = null },
+            actual with { Pipeline = Blank, LastToken = null, LastTokenHash = null });
+        Assert.Equal(expected.LastToken is null, actual.LastTokenHash is null);
         Assert.True(JsonNode.DeepEquals(expected.Pipeline, actual.Pipeline), actual.Pipeline.ToJsonString());
     }
 
@@ -146,6 +156,31 @@ public abstract class TaskStoreSpecification : IAsyncLifetime
         AssertSame(record, await Store.FindTaskAsync("tk_aaaa1111", None));
         AssertSame(record, await Store.FindTaskAsync("pk_tk_aaaa1111", None));
         Assert.Null(await Store.FindTaskAsync("tk_unknown", None));
+    }
+
+    [Fact]
+    public async Task Credentials_are_kept_as_keyed_hashes_and_given_back_only_to_who_names_the_task_by_them()
+    {
+        var record = Record("tk_secret1", state: TaskState.Completed);
+        await Store.UpsertTaskAsync(record, None);
+        await Store.UpsertCallbackAsync(Callback("tk_secret1"), None);
+
+        var byToken = await Store.FindTaskAsync("tk_secret1", None);
+        var byPublicKey = await Store.FindTaskAsync("pk_tk_secret1", None);
+        var byId = await Store.FindTaskAsync(record.Id, None);
+        var listed = Assert.Single(await Store.ListTasksAsync(new TaskQuery(), None));
+
+        Assert.Equal(("tk_secret1", (string?)null), (byToken!.Token, byToken.PublicKey));
+        Assert.Equal(((string?)null, "pk_tk_secret1"), (byPublicKey!.Token, byPublicKey.PublicKey));
+        Assert.Equal(((string?)null, (string?)null), (byId!.Token, byId.PublicKey));
+        Assert.Equal(((string?)null, (string?)null), (listed.Token, listed.PublicKey));
+        Assert.NotNull(listed.TokenHash);
+        Assert.DoesNotContain("tk_secret1", listed.TokenHash, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret1", listed.PublicKeyHash!, StringComparison.Ordinal);
+        AssertSame(record, await Store.FindTaskByHashAsync(listed.TokenHash, None));
+        AssertSame(Callback("tk_secret1"), await Store.GetCallbackByHashAsync(listed.TokenHash, None));
+        Assert.Null(await Store.FindTaskByHashAsync("tk_secret1", None));
+        Assert.Null((await Store.GetCallbackAsync("tk_secret1", None))!.Token);
     }
 
     [Fact]
@@ -188,7 +223,7 @@ public abstract class TaskStoreSpecification : IAsyncLifetime
         await Store.UpsertTaskAsync(Record("tk_3", createdAt: 200, state: TaskState.Running, projectId: "a"), None);
         await Store.UpsertTaskAsync(Record("tk_4", createdAt: 400, state: TaskState.Completed, projectId: "a", userId: "someone-else"), None);
 
-        static IEnumerable<string> Tokens(IReadOnlyList<TaskRecord> records) => records.Select(r => r.Token);
+        static IEnumerable<string> Tokens(IReadOnlyList<TaskRecord> records) => records.Select(Name);
 
         Assert.Equal(["tk_4", "tk_2", "tk_3", "tk_1"], Tokens(await Store.ListTasksAsync(new TaskQuery(), None)));
         Assert.Equal(["tk_2", "tk_3"], Tokens(await Store.ListTasksAsync(new TaskQuery { UserId = "local", Limit = 2 }, None)));
@@ -205,7 +240,7 @@ public abstract class TaskStoreSpecification : IAsyncLifetime
         await Store.UpsertTaskAsync(Record("tk_bb3", createdAt: 300, state: TaskState.Running) with { Name = "wordcount nightly" }, None);
         await Store.UpsertTaskAsync(Record("tk_bb4", createdAt: 400, state: TaskState.Completed) with { Name = "alpha" }, None);
 
-        async Task<string[]> Tokens(TaskQuery query) => (await Store.ListTasksAsync(query, None)).Select(r => r.Token).ToArray();
+        async Task<string[]> Tokens(TaskQuery query) => (await Store.ListTasksAsync(query, None)).Select(Name).ToArray();
 
         Assert.Equal(["tk_bb3", "tk_aa1"], await Tokens(new TaskQuery { NameContains = "WORD" }));
         Assert.Equal(["tk_ab2"], await Tokens(new TaskQuery { Source = "other_1" }));
@@ -223,7 +258,7 @@ public abstract class TaskStoreSpecification : IAsyncLifetime
         foreach (var query in new[] { new TaskQuery { NameContains = "word" }, new TaskQuery { TokenPrefix = "tk_b" }, new TaskQuery { CreatedFrom = 150, Source = "webhook_1" } })
         {
             var all = await Store.ListTasksAsync(new TaskQuery(), None);
-            Assert.Equal(await Tokens(query), all.Where(query.Matches).Select(r => r.Token).ToArray());
+            Assert.Equal(await Tokens(query), all.Where(query.Matches).Select(Name).ToArray());
         }
     }
 
@@ -237,7 +272,7 @@ public abstract class TaskStoreSpecification : IAsyncLifetime
         var changed = await Store.MarkInterruptedAsync("The host stopped", 7777.5, None);
         var again = await Store.MarkInterruptedAsync("The host stopped", 8888, None);
 
-        Assert.Equal(["tk_running", "tk_starting"], changed.Select(r => r.Token).Order(StringComparer.Ordinal));
+        Assert.Equal(["tk_runni", "tk_start"], changed.Select(Name).Order(StringComparer.Ordinal));
         Assert.Empty(again);
         var running = await Store.FindTaskAsync("tk_running", None);
         Assert.Equal((TaskState.Cancelled, 7777.5, "The host stopped", TaskRecord.InterruptedStatusText), (running!.State, running.EndedAt, running.ExitMessage, running.StatusText));
@@ -352,7 +387,7 @@ public abstract class TaskStoreSpecification : IAsyncLifetime
         await restarted.InitializeAsync(None);
         var pending = await restarted.ListPendingCallbacksAsync(None);
 
-        Assert.Equal(["tk_earlier", "tk_later"], pending.Select(c => c.Token));
+        Assert.Equal(["delivery-tk_earlier", "delivery-tk_later"], pending.Select(c => c.DeliveryId));
         AssertSame(Callback("tk_later", createdAt: 200, payload: "{}", statusCodes: [500]), pending[1]);
     }
 

@@ -24,6 +24,8 @@ public sealed class FullDiskTaskStore(ITaskStore inner) : ITaskStore
 
     public Task<TaskRecord?> FindTaskAsync(string tokenOrPublicKey, CancellationToken cancellationToken) => inner.FindTaskAsync(tokenOrPublicKey, cancellationToken);
 
+    public Task<TaskRecord?> FindTaskByHashAsync(string tokenHash, CancellationToken cancellationToken) => inner.FindTaskByHashAsync(tokenHash, cancellationToken);
+
     public Task<IReadOnlyList<TaskTransition>> ListTransitionsAsync(string token, CancellationToken cancellationToken) => inner.ListTransitionsAsync(token, cancellationToken);
 
     public Task<IReadOnlyList<TaskRecord>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken) => inner.ListTasksAsync(query, cancellationToken);
@@ -38,6 +40,8 @@ public sealed class FullDiskTaskStore(ITaskStore inner) : ITaskStore
     public Task UpsertCallbackAsync(CallbackRecord record, CancellationToken cancellationToken) => Write(() => inner.UpsertCallbackAsync(record, cancellationToken));
 
     public Task<CallbackRecord?> GetCallbackAsync(string token, CancellationToken cancellationToken) => inner.GetCallbackAsync(token, cancellationToken);
+
+    public Task<CallbackRecord?> GetCallbackByHashAsync(string tokenHash, CancellationToken cancellationToken) => inner.GetCallbackByHashAsync(tokenHash, cancellationToken);
 
     public Task<IReadOnlyList<CallbackRecord>> ListPendingCallbacksAsync(CancellationToken cancellationToken) => inner.ListPendingCallbacksAsync(cancellationToken);
 

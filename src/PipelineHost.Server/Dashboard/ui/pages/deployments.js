@@ -38,7 +38,7 @@ export function deploymentsPage(view, session) {
       h('td', {}, d.state),
       h('td', {}, d.state === 'paused' ? 'paused' : d.nextRunAt ? `${formatTime(d.nextRunAt)} (${formatRelative(d.nextRunAt, now())})` : 'manual only'),
       h('td', {}, past.length === 0 ? h('span', { class: 'muted' }, 'none yet') : h('ul', { class: 'findings' }, past.map((t) => h('li', {},
-        h('a', { href: routeHash('task', {}, t.token) }, formatTime(t.startTime)), ` ${t.statusName ?? stateName(t.state)}`))),
+        h('a', { href: routeHash('task', {}, t.token ?? t.id) }, formatTime(t.startTime)), ` ${t.statusName ?? stateName(t.state)}`))),
         d.lastRunSkipped ? h('div', { class: 'warning' }, 'last due time skipped: the previous run was still active') : null,
         d.lastError ? h('div', { class: 'error' }, d.lastError) : null),
       h('td', {}, h('div', { class: 'actions' },

@@ -107,6 +107,15 @@ export function taskPage(view, session, token) {
   const offReconnect = session.onReconnect(subscribe);
   start();
 
+  // A restart keeps the token and starts the run afresh: read it again from the start, timeline and all.
+  function restarted() {
+    state = emptyTaskView();
+    componentCounts.clear();
+    delete actions.dataset.key;
+    dirty = true;
+    start();
+  }
+
   // Rendering is decoupled from arrival: a task emitting 1,000 events/s costs at most four renders a second.
   const timer = setInterval(() => {
     if (!dirty || stopped) return;
@@ -118,7 +127,7 @@ export function taskPage(view, session, token) {
     const s = state.status;
     if (!s) return;
     renderHeader(header, s, session.kind);
-    renderActions(actions, s, session, token);
+    renderActions(actions, s, session, token, { pipeline: () => pipeline, restarted });
     const times = taskTimes(s, Date.now() / 1000);
     replace(counts,
       stat('Done', formatNumber(s.completedCount), 'done'), stat('Failed', formatNumber(s.failedCount), 'failed'),
@@ -182,7 +191,8 @@ function renderHeader(el, s, kind) {
     s.completed ? h('p', { id: 'task-exit', class: tone(s) === 'failed' ? 'error' : '' }, `${s.statusName}: ${s.exitMessage || '(no message)'}${s.exitCode ? ` (exit code ${s.exitCode})` : ''}`) : null);
 }
 
-function renderActions(el, s, session, token) {
+/** Stop, restart (with the task's own pipeline, as `restart` needs it) and retry failed items: the protocol's commands. */
+function renderActions(el, s, session, token, { pipeline, restarted }) {
   if (el.dataset.key === `${s.state}|${s.failedItems}`) return;
   el.dataset.key = `${s.state}|${s.failedItems}`;
   const act = (label, run, cls) => h('button', { type: 'button', class: cls, onclick: async (e) => {
@@ -197,7 +207,12 @@ function renderActions(el, s, session, token) {
   } }, label);
   replace(el,
     !s.completed ? act('Stop', () => session.dap.request('terminate', { token }).then(() => toast('Stopping…')), 'danger') : null,
-    act('Restart', () => session.dap.request('restart', { token }).then(() => toast('Restarted'))),
+    act('Restart', async () => {
+      const source = pipeline() ?? (await session.dap.request('rrext_get_pipeline', { token })).pipeline;
+      await session.dap.request('restart', { token, pipeline: source });
+      toast('Restarted');
+      restarted();
+    }),
     s.completed && s.failedItems > 0 ? act(`Retry ${s.failedItems} failed`, async () => {
       const started = await session.dap.request('rrext_retry_failed', { token });
       location.hash = routeHash('task', {}, started.token);

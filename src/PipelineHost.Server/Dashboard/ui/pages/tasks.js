@@ -98,8 +98,11 @@ function table(data, filters, page) {
         h('th', { class: 'num hide-narrow' }, 'CPU'), h('th', { class: 'num hide-narrow' }, 'Memory peak'), h('th', { class: 'num hide-narrow' }, 'Tokens'))),
       h('tbody', {}, data.tasks.map((t) => {
         const times = taskTimes(t, now);
-        return h('tr', { 'data-token': t.token },
-          h('td', {}, h('a', { href: routeHash('task', {}, t.token) }, t.name), h('div', { class: 'muted mono' }, t.id)),
+        // A task known only from the history comes without its token (the server keeps only a hash of it): its id
+        // names it for the API key's calls.
+        const ref = t.token ?? t.id;
+        return h('tr', { 'data-token': ref },
+          h('td', {}, h('a', { href: routeHash('task', {}, ref) }, t.name), h('div', { class: 'muted mono' }, t.id)),
           h('td', {}, h('span', { class: 'badge', 'data-tone': tone(t) }, t.statusName ?? ''), ' ', h('span', { class: 'muted' }, t.status)),
           h('td', { class: 'hide-narrow' }, formatTime(t.startTime)),
           h('td', { class: 'num hide-narrow' }, formatDuration(times.queueWait)),
