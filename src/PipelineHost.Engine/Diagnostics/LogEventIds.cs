@@ -190,4 +190,10 @@ public static class LogEventIds
 
     /// <summary>A short API key was accepted because the server listens on loopback only.</summary>
     public const int ShortApiKeyOnLoopback = 2404;
+
+    /// <summary>A task's worker sent nothing for the heartbeat timeout while alive, and was killed.</summary>
+    public const int WorkerUnresponsive = 3100;
+
+    /// <summary>A task's worker sent a malformed or unexpected message on its channel, and was killed.</summary>
+    public const int WorkerBrokeChannel = 3101;
 }

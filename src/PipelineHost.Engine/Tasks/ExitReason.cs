@@ -19,6 +19,9 @@ public enum ExitReason
 
     /// <summary>It waited in the queue longer than its <c>expires</c> and was removed without starting.</summary>
     Expired,
+
+    /// <summary>Its worker sent nothing for the heartbeat timeout while its process lived, and was killed.</summary>
+    Unresponsive,
 }
 
 /// <summary>The wire words for a task's outcome: <c>exitReason</c> and the derived <c>statusName</c>.</summary>
@@ -31,6 +34,7 @@ public static class TaskOutcome
         ExitReason.Failed => "failed",
         ExitReason.Timeout => "timeout",
         ExitReason.Expired => "expired",
+        ExitReason.Unresponsive => "unresponsive",
         _ => "cancelled",
     };
 
@@ -42,6 +46,7 @@ public static class TaskOutcome
         "cancelled" => ExitReason.Cancelled,
         "timeout" => ExitReason.Timeout,
         "expired" => ExitReason.Expired,
+        "unresponsive" => ExitReason.Unresponsive,
         _ => null,
     };
 
@@ -56,7 +61,7 @@ public static class TaskOutcome
         TaskState.Completed => "COMPLETED",
         TaskState.Cancelled => reason switch
         {
-            ExitReason.Failed => "FAILED",
+            ExitReason.Failed or ExitReason.Unresponsive => "FAILED",
             ExitReason.Timeout => "TIMEOUT",
             ExitReason.Expired => "EXPIRED",
             _ => "CANCELED",

@@ -35,6 +35,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     private readonly ILogger<TaskManager> _logger;
     private readonly ITaskObserver[] _observers;
     private readonly ITimer _housekeeping;
+    private readonly ITimer _liveness;
     private readonly IProcessTreeProbe _processProbe;
     private readonly IGpuMemoryProbe _gpuProbe;
     private readonly CancellationTokenSource _disposing = new();
@@ -61,6 +62,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         _gpuProbe = GpuMemoryProbe.CreateDefault();
         _admission = new AdmissionQueue<PipelineTask>(options.MaxConcurrentTasks, time, Admit, Expire, task => Notify(new TaskStatusChanged(task, false)));
         _housekeeping = time.CreateTimer(_ => Housekeeping(), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+        _liveness = StartLivenessChecks(HeartbeatInterval, CheckLiveness);
         if (options.WorkerPoolSize > 0)
         {
             _pool = new WorkerPool(options.WorkerPoolSize, options.Worker, options.StartTimeout, time, logger);
@@ -477,6 +479,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                 FailedTaskMaxBytes = _options.FailedTaskMaxBytes,
                 TraceLevel = FlowTraceLevels.Parse(task.Options.TraceLevel),
                 TraceParent = task.Span?.Id,
+                HeartbeatInterval = HeartbeatInterval,
             };
 
             var pooled = _pool?.TryTake(evt => OnWorkerEvent(task, evt), line => OnWorkerOutput(task, line));
@@ -486,7 +489,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                 settings = settings with { ProcessEnvironment = _options.Worker.WorkerEnvironment() };
             }
 
-            var worker = pooled ?? WorkerProcess.Start(_options.Worker, _time, evt => OnWorkerEvent(task, evt), line => OnWorkerOutput(task, line));
+            var worker = pooled ?? WorkerProcess.Start(_options.Worker, evt => OnWorkerEvent(task, evt), line => OnWorkerOutput(task, line));
             task.Worker = worker;
             worker.Channel.Metrics = _metrics;
             _metrics?.TaskLaunched(pooled is not null);
@@ -511,6 +514,9 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             }
 
             _ = MonitorExitAsync(task, worker);
+
+            // Watched from its start (a pool worker may have waited long, silent, for a task).
+            worker.Channel.RestartSilenceClock();
             task.TryMove(TaskState.Initializing, "Loading pipeline");
             Notify(new TaskStatusChanged(task, true));
 
@@ -568,6 +574,11 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     private async Task MonitorExitAsync(PipelineTask task, WorkerProcess worker)
     {
         var code = await worker.Exited.ConfigureAwait(false);
+        if (worker.Channel.Violation is { } broken)
+        {
+            LivenessLog.BrokeChannel(_logger, task.Id, worker.ProcessId, broken);
+        }
+
         if (task.Sampler is { } sampler)
         {
             // Zeroes current, peak and average figures; the tokens are kept.
@@ -663,6 +674,10 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                 break;
             case WorkerLog log:
                 OnWorkerOutput(task, log.Line);
+                break;
+            case Heartbeat:
+                // Not a change worth an event: a status read shows it.
+                task.LastHeartbeatAt = _time.GetUtcNow();
                 break;
         }
     }
@@ -954,6 +969,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     {
         await _disposing.CancelAsync().ConfigureAwait(false);
         await _housekeeping.DisposeAsync().ConfigureAwait(false);
+        await _liveness.DisposeAsync().ConfigureAwait(false);
 
         // Slots freed from here on start nothing: queued tasks are withdrawn and cancelled like the rest.
         _admission.Close();

@@ -47,8 +47,14 @@ internal sealed class WorkerChannel : IDisposable
     /// <summary>Where the bytes of the worker's answers are counted (as data out); none when null.</summary>
     public Diagnostics.PipelineHostMetrics? Metrics { get; set; }
 
-    /// <summary>The <see cref="TimeProvider"/> timestamp of the last frame the worker sent (its start, before any).</summary>
+    /// <summary>The <see cref="Clock"/> timestamp of the last frame the worker sent (its start, before any).</summary>
     public long LastHeard => Interlocked.Read(ref _lastHeard);
+
+    /// <summary>The clock of <see cref="LastHeard"/>.</summary>
+    public TimeProvider Clock => _time;
+
+    /// <summary>Counts the worker's silence from now: its task starts (a pool worker may have waited long, silent).</summary>
+    public void RestartSilenceClock() => Interlocked.Exchange(ref _lastHeard, _time.GetTimestamp());
 
     /// <summary>Reads until the worker's output ends, the channel breaks or the worker breaks the contract.</summary>
     /// <returns>A line for the task's output when the channel ended in error; null at a clean end.</returns>

@@ -199,7 +199,7 @@ internal sealed partial class WorkerPool : IAsyncDisposable
         WorkerProcess worker;
         try
         {
-            worker = WorkerProcess.Start(_launch, _time, static _ => { }, line => Log.IdleOutput(_logger, line));
+            worker = WorkerProcess.Start(_launch, static _ => { }, line => Log.IdleOutput(_logger, line));
         }
         catch (Exception ex) when (ex is Win32Exception or InvalidOperationException or IOException)
         {

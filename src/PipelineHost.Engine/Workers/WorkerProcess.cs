@@ -24,12 +24,13 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
     private readonly Task<int> _exited;
     private int _disposed;
 
-    private WorkerProcess(Process process, TimeProvider time, Action<WorkerEvent> onEvent, Action<string> onOutput)
+    private WorkerProcess(Process process, Action<WorkerEvent> onEvent, Action<string> onOutput)
     {
         _process = process;
         _onEvent = onEvent;
         _onOutput = onOutput;
-        _channel = new WorkerChannel(process.StandardInput.BaseStream, process.StandardOutput.BaseStream, Deliver, time);
+        // The real clock, whatever clock the engine's schedules run on: a process lives, and falls silent, in real time.
+        _channel = new WorkerChannel(process.StandardInput.BaseStream, process.StandardOutput.BaseStream, Deliver, TimeProvider.System);
 
         // A worker that breaks the contract is a crashed worker: nothing it says can be trusted any more.
         _channel.Violated += _ => Kill();
@@ -51,7 +52,7 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
     public Task<int> Exited => _exited;
 
     /// <summary>Starts a worker.</summary>
-    public static WorkerProcess Start(WorkerLaunchOptions options, TimeProvider time, Action<WorkerEvent> onEvent, Action<string> onOutput)
+    public static WorkerProcess Start(WorkerLaunchOptions options, Action<WorkerEvent> onEvent, Action<string> onOutput)
     {
         var path = options.WorkerPath;
         var info = path.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
@@ -71,7 +72,7 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start the worker '{path}'.");
         TrySetPipeCapacity(process.StandardInput.BaseStream, InputPipeCapacity);
         TrySetPipeCapacity(process.StandardOutput.BaseStream, OutputPipeCapacity);
-        return new WorkerProcess(process, time, onEvent, onOutput);
+        return new WorkerProcess(process, onEvent, onOutput);
     }
 
     /// <summary>False once the process has exited (its last frames may still be being read).</summary>
