@@ -92,6 +92,9 @@ public sealed record TaskStatus
     /// <summary>When anything in the status other than the sampled metrics last changed (<c>updatedAt</c>).</summary>
     public DateTimeOffset? UpdatedAt { get; init; }
 
+    /// <summary>When the host last heard the task's worker's heartbeat (<c>lastHeartbeatAt</c>); null before its worker started.</summary>
+    public DateTimeOffset? LastHeartbeatAt { get; init; }
+
     /// <summary>The task's 1-based place in the server's queue (<c>queuePosition</c>); 0 when it is not queued.</summary>
     public int QueuePosition { get; init; }
 
@@ -166,6 +169,7 @@ public sealed record TaskStatus
             Outputs = Objects(status, "outputs").Select(TaskOutputFile.FromJson).ToList(),
             Callback = JsonFields.Object(status, "callback") is { } callback ? TaskCallback.FromJson(callback) : null,
             UpdatedAt = IsoTime(JsonFields.String(status, "updatedAt")),
+            LastHeartbeatAt = IsoTime(JsonFields.String(status, "lastHeartbeatAt")),
             Raw = status,
         };
     }

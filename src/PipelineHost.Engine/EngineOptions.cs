@@ -38,6 +38,12 @@ public sealed record EngineOptions
     public TimeSpan PipeIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
+    /// A running task's worker that sends nothing on its channel this long while its process lives is killed
+    /// (exit reason <c>unresponsive</c>); zero turns the check off.
+    /// </summary>
+    public TimeSpan WorkerHeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// Tasks that may be active (hold a worker slot, from leaving the queue until final) at once, host-wide;
     /// further tasks wait in a FIFO queue in state NONE.
     /// </summary>

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using PipelineHost.Pipelines.Components;
 using PipelineHost.Pipelines.Lanes;
 using PipelineHost.Pipelines.Runtime;
+using PipelineHost.Protocol.Worker;
 
 namespace PipelineHost.Worker;
 
@@ -11,7 +12,7 @@ namespace PipelineHost.Worker;
 /// are always kept (a push and a pop per component call) and reported only when they changed; flow records
 /// (<c>apaevt_flow</c>) are built only at a trace level above none, so a task without one pays nothing for them.
 /// </summary>
-internal sealed class PipeFlowTracker(FlowTraceLevel level, Action<JsonObject> sendRecord)
+internal sealed class PipeFlowTracker(FlowTraceLevel level, Action<FlowRecord> sendRecord)
 {
     /// <summary>Largest serialised result an <c>end</c> record carries; a bigger one is summarised.</summary>
     internal const int MaxResultChars = 16 * 1024;
@@ -27,7 +28,7 @@ internal sealed class PipeFlowTracker(FlowTraceLevel level, Action<JsonObject> s
     /// <summary>An object started on <paramref name="pipe"/>; the returned flow hears its way through the components.</summary>
     public IObjectFlow Begin(int pipe, ObjectContext context)
     {
-        JsonArray? stack;
+        string[]? stack;
         lock (_lock)
         {
             _stacks[pipe] = [context.Name];
@@ -47,7 +48,7 @@ internal sealed class PipeFlowTracker(FlowTraceLevel level, Action<JsonObject> s
     /// <summary>The object on <paramref name="pipe"/> ended, failed when <paramref name="failure"/> is set.</summary>
     public void End(int pipe, ObjectContext context, string? failure)
     {
-        JsonArray? stack;
+        string[]? stack;
         lock (_lock)
         {
             _stacks[pipe] = [];
@@ -71,8 +72,8 @@ internal sealed class PipeFlowTracker(FlowTraceLevel level, Action<JsonObject> s
         });
     }
 
-    /// <summary>The stacks as a <see cref="WorkerProtocol.PipeflowEvent"/> body, or null when nothing changed since the last call.</summary>
-    public JsonObject? TakeIfChanged(bool force = false)
+    /// <summary>The stacks as a <see cref="PipeFlow"/> message, or null when nothing changed since the last call.</summary>
+    public PipeFlow? TakeIfChanged(bool force = false)
     {
         lock (_lock)
         {
@@ -82,19 +83,14 @@ internal sealed class PipeFlowTracker(FlowTraceLevel level, Action<JsonObject> s
             }
 
             _dirty = false;
-            var byPipe = new JsonObject();
-            foreach (var (pipe, stack) in _stacks)
-            {
-                byPipe[pipe.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new JsonArray(stack.Select(s => (JsonNode)JsonValue.Create(s)!).ToArray());
-            }
-
-            return new JsonObject { ["version"] = ++_version, ["byPipe"] = byPipe };
+            var byPipe = _stacks.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)[.. p.Value]);
+            return new PipeFlow(++_version, byPipe);
         }
     }
 
     private void Enter(int pipe, string componentId, string? lane, LanePayload? payload)
     {
-        JsonArray? stack;
+        string[]? stack;
         lock (_lock)
         {
             if (_stacks.TryGetValue(pipe, out var list))
@@ -125,7 +121,7 @@ internal sealed class PipeFlowTracker(FlowTraceLevel level, Action<JsonObject> s
 
     private void Leave(int pipe, string componentId)
     {
-        JsonArray? stack;
+        string[]? stack;
         lock (_lock)
         {
             if (_stacks.TryGetValue(pipe, out var list) && list.LastIndexOf(componentId) is var index and > 0)
@@ -141,19 +137,17 @@ internal sealed class PipeFlowTracker(FlowTraceLevel level, Action<JsonObject> s
     }
 
     /// <summary>A copy of the stack for a record; null (and no copy) when no records are sent.</summary>
-    private JsonArray? Snapshot(int pipe) =>
-        level == FlowTraceLevel.None
-            ? null
-            : new JsonArray(_stacks[pipe].Select(s => (JsonNode)JsonValue.Create(s)!).ToArray());
+    private string[]? Snapshot(int pipe) =>
+        level == FlowTraceLevel.None ? null : [.. _stacks[pipe]];
 
-    private void Record(int pipe, string op, JsonArray? stack, Func<JsonObject> trace)
+    private void Record(int pipe, string op, string[]? stack, Func<JsonObject> trace)
     {
         if (stack is null)
         {
             return;
         }
 
-        sendRecord(new JsonObject { ["id"] = pipe, ["op"] = op, ["pipes"] = stack, ["trace"] = trace() });
+        sendRecord(new FlowRecord(pipe, op, stack, WorkerJson.Encode(trace())));
     }
 
     private static JsonNode BoundedResult(ObjectResult result)

@@ -7,7 +7,7 @@ namespace PipelineHost.Worker;
 
 /// <summary>
 /// What differs for a worker the host started before it had a task for it (a pool worker): it warms up while idle,
-/// and takes its task's environment from <see cref="WorkerProtocol.Start"/> instead of from its own start.
+/// and takes its task's environment from <see cref="Protocol.Worker.StartTask"/> instead of from its own start.
 /// </summary>
 internal static class PoolWorker
 {
@@ -16,7 +16,7 @@ internal static class PoolWorker
     /// assemblies and JIT-compiling settings parsing, validation, graph building and one object's run. Touches no
     /// task state (no counters, no events), so nothing of it can show in the task that comes next.
     /// </summary>
-    public static async Task<JsonObject?> WarmUpAsync(CancellationToken cancellationToken)
+    public static async Task WarmUpAsync(CancellationToken cancellationToken)
     {
         var pipeline = new JsonObject
         {
@@ -31,7 +31,7 @@ internal static class PoolWorker
                 }),
             ["source"] = "webhook_1",
         };
-        var settings = WorkerStartSettings.FromJson(new WorkerStartSettings(pipeline, "webhook_1", 1, new ComponentEnvironment(), null).ToJson());
+        var settings = WorkerStartSettings.FromMessage(new WorkerStartSettings(pipeline, "webhook_1", 1, new ComponentEnvironment(), null).ToMessage());
         var catalog = ComponentCatalog.CreateDefault();
         var definition = new PipelineValidator(catalog).Validate(settings.Pipeline, settings.Source).Definition
             ?? throw new WorkerException("The warm-up pipeline is invalid");
@@ -40,7 +40,6 @@ internal static class PoolWorker
         await run.WriteAsync("warm-up"u8.ToArray(), cancellationToken).ConfigureAwait(false);
         await run.CloseAsync(cancellationToken).ConfigureAwait(false);
         run.Context.Result.WriteTo([]);
-        return null;
     }
 
     /// <summary>

@@ -1,5 +1,5 @@
-using System.Text.Json.Nodes;
 using PipelineHost.Pipelines.Runtime;
+using PipelineHost.Protocol.Worker;
 
 namespace PipelineHost.Worker;
 
@@ -49,8 +49,8 @@ internal sealed class TaskCounters(TimeProvider time)
         }
     });
 
-    /// <summary>The counters as a <c>counts</c> event body, or null when nothing changed since the last call.</summary>
-    public JsonObject? TakeIfChanged(bool force = false)
+    /// <summary>The counters as a <see cref="Counters"/> message, or null when nothing changed since the last call.</summary>
+    public Counters? TakeIfChanged(bool force = false)
     {
         lock (_lock)
         {
@@ -63,46 +63,33 @@ internal sealed class TaskCounters(TimeProvider time)
             _dirty = false;
             _retriesSeen = retries;
             var seconds = Math.Max(time.GetElapsedTime(_started).TotalSeconds, 0.001);
-            var counts = new JsonObject
-            {
-                // Snapshots travel on several paths (close answers, periodic events); the version lets the host
-                // keep the newest whatever order they arrive in.
-                ["version"] = ++_version,
-                ["totalSize"] = _totalSize,
+            return new Counters(
+                // Snapshots travel at each report tick and before each close answer: the version lets the host
+                // keep the newest whatever order it reads them in.
+                Version: ++_version,
+                TotalSize: _totalSize,
                 // A source that knows how many objects it will make says so from the start, so progress reads
                 // "29 of 2000", never "29 of 31" (what was opened so far).
-                ["totalCount"] = _sourceTotal is { } known ? Math.Max(known, _totalCount) : _totalCount,
-                ["completedSize"] = _completedSize,
-                ["completedCount"] = _completedCount,
-                ["failedSize"] = _failedSize,
-                ["failedCount"] = _failedCount,
-                ["wordsSize"] = _wordsSize,
-                ["wordsCount"] = _wordsCount,
-                ["rateSize"] = (long)Math.Round((_completedSize + _failedSize) / seconds * 100),
-                ["rateCount"] = (long)Math.Round((_completedCount + _failedCount) / seconds * 100),
-            };
-            Retries.WriteTo(counts);
-            if (_sourceTotal is { } total)
-            {
-                counts[WorkerProtocol.SourceTotalCounter] = total;
-            }
-
-            return counts;
+                TotalCount: _sourceTotal is { } known ? Math.Max(known, _totalCount) : _totalCount,
+                CompletedSize: _completedSize,
+                CompletedCount: _completedCount,
+                FailedSize: _failedSize,
+                FailedCount: _failedCount,
+                WordsSize: _wordsSize,
+                WordsCount: _wordsCount,
+                RateSize: (long)Math.Round((_completedSize + _failedSize) / seconds * 100),
+                RateCount: (long)Math.Round((_completedCount + _failedCount) / seconds * 100),
+                Retries: Retries.Figures(),
+                SourceTotal: _sourceTotal);
         }
     }
 
     /// <summary>Custom counters reported by components, for billing.</summary>
-    public JsonObject CustomCounters()
+    public Dictionary<string, double> CustomCounters()
     {
         lock (_lock)
         {
-            var obj = new JsonObject();
-            foreach (var (name, value) in _custom)
-            {
-                obj[name] = value;
-            }
-
-            return obj;
+            return _custom.ToDictionary(c => c.Key, c => (double)c.Value, StringComparer.Ordinal);
         }
     }
 

@@ -7,8 +7,7 @@ using PipelineHost.Pipelines.Components;
 using PipelineHost.Pipelines.Components.Plugins;
 using PipelineHost.Pipelines.Runtime;
 using PipelineHost.Pipelines.Validation;
-using PipelineHost.Protocol;
-using PipelineHost.Protocol.Framing;
+using PipelineHost.Protocol.Worker;
 
 namespace PipelineHost.Worker;
 
@@ -20,9 +19,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
 {
     private static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(100);
 
-    private readonly Stream _input;
-    private readonly LengthPrefixedMessageWriter _writer;
-    private readonly IMessageCodec _codec = WorkerCodec.Default;
+    private readonly HostChannel _channel;
     private readonly TaskCounters _counters;
     private readonly ConcurrentDictionary<int, Pipe> _pipes = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -30,6 +27,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     private readonly ConcurrentDictionary<Task, byte> _handlers = new();
     private readonly TimeProvider _time;
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<TimeSpan> _heartbeatInterval = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private PipelineGraph? _graph;
     private ObjectRetrier? _retrier;
     private FailedItemStore? _failedItems;
@@ -41,8 +39,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
 
     public WorkerSession(Stream input, Stream output, TimeProvider? time = null)
     {
-        _input = input;
-        _writer = new LengthPrefixedMessageWriter(output, _codec);
+        _channel = new HostChannel(input, output);
         _time = time ?? TimeProvider.System;
         _counters = new TaskCounters(_time);
         _flow = NewFlowTracker(FlowTraceLevel.None);
@@ -54,23 +51,23 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         using var registration = cancellationToken.Register(() => Exit(0, "Stopped"));
         var reader = ReadLoopAsync();
         var reporter = ReportLoopAsync();
+        var heartbeat = HeartbeatLoopAsync();
         var code = await _exit.Task.ConfigureAwait(false);
         await _stopping.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_handlers.Keys).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        await FlushCountsAsync().ConfigureAwait(false);
+        await SendFiguresAsync(force: true).ConfigureAwait(false);
         await reporter.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await heartbeat.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _tracing?.Dispose(); // flushes an exporter's last spans
         _ = reader;
         return code;
     }
 
-    public void Warn(string componentId, string message) =>
-        SendEvent(WorkerProtocol.WarningEvent, new JsonObject { ["message"] = $"{componentId}: {message}" });
+    public void Warn(string componentId, string message) => _channel.Post(new WorkerWarning($"{componentId}: {message}"));
 
     public void Count(string counter, long amount) => _counters.Count(counter, amount);
 
-    public void FileWritten(string name, long size, string contentType) =>
-        SendEvent(WorkerProtocol.FileEvent, new JsonObject { ["name"] = name, ["size"] = size, ["contentType"] = contentType });
+    public void FileWritten(string name, long size, string contentType) => _channel.Post(new FileWritten(name, size, contentType));
 
     // A child object (an archive entry, an attachment) counts as an object of the task of its own.
     public void ChildOpened(ObjectContext child, long size)
@@ -93,91 +90,59 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
 
     private async Task ReadLoopAsync()
     {
-        var reader = new LengthPrefixedFrameReader(_input, WorkerProtocol.MaxFrameSize);
-        try
+        if (await _channel.ServeAsync(HandleAsync, Track, _stopping.Token).ConfigureAwait(false) is { } failure)
         {
-            while (!_exit.Task.IsCompleted)
-            {
-                var frame = await reader.ReadAsync(_stopping.Token).ConfigureAwait(false);
-                if (frame is not { } received)
-                {
-                    // The host went away: nobody is left to serve.
-                    Exit(0, "Host closed the channel");
-                    return;
-                }
+            await Console.Error.WriteLineAsync($"worker: host channel failed: {failure}").ConfigureAwait(false);
+            Exit(1, $"Host channel failed: {failure}");
+            return;
+        }
 
-                if (_codec.Decode(received.Payload.Span, received.Binary) is RequestMessage request)
-                {
-                    // The host sends a pipe's writes without waiting for each answer: they (and the close after
-                    // them) are chained here, in the order they arrived, while other requests and other pipes
-                    // run concurrently.
-                    var handler = request.Command is WorkerProtocol.Write or WorkerProtocol.Close && PipeOf(request.Arguments) is { } pipe
-                        ? pipe.InOrder(() => HandleAsync(request))
-                        : HandleAsync(request);
-                    Track(handler);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (Exception ex) when (ex is IOException or InvalidDataException or EndOfStreamException or ProtocolFormatException)
-        {
-            await Console.Error.WriteLineAsync($"worker: host channel failed: {ex.Message}").ConfigureAwait(false);
-            Exit(1, $"Host channel failed: {ex.Message}");
-        }
+        // The host went away: nobody is left to serve.
+        Exit(0, "Host closed the channel");
     }
 
-    private async Task HandleAsync(RequestMessage request)
+    private async Task<WorkerReply?> HandleAsync(WorkerRequest request)
     {
-        await Task.Yield();
-        ResponseMessage response;
-        try
+        switch (request)
         {
-            var body = request.Command switch
-            {
-                WorkerProtocol.Start => Start(request.Arguments ?? []),
-                WorkerProtocol.Warm => await PoolWorker.WarmUpAsync(_stopping.Token).ConfigureAwait(false),
-                WorkerProtocol.Open => Open(request.Arguments ?? []),
-                WorkerProtocol.Write => await WriteAsync(request).ConfigureAwait(false),
-                WorkerProtocol.Close => await CloseAsync(request.Arguments ?? []).ConfigureAwait(false),
-                WorkerProtocol.Stop => StopRequested(),
-                _ => throw new WorkerException($"Unknown worker command '{request.Command}'"),
-            };
-            response = ResponseMessage.Ok(request, body);
-        }
-        catch (WorkerException ex)
-        {
-            response = ResponseMessage.Fail(request, ex.Message);
-        }
-        catch (OperationCanceledException)
-        {
-            response = ResponseMessage.Fail(request, "The task is stopping");
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            await Console.Error.WriteLineAsync($"worker: {request.Command} failed: {ex}").ConfigureAwait(false);
-            response = ResponseMessage.Fail(request, ex.Message);
-        }
+            case StartTask start:
+                try
+                {
+                    Start(start.Settings);
+                    return new Done(start.Seq);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    // Answered before the exit, so the host reads why before it sees the worker go.
+                    await _channel.SendAsync(new RequestFailed(start.Seq, ex.Message)).ConfigureAwait(false);
+                    Exit(WorkerProtocol.StartFailedExitCode, ex.Message);
+                    return null;
+                }
 
-        if (request.Command == WorkerProtocol.Close)
-        {
-            // The counters travel with the close answer, so a status read right after a send already shows it.
-            var body = response.Body as JsonObject ?? [];
-            body[WorkerProtocol.CountsProperty] = _counters.TakeIfChanged(force: true);
-            body[WorkerProtocol.PipeflowProperty] = _flow.TakeIfChanged(force: true);
-            response = response with { Body = body };
-        }
+            case WarmUp warm:
+                await PoolWorker.WarmUpAsync(_stopping.Token).ConfigureAwait(false);
+                return new Done(warm.Seq);
+            case OpenPipe open:
+                return new PipeOpened(open.Seq, Open(open));
+            case WritePipe write:
+                await WriteAsync(write).ConfigureAwait(false);
+                return new Done(write.Seq);
+            case ClosePipe close:
+                try
+                {
+                    return new PipeClosed(close.Seq, WorkerJson.Encode(await CloseAsync(close).ConfigureAwait(false)));
+                }
+                finally
+                {
+                    // Before the answer, so a status read right after a send already shows the object.
+                    await SendFiguresAsync(force: true).ConfigureAwait(false);
+                }
 
-        if (request.Command == WorkerProtocol.Write && request.Arguments?[WorkerProtocol.QuietProperty] is JsonValue quiet && quiet.GetValueKind() == JsonValueKind.True)
-        {
-            return; // a failure stays on the pipe (Pipe.Failure) for the next answered write or the close
-        }
-
-        await SendAsync(response).ConfigureAwait(false);
-        if (request.Command == WorkerProtocol.Start && !response.Success)
-        {
-            Exit(WorkerProtocol.StartFailedExitCode, response.Message ?? "Start failed");
+            case StopWorker stop:
+                Exit(0, "Stopped");
+                return new Done(stop.Seq);
+            default:
+                throw new WorkerException($"Unknown worker request '{request.GetType().Name}'");
         }
     }
 
@@ -197,10 +162,11 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         }
     }
 
-    private JsonObject? Start(JsonObject arguments)
+    private void Start(StartSettings message)
     {
         _counters.StartClock();
-        var settings = WorkerStartSettings.FromJson(arguments);
+        var settings = WorkerStartSettings.FromMessage(message);
+        _heartbeatInterval.TrySetResult(settings.HeartbeatInterval);
         if (settings.ProcessEnvironment is { } variables)
         {
             PoolWorker.UseEnvironment(variables);
@@ -237,14 +203,12 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         }
 
         _started.TrySetResult();
-        SendEvent(WorkerProtocol.ServiceEvent, new JsonObject { ["up"] = true });
+        _channel.Post(new ServiceState(true));
         if (_graph.Source is IBatchSource batch)
         {
             _counters.SetSourceTotal(batch.KnownTotal);
             Track(RunBatchAsync(batch));
         }
-
-        return null;
     }
 
     private async Task RunBatchAsync(IBatchSource source)
@@ -260,7 +224,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
                 var objectId = NewObjectId();
                 var context = new ObjectContext(item.Name, item.MimeType, objectId, item.Metadata, pipe.HasValue ? SseSink(pipe.Value) : null);
                 _counters.Opened(item.Size);
-                SendEvent(WorkerProtocol.ObjectEvent, new JsonObject { ["name"] = item.Name, ["size"] = item.Size });
+                _channel.Post(new ObjectStarted(item.Name, item.Size));
                 long written = 0;
                 string? failure = null;
                 try
@@ -321,38 +285,43 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            SendEvent(WorkerProtocol.ErrorEvent, new JsonObject { ["message"] = $"Source failed: {ex.Message}" });
+            _channel.Post(new ObjectError($"Source failed: {ex.Message}", null));
             Exit(1, $"Source failed: {ex.Message}");
         }
     }
 
-    private JsonObject Open(JsonObject arguments)
+    private int Open(OpenPipe request)
     {
         var graph = Graph;
-        var info = arguments["object"] as JsonObject ?? [];
+        JsonObject info;
+        try
+        {
+            info = WorkerJson.ParseObject(request.Object, "object");
+        }
+        catch (WorkerProtocolException ex)
+        {
+            throw new WorkerException($"The object description is invalid: {ex.Message}");
+        }
+
         var name = info["name"] is JsonValue n && n.GetValueKind() == JsonValueKind.String && n.GetValue<string>().Length > 0
             ? n.GetValue<string>()
             : NewObjectId();
         var size = info["size"] is JsonValue s && s.TryGetValue(out long declared) ? declared : 0;
-        var mime = NormalizeMime(arguments["mimeType"]?.GetValue<string>());
+        var mime = NormalizeMime(request.MimeType);
 
         var id = AllocatePipeId();
-        var context = new ObjectContext(name, mime, NewObjectId(), (JsonObject)info.DeepClone(), SseSink(id));
-        var trace = WorkerTracing.Parse(arguments[WorkerProtocol.TraceParentProperty]?.GetValue<string>(), _taskTrace);
+        var context = new ObjectContext(name, mime, NewObjectId(), info, SseSink(id));
+        var trace = WorkerTracing.Parse(request.TraceParent, _taskTrace);
         _pipes[id] = new Pipe(id, graph.Begin(context, this, _flow.Begin(id, context), trace), size) { Trace = trace };
         _counters.Opened(size);
-        SendEvent(WorkerProtocol.ObjectEvent, new JsonObject { ["name"] = name, ["size"] = size });
-        return new JsonObject { ["pipe_id"] = id };
+        _channel.Post(new ObjectStarted(name, size));
+        return id;
     }
 
-    private async Task<JsonObject?> WriteAsync(RequestMessage request)
+    private async Task WriteAsync(WritePipe request)
     {
-        var pipe = FindPipe(request.Arguments, "Write");
-        if (request.Data is not { } data)
-        {
-            throw new WorkerException("No data specified");
-        }
-
+        var pipe = FindPipe(request.PipeId, "Write");
+        var data = request.Data;
         await pipe.Lock.WaitAsync(_stopping.Token).ConfigureAwait(false);
         try
         {
@@ -366,7 +335,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             {
                 // A retry is coming at close: only keep the bytes for it.
                 pipe.Written += data.Length;
-                return null;
+                return;
             }
 
             try
@@ -381,7 +350,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
                     // The client keeps sending; the object is replayed from its first byte when it closes.
                     pipe.Deferred = ex;
                     pipe.Written += data.Length;
-                    return null;
+                    return;
                 }
 
                 pipe.Failure = ex;
@@ -393,12 +362,12 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             pipe.Lock.Release();
         }
 
-        return null;
+        return;
     }
 
-    private async Task<JsonObject> CloseAsync(JsonObject arguments)
+    private async Task<JsonObject> CloseAsync(ClosePipe request)
     {
-        var pipe = FindPipe(arguments, "Close");
+        var pipe = FindPipe(request.PipeId, "Close");
         await pipe.Lock.WaitAsync(_stopping.Token).ConfigureAwait(false);
         try
         {
@@ -409,11 +378,11 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
                 _counters.AddSize(pipe.Written);
             }
 
-            if (arguments["fail"] is JsonValue reason && reason.GetValueKind() == JsonValueKind.String)
+            if (request.Fail is { } reason)
             {
                 // The host gave up on the object (client gone, pipe idle): its input may be cut short, so it is
                 // neither retried nor kept, whatever failed before.
-                var given = pipe.Failure?.Message ?? pipe.Deferred?.Message ?? reason.GetValue<string>();
+                var given = pipe.Failure?.Message ?? pipe.Deferred?.Message ?? reason;
                 _flow.End(pipe.Id, pipe.Run.Context, given);
                 pipe.Run.Abandon(given);
                 _counters.Failed(size);
@@ -505,32 +474,19 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
 
             if (warning is not null)
             {
-                SendEvent(WorkerProtocol.WarningEvent, new JsonObject { ["message"] = warning });
+                _channel.Post(new WorkerWarning(warning));
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            SendEvent(WorkerProtocol.WarningEvent, new JsonObject { ["message"] = $"Failed item \"{name}\" could not be kept: {ex.Message}" });
+            _channel.Post(new WorkerWarning($"Failed item \"{name}\" could not be kept: {ex.Message}"));
         }
     }
 
-    private JsonObject? StopRequested()
-    {
-        Exit(0, "Stopped");
-        return null;
-    }
-
-    private Pipe FindPipe(JsonObject? arguments, string verb)
-    {
-        if (arguments?["pipe_id"] is not JsonValue value || !value.TryGetValue(out int id))
-        {
-            throw new WorkerException("No pipe_id specified");
-        }
-
-        return _pipes.TryGetValue(id, out var pipe) && pipe != Pipe.Reserved
+    private Pipe FindPipe(int id, string verb) =>
+        _pipes.TryGetValue(id, out var pipe) && pipe != Pipe.Reserved
             ? pipe
             : throw new WorkerException($"{verb} pipe with id {id} not found");
-    }
 
     /// <summary>Remembers a handler until it ends, so stopping can wait for it (a finished one is forgotten: a
     /// long-lived task handles millions of writes).</summary>
@@ -544,11 +500,6 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
     }
-
-    private Pipe? PipeOf(JsonObject? arguments) =>
-        arguments?["pipe_id"] is JsonValue value && value.TryGetValue(out int id) && _pipes.TryGetValue(id, out var pipe) && pipe != Pipe.Reserved
-            ? pipe
-            : null;
 
     private int AllocatePipeId() => TryAllocatePipeId() ?? throw new WorkerException($"All {_threads} pipes are busy");
 
@@ -566,32 +517,22 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         return null;
     }
 
-    private PipeFlowTracker NewFlowTracker(FlowTraceLevel level) =>
-        new(level, record => SendEvent(WorkerProtocol.FlowEvent, record));
+    private PipeFlowTracker NewFlowTracker(FlowTraceLevel level) => new(level, _channel.Post);
 
-    private Action<string, JsonObject?> SseSink(int pipe) => (type, data) =>
-    {
-        var body = new JsonObject { ["pipe_id"] = pipe, ["type"] = type };
-        if (data is not null)
-        {
-            body["data"] = data.DeepClone();
-        }
-
-        SendEvent(WorkerProtocol.SseEvent, body);
-    };
+    private Action<string, JsonObject?> SseSink(int pipe) =>
+        (type, data) => _channel.Post(new SseMessage(pipe, type, data is null ? null : WorkerJson.Encode(data)));
 
     private PipelineGraph Graph => _graph ?? throw new WorkerException("The pipeline has not started");
 
     private ObjectRetrier Retrier => _retrier ?? throw new WorkerException("The pipeline has not started");
 
-    private void ReportObjectError(string name, string message) =>
-        SendEvent(WorkerProtocol.ErrorEvent, new JsonObject { ["message"] = $"Object \"{name}\": {message}", ["reason"] = message });
+    private void ReportObjectError(string name, string message) => _channel.Post(new ObjectError($"Object \"{name}\": {message}", message));
 
     private void Exit(int code, string message)
     {
         if (_exit.TrySetResult(code))
         {
-            SendEvent(WorkerProtocol.ExitEvent, new JsonObject { ["code"] = code, ["message"] = message });
+            _channel.Post(new Exiting(code, message));
         }
     }
 
@@ -600,25 +541,12 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         // Nothing counts before a pipeline exists, and a pool worker may wait long for its task: no timer ticking
         // (waking the process ten times a second) until then.
         await _started.Task.WaitAsync(_stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        using var timer = new PeriodicTimer(ReportInterval);
+        using var timer = new PeriodicTimer(ReportInterval, _time);
         try
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
             {
-                if (_flow.TakeIfChanged() is { } pipeflow)
-                {
-                    await SendAsync(new EventMessage(WorkerProtocol.PipeflowEvent, pipeflow)).ConfigureAwait(false);
-                }
-
-                if (_counters.TakeIfChanged() is { } counts)
-                {
-                    await SendAsync(new EventMessage(WorkerProtocol.CountsEvent, counts)).ConfigureAwait(false);
-                    await SendAsync(new EventMessage(WorkerProtocol.UsageEvent, new JsonObject
-                    {
-                        ["counters"] = _counters.CustomCounters(),
-                        ["timers"] = new JsonObject(),
-                    })).ConfigureAwait(false);
-                }
+                await SendFiguresAsync(force: false).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
@@ -626,28 +554,45 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
         }
     }
 
-    private async Task FlushCountsAsync()
-    {
-        await SendAsync(new EventMessage(WorkerProtocol.PipeflowEvent, _flow.TakeIfChanged(force: true)!)).ConfigureAwait(false);
-        await SendAsync(new EventMessage(WorkerProtocol.CountsEvent, _counters.TakeIfChanged(force: true)!)).ConfigureAwait(false);
-        await SendAsync(new EventMessage(WorkerProtocol.UsageEvent, new JsonObject
-        {
-            ["counters"] = _counters.CustomCounters(),
-            ["timers"] = new JsonObject(),
-        })).ConfigureAwait(false);
-    }
-
-    private void SendEvent(string name, JsonObject body) => _ = SendAsync(new EventMessage(name, body));
-
-    private async Task SendAsync(ProtocolMessage message)
+    /// <summary>
+    /// Says the worker is alive every interval the task's start asked for, from its start on (a pool worker waiting
+    /// for its task is nobody's to watch). A timer of its own: a pipeline busy in every thread still gets it out.
+    /// </summary>
+    private async Task HeartbeatLoopAsync()
     {
         try
         {
-            await _writer.WriteAsync(message, CancellationToken.None).ConfigureAwait(false);
+            var interval = await _heartbeatInterval.Task.WaitAsync(_stopping.Token).ConfigureAwait(false);
+            if (interval <= TimeSpan.Zero)
+            {
+                return;
+            }
+
+            using var timer = new PeriodicTimer(interval, _time);
+            long number = 0;
+            do
+            {
+                await _channel.SendAsync(new Heartbeat(++number)).ConfigureAwait(false);
+            }
+            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false));
         }
-        catch (IOException)
+        catch (OperationCanceledException)
         {
-            // The host is gone; the read loop notices and ends the session.
+        }
+    }
+
+    /// <summary>Sends the pipe stacks and counters that changed (all of them when <paramref name="force"/>).</summary>
+    private async Task SendFiguresAsync(bool force)
+    {
+        if (_flow.TakeIfChanged(force) is { } pipeflow)
+        {
+            await _channel.SendAsync(pipeflow).ConfigureAwait(false);
+        }
+
+        if (_counters.TakeIfChanged(force) is { } counts)
+        {
+            await _channel.SendAsync(counts).ConfigureAwait(false);
+            await _channel.SendAsync(new Usage(_counters.CustomCounters(), new Dictionary<string, double>())).ConfigureAwait(false);
         }
     }
 
@@ -663,7 +608,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     {
         _tracing?.Dispose();
         _stopping.Dispose();
-        _writer.Dispose();
+        _channel.Dispose();
         await ValueTask.CompletedTask.ConfigureAwait(false);
     }
 
@@ -737,16 +682,6 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
             }
 
             return new MemoryStream(bytes, writable: false);
-        }
-
-        private Task _last = Task.CompletedTask;
-
-        /// <summary>Runs <paramref name="work"/> after everything queued before it on this pipe. Called from the read loop only.</summary>
-        public Task InOrder(Func<Task> work)
-        {
-            var next = _last.ContinueWith(_ => work(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
-            _last = next;
-            return next;
         }
     }
 }

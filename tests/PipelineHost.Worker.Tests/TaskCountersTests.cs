@@ -21,8 +21,8 @@ public sealed class TaskCountersTests
         time.Advance(TimeSpan.FromSeconds(2));
         var counts = counters.TakeIfChanged()!;
 
-        Assert.Equal(500, counts["rateCount"]!.GetValue<long>()); // 10 objects / 2 s, x100
-        Assert.Equal(50_000, counts["rateSize"]!.GetValue<long>());
+        Assert.Equal(500, counts.RateCount); // 10 objects / 2 s, x100
+        Assert.Equal(50_000, counts.RateSize);
     }
 
     [Fact]
@@ -34,7 +34,7 @@ public sealed class TaskCountersTests
 
         var first = counters.TakeIfChanged()!;
 
-        Assert.Equal(2000, first["totalCount"]!.GetValue<long>());
+        Assert.Equal(2000, first.TotalCount);
     }
 
     [Fact]
@@ -44,6 +44,6 @@ public sealed class TaskCountersTests
         counters.Opened(10);
         counters.Opened(10);
 
-        Assert.Equal(2, counters.TakeIfChanged()!["totalCount"]!.GetValue<long>());
+        Assert.Equal(2, counters.TakeIfChanged()!.TotalCount);
     }
 }

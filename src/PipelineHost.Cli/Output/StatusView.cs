@@ -15,7 +15,7 @@ internal static class StatusView
         Row(grid, "state", $"{StateMarkup(status.State)} {Markup.Escape(status.Status)}", escape: false);
         // One name per outcome on screen: the state's (CANCELLED); the wire's other spellings (statusName CANCELED,
         // exitReason cancelled) stay in --json. A reason the state does not already say gets its own row.
-        if (status.ExitReason is "failed" or "timeout" or "expired")
+        if (status.ExitReason is "failed" or "timeout" or "expired" or "unresponsive")
         {
             Row(grid, "reason", status.ExitReason);
         }

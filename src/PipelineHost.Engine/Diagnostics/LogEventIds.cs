@@ -196,4 +196,9 @@ public static class LogEventIds
 
     /// <summary>Cluster mode: the open tasks of a lost host could not be ended.</summary>
     public const int ClusterLostSweepFailed = 3202;
+    /// <summary>A task's worker sent nothing for the heartbeat timeout while alive, and was killed.</summary>
+    public const int WorkerUnresponsive = 3100;
+
+    /// <summary>A task's worker sent a malformed or unexpected message on its channel, and was killed.</summary>
+    public const int WorkerBrokeChannel = 3101;
 }

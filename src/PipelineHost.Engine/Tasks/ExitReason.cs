@@ -22,6 +22,8 @@ public enum ExitReason
 
     /// <summary>Cluster mode: the host running it left the cluster (killed, cut off) before it ended.</summary>
     Lost,
+    /// <summary>Its worker sent nothing for the heartbeat timeout while its process lived, and was killed.</summary>
+    Unresponsive,
 }
 
 /// <summary>The wire words for a task's outcome: <c>exitReason</c> and the derived <c>statusName</c>.</summary>
@@ -35,6 +37,7 @@ public static class TaskOutcome
         ExitReason.Timeout => "timeout",
         ExitReason.Expired => "expired",
         ExitReason.Lost => "lost",
+        ExitReason.Unresponsive => "unresponsive",
         _ => "cancelled",
     };
 
@@ -47,6 +50,7 @@ public static class TaskOutcome
         "timeout" => ExitReason.Timeout,
         "expired" => ExitReason.Expired,
         "lost" => ExitReason.Lost,
+        "unresponsive" => ExitReason.Unresponsive,
         _ => null,
     };
 
@@ -61,7 +65,7 @@ public static class TaskOutcome
         TaskState.Completed => "COMPLETED",
         TaskState.Cancelled => reason switch
         {
-            ExitReason.Failed => "FAILED",
+            ExitReason.Failed or ExitReason.Unresponsive => "FAILED",
             ExitReason.Timeout => "TIMEOUT",
             ExitReason.Expired => "EXPIRED",
             _ => "CANCELED",

@@ -28,6 +28,7 @@ public sealed class PipelineTask
     private JsonArray _notes = [];
     private long _countsVersion;
     private long _pipeflowVersion;
+    private long _lastHeartbeatAt; // UTC ticks; 0: none yet
     private readonly List<string> _statusTextChanges = [];
     private JsonObject? _pendingRestart;
     private TaskCompletionSource _restarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -181,6 +182,13 @@ public sealed class PipelineTask
 
     /// <summary>When data last flowed (only data calls keep a task alive).</summary>
     internal long LastDataActivity { get; set; }
+
+    /// <summary>When the worker's last heartbeat arrived (status <c>lastHeartbeatAt</c>); null before the first.</summary>
+    internal DateTimeOffset? LastHeartbeatAt
+    {
+        get => Interlocked.Read(ref _lastHeartbeatAt) is var ticks and not 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+        set => Interlocked.Exchange(ref _lastHeartbeatAt, value?.UtcTicks ?? 0);
+    }
 
     /// <summary>Completes when the task leaves the queue (takes a slot) or ends.</summary>
     public Task LeftQueueOrEnded => _leftQueue.Task;

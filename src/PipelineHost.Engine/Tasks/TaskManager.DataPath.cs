@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using PipelineHost.Engine.Diagnostics;
 using PipelineHost.Engine.Workers;
 using PipelineHost.Pipelines.Runtime;
+using PipelineHost.Protocol.Worker;
 
 namespace PipelineHost.Engine.Tasks;
 
@@ -44,21 +45,11 @@ public sealed partial class TaskManager
         try
         {
             var worker = task.Worker ?? throw new TaskException("The task is not running");
-            var arguments = new JsonObject { ["object"] = objectInfo.DeepClone(), ["mimeType"] = mimeType ?? "application/octet-stream" };
-            if (span is not null)
-            {
-                // The worker's component spans of this object are children of this one.
-                arguments[WorkerProtocol.TraceParentProperty] = span.Id;
-            }
 
-            // Not cancellable once sent: the worker would open the pipe anyway, and nobody would close it.
-            var response = await Forward(worker, WorkerProtocol.Open, arguments, null, task, CancellationToken.None).ConfigureAwait(false);
-            if (!response.Success)
-            {
-                throw new TaskException(response.Message ?? "The pipe could not be opened");
-            }
-
-            var pipeId = response.Body?["pipe_id"]?.GetValue<int>() ?? throw new TaskException("The worker did not return a pipe id");
+            // Not cancellable once sent: the worker would open the pipe anyway, and nobody would close it. The
+            // worker's component spans of this object are children of this one.
+            var pipeId = await Guard(task, () => worker.Channel.OpenAsync(WorkerJson.Encode(objectInfo), mimeType ?? "application/octet-stream", span?.Id, CancellationToken.None))
+                .ConfigureAwait(false);
             span?.SetTag("pipelinehost.pipe_id", pipeId);
             pipe = new HostPipe(task, pipeId, owner, _time.GetTimestamp()) { Span = span };
             _reapedPipes.TryRemove((task.Token, pipeId), out _);
@@ -98,32 +89,10 @@ public sealed partial class TaskManager
         Interlocked.Increment(ref pipe.Busy);
         try
         {
-            await pipe.Writes.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await pipe.WaitForWindowAsync(HostPipe.MaxUnansweredWrites - 1, cancellationToken).ConfigureAwait(false);
-                pipe.ThrowIfFailed(StoppedMessage);
-                var answered = ++pipe.Written % HostPipe.AnswerEvery == 0;
-                var arguments = new JsonObject { ["pipe_id"] = pipeId };
-                if (!answered)
-                {
-                    arguments[WorkerProtocol.QuietProperty] = true;
-                }
-
-                var answer = await Post(worker, WorkerProtocol.Write, arguments, data, task, cancellationToken, expectAnswer: answered).ConfigureAwait(false);
-                if (answer is not null)
-                {
-                    pipe.Unanswered.Enqueue(answer);
-                }
-
-                pipe.LastActivity = _time.GetTimestamp();
-                _metrics?.DataIn(data.Length);
-                Touch(task);
-            }
-            finally
-            {
-                pipe.Writes.Release();
-            }
+            await Guard(task, () => worker.Channel.WriteAsync(pipeId, data, cancellationToken)).ConfigureAwait(false);
+            pipe.LastActivity = _time.GetTimestamp();
+            _metrics?.DataIn(data.Length);
+            Touch(task);
         }
         finally
         {
@@ -143,30 +112,19 @@ public sealed partial class TaskManager
         try
         {
             var worker = task.Worker ?? throw new TaskException(StoppedMessage(task));
-
-            // Writes still being worked on come first; a failed one needs no word here, since the worker fails
-            // the close of a pipe whose write failed.
-            await pipe.Writes.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                await pipe.WaitForWindowAsync(0, cancellationToken).ConfigureAwait(false);
+                return await Guard(task, () => worker.Channel.CloseAsync(pipeId, null, cancellationToken)).ConfigureAwait(false);
+            }
+            catch (TaskException ex)
+            {
+                TaskTracing.Fail(pipe.Span, ex.Message);
+                throw;
             }
             finally
             {
-                pipe.Writes.Release();
+                Touch(task);
             }
-
-            var response = await Forward(worker, WorkerProtocol.Close, new JsonObject { ["pipe_id"] = pipeId }, null, task, cancellationToken).ConfigureAwait(false);
-            Touch(task);
-            ApplyCloseFigures(task, response);
-            if (!response.Success)
-            {
-                TaskTracing.Fail(pipe.Span, response.Message);
-            }
-
-            return response.Success
-                ? response.Body as JsonObject ?? []
-                : throw new TaskException(response.Message ?? "The object failed");
         }
         finally
         {
@@ -210,14 +168,11 @@ public sealed partial class TaskManager
             {
                 if (pipe.Task.Worker is { } worker)
                 {
-                    var response = await worker.RequestAsync(WorkerProtocol.Close, new JsonObject { ["pipe_id"] = pipe.PipeId, ["fail"] = reason }, null, CancellationToken.None)
-                        .WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-
-                    // The figures travel only with the answer: the failure shows in the status only if they are applied.
-                    ApplyCloseFigures(pipe.Task, response);
+                    // The worker sends the figures that show the failure before its answer.
+                    await worker.Channel.CloseAsync(pipe.PipeId, reason, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
                 }
             }
-            catch (Exception ex) when (ex is WorkerGoneException or TimeoutException or IOException)
+            catch (Exception ex) when (ex is WorkerGoneException or WorkerRequestFailedException or TimeoutException or IOException)
             {
             }
             finally
@@ -225,27 +180,6 @@ public sealed partial class TaskManager
                 pipe.Release();
             }
         });
-    }
-
-    /// <summary>Applies (and removes) the counters and pipe stacks the worker attaches to every <c>close</c> answer.</summary>
-    private void ApplyCloseFigures(PipelineTask task, Protocol.ResponseMessage response)
-    {
-        if (response.Body is not JsonObject answer)
-        {
-            return;
-        }
-
-        if (answer[WorkerProtocol.CountsProperty] is JsonObject counts)
-        {
-            answer.Remove(WorkerProtocol.CountsProperty);
-            ApplyCounts(task, counts);
-        }
-
-        if (answer[WorkerProtocol.PipeflowProperty] is JsonObject pipeflow)
-        {
-            answer.Remove(WorkerProtocol.PipeflowProperty);
-            ApplyPipeflow(task, pipeflow);
-        }
     }
 
     /// <summary>Releases the task's pipes (its worker is gone); returns how many had an object open.</summary>
@@ -269,11 +203,19 @@ public sealed partial class TaskManager
         return released;
     }
 
-    private async Task<Protocol.ResponseMessage> Forward(WorkerProcess worker, string command, JsonObject arguments, ReadOnlyMemory<byte>? data, PipelineTask task, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs a request on the task's worker channel with the worker's failures in the client's words: its own
+    /// message when it answered with one, the task's end when it is gone.
+    /// </summary>
+    private static async Task<T> Guard<T>(PipelineTask task, Func<Task<T>> request)
     {
         try
         {
-            return await worker.RequestAsync(command, arguments, data, cancellationToken).ConfigureAwait(false);
+            return await request().ConfigureAwait(false);
+        }
+        catch (WorkerRequestFailedException ex)
+        {
+            throw new TaskException(ex.Message);
         }
         catch (WorkerGoneException)
         {
@@ -282,19 +224,12 @@ public sealed partial class TaskManager
         }
     }
 
-    /// <summary>Sends to the worker without waiting for an answer; returns the answer's task when one is expected.</summary>
-    private async Task<Task<Protocol.ResponseMessage>?> Post(WorkerProcess worker, string command, JsonObject arguments, ReadOnlyMemory<byte>? data, PipelineTask task, CancellationToken cancellationToken, bool expectAnswer)
-    {
-        try
+    private static Task Guard(PipelineTask task, Func<Task> request) =>
+        Guard(task, async () =>
         {
-            return await worker.PostAsync(command, arguments, data, cancellationToken, expectAnswer).ConfigureAwait(false);
-        }
-        catch (WorkerGoneException)
-        {
-            await task.Ended.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            throw new TaskException(StoppedMessage(task));
-        }
-    }
+            await request().ConfigureAwait(false);
+            return true;
+        });
 
     private HostPipe FindPipe(PipelineTask task, int pipeId, string verb)
     {
@@ -330,17 +265,7 @@ public sealed partial class TaskManager
 
     private sealed class HostPipe(PipelineTask task, int pipeId, string owner, long lastActivity)
     {
-        /// <summary>Every how many writes one asks the worker for an answer.</summary>
-        public const int AnswerEvery = 4;
-
-        /// <summary>
-        /// Answers of one pipe that may be outstanding: enough to keep the worker busy while the client sends the
-        /// next chunks, few enough (16 chunks) to bound what waits in the worker.
-        /// </summary>
-        public const int MaxUnansweredWrites = 4;
-
         private int _released;
-        private string? _failure;
 
         public PipelineTask Task { get; } = task;
 
@@ -350,49 +275,9 @@ public sealed partial class TaskManager
 
         public long LastActivity { get; set; } = lastActivity;
 
-        /// <summary>One write (or the close's drain) at a time, so chunks reach the worker in the order they were taken.</summary>
-        public SemaphoreSlim Writes { get; } = new(1, 1);
-
-        /// <summary>The worker's answers to writes already sent, oldest first; touched only under <see cref="Writes"/>.</summary>
-        public Queue<Task<Protocol.ResponseMessage>> Unanswered { get; } = new();
-
-        /// <summary>Writes sent so far; touched only under <see cref="Writes"/>.</summary>
-        public long Written { get; set; }
-
 #pragma warning disable SA1401, CA1051 // A counter updated with Interlocked must be a field.
         public int Busy;
 #pragma warning restore SA1401, CA1051
-
-        /// <summary>Waits until at most <paramref name="limit"/> writes are unanswered, noting the first failure among the answers.</summary>
-        public async Task WaitForWindowAsync(int limit, CancellationToken cancellationToken)
-        {
-            while (Unanswered.TryPeek(out var oldest) && (Unanswered.Count > limit || oldest.IsCompleted))
-            {
-                try
-                {
-                    var answer = await oldest.WaitAsync(cancellationToken).ConfigureAwait(false);
-                    if (!answer.Success)
-                    {
-                        _failure ??= answer.Message ?? "Write failed";
-                    }
-                }
-                catch (WorkerGoneException)
-                {
-                    _failure ??= string.Empty; // the task's own end message says it better; see ThrowIfFailed
-                }
-
-                _ = Unanswered.Dequeue();
-            }
-        }
-
-        /// <summary>Throws the failure of an earlier write of this pipe, if there was one.</summary>
-        public void ThrowIfFailed(Func<PipelineTask, string> stoppedMessage)
-        {
-            if (_failure is { } failure)
-            {
-                throw new TaskException(failure.Length > 0 ? failure : stoppedMessage(Task));
-            }
-        }
 
         /// <summary>The object's span, from open to close; null when nobody traces.</summary>
         public System.Diagnostics.Activity? Span { get; init; }

@@ -14,7 +14,7 @@ using PipelineHost.Pipelines.Definition;
 using PipelineHost.Pipelines.Runtime;
 using PipelineHost.Pipelines.Validation;
 using PipelineHost.Protocol;
-using PipelineHost.Protocol.Json;
+using PipelineHost.Protocol.Worker;
 
 namespace PipelineHost.Engine.Tasks;
 
@@ -35,6 +35,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     private readonly ILogger<TaskManager> _logger;
     private readonly ITaskObserver[] _observers;
     private readonly ITimer _housekeeping;
+    private readonly ITimer _liveness;
     private readonly IProcessTreeProbe _processProbe;
     private readonly IGpuMemoryProbe _gpuProbe;
     private readonly CancellationTokenSource _disposing = new();
@@ -61,6 +62,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         _gpuProbe = GpuMemoryProbe.CreateDefault();
         _admission = new AdmissionQueue<PipelineTask>(options.MaxConcurrentTasks, time, Admit, Expire, task => Notify(new TaskStatusChanged(task, false)));
         _housekeeping = time.CreateTimer(_ => Housekeeping(), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+        _liveness = StartLivenessChecks(HeartbeatInterval, CheckLiveness);
         if (options.WorkerPoolSize > 0)
         {
             _pool = new WorkerPool(options.WorkerPoolSize, options.Worker, options.StartTimeout, time, logger);
@@ -477,6 +479,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                 FailedTaskMaxBytes = _options.FailedTaskMaxBytes,
                 TraceLevel = FlowTraceLevels.Parse(task.Options.TraceLevel),
                 TraceParent = task.Span?.Id,
+                HeartbeatInterval = HeartbeatInterval,
             };
 
             var pooled = _pool?.TryTake(evt => OnWorkerEvent(task, evt), line => OnWorkerOutput(task, line));
@@ -486,9 +489,9 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                 settings = settings with { ProcessEnvironment = _options.Worker.WorkerEnvironment() };
             }
 
-            var worker = pooled ?? WorkerProcess.Start(_options.Worker, null, evt => OnWorkerEvent(task, evt), line => OnWorkerOutput(task, line));
+            var worker = pooled ?? WorkerProcess.Start(_options.Worker, evt => OnWorkerEvent(task, evt), line => OnWorkerOutput(task, line));
             task.Worker = worker;
-            worker.Metrics = _metrics;
+            worker.Channel.Metrics = _metrics;
             _metrics?.TaskLaunched(pooled is not null);
             started = worker;
             task.Sampler = new TaskMetricsSampler(
@@ -511,6 +514,9 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             }
 
             _ = MonitorExitAsync(task, worker);
+
+            // Watched from its start (a pool worker may have waited long, silent, for a task).
+            worker.Channel.RestartSilenceClock();
             task.TryMove(TaskState.Initializing, "Loading pipeline");
             Notify(new TaskStatusChanged(task, true));
 
@@ -521,11 +527,15 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             }
 
             using var timeout = new CancellationTokenSource(_options.StartTimeout);
-            var response = await worker.RequestAsync(WorkerProtocol.Start, settings.ToJson(), null, timeout.Token).ConfigureAwait(false);
-            if (!response.Success)
+            try
+            {
+                var message = settings.ToMessage();
+                await worker.Channel.RequestAsync<Done>(seq => new StartTask(seq, message), timeout.Token).ConfigureAwait(false);
+            }
+            catch (WorkerRequestFailedException ex)
             {
                 // The worker exits by itself with its start-failure code; MonitorExitAsync ends the task.
-                task.WorkerExitMessage ??= response.Message;
+                task.WorkerExitMessage ??= ex.Message;
             }
         }
         catch (Exception ex) when (ex is WorkerGoneException or OperationCanceledException or System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
@@ -564,6 +574,11 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     private async Task MonitorExitAsync(PipelineTask task, WorkerProcess worker)
     {
         var code = await worker.Exited.ConfigureAwait(false);
+        if (worker.Channel.Violation is { } broken)
+        {
+            LivenessLog.BrokeChannel(_logger, task.Id, worker.ProcessId, broken);
+        }
+
         if (task.Sampler is { } sampler)
         {
             // Zeroes current, peak and average figures; the tokens are kept.
@@ -590,7 +605,9 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             return;
         }
 
-        var (state, status, message, reason) = task.StopRequested
+        var (state, status, message, reason) = worker.Channel.Violation is { } violation
+            ? (TaskState.Cancelled, "Failed", $"The worker broke the channel protocol and was stopped: it sent {violation}", ExitReason.Failed)
+            : task.StopRequested
             ? (TaskState.Cancelled, "Stopped", StopExitMessage(task.StopReason ?? "Stopped", code, worker.KilledAfterGrace), task.StopExitReason)
             : code == 0
                 ? (TaskState.Completed, "Completed", task.WorkerExitMessage ?? "Completed", ExitReason.Completed)
@@ -598,12 +615,11 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         End(task, state, status, code, message, reason);
     }
 
-    private void OnWorkerEvent(PipelineTask task, EventMessage evt)
+    private void OnWorkerEvent(PipelineTask task, WorkerEvent evt)
     {
-        var body = evt.Body;
-        switch (evt.Event)
+        switch (evt)
         {
-            case WorkerProtocol.ServiceEvent when body["up"]?.GetValueKind() == JsonValueKind.True:
+            case ServiceState { Up: true }:
                 task.SetServiceUp(true);
                 if (task.TryMove(TaskState.Running, task.Type != TaskType.Pipeline ? "Processing" : "Ready - accepting data"))
                 {
@@ -615,72 +631,55 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                 }
 
                 break;
-            case WorkerProtocol.CountsEvent:
-                ApplyCounts(task, body);
+            case Counters counts:
+                ApplyCounts(task, WorkerFigures.ToJson(counts));
                 break;
-            case WorkerProtocol.ObjectEvent:
-                var name = Utf8String.StringOf(body["name"]);
-                var size = body["size"] is JsonValue s && s.TryGetValue(out long l) ? l : 0;
-                task.SetCurrentObject(name, size);
-                Notify(new TaskDetail(task, "apaevt_status_object", new JsonObject { ["object"] = name, ["size"] = size }));
+            case ObjectStarted started:
+                task.SetCurrentObject(started.Name, started.Size);
+                Notify(new TaskDetail(task, "apaevt_status_object", new JsonObject { ["object"] = started.Name, ["size"] = started.Size }));
                 Notify(new TaskStatusChanged(task, false));
                 break;
-            case WorkerProtocol.WarningEvent:
-                var warning = Utf8String.StringOf(body["message"]) ?? string.Empty;
-                task.AddWarning(warning);
-                Notify(new TaskDetail(task, "apaevt_status_warning", new JsonObject { ["message"] = warning }));
+            case WorkerWarning warning:
+                task.AddWarning(warning.Message);
+                Notify(new TaskDetail(task, "apaevt_status_warning", new JsonObject { ["message"] = warning.Message }));
                 Notify(new TaskStatusChanged(task, false));
                 break;
-            case WorkerProtocol.ErrorEvent:
-                var error = Utf8String.StringOf(body["message"]) ?? string.Empty;
-                task.AddError(error, Utf8String.StringOf(body["reason"]));
-                Notify(new TaskDetail(task, "apaevt_status_error", new JsonObject { ["message"] = error }));
+            case ObjectError error:
+                task.AddError(error.Message, error.Reason);
+                Notify(new TaskDetail(task, "apaevt_status_error", new JsonObject { ["message"] = error.Message }));
                 Notify(new TaskStatusChanged(task, false));
                 break;
-            case WorkerProtocol.ExitEvent:
-                if (body["code"] is JsonValue c && c.TryGetValue(out int exitCode) && exitCode != 0 || !task.StopRequested)
+            case Exiting exiting:
+                if (exiting.Code != 0 || !task.StopRequested)
                 {
-                    task.WorkerExitMessage ??= Utf8String.StringOf(body["message"]);
+                    task.WorkerExitMessage ??= exiting.Message;
                 }
 
                 break;
-            case WorkerProtocol.FileEvent when Utf8String.StringOf(body["name"]) is { } fileName:
-                task.ReportOutputFile(new TaskOutputEntry(
-                    fileName,
-                    TaskStatusWriter.Int64(body["size"]) ?? 0,
-                    Utf8String.StringOf(body["contentType"]) ?? "application/octet-stream"));
+            case FileWritten file:
+                task.ReportOutputFile(new TaskOutputEntry(file.Name, file.Size, file.ContentType));
                 Notify(new TaskStatusChanged(task, false));
                 break;
-            case WorkerProtocol.UsageEvent:
-                task.Sampler?.SetReportedUsage(ReadNumbers(body["timers"]), ReadNumbers(body["counters"]));
+            case Usage usage:
+                task.Sampler?.SetReportedUsage(usage.Timers, usage.Counters);
                 break;
-            case WorkerProtocol.PipeflowEvent:
-                ApplyPipeflow(task, body);
+            case PipeFlow pipeflow:
+                ApplyPipeflow(task, WorkerFigures.ToJson(pipeflow));
                 break;
-            case WorkerProtocol.FlowEvent when task.Options.TraceLevel is not null:
-                Notify(new TaskFlow(task, body));
+            case FlowRecord record when task.Options.TraceLevel is not null:
+                Notify(new TaskFlow(task, WorkerFigures.ToJson(record)));
                 break;
-            case WorkerProtocol.SseEvent when body["pipe_id"] is JsonValue pipeValue && pipeValue.TryGetValue(out int ssePipe):
-                Notify(new TaskSse(task, ssePipe, body));
+            case SseMessage sse:
+                Notify(new TaskSse(task, sse.PipeId, WorkerFigures.ToJson(sse)));
+                break;
+            case WorkerLog log:
+                OnWorkerOutput(task, log.Line);
+                break;
+            case Heartbeat:
+                // Not a change worth an event: a status read shows it.
+                task.LastHeartbeatAt = _time.GetUtcNow();
                 break;
         }
-    }
-
-    private static Dictionary<string, double> ReadNumbers(JsonNode? node)
-    {
-        var result = new Dictionary<string, double>(StringComparer.Ordinal);
-        if (node is JsonObject obj)
-        {
-            foreach (var (key, value) in obj)
-            {
-                if (value is JsonValue v && v.TryGetValue(out double number))
-                {
-                    result[key] = number;
-                }
-            }
-        }
-
-        return result;
     }
 
     private void ApplyCounts(PipelineTask task, JsonObject counts)
@@ -970,6 +969,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     {
         await _disposing.CancelAsync().ConfigureAwait(false);
         await _housekeeping.DisposeAsync().ConfigureAwait(false);
+        await _liveness.DisposeAsync().ConfigureAwait(false);
 
         // Slots freed from here on start nothing: queued tasks are withdrawn and cancelled like the rest.
         _admission.Close();

@@ -97,6 +97,7 @@ public static class TaskStatusWriter
         status["outputs"] = new JsonArray();
         status["callback"] = null;
         status["updatedAt"] = null;
+        status["lastHeartbeatAt"] = null;
         return status;
     }
 
@@ -205,6 +206,7 @@ public static class TaskStatusWriter
             ["outputs"] = task.OutputsUnderLock(),
             ["callback"] = task.CallbackUnderLock(),
             ["updatedAt"] = TaskOutcome.IsoTime(task.UpdatedAtUnderLock()),
+            ["lastHeartbeatAt"] = TaskOutcome.IsoTime(task.LastHeartbeatAt),
         };
         if (includeConfig)
         {

@@ -1,8 +1,7 @@
 using System.ComponentModel;
 using Microsoft.Extensions.Logging;
 using PipelineHost.Engine.Diagnostics;
-using PipelineHost.Pipelines.Runtime;
-using PipelineHost.Protocol;
+using PipelineHost.Protocol.Worker;
 
 namespace PipelineHost.Engine.Workers;
 
@@ -120,7 +119,7 @@ internal sealed partial class WorkerPool : IAsyncDisposable
     /// A warm worker, now sending its events and output to <paramref name="onEvent"/> and
     /// <paramref name="onOutput"/>, or null when none is ready. A replacement starts in the background.
     /// </summary>
-    public WorkerProcess? TryTake(Action<EventMessage> onEvent, Action<string> onOutput)
+    public WorkerProcess? TryTake(Action<WorkerEvent> onEvent, Action<string> onOutput)
     {
         lock (_gate)
         {
@@ -200,7 +199,7 @@ internal sealed partial class WorkerPool : IAsyncDisposable
         WorkerProcess worker;
         try
         {
-            worker = WorkerProcess.Start(_launch, null, static _ => { }, line => Log.IdleOutput(_logger, line));
+            worker = WorkerProcess.Start(_launch, static _ => { }, line => Log.IdleOutput(_logger, line));
         }
         catch (Exception ex) when (ex is Win32Exception or InvalidOperationException or IOException)
         {
@@ -231,8 +230,8 @@ internal sealed partial class WorkerPool : IAsyncDisposable
         {
             using var timeout = new CancellationTokenSource(_warmTimeout, _time);
             using var either = CancellationTokenSource.CreateLinkedTokenSource(stopping, timeout.Token);
-            var response = await worker.RequestAsync(WorkerProtocol.Warm, null, null, either.Token).ConfigureAwait(false);
-            failure = response.Success ? null : response.Message ?? "warm-up failed";
+            await worker.Channel.RequestAsync<Done>(seq => new WarmUp(seq), either.Token).ConfigureAwait(false);
+            failure = null;
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {

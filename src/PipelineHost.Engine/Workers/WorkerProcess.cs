@@ -1,17 +1,10 @@
-using System.Buffers;
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Text.Json.Nodes;
-using PipelineHost.Engine.Diagnostics;
-using PipelineHost.Pipelines.Runtime;
-using PipelineHost.Protocol;
-using PipelineHost.Protocol.Framing;
+using PipelineHost.Protocol.Worker;
 
 namespace PipelineHost.Engine.Workers;
 
 /// <summary>
-/// One worker process and the framed channel to it. Requests are correlated by <c>seq</c>; events go to the
-/// owner. <see cref="Exited"/> completes only after the process has exited <em>and</em> its last frames were
+/// One worker process and its <see cref="WorkerChannel"/>; events go to the owner. <see cref="Exited"/> completes only after the process has exited <em>and</em> its last frames were
 /// read, so nothing the worker reported before dying is lost.
 /// </summary>
 internal sealed partial class WorkerProcess : IAsyncDisposable
@@ -25,22 +18,22 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
     private const int FcntlSetPipeSize = 1031; // F_SETPIPE_SZ in Linux's <fcntl.h>
 
     private readonly Process _process;
-    private readonly LengthPrefixedMessageWriter _writer;
-    private readonly IMessageCodec _codec;
-    private readonly ConcurrentDictionary<long, TaskCompletionSource<ResponseMessage>> _pending = new();
-    private volatile Action<EventMessage> _onEvent;
+    private readonly WorkerChannel _channel;
+    private volatile Action<WorkerEvent> _onEvent;
     private volatile Action<string> _onOutput;
     private readonly Task<int> _exited;
     private int _disposed;
-    private int _gone;
 
-    private WorkerProcess(Process process, IMessageCodec codec, Action<EventMessage> onEvent, Action<string> onOutput)
+    private WorkerProcess(Process process, Action<WorkerEvent> onEvent, Action<string> onOutput)
     {
         _process = process;
-        _codec = codec;
         _onEvent = onEvent;
         _onOutput = onOutput;
-        _writer = new LengthPrefixedMessageWriter(process.StandardInput.BaseStream, codec);
+        // The real clock, whatever clock the engine's schedules run on: a process lives, and falls silent, in real time.
+        _channel = new WorkerChannel(process.StandardInput.BaseStream, process.StandardOutput.BaseStream, Deliver, TimeProvider.System);
+
+        // A worker that breaks the contract is a crashed worker: nothing it says can be trusted any more.
+        _channel.Violated += _ => Kill();
         var reader = Task.Run(ReadFramesAsync);
         var errors = Task.Run(ReadOutputAsync);
         _exited = WaitForExitAsync(reader, errors);
@@ -49,8 +42,8 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
     /// <summary>The worker's process id.</summary>
     public int ProcessId => _process.Id;
 
-    /// <summary>Where the bytes of the worker's answers are counted (as data out); none when null.</summary>
-    public PipelineHostMetrics? Metrics { get; set; }
+    /// <summary>The channel to the worker: its requests, pipes and liveness.</summary>
+    public WorkerChannel Channel => _channel;
 
     /// <summary>True once <see cref="StopAsync"/> had to kill a worker that outlived its grace.</summary>
     public bool KilledAfterGrace { get; private set; }
@@ -59,7 +52,7 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
     public Task<int> Exited => _exited;
 
     /// <summary>Starts a worker.</summary>
-    public static WorkerProcess Start(WorkerLaunchOptions options, IMessageCodec? codec, Action<EventMessage> onEvent, Action<string> onOutput)
+    public static WorkerProcess Start(WorkerLaunchOptions options, Action<WorkerEvent> onEvent, Action<string> onOutput)
     {
         var path = options.WorkerPath;
         var info = path.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
@@ -79,7 +72,7 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start the worker '{path}'.");
         TrySetPipeCapacity(process.StandardInput.BaseStream, InputPipeCapacity);
         TrySetPipeCapacity(process.StandardOutput.BaseStream, OutputPipeCapacity);
-        return new WorkerProcess(process, codec ?? WorkerCodec.Host, onEvent, onOutput);
+        return new WorkerProcess(process, onEvent, onOutput);
     }
 
     /// <summary>False once the process has exited (its last frames may still be being read).</summary>
@@ -88,52 +81,10 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
     /// <summary>
     /// Sends the worker's events and output to a new owner from now on: a pool worker handed to its task.
     /// </summary>
-    public void Attach(Action<EventMessage> onEvent, Action<string> onOutput)
+    public void Attach(Action<WorkerEvent> onEvent, Action<string> onOutput)
     {
         _onEvent = onEvent;
         _onOutput = onOutput;
-    }
-
-    /// <summary>Sends a request and waits for its response.</summary>
-    /// <exception cref="WorkerGoneException">The worker exited before answering.</exception>
-    public async Task<ResponseMessage> RequestAsync(string command, JsonObject? arguments, ReadOnlyMemory<byte>? data, CancellationToken cancellationToken)
-    {
-        var answer = await PostAsync(command, arguments, data, cancellationToken).ConfigureAwait(false);
-        return await answer!.WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Sends a request and returns as soon as it is written to the worker's channel, with the task of its answer
-    /// (null when <paramref name="expectAnswer"/> is false: a request the worker does not answer), so a caller can
-    /// go on while the worker works. <paramref name="data"/> is not used after this returns.
-    /// </summary>
-    /// <exception cref="WorkerGoneException">The worker is gone (the returned task also fails with it when the
-    /// worker exits before answering).</exception>
-    public async Task<Task<ResponseMessage>?> PostAsync(string command, JsonObject? arguments, ReadOnlyMemory<byte>? data, CancellationToken cancellationToken, bool expectAnswer = true)
-    {
-        var completion = expectAnswer ? new TaskCompletionSource<ResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously) : null;
-        long seq;
-        try
-        {
-            seq = await _writer.WriteAsync(
-                new RequestMessage(command) { Arguments = arguments, Data = data },
-                cancellationToken,
-                completion is null ? null : s => _pending[s] = completion).ConfigureAwait(false);
-        }
-        catch (IOException)
-        {
-            throw new WorkerGoneException();
-        }
-
-        // Pairs with WaitForExitAsync: it marks the worker gone before failing the waiters it finds, so a waiter
-        // added after that sweep sees the mark here instead of waiting for an answer that cannot come.
-        if (completion is not null && Volatile.Read(ref _gone) == 1 && _pending.TryRemove(seq, out _))
-        {
-            // Exited while this was being written: nobody is left to fail the waiter.
-            completion.TrySetException(new WorkerGoneException());
-        }
-
-        return completion?.Task;
     }
 
     /// <summary>
@@ -147,9 +98,9 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
             try
             {
                 using var ask = new CancellationTokenSource(grace);
-                await RequestAsync(WorkerProtocol.Stop, null, null, ask.Token).ConfigureAwait(false);
+                await _channel.RequestAsync<Done>(seq => new StopWorker(seq), ask.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is WorkerGoneException or OperationCanceledException or IOException)
+            catch (Exception ex) when (ex is WorkerGoneException or WorkerRequestFailedException or OperationCanceledException or IOException)
             {
                 // Already gone, or not listening: the kill below takes care of it.
             }
@@ -204,36 +155,23 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
 
     private async Task ReadFramesAsync()
     {
-        var reader = new LengthPrefixedFrameReader(_process.StandardOutput.BaseStream, WorkerProtocol.MaxFrameSize);
+        if (await _channel.ReadAllAsync().ConfigureAwait(false) is { } problem)
+        {
+            _onOutput(problem);
+        }
+    }
+
+    private void Deliver(WorkerEvent evt)
+    {
         try
         {
-            while (await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false) is { } frame)
-            {
-                switch (_codec.Decode(frame.Payload.Span, frame.Binary))
-                {
-                    case ResponseMessage response when response.RequestSeq is { } seq && _pending.TryRemove(seq, out var waiter):
-                        Metrics?.DataOut(frame.Payload.Length);
-                        waiter.TrySetResult(response);
-                        break;
-                    case EventMessage evt:
-                        try
-                        {
-                            _onEvent(evt);
-                        }
-                        catch (Exception ex) when (ex is not OutOfMemoryException)
-                        {
-                            // One event the owner cannot handle must not end this loop: every later answer and
-                            // event of the worker would be lost and its task would hang until a timeout.
-                            _onOutput($"worker event '{evt.Event}' could not be handled: {ex.Message}");
-                        }
-
-                        break;
-                }
-            }
+            _onEvent(evt);
         }
-        catch (Exception ex) when (ex is IOException or InvalidDataException or EndOfStreamException or ProtocolFormatException)
+        catch (Exception ex) when (ex is not OutOfMemoryException and not WorkerProtocolException)
         {
-            _onOutput($"worker channel error: {ex.Message}");
+            // One event the owner cannot handle must not end the read loop: every later answer and event of the
+            // worker would be lost and its task would hang until a timeout.
+            _onOutput($"worker event '{evt.GetType().Name}' could not be handled: {ex.Message}");
         }
     }
 
@@ -249,14 +187,7 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
     {
         await _process.WaitForExitAsync().ConfigureAwait(false);
         await Task.WhenAll(reader, errors).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        Interlocked.Exchange(ref _gone, 1);
-        foreach (var seq in _pending.Keys)
-        {
-            if (_pending.TryRemove(seq, out var waiter))
-            {
-                waiter.TrySetException(new WorkerGoneException());
-            }
-        }
+        _channel.Gone();
 
         return _process.ExitCode;
     }
@@ -314,7 +245,7 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
             await WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
 
-        _writer.Dispose();
+        _channel.Dispose();
 
         // Process.Dispose leaves streams read synchronously (as these are) to the finalizer: under churn that is
         // three pipe descriptors per worker until the next full GC. The readers are done once the worker has exited.

@@ -113,13 +113,25 @@ public sealed class RetryTracker(TimeProvider time)
     public void WriteTo(JsonObject counts)
     {
         ArgumentNullException.ThrowIfNull(counts);
+        var figures = Figures();
+        counts["retried"] = figures.Retried;
+        counts["nextProcessAt"] = figures.NextProcessAt;
+        counts["lastError"] = figures.LastError;
+        counts["lastErrorAt"] = figures.LastErrorAt;
+        counts["failedItems"] = figures.FailedItems;
+    }
+
+    /// <summary>The figures as they travel with the worker's counters.</summary>
+    public PipelineHost.Protocol.Worker.RetryFigures Figures()
+    {
         lock (_lock)
         {
-            counts["retried"] = _retried;
-            counts["nextProcessAt"] = _pending.Count == 0 ? null : Iso(_pending.Values.Min());
-            counts["lastError"] = _lastError;
-            counts["lastErrorAt"] = _lastErrorAt is { } at ? Iso(at) : null;
-            counts["failedItems"] = _failedItems;
+            return new(
+                _retried,
+                _pending.Count == 0 ? null : Iso(_pending.Values.Min()),
+                _lastError,
+                _lastErrorAt is { } at ? Iso(at) : null,
+                _failedItems);
         }
     }
 

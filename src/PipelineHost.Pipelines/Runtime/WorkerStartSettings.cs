@@ -1,10 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PipelineHost.Pipelines.Components;
+using PipelineHost.Protocol.Worker;
 
 namespace PipelineHost.Pipelines.Runtime;
 
-/// <summary>What the host tells a worker in <see cref="WorkerProtocol.Start"/>.</summary>
+/// <summary>What the host tells a worker in <see cref="StartTask"/>.</summary>
 /// <param name="Pipeline">The flat pipeline with placeholders already resolved. Never logged.</param>
 /// <param name="Source">The source component id.</param>
 /// <param name="Threads">How many objects may be open at once.</param>
@@ -30,7 +31,7 @@ public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int
     /// <summary>Largest total input kept for all of the task's failed items.</summary>
     public long FailedTaskMaxBytes { get; init; } = DefaultFailedTaskMaxBytes;
 
-    /// <summary>Which <see cref="WorkerProtocol.FlowEvent"/> records the worker sends; none unless the task asked.</summary>
+    /// <summary>Which <see cref="FlowRecord"/>s the worker sends; none unless the task asked.</summary>
     public FlowTraceLevel TraceLevel { get; init; }
 
     /// <summary>
@@ -39,80 +40,77 @@ public sealed record WorkerStartSettings(JsonObject Pipeline, string Source, int
     /// </summary>
     public IReadOnlyDictionary<string, string>? ProcessEnvironment { get; init; }
 
-    /// <summary>The task span's W3C <c>traceparent</c> (<see cref="WorkerProtocol.TraceParentProperty"/>); null: not traced.</summary>
+    /// <summary>The task span's W3C <c>traceparent</c>; null: not traced.</summary>
     public string? TraceParent { get; init; }
 
-    /// <summary>The <c>start</c> arguments.</summary>
-    public JsonObject ToJson()
+    /// <summary>How often the worker sends a heartbeat; zero: never.</summary>
+    public TimeSpan HeartbeatInterval { get; init; }
+
+    /// <summary>The <see cref="StartTask"/> settings.</summary>
+    public StartSettings ToMessage() => new(
+        WorkerJson.Encode(Pipeline),
+        Source,
+        Threads,
+        new ComponentSettings(
+            [.. Environment.AllowedRoots],
+            [.. Environment.ExecAllowList],
+            Environment.OutputDirectory,
+            Environment.RetryInputDirectory,
+            Environment.OutputQuota.TaskMaxBytes,
+            Environment.OutputQuota.ObjectMaxBytes),
+        ComponentsDirectory,
+        TraceLevel.ToWire(),
+        Retry is null ? null : WorkerJson.Encode(Retry.ToJson()),
+        FailedDirectory,
+        FailedItemMaxBytes,
+        FailedTaskMaxBytes,
+        TraceParent,
+        ProcessEnvironment,
+        (int)Math.Min(HeartbeatInterval.TotalMilliseconds, int.MaxValue));
+
+    /// <summary>Reads the <see cref="StartTask"/> settings.</summary>
+    /// <exception cref="FormatException">The pipeline or the retry policy is not what the host sends.</exception>
+    public static WorkerStartSettings FromMessage(StartSettings message)
     {
-        var arguments = new JsonObject
-        {
-            ["pipeline"] = Pipeline.DeepClone(),
-            ["source"] = Source,
-            ["threads"] = Threads,
-            ["componentsDirectory"] = ComponentsDirectory,
-            ["traceLevel"] = TraceLevel.ToWire(),
-            ["environment"] = new JsonObject
-            {
-                ["allowedRoots"] = new JsonArray(Environment.AllowedRoots.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray()),
-                ["execAllowList"] = new JsonArray(Environment.ExecAllowList.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray()),
-                ["outputDirectory"] = Environment.OutputDirectory,
-                ["retryInputDirectory"] = Environment.RetryInputDirectory,
-                ["outputTaskMaxBytes"] = Environment.OutputQuota.TaskMaxBytes,
-                ["outputObjectMaxBytes"] = Environment.OutputQuota.ObjectMaxBytes,
-            },
-            ["retry"] = Retry?.ToJson(),
-            ["failedDirectory"] = FailedDirectory,
-            ["failedItemMaxBytes"] = FailedItemMaxBytes,
-            ["failedTaskMaxBytes"] = FailedTaskMaxBytes,
-        };
-        if (TraceParent is not null)
-        {
-            arguments[WorkerProtocol.TraceParentProperty] = TraceParent;
-        }
-
-        if (ProcessEnvironment is { } variables)
-        {
-            arguments["processEnvironment"] = new JsonObject(variables.Select(v => KeyValuePair.Create(v.Key, (JsonNode?)JsonValue.Create(v.Value))));
-        }
-
-        return arguments;
-    }
-
-    /// <summary>Reads the <c>start</c> arguments.</summary>
-    public static WorkerStartSettings FromJson(JsonObject arguments)
-    {
-        var environment = arguments["environment"] as JsonObject ?? [];
+        ArgumentNullException.ThrowIfNull(message);
+        var environment = message.Environment;
         return new WorkerStartSettings(
-            arguments["pipeline"] as JsonObject ?? throw new FormatException("start needs 'pipeline'"),
-            arguments["source"]?.GetValue<string>() ?? throw new FormatException("start needs 'source'"),
-            arguments["threads"]?.GetValue<int>() ?? 4,
+            ParseObject(message.Pipeline, "pipeline") ?? throw new FormatException("start needs 'pipeline'"),
+            message.Source,
+            message.Threads,
             new ComponentEnvironment
             {
-                AllowedRoots = Strings(environment["allowedRoots"]),
-                ExecAllowList = Strings(environment["execAllowList"]),
-                OutputDirectory = environment["outputDirectory"]?.GetValue<string>() ?? Path.GetTempPath(),
-                RetryInputDirectory = environment["retryInputDirectory"]?.GetValue<string>(),
-                OutputQuota = new OutputQuota(
-                    environment["outputTaskMaxBytes"]?.GetValue<long>() ?? OutputQuota.DefaultTaskMaxBytes,
-                    environment["outputObjectMaxBytes"]?.GetValue<long>() ?? OutputQuota.DefaultObjectMaxBytes),
+                AllowedRoots = [.. environment.AllowedRoots],
+                ExecAllowList = [.. environment.ExecAllowList],
+                OutputDirectory = environment.OutputDirectory,
+                RetryInputDirectory = environment.RetryInputDirectory,
+                OutputQuota = new OutputQuota(environment.OutputTaskMaxBytes, environment.OutputObjectMaxBytes),
             },
-            arguments["componentsDirectory"]?.GetValueKind() == JsonValueKind.String ? arguments["componentsDirectory"]!.GetValue<string>() : null)
+            message.ComponentsDirectory)
         {
-            Retry = RetryPolicy.Parse(arguments["retry"], "start 'retry'", out var error) is { } policy
+            Retry = RetryPolicy.Parse(ParseObject(message.Retry, "retry"), "start 'retry'", out var error) is { } policy
                 ? policy
                 : error is null ? null : throw new FormatException(error),
-            FailedDirectory = arguments["failedDirectory"]?.GetValue<string>(),
-            FailedItemMaxBytes = arguments["failedItemMaxBytes"]?.GetValue<long>() ?? DefaultFailedItemMaxBytes,
-            FailedTaskMaxBytes = arguments["failedTaskMaxBytes"]?.GetValue<long>() ?? DefaultFailedTaskMaxBytes,
-            TraceLevel = FlowTraceLevels.Parse(arguments["traceLevel"]?.GetValueKind() == JsonValueKind.String ? arguments["traceLevel"]!.GetValue<string>() : null),
-            TraceParent = arguments[WorkerProtocol.TraceParentProperty]?.GetValue<string>(),
-            ProcessEnvironment = arguments["processEnvironment"] is JsonObject variables
-                ? variables.ToDictionary(v => v.Key, v => v.Value?.GetValue<string>() ?? string.Empty, StringComparer.Ordinal)
-                : null,
+            FailedDirectory = message.FailedDirectory,
+            FailedItemMaxBytes = message.FailedItemMaxBytes,
+            FailedTaskMaxBytes = message.FailedTaskMaxBytes,
+            TraceLevel = FlowTraceLevels.Parse(message.TraceLevel),
+            TraceParent = message.TraceParent,
+            ProcessEnvironment = message.ProcessEnvironment,
+            HeartbeatInterval = TimeSpan.FromMilliseconds(Math.Max(0, message.HeartbeatIntervalMs)),
         };
     }
 
-    private static List<string> Strings(JsonNode? node) =>
-        node is JsonArray array ? array.Select(n => n!.GetValue<string>()).ToList() : [];
+    private static JsonObject? ParseObject(byte[]? json, string field)
+    {
+        try
+        {
+            return json is null ? null : WorkerJson.ParseObject(json, field);
+        }
+        catch (WorkerProtocolException ex)
+        {
+            throw new FormatException($"start {ex.Message}", ex);
+        }
+    }
 }
+

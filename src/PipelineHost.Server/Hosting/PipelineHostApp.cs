@@ -199,6 +199,7 @@ public static partial class PipelineHostApp
         TaskOutputMaxBytes = options.TaskOutputMaxBytes,
         ObjectOutputMaxBytes = options.ObjectOutputMaxBytes,
         PipeIdleTimeout = options.PipeIdleTimeout,
+        WorkerHeartbeatTimeout = options.WorkerHeartbeatTimeout,
         TokenRates = options.TokenRates,
         Callbacks = options.Callbacks,
         ServerEnvironment = Environment.GetEnvironmentVariables()

@@ -30,6 +30,7 @@ public static class ServerOptionTable
         ServerOption.Path("components-dir", "none", "folder of component plug-ins to load ([protocol-spec/plugins.md](protocol-spec/plugins.md))", (o, v) => o with { ComponentsDirectory = v }),
         ServerOption.Seconds("history-retention", "`604800` (7 days)", "how long finished tasks stay in the task history", (o, v) => o with { HistoryRetention = v }),
         ServerOption.PositiveSeconds("pipe-idle-timeout", "`60`", "a data pipe idle this long is closed as failed", (o, v) => o with { PipeIdleTimeout = v }),
+        ServerOption.PositiveSeconds("worker-heartbeat-timeout", "`10`", "a task's worker that sends nothing on its channel this long while its process lives (frozen, deadlocked) is killed; the task ends CANCELLED with exitReason `unresponsive` ([protocol-spec/worker-ipc.md](protocol-spec/worker-ipc.md#5-liveness))", (o, v) => o with { WorkerHeartbeatTimeout = v }),
         ServerOption.PositiveBytes("preauth-max-message-bytes", "`65536`", "the largest WebSocket message read before `auth` succeeds; a larger one closes the socket (1009)", (o, v) => o with { PreAuthMaxMessageBytes = v }),
         ServerOption.PositiveBytes("request-max-bytes", "`268435456` (256 MiB)", "the largest HTTP data request (`/task/data`, `/webhook`), all parts together (413)", (o, v) => o with { RequestMaxBytes = v }),
         ServerOption.PositiveBytes("reply-max-bytes", "`67108864` (64 MiB)", "the most object results one HTTP data reply carries; further results are replaced by a note", (o, v) => o with { ReplyMaxBytes = v }),

@@ -112,6 +112,9 @@ public sealed record ServerOptions
     /// <summary>A data pipe with no activity this long is closed as failed (<c>--pipe-idle-timeout</c>, seconds).</summary>
     public TimeSpan PipeIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>A worker silent this long while alive is killed (<c>--worker-heartbeat-timeout</c>, seconds).</summary>
+    public TimeSpan WorkerHeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Billing token rates: configuration section <c>PipelineHost:TokenRates</c>.</summary>
     public TokenRates TokenRates { get; init; } = new();
 

@@ -17,7 +17,7 @@ public sealed class FaultProvider : IComponentProvider
     public ServiceDefinition Definition { get; } = new(
         Name: "fault",
         Title: "Fault (tests only)",
-        Description: "On the first write, by 'action': 'throw' fails the object, 'exit' ends the worker with exitCode, 'crash' aborts the worker process, 'block' holds the object here until the task stops, 'hang' passes the object on but keeps the worker process alive after a stop request (until it is killed). With failTimes n, 'throw' fails only the first n attempts at each object (by name), so retries can succeed; failAt 'close' throws when the object closes instead; passIfExists names a file whose existence turns the fault off (a dependency that recovered).",
+        Description: "On the first write, by 'action': 'throw' fails the object, 'exit' ends the worker with exitCode, 'crash' aborts the worker process, 'block' holds the object here until the task stops, 'hang' passes the object on but keeps the worker process alive after a stop request (until it is killed), 'garble' writes an undecodable frame on the worker's channel to the host, 'impersonate' writes a well-formed message only the host may send. With failTimes n, 'throw' fails only the first n attempts at each object (by name), so retries can succeed; failAt 'close' throws when the object closes instead; passIfExists names a file whose existence turns the fault off (a dependency that recovered).",
         ClassTypes: ["transform"],
         Lanes: LaneNames.All.ToDictionary(l => l, l => (IReadOnlyList<string>)[l], StringComparer.Ordinal),
         ConfigSchema: new JsonObject
@@ -25,7 +25,7 @@ public sealed class FaultProvider : IComponentProvider
             ["type"] = "object",
             ["properties"] = new JsonObject
             {
-                ["action"] = new JsonObject { ["type"] = "string", ["enum"] = new JsonArray("throw", "exit", "crash", "block", "hang", "none") },
+                ["action"] = new JsonObject { ["type"] = "string", ["enum"] = new JsonArray("throw", "exit", "crash", "block", "hang", "garble", "impersonate", "none") },
                 ["exitCode"] = new JsonObject { ["type"] = "integer", ["minimum"] = 0, ["maximum"] = 255 },
                 ["match"] = new JsonObject { ["type"] = "string" },
                 ["failTimes"] = new JsonObject { ["type"] = "integer", ["minimum"] = 0 },
@@ -91,9 +91,25 @@ public sealed class FaultProvider : IComponentProvider
                     break;
                 case "throw":
                     throw new InvalidOperationException("fault: failing this object on purpose");
+                case "garble":
+                    // 0xC1 is the one byte MessagePack never uses: a frame no reader can decode.
+                    WriteToHostChannel([0, 0, 0, 1, 1, 0xC1]);
+                    break;
+                case "impersonate":
+                    // StopWorker(Seq 1), [5, [1]] (protocol-spec/worker-ipc.md): well formed, but a worker may not send it.
+                    WriteToHostChannel([0, 0, 0, 4, 1, 0x92, 0x05, 0x91, 0x01]);
+                    break;
             }
 
             await output.EmitAsync(lane, payload, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>Writes raw bytes on the worker's stdout (the channel; Console.Out goes to stderr in a worker), in
+        /// one write so they land between the worker's own frames.</summary>
+        private static void WriteToHostChannel(byte[] bytes)
+        {
+            using var channel = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, 1);
+            channel.Write(bytes);
         }
 
         public ValueTask CloseAsync(IComponentOutput output, CancellationToken cancellationToken) =>
