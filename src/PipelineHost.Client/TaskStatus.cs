@@ -122,6 +122,12 @@ public sealed record TaskStatus
     /// <summary>The task's callback and its delivery attempts (<c>callback</c>); null when the task has none.</summary>
     public TaskCallback? Callback { get; init; }
 
+    /// <summary>
+    /// The status <c>version</c>: one more on every change of the task's status (not on a metrics sample alone);
+    /// 0 from a server that does not send it. <see cref="PipelineHostClient.WaitForChangeAsync"/> waits past one.
+    /// </summary>
+    public long Version { get; init; }
+
     /// <summary>The status object as received, including fields this model does not know.</summary>
     public JsonObject Raw { get; init; } = [];
 
@@ -166,6 +172,7 @@ public sealed record TaskStatus
             Outputs = Objects(status, "outputs").Select(TaskOutputFile.FromJson).ToList(),
             Callback = JsonFields.Object(status, "callback") is { } callback ? TaskCallback.FromJson(callback) : null,
             UpdatedAt = IsoTime(JsonFields.String(status, "updatedAt")),
+            Version = JsonFields.Int64(status, "version"),
             Raw = status,
         };
     }

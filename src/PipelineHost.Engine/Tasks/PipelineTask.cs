@@ -32,6 +32,8 @@ public sealed class PipelineTask
     private JsonObject? _pendingRestart;
     private TaskCompletionSource _restarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _leftQueue = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _version;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal PipelineTask(TaskIdentity identity, JsonObject pipeline, TaskOptions options, double startTime)
     {
@@ -96,14 +98,64 @@ public sealed class PipelineTask
         }
     }
 
-    /// <summary>Records a change of the status at <paramref name="at"/>; the clock never moves it backwards.</summary>
+    /// <summary>
+    /// Records a change of the status at <paramref name="at"/> (the clock never moves it backwards) and raises
+    /// <see cref="Version"/> by one, waking whoever waits for a change.
+    /// </summary>
     internal void Touch(DateTimeOffset at)
     {
+        TaskCompletionSource changed;
         lock (_lock)
         {
             AdvanceUpdatedAtLocked(at);
+            _version++;
+            changed = _changed;
+            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        changed.TrySetResult();
+    }
+
+    /// <summary>
+    /// The status <c>version</c>: 0 at creation, one more on every change <see cref="UpdatedAt"/> records (state,
+    /// text, counts, errors, queue position, outputs; not a metrics sample alone). Never reset, not even by a restart.
+    /// </summary>
+    public long Version
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _version;
+            }
         }
     }
+
+    /// <summary>
+    /// Completes once <see cref="Version"/> is above <paramref name="since"/>, or at once when the task has ended (it
+    /// changes no more); cancelled with <paramref name="cancellationToken"/>.
+    /// </summary>
+    public async Task WaitForVersionAsync(long since, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task changed;
+            lock (_lock)
+            {
+                if (_version > since || State.IsTerminal())
+                {
+                    return;
+                }
+
+                changed = _changed.Task;
+            }
+
+            await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary><see cref="Version"/>, for the status writer, which already holds the lock.</summary>
+    internal long VersionUnderLock() => _version;
 
     private void AdvanceUpdatedAtLocked(DateTimeOffset at)
     {

@@ -244,6 +244,23 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         return task;
     }
 
+    /// <summary>
+    /// The task in memory that <paramref name="token"/> names, if <paramref name="caller"/> may watch it; null
+    /// otherwise (unknown, left memory, or not the caller's): for waits that fall back to a plain lookup.
+    /// </summary>
+    public PipelineTask? FindLiveTask(string? token, Caller caller)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        try
+        {
+            return GetTask(token, caller, Permissions.Monitor);
+        }
+        catch (TaskException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The newest task of <paramref name="projectId"/>/<paramref name="source"/>, running ones first.</summary>
     public PipelineTask? FindByProject(string projectId, string source) => _tasks.Values
         .Where(t => t.Identity.ProjectId == projectId && t.Identity.Source == source)

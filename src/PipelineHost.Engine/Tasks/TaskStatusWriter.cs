@@ -97,6 +97,9 @@ public static class TaskStatusWriter
         status["outputs"] = new JsonArray();
         status["callback"] = null;
         status["updatedAt"] = null;
+
+        // peers-http (issue 20).
+        status["version"] = 0;
         return status;
     }
 
@@ -205,6 +208,9 @@ public static class TaskStatusWriter
             ["outputs"] = task.OutputsUnderLock(),
             ["callback"] = task.CallbackUnderLock(),
             ["updatedAt"] = TaskOutcome.IsoTime(task.UpdatedAtUnderLock()),
+
+            // peers-http (issue 20): cheap waiting; see protocol-spec/tasks.md §3.
+            ["version"] = task.VersionUnderLock(),
         };
         if (includeConfig)
         {

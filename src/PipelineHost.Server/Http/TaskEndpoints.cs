@@ -41,7 +41,8 @@ internal static class TaskEndpoints
         endpoints.MapPut("/task", StartAsync) // deprecated spelling, kept for old clients
             .Documented("StartTaskDeprecated", "Deprecated spelling of POST /task.", "Tasks", startDoc);
         endpoints.MapGet("/task", StatusAsync)
-            .Documented("GetTaskStatus", "The task's TASK_STATUS; a tk_ in ?token= is its own credential.", "Tasks", RouteCredentials.ApiKey | RouteCredentials.TaskToken, ("token", "the task token (tk_…)"), ("config", "true: include the task's pipeline"));
+            .Documented("GetTaskStatus", "The task's TASK_STATUS with an ETag (304 to a matching If-None-Match), or long-polled with wait; a tk_ in ?token= is its own credential.", "Tasks", RouteCredentials.ApiKey | RouteCredentials.TaskToken, ("token", "the task token (tk_…)"), ("config", "true: include the task's pipeline"),
+                ("wait", "long-poll: answer at the next status change or after this long (30s, 500ms; at most 55 s)"), ("sinceVersion", "long-poll: the version already seen (default: the current one)"));
         endpoints.MapDelete("/task", StopAsync)
             .Documented("StopTask", "Stops the task.", "Tasks", RouteCredentials.ApiKey, ("token", "the task token (tk_…)"));
         endpoints.MapPost("/task/retry-failed", RetryFailedAsync)
@@ -96,17 +97,50 @@ internal static class TaskEndpoints
         // A tk_ token is its own credential for its task: GET /task?token=tk_… works with no header at all.
         var token = HttpCredentials.Token(context.Request);
         var fallback = token is not null && token.StartsWith(CredentialAuthenticator.TaskTokenPrefix, StringComparison.Ordinal) ? token : null;
-        var config = ReadBool(context.Request.Query, "config");
+        var query = context.Request.Query;
+        var config = ReadBool(query, "config");
+        var wait = StatusValidators.ReadWait(NonEmpty(query["wait"]));
+        var sinceVersion = StatusValidators.ReadSinceVersion(NonEmpty(query["sinceVersion"]));
         if (fallback is not null && HttpCredentials.Read(context.Request) is null
             && await tasks.FindOwnStoredStatusAsync(fallback, config, context.RequestAborted).ConfigureAwait(false) is { } stored)
         {
-            // The task has left memory (a restart, the retention): its tk_ still reads its own history.
-            return ErrorEnvelope.Ok(stored);
+            // The task has left memory (a restart, the retention): its tk_ still reads its own history. It changes no more: no wait.
+            return Conditional(context, stored);
         }
 
         var caller = HttpCredentials.Authenticate(context, authenticator, fallback);
+        if (wait is { } timeout && tasks.FindLiveTask(token, caller) is { } live)
+        {
+            await WaitForChangeAsync(live, sinceVersion ?? live.Version, timeout, context.RequestAborted).ConfigureAwait(false);
+        }
+
         // Live, or from the task history once the task has left memory (API keys only), as rrext_get_task_status.
-        return ErrorEnvelope.Ok(await tasks.GetStatusAsync(token, caller, config, context.RequestAborted).ConfigureAwait(false));
+        return Conditional(context, await tasks.GetStatusAsync(token, caller, config, context.RequestAborted).ConfigureAwait(false));
+    }
+
+    // Long-poll: back at the first change after sinceVersion, or when the wait is over (then with the same status).
+    private static async Task WaitForChangeAsync(PipelineTask task, long sinceVersion, TimeSpan timeout, CancellationToken requestAborted)
+    {
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
+        waiting.CancelAfter(timeout);
+        try
+        {
+            await task.WaitForVersionAsync(sinceVersion, waiting.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!requestAborted.IsCancellationRequested)
+        {
+        }
+    }
+
+    // The status with its ETag, or 304 Not Modified when If-None-Match already names it.
+    private static IResult Conditional(HttpContext context, JsonObject status)
+    {
+        var etag = StatusValidators.ETag(status);
+        context.Response.Headers.ETag = etag;
+        context.Response.Headers.CacheControl = "no-cache";
+        return StatusValidators.Matches(context.Request.Headers.IfNoneMatch, etag)
+            ? Results.StatusCode(StatusCodes.Status304NotModified)
+            : ErrorEnvelope.Ok(status);
     }
 
     private static async Task<IResult> RetryFailedAsync(HttpContext context, TaskManager tasks, CredentialAuthenticator authenticator)
