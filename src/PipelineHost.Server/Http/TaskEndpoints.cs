@@ -108,6 +108,13 @@ internal static class TaskEndpoints
             return Conditional(context, stored);
         }
 
+        if (fallback is not null && HttpCredentials.Read(context.Request) is null
+            && await tasks.FindExpiredAsync(fallback, context.RequestAborted).ConfigureAwait(false) is { } expired)
+        {
+            // ... and once the history has dropped it too, it hears when its task ended rather than "unknown".
+            throw expired;
+        }
+
         var caller = HttpCredentials.Authenticate(context, authenticator, fallback);
         if (wait is { } timeout && tasks.FindLiveTask(token, caller) is { } live)
         {
