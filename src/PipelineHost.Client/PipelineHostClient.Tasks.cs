@@ -51,6 +51,7 @@ public sealed partial class PipelineHostClient
         AddIfSet(arguments, "name", name);
         AddIfSet(arguments, "pipelineTraceLevel", options.PipelineTraceLevel);
         AddIfSet(arguments, "callbackUrl", options.CallbackUrl?.AbsoluteUri);
+        AddIfSet(arguments, "idempotencyKey", options.IdempotencyKey);
         if (options.UseExisting)
         {
             arguments["useExisting"] = true;

@@ -50,6 +50,13 @@ public sealed record UseOptions
     /// http/https URL. Verify the <c>X-PipelineHost-Signature</c> header with the server's signing key.
     /// </summary>
     public Uri? CallbackUrl { get; init; }
+
+    /// <summary>
+    /// <c>idempotencyKey</c>: the same key with the same pipeline within 24 h returns the first task (same token)
+    /// instead of starting another, even after a server restart; with a different pipeline the server refuses.
+    /// Safe retries of a start whose answer was lost. Keys are per user.
+    /// </summary>
+    public string? IdempotencyKey { get; init; }
 }
 
 /// <summary>

@@ -45,4 +45,10 @@ public sealed record ExecuteRequest(JsonNode? Pipeline)
     /// returning at once with its queue position.
     /// </summary>
     public bool Wait { get; init; }
+
+    /// <summary>
+    /// <c>idempotencyKey</c> (HTTP <c>Idempotency-Key</c>): the same key with the same pipeline within
+    /// <see cref="IdempotencyKeys.Window"/> returns the first task instead of starting another; per user.
+    /// </summary>
+    public string? IdempotencyKey { get; init; }
 }

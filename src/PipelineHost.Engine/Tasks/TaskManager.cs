@@ -123,7 +123,8 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     /// false, returns it at once still queued. <see cref="LaunchAsync"/> also tells which happened.
     /// </summary>
     public async Task<PipelineTask> ExecuteAsync(ExecuteRequest request, Caller caller, CancellationToken cancellationToken) =>
-        (await LaunchAsync(request, caller, cancellationToken).ConfigureAwait(false)).Task;
+        (await LaunchAsync(request, caller, cancellationToken).ConfigureAwait(false)).Task
+            ?? throw new TaskException("The task of this idempotency key has ended and left memory");
 
     /// <summary>
     /// Starts a task: it takes a worker slot at once, or joins the host's FIFO queue. Returns once it is RUNNING,
@@ -146,6 +147,8 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             throw new TaskException(validation.Errors[0].Message);
         }
 
+        // "The same pipeline" is the pipeline as submitted, before a missing project_id is made up below.
+        var keyed = request.IdempotencyKey is { } idempotencyKey ? (Key: IdempotencyKeys.Check(idempotencyKey), PipelineHash: StoredHash.Of(pipeline.ToJsonString())) : default;
         if (pipeline["project_id"] is not JsonValue projectValue || projectValue.GetValueKind() != JsonValueKind.String)
         {
             pipeline["project_id"] = Guid.NewGuid().ToString("D");
@@ -157,33 +160,62 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         var gate = _creationLocks.GetOrAdd(token, _ => new SemaphoreSlim(1, 1));
         PipelineTask task;
         var created = false;
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var claim = keyed.Key is { } key ? new IdempotencyRecord(caller.UserId, key, keyed.PipelineHash, token, Now()) : null;
+        if (claim is not null)
+        {
+            await _idempotencyGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
-            if (_tasks.TryGetValue(token, out var existing) && !existing.State.IsTerminal())
+            if (claim is not null && await ClaimOrReplayAsync(claim, cancellationToken).ConfigureAwait(false) is { } replay)
             {
-                if (!request.UseExisting)
-                {
-                    throw new TaskException("Pipeline is already running.");
-                }
-
-                task = existing;
+                return replay;
             }
-            else
-            {
-                task = Register(token, pipeline, validation.Definition!, options, request.Name, caller, request.Environment);
-                if (callbackUrl is not null)
-                {
-                    // Before "begin": the callback dispatcher takes the delivery on from that event.
-                    task.SetCallback(CallbackRecord.Create(task.Token, task.StartTime, callbackUrl));
-                }
 
-                created = true;
+            try
+            {
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    if (_tasks.TryGetValue(token, out var existing) && !existing.State.IsTerminal())
+                    {
+                        if (!request.UseExisting)
+                        {
+                            throw new TaskException("Pipeline is already running.");
+                        }
+
+                        task = existing;
+                    }
+                    else
+                    {
+                        task = Register(token, pipeline, validation.Definition!, options, request.Name, caller, request.Environment);
+                        if (callbackUrl is not null)
+                        {
+                            // Before "begin": the callback dispatcher takes the delivery on from that event.
+                            task.SetCallback(CallbackRecord.Create(task.Token, task.StartTime, callbackUrl));
+                        }
+
+                        created = true;
+                    }
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }
+            catch when (claim is not null)
+            {
+                await ReleaseClaimAsync(claim).ConfigureAwait(false);
+                throw;
             }
         }
         finally
         {
-            gate.Release();
+            if (claim is not null)
+            {
+                _idempotencyGate.Release();
+            }
         }
 
         if (created)

@@ -106,6 +106,8 @@ internal static partial class ErrorEnvelope
         {
             case HttpApiException api:
                 return (api.StatusCode, api.Message);
+            case IdempotencyConflictException conflict:
+                return (StatusCodes.Status409Conflict, conflict.Message);
             case TaskExpiredException expired:
                 return (StatusCodes.Status410Gone, expired.Message);
             case TaskNotFoundException notFound:

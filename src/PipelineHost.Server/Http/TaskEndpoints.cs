@@ -22,6 +22,12 @@ internal static class TaskEndpoints
     /// <summary>Pipes a task started over HTTP gets unless <c>threads</c> says otherwise (RocketRide's HTTP default).</summary>
     public const int DefaultThreads = 4;
 
+    /// <summary>The request header carrying <c>POST /task</c>'s idempotency key (issue 20).</summary>
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    /// <summary>Set on a <c>POST /task</c> answer that returned the key's first task instead of starting one.</summary>
+    public const string IdempotentReplayedHeader = "Idempotent-Replayed";
+
     /// <summary>Largest <c>threads</c> accepted over HTTP (RocketRide's HTTP bound).</summary>
     public const int MaxThreads = 64;
 
@@ -86,9 +92,15 @@ internal static class TaskEndpoints
             Timeout = ReadLimit(query, "timeout"),
             Expires = ReadLimit(query, "expires"),
             Wait = ReadBool(query, "wait"),
+            IdempotencyKey = NonEmpty(context.Request.Headers[IdempotencyKeyHeader]),
         };
 
         var launch = await tasks.LaunchAsync(request, caller, context.RequestAborted).ConfigureAwait(false);
+        if (launch.Replayed)
+        {
+            context.Response.Headers[IdempotentReplayedHeader] = "true";
+        }
+
         return ErrorEnvelope.Ok(TaskCommands.StartedBody(launch));
     }
 
