@@ -174,6 +174,9 @@ public sealed class PipelineTask
     /// <summary>The host-wide queue the task belongs to; null for a task made outside a manager (tests).</summary>
     internal AdmissionQueue<PipelineTask>? Admission { get; init; }
 
+    /// <summary>The host's recent launch rate, for the status's estimated start (issue 20).</summary>
+    internal LaunchRate? LaunchRate { get; init; }
+
     /// <summary>Stops the task when it has run for <see cref="TaskOptions.Timeout"/>; disposed when it ends.</summary>
     internal ITimer? RunTimer { get; set; }
 

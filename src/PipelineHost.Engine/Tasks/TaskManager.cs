@@ -42,6 +42,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     private readonly AdmissionQueue<PipelineTask> _admission;
     private readonly WorkerPool? _pool;
     private readonly PipelineHostMetrics? _metrics;
+    private readonly LaunchRate _launchRate;
 
     /// <summary>
     /// Creates the manager; with a <paramref name="store"/>, lookups of tasks no longer in memory fall back to it;
@@ -51,6 +52,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     {
         _store = store;
         _metrics = metrics;
+        _launchRate = new LaunchRate(time);
         _options = options;
         _catalog = catalog;
         _validator = new PipelineValidator(catalog);
@@ -365,6 +367,8 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             return;
         }
 
+        _launchRate.Record(_time.GetUtcNow());
+
         if (task.StopRequested)
         {
             // Stopped in the moment between leaving the queue and starting: it never gets a worker.
@@ -473,6 +477,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         var task = new PipelineTask(identity, pipeline, options, _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0)
         {
             Admission = _admission,
+            LaunchRate = _launchRate,
             Type = origin is not null ? TaskType.Retry : batch ? TaskType.Batch : TaskType.Pipeline,
             LastDataActivity = _time.GetTimestamp(),
             CallerEnvironment = (JsonObject?)environment?.DeepClone(),

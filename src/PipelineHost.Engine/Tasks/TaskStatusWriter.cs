@@ -100,6 +100,8 @@ public static class TaskStatusWriter
 
         // peers-http (issue 20).
         status["version"] = 0;
+        status["pendingReason"] = null;
+        status["pending"] = null;
         return status;
     }
 
@@ -212,6 +214,11 @@ public static class TaskStatusWriter
             // peers-http (issue 20): cheap waiting; see protocol-spec/tasks.md §3.
             ["version"] = task.VersionUnderLock(),
         };
+
+        // peers-http (issue 20): why a task is not running yet.
+        var (pendingReason, pending) = PendingReason.Of(task, counts, position, task.Admission?.Stats ?? default);
+        status["pendingReason"] = pendingReason;
+        status["pending"] = pending;
         if (includeConfig)
         {
             status["config"] = Config(task.Options);
