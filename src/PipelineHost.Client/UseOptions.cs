@@ -57,6 +57,15 @@ public sealed record UseOptions
     /// Safe retries of a start whose answer was lost. Keys are per user.
     /// </summary>
     public string? IdempotencyKey { get; init; }
+
+    /// <summary>Budget <c>maxTokens</c>: the task is stopped (<c>exitReason</c> <c>budget</c>) once it used more billing tokens.</summary>
+    public double? MaxTokens { get; init; }
+
+    /// <summary>Budget <c>maxCpuSeconds</c>: the task is stopped once its processes used more CPU time.</summary>
+    public double? MaxCpuSeconds { get; init; }
+
+    /// <summary>Budget <c>maxMemoryMb</c>: the task is stopped once its processes held more resident memory (MiB).</summary>
+    public double? MaxMemoryMb { get; init; }
 }
 
 /// <summary>

@@ -19,6 +19,9 @@ public enum ExitReason
 
     /// <summary>It waited in the queue longer than its <c>expires</c> and was removed without starting.</summary>
     Expired,
+
+    /// <summary>It used more than one of its budgets (<c>maxTokens</c>, <c>maxCpuSeconds</c>, <c>maxMemoryMb</c>) and was stopped.</summary>
+    Budget,
 }
 
 /// <summary>The wire words for a task's outcome: <c>exitReason</c> and the derived <c>statusName</c>.</summary>
@@ -31,6 +34,7 @@ public static class TaskOutcome
         ExitReason.Failed => "failed",
         ExitReason.Timeout => "timeout",
         ExitReason.Expired => "expired",
+        ExitReason.Budget => "budget",
         _ => "cancelled",
     };
 
@@ -42,6 +46,7 @@ public static class TaskOutcome
         "cancelled" => ExitReason.Cancelled,
         "timeout" => ExitReason.Timeout,
         "expired" => ExitReason.Expired,
+        "budget" => ExitReason.Budget,
         _ => null,
     };
 
@@ -59,6 +64,7 @@ public static class TaskOutcome
             ExitReason.Failed => "FAILED",
             ExitReason.Timeout => "TIMEOUT",
             ExitReason.Expired => "EXPIRED",
+            ExitReason.Budget => "BUDGET_EXCEEDED",
             _ => "CANCELED",
         },
         _ => "IN_PROGRESS",

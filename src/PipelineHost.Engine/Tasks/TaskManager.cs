@@ -552,7 +552,11 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                 _time,
                 _options.MetricsInterval,
                 _options.TokenRates,
-                () => Notify(new TaskStatusChanged(task, false) { MetricsOnly = true }),
+                () =>
+                {
+                    Notify(new TaskStatusChanged(task, false) { MetricsOnly = true });
+                    EnforceBudget(task);
+                },
                 logger: _logger);
             task.Sampler.Start();
             if (pooled is null)
@@ -606,6 +610,15 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             {
                 FinishWithoutWorker(task);
             }
+        }
+    }
+
+    // Issue 20: a task past one of its budgets is stopped (graceful, then killed) with exitReason "budget".
+    private void EnforceBudget(PipelineTask task)
+    {
+        if (task.Options.Budget is { } budget && !task.StopRequested && budget.Exceeded(TaskBudgetUsage.Of(task.Sampler)) is { } message)
+        {
+            _ = StopInBackgroundAsync(task, message, ExitReason.Budget);
         }
     }
 
@@ -910,6 +923,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             Timeout = timeout ?? TimeSpan.Zero,
             Expires = expires ?? TimeSpan.Zero,
             Retry = retry,
+            Budget = TaskBudget.Read(request.Budget, pipeline),
         };
     }
 

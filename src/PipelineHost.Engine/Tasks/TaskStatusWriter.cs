@@ -102,6 +102,7 @@ public static class TaskStatusWriter
         status["version"] = 0;
         status["pendingReason"] = null;
         status["pending"] = null;
+        status["budget"] = null;
         return status;
     }
 
@@ -219,6 +220,9 @@ public static class TaskStatusWriter
         var (pendingReason, pending) = PendingReason.Of(task, counts, position, task.Admission?.Stats ?? default);
         status["pendingReason"] = pendingReason;
         status["pending"] = pending;
+
+        // peers-http (issue 20): budgets and what is used of them.
+        status["budget"] = task.Options.Budget?.ToJson(TaskBudgetUsage.Of(task.Sampler));
         if (includeConfig)
         {
             status["config"] = Config(task.Options);

@@ -102,6 +102,7 @@ internal sealed class TaskCommands(TaskManager tasks) : ICommandModule
             Expires = Limit(context, "expires"),
             Wait = context.GetBool("wait"),
             IdempotencyKey = context.GetString("idempotencyKey"),
+            Budget = TaskBudget.Names.Where(n => context.Arguments[n] is not null).ToDictionary(n => n, n => context.Arguments[n]?.DeepClone()),
         };
     }
 

@@ -40,6 +40,7 @@ internal static class TaskEndpoints
             ("retry", "the retry policy as JSON ({maxRetries, backoff, delayMs})"), ("callbackUrl", "POSTed the final status when the task ends"),
             ("timeout", "seconds the task may run"), ("expires", "seconds the task may wait in the queue"), ("wait", "true: wait for a slot instead of answering queued"),
             ("token", "a token to give the task (tk_…)"),
+            ("maxTokens", "budget: billing tokens the task may use"), ("maxCpuSeconds", "budget: CPU seconds the task may use"), ("maxMemoryMb", "budget: MiB of memory the task may hold"),
         ];
         var startDoc = new RouteDoc(RouteCredentials.ApiKey, start) { RequestExample = ExamplePipeline, ResponseExample = ExampleStarted };
         endpoints.MapPost("/task", StartAsync)
@@ -93,6 +94,7 @@ internal static class TaskEndpoints
             Expires = ReadLimit(query, "expires"),
             Wait = ReadBool(query, "wait"),
             IdempotencyKey = NonEmpty(context.Request.Headers[IdempotencyKeyHeader]),
+            Budget = TaskBudget.Names.Where(n => NonEmpty(query[n]) is not null).ToDictionary(n => n, n => BudgetValue(query[n]!)),
         };
 
         var launch = await tasks.LaunchAsync(request, caller, context.RequestAborted).ConfigureAwait(false);
@@ -273,6 +275,10 @@ internal static class TaskEndpoints
     // As the WebSocket's arguments: given (even 0) it wins over the pipeline's field; the engine's one rule checks it.
     private static TimeSpan? ReadLimit(IQueryCollection query, string name) =>
         NonEmpty(query[name]) is { } text ? TaskLimits.FromText(text, $"Argument '{name}'") ?? TimeSpan.Zero : null;
+
+    // A number stays a number (checked by the engine's one rule); anything else reaches it as text and is refused there.
+    private static JsonNode? BudgetValue(string text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) ? JsonValue.Create(number) : JsonValue.Create(text);
 
     private static bool ReadBool(IQueryCollection query, string name) => NonEmpty(query[name]) switch
     {
