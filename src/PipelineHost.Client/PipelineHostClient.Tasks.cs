@@ -52,13 +52,14 @@ public sealed partial class PipelineHostClient
         AddIfSet(arguments, "pipelineTraceLevel", options.PipelineTraceLevel);
         AddIfSet(arguments, "callbackUrl", options.CallbackUrl?.AbsoluteUri);
         AddIfSet(arguments, "idempotencyKey", options.IdempotencyKey);
-        foreach (var (name, limit) in new[] { ("maxTokens", options.MaxTokens), ("maxCpuSeconds", options.MaxCpuSeconds), ("maxMemoryMb", options.MaxMemoryMb) })
+        foreach (var (budget, limit) in new[] { ("maxTokens", options.MaxTokens), ("maxCpuSeconds", options.MaxCpuSeconds), ("maxMemoryMb", options.MaxMemoryMb) })
         {
             if (limit is { } value)
             {
-                arguments[name] = value;
+                arguments[budget] = value;
             }
         }
+
         if (options.UseExisting)
         {
             arguments["useExisting"] = true;
