@@ -51,6 +51,15 @@ public sealed partial class PipelineHostClient
         AddIfSet(arguments, "name", name);
         AddIfSet(arguments, "pipelineTraceLevel", options.PipelineTraceLevel);
         AddIfSet(arguments, "callbackUrl", options.CallbackUrl?.AbsoluteUri);
+        AddIfSet(arguments, "idempotencyKey", options.IdempotencyKey);
+        foreach (var (budget, limit) in new[] { ("maxTokens", options.MaxTokens), ("maxCpuSeconds", options.MaxCpuSeconds), ("maxMemoryMb", options.MaxMemoryMb) })
+        {
+            if (limit is { } value)
+            {
+                arguments[budget] = value;
+            }
+        }
+
         if (options.UseExisting)
         {
             arguments["useExisting"] = true;

@@ -23,6 +23,9 @@ public sealed record TaskHandle(string Token, string PublicToken, string Id, str
     /// <summary>The task's 1-based queue position when <see cref="Queued"/>; else 0.</summary>
     public int QueuePosition { get; init; }
 
+    /// <summary>True when the <see cref="UseOptions.IdempotencyKey"/> already named this task: nothing new was started.</summary>
+    public bool Replayed { get; init; }
+
     internal static TaskHandle FromJson(JsonObject body, string command)
     {
         var token = JsonFields.String(body, "token");
@@ -43,6 +46,7 @@ public sealed record TaskHandle(string Token, string PublicToken, string Id, str
             Raw = body,
             Queued = JsonFields.Bool(body, "queued"),
             QueuePosition = (int)JsonFields.Int64(body, "queuePosition"),
+            Replayed = JsonFields.Bool(body, "replayed"),
         };
     }
 }

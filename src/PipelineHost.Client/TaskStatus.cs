@@ -125,6 +125,18 @@ public sealed record TaskStatus
     /// <summary>The task's callback and its delivery attempts (<c>callback</c>); null when the task has none.</summary>
     public TaskCallback? Callback { get; init; }
 
+    /// <summary>
+    /// The status <c>version</c>: one more on every change of the task's status (not on a metrics sample alone);
+    /// 0 from a server that does not send it. <see cref="PipelineHostClient.WaitForChangeAsync"/> waits past one.
+    /// </summary>
+    public long Version { get; init; }
+
+    /// <summary>
+    /// Why the task is not running yet (<c>pendingReason</c> with its <c>pending</c> details): queue full, waiting for
+    /// its worker, or waiting for a retry's backoff; null when it is not waiting (or the server does not say).
+    /// </summary>
+    public TaskPending? Pending { get; init; }
+
     /// <summary>The status object as received, including fields this model does not know.</summary>
     public JsonObject Raw { get; init; } = [];
 
@@ -170,6 +182,8 @@ public sealed record TaskStatus
             Callback = JsonFields.Object(status, "callback") is { } callback ? TaskCallback.FromJson(callback) : null,
             UpdatedAt = IsoTime(JsonFields.String(status, "updatedAt")),
             LastHeartbeatAt = IsoTime(JsonFields.String(status, "lastHeartbeatAt")),
+            Version = JsonFields.Int64(status, "version"),
+            Pending = TaskPending.FromJson(status),
             Raw = status,
         };
     }
@@ -183,6 +197,54 @@ public sealed record TaskStatus
     // The wire carries Unix seconds as a float, 0 meaning "not yet".
     private static DateTimeOffset? UnixTime(double seconds) =>
         seconds > 0 ? DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(seconds * 1000)) : null;
+}
+
+/// <summary>Why a task is not running yet (<c>pendingReason</c>, <c>pending</c>; protocol-spec/tasks.md §3).</summary>
+public sealed record TaskPending
+{
+    /// <summary><c>queue_full</c>, <c>waiting_for_worker</c> or <c>retry_backoff</c>.</summary>
+    public string Reason { get; init; } = string.Empty;
+
+    /// <summary>queue_full: the 1-based queue position.</summary>
+    public int Position { get; init; }
+
+    /// <summary>queue_full: task slots taken.</summary>
+    public int SlotsInUse { get; init; }
+
+    /// <summary>queue_full: the server's task slots.</summary>
+    public int Slots { get; init; }
+
+    /// <summary>queue_full: when the task should start at the server's recent launch rate; null until it knows one.</summary>
+    public DateTimeOffset? EstimatedStartAt { get; init; }
+
+    /// <summary>waiting_for_worker: since when.</summary>
+    public DateTimeOffset? Since { get; init; }
+
+    /// <summary>retry_backoff: when the next attempt is due.</summary>
+    public DateTimeOffset? NextAttemptAt { get; init; }
+
+    internal static TaskPending? FromJson(JsonObject status)
+    {
+        if (JsonFields.String(status, "pendingReason") is not { Length: > 0 } reason)
+        {
+            return null;
+        }
+
+        var details = JsonFields.Object(status, "pending");
+        return new TaskPending
+        {
+            Reason = reason,
+            Position = (int)JsonFields.Int64(details, "position"),
+            SlotsInUse = (int)JsonFields.Int64(details, "slotsInUse"),
+            Slots = (int)JsonFields.Int64(details, "slots"),
+            EstimatedStartAt = Time(JsonFields.String(details, "estimatedStartAt")),
+            Since = Time(JsonFields.String(details, "since")),
+            NextAttemptAt = Time(JsonFields.String(details, "nextAttemptAt")),
+        };
+    }
+
+    private static DateTimeOffset? Time(string? iso) =>
+        DateTimeOffset.TryParse(iso, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var time) ? time : null;
 }
 
 /// <summary>The retry fields of TASK_STATUS (protocol-spec/tasks.md §7).</summary>

@@ -50,6 +50,22 @@ public sealed record UseOptions
     /// http/https URL. Verify the <c>X-PipelineHost-Signature</c> header with the server's signing key.
     /// </summary>
     public Uri? CallbackUrl { get; init; }
+
+    /// <summary>
+    /// <c>idempotencyKey</c>: the same key with the same pipeline within 24 h returns the first task (same token)
+    /// instead of starting another, even after a server restart; with a different pipeline the server refuses.
+    /// Safe retries of a start whose answer was lost. Keys are per user.
+    /// </summary>
+    public string? IdempotencyKey { get; init; }
+
+    /// <summary>Budget <c>maxTokens</c>: the task is stopped (<c>exitReason</c> <c>budget</c>) once it used more billing tokens.</summary>
+    public double? MaxTokens { get; init; }
+
+    /// <summary>Budget <c>maxCpuSeconds</c>: the task is stopped once its processes used more CPU time.</summary>
+    public double? MaxCpuSeconds { get; init; }
+
+    /// <summary>Budget <c>maxMemoryMb</c>: the task is stopped once its processes held more resident memory (MiB).</summary>
+    public double? MaxMemoryMb { get; init; }
 }
 
 /// <summary>

@@ -310,7 +310,7 @@ public abstract class SdkEndToEndTests
         Assert.NotNull(status.EndTime);
         Assert.Equal("Stopped", send.Message);
         Assert.Equal("rrext_process", send.Command);
-        Assert.Equal("Your pipeline is not running", again.Message);
+        Assert.Equal("Your pipeline is not running: unknown task", again.Message);
         Assert.Equal("terminate", again.Command);
     }
 

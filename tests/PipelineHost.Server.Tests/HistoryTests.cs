@@ -135,9 +135,9 @@ public class HistoryTests
         Assert.True(JsonNode.DeepEquals(live, stored.Body), $"{live.ToJsonString()}\n{stored.Body!.ToJsonString()}");
         Assert.True(byPublicKey.Success, byPublicKey.Message);
         Assert.False(viaTaskCredential.Success);
-        Assert.Equal(TaskNotFoundException.NotRunning, viaTaskCredential.Message);
+        Assert.Equal(TaskNotFoundException.Unknown, viaTaskCredential.Message);
         Assert.False(reauth.Success);
-        Assert.Equal(TaskNotFoundException.NotRunning, unknown.Message);
+        Assert.Equal(TaskNotFoundException.Unknown, unknown.Message);
     }
 
     [Fact]
@@ -345,7 +345,22 @@ public class HistoryTests
             await Task.Delay(20, timeout.Token);
         }
 
-        Assert.Equal(TaskNotFoundException.NotRunning, status.Message);
+        // Issue 20: a task that left the history is reported as expired, with when it ended, on every entry point.
+        var endedAt = (await server.Services.GetRequiredService<ITaskStore>().FindExpiredAsync(token, CancellationToken.None))!.EndedAt;
+        var expected = $"Task expired: it ended at {TaskOutcome.IsoTime(endedAt)} and has left the task history";
+        var terminate = await client.RequestAsync("terminate", new() { ["token"] = token });
+        var monitor = await client.RequestAsync("rrext_monitor", new() { ["token"] = token, ["types"] = new JsonArray("summary") });
+        using var http = server.CreateHttpClient();
+        var withKey = await http.SendRawAsync(HttpMethod.Get, $"/task?token={token}", "Bearer " + TestServer.ApiKey);
+        var ownToken = await http.SendRawAsync(HttpMethod.Get, $"/task?token={token}");
+        var events = await http.SendRawAsync(HttpMethod.Get, $"/task/events?token={token}", "Bearer " + TestServer.ApiKey);
+        var unknown = await client.RequestAsync("rrext_get_task_status", new() { ["token"] = "tk_never_issued" });
+
+        Assert.Equal(expected, status.Message);
+        Assert.Equal((false, expected), (terminate.Success, terminate.Message));
+        Assert.Equal((false, expected), (monitor.Success, monitor.Message));
+        Assert.All([withKey, ownToken, events], r => Assert.Equal((HttpStatusCode.Gone, expected), (r.Status, JsonNode.Parse(r.Body)!["error"]!["message"]!.GetValue<string>())));
+        Assert.Equal(TaskNotFoundException.Unknown, unknown.Message);
         Assert.Null(await server.Services.GetRequiredService<ITaskStore>().FindTaskAsync(token, CancellationToken.None));
     }
 

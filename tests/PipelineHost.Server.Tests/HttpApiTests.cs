@@ -210,7 +210,7 @@ public partial class HttpApiTests
             await CallAsync(http, HttpMethod.Post, "/webhook?token=no-such-task", Multipart(("f", "f.txt", "x")), ApiKey),
         };
 
-        Assert.All(replies, r => AssertError(r, HttpStatusCode.NotFound, "Your pipeline is not running"));
+        Assert.All(replies, r => AssertError(r, HttpStatusCode.NotFound, "Your pipeline is not running: unknown task"));
     }
 
     [Fact]

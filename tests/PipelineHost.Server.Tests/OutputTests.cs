@@ -126,7 +126,7 @@ public sealed class OutputTests : IDisposable
         }
 
         Assert.Equal((HttpStatusCode.BadRequest, "Argument 'name' is required."), (noName.Status, ErrorMessage(noName.Body)));
-        Assert.Equal((HttpStatusCode.NotFound, "Your pipeline is not running"), (unknownTask.Status, ErrorMessage(unknownTask.Body)));
+        Assert.Equal((HttpStatusCode.NotFound, "Your pipeline is not running: unknown task"), (unknownTask.Status, ErrorMessage(unknownTask.Body)));
         Assert.Equal(HttpStatusCode.Unauthorized, noCredential.Status);
     }
 

@@ -170,7 +170,7 @@ public partial class TaskLifecycleTests
         Assert.False(open.Success);
         Assert.Equal("Stopped", open.Message);
         Assert.False(unknown.Success);
-        Assert.Equal("Your pipeline is not running", unknown.Message);
+        Assert.Equal("Your pipeline is not running: unknown task", unknown.Message);
     }
 
     [Fact]

@@ -26,6 +26,7 @@ internal sealed class RunCommand(CliEnvironment environment, GlobalOptions globa
 
     private readonly Option<bool> _keepRunning = new("--keep-running") { Description = "With --input: leave the task running after the inputs (stop it with `pipelinehost stop`)" };
     private readonly Option<string?> _token = new("--token") { Description = "Task token to use instead of a random one" };
+    private readonly Option<string?> _idempotencyKey = new("--idempotency-key") { Description = "Start once: run again with the same key and pipeline within 24 h and you get the first task instead of a new one" };
     private readonly Option<bool> _wait = new("--wait") { Description = "Wait until the task ends (a batch source ends by itself, a webhook source when stopped) and report how" };
     private readonly Option<bool> _json = JsonOption();
 
@@ -33,7 +34,7 @@ internal sealed class RunCommand(CliEnvironment environment, GlobalOptions globa
     {
         var command = new Command("run", "Start a pipeline, send inputs to it, print each result and the status; with inputs, stop it afterwards unless --keep-running")
         {
-            _pipeline, _inputs, _keepRunning, _token, _wait, _json,
+            _pipeline, _inputs, _keepRunning, _token, _idempotencyKey, _wait, _json,
         };
         command.SetAction(RunAsync);
         return command;
@@ -55,7 +56,7 @@ internal sealed class RunCommand(CliEnvironment environment, GlobalOptions globa
         await using (client.ConfigureAwait(false))
         {
             // The inputs are sent right after: a task the server has to queue is waited for rather than handed back unstarted.
-            var task = await client.UseAsync(pipelineFile, new UseOptions { Token = parse.GetValue(_token), Wait = true }, cancellationToken).ConfigureAwait(false);
+            var task = await client.UseAsync(pipelineFile, new UseOptions { Token = parse.GetValue(_token), IdempotencyKey = parse.GetValue(_idempotencyKey), Wait = true }, cancellationToken).ConfigureAwait(false);
             var printer = json ? null : new ResultPrinter(Environment.Console);
             if (printer is not null && !Environment.IsLive)
             {

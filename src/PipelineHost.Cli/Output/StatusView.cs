@@ -8,6 +8,15 @@ namespace PipelineHost.Cli.Output;
 /// <summary>How a task's status looks on the console: one grid, the same for <c>status</c>, <c>watch</c> and <c>run</c>.</summary>
 internal static class StatusView
 {
+    /// <summary>Why a task is not running yet, in words: <c>queue full: 4 of 4 slots in use, start expected 12:00:31</c>.</summary>
+    public static string PendingText(TaskPending pending) => pending.Reason switch
+    {
+        "queue_full" => $"queue full: {pending.SlotsInUse} of {pending.Slots} slots in use" + (pending.EstimatedStartAt is { } at ? $", start expected {Format.Time(at)}" : string.Empty),
+        "waiting_for_worker" => "waiting for its worker to start" + (pending.Since is { } since ? $" (since {Format.Time(since)})" : string.Empty),
+        "retry_backoff" => "waiting to retry an item" + (pending.NextAttemptAt is { } next ? $" at {Format.Time(next)}" : string.Empty),
+        var other => other,
+    };
+
     public static IRenderable Render(TaskStatus status)
     {
         var grid = new Grid().AddColumn(new GridColumn().NoWrap().PadRight(2)).AddColumn();
@@ -23,6 +32,11 @@ internal static class StatusView
         if (status.Queued)
         {
             Row(grid, "queue", $"position {status.QueuePosition} of {status.Stats.QueueDepth} ({status.Stats.ActiveWorkers} running)");
+        }
+
+        if (status.Pending is { } pending)
+        {
+            Row(grid, "waiting", PendingText(pending));
         }
 
         var counts = status.Counts;

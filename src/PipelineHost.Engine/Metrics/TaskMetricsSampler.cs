@@ -111,6 +111,16 @@ public sealed class TaskMetricsSampler : IAsyncDisposable
         }
     }
 
+    /// <summary>CPU seconds the task's processes used so far (for <c>maxCpuSeconds</c>).</summary>
+    public double CpuSeconds
+    {
+        get
+        {
+            lock (_gate)
+                return _accumulator.CpuSeconds;
+        }
+    }
+
     /// <summary>The tokens so far; frozen after <see cref="StopAsync"/>.</summary>
     public TaskTokens Tokens
     {

@@ -60,8 +60,29 @@ public interface ITaskStore : IAsyncDisposable
     /// </summary>
     Task<IReadOnlyList<TaskRecord>> MarkInterruptedAsync(string reason, double at, CancellationToken cancellationToken);
 
-    /// <summary>Deletes tasks that ended before <paramref name="before"/>, with their transitions and callbacks. Returns how many.</summary>
+    /// <summary>
+    /// Deletes tasks that ended before <paramref name="before"/>, with their transitions and callbacks, leaving an
+    /// <see cref="ExpiredTask"/> for each (found with <see cref="FindExpiredAsync"/>). Returns how many.
+    /// </summary>
     Task<int> DeleteExpiredAsync(double before, CancellationToken cancellationToken);
+
+    // Issue 20 (peers-http). Default bodies keep other implementations building; the SQLite store overrides them.
+
+    /// <summary>
+    /// The task <paramref name="token"/> named before the history dropped it; null when the store never had it
+    /// (or forgot that too: an <see cref="ExpiredTask"/> is kept 90 days past the history's retention).
+    /// </summary>
+    Task<ExpiredTask?> FindExpiredAsync(string token, CancellationToken cancellationToken) => Task.FromResult<ExpiredTask?>(null);
+
+    /// <summary>
+    /// Records <paramref name="claim"/> unless the same user's key already names a task created at or after
+    /// <paramref name="notBefore"/>: then nothing changes and that record is returned. Null when the claim was
+    /// recorded. Atomic: of two concurrent claims of one key, one wins.
+    /// </summary>
+    Task<IdempotencyRecord?> ClaimIdempotencyKeyAsync(IdempotencyRecord claim, double notBefore, CancellationToken cancellationToken) => Task.FromResult<IdempotencyRecord?>(null);
+
+    /// <summary>Removes the claim of <paramref name="userId"/>'s <paramref name="key"/> (its task could not be started).</summary>
+    Task ReleaseIdempotencyKeyAsync(string userId, string key, CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>
     /// Inserts or replaces the callback delivery record of <see cref="CallbackRecord.Token"/>: one per token, the

@@ -99,6 +99,26 @@ internal static class SqliteMigrations
         UPDATE deployments SET last_token = token_hash(last_token) WHERE last_token IS NOT NULL;
         CREATE INDEX tasks_id ON tasks (id);
         CREATE INDEX tasks_listing ON tasks (created_at, user_id, state, project_id, source, id, name, token);
+        // 6 (issue 20): idempotency keys, per user, and the tasks the history dropped (by token hash, no token).
+        """
+        CREATE TABLE idempotency_keys (
+            user_id       TEXT NOT NULL,
+            key           TEXT NOT NULL,
+            pipeline_hash TEXT NOT NULL,
+            token         TEXT NOT NULL,
+            created_at    REAL NOT NULL,
+            PRIMARY KEY (user_id, key)
+        );
+        CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+
+        CREATE TABLE expired_tasks (
+            token_hash TEXT NOT NULL PRIMARY KEY,
+            id         TEXT NOT NULL,
+            user_id    TEXT NOT NULL,
+            ended_at   REAL NOT NULL,
+            expired_at REAL NOT NULL
+        );
+        CREATE INDEX expired_tasks_expired ON expired_tasks (expired_at);
         """,
     ];
 }

@@ -349,6 +349,37 @@ public sealed class SqliteTaskStore : ITaskStore
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         const string Expired = "state IN (5, 6) AND ended_at IS NOT NULL AND ended_at < $before";
+
+        // Each dropped task leaves its token's hash, id and end, so its holder hears "expired", not "unknown".
+        var leaving = new List<(string Token, string Id, string UserId, double EndedAt)>();
+        await using (var select = Command(connection, transaction, $"SELECT token, id, user_id, ended_at FROM tasks WHERE {Expired};"))
+        {
+            select.Parameters.AddWithValue("$before", before);
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                leaving.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetDouble(3)));
+            }
+        }
+
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+        foreach (var task in leaving)
+        {
+            await using var tombstone = Command(connection, transaction, "INSERT OR REPLACE INTO expired_tasks (token_hash, id, user_id, ended_at, expired_at) VALUES ($hash, $id, $user_id, $ended_at, $expired_at);");
+            tombstone.Parameters.AddWithValue("$hash", StoredHash.Of(task.Token));
+            tombstone.Parameters.AddWithValue("$id", task.Id);
+            tombstone.Parameters.AddWithValue("$user_id", task.UserId);
+            tombstone.Parameters.AddWithValue("$ended_at", task.EndedAt);
+            tombstone.Parameters.AddWithValue("$expired_at", now);
+            await tombstone.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (var forget = Command(connection, transaction, "DELETE FROM expired_tasks WHERE ended_at < $forget;"))
+        {
+            forget.Parameters.AddWithValue("$forget", before - ExpiredTaskKeptSeconds);
+            await forget.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         await using (var transitions = Command(connection, transaction, $"DELETE FROM task_transitions WHERE token IN (SELECT token FROM tasks WHERE {Expired});"))
         {
             transitions.Parameters.AddWithValue("$before", before);
@@ -370,6 +401,72 @@ public sealed class SqliteTaskStore : ITaskStore
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return deleted;
+    }
+
+    /// <summary>How long past the history's own retention the store remembers that a task expired: 90 days, then its token reads as unknown.</summary>
+    public const double ExpiredTaskKeptSeconds = 90 * 24 * 3600;
+
+    /// <inheritdoc />
+    public async Task<ExpiredTask?> FindExpiredAsync(string token, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT id, user_id, ended_at, expired_at FROM expired_tasks WHERE token_hash = $hash;");
+        command.Parameters.AddWithValue("$hash", StoredHash.Of(token));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? new ExpiredTask(reader.GetString(0), reader.GetString(1), reader.GetDouble(2), reader.GetDouble(3))
+            : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<IdempotencyRecord?> ClaimIdempotencyKeyAsync(IdempotencyRecord claim, double notBefore, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(claim);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (var prune = Command(connection, null, "DELETE FROM idempotency_keys WHERE created_at < $not_before;"))
+        {
+            prune.Parameters.AddWithValue("$not_before", notBefore);
+            await prune.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        // One statement: a stale claim (older than the window) is replaced, a live one kept; RETURNING tells which.
+        await using var command = Command(connection, null, """
+            INSERT INTO idempotency_keys (user_id, key, pipeline_hash, token, created_at)
+            VALUES ($user_id, $key, $pipeline_hash, $token, $created_at)
+            ON CONFLICT (user_id, key) DO UPDATE SET
+                pipeline_hash = excluded.pipeline_hash, token = excluded.token, created_at = excluded.created_at
+            WHERE idempotency_keys.created_at < $not_before
+            RETURNING token;
+            """);
+        var p = command.Parameters;
+        p.AddWithValue("$user_id", claim.UserId);
+        p.AddWithValue("$key", claim.Key);
+        p.AddWithValue("$pipeline_hash", claim.PipelineHash);
+        p.AddWithValue("$token", claim.Token);
+        p.AddWithValue("$created_at", claim.CreatedAt);
+        p.AddWithValue("$not_before", notBefore);
+        if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string)
+        {
+            return null;
+        }
+
+        await using var existing = Command(connection, null, "SELECT pipeline_hash, token, created_at FROM idempotency_keys WHERE user_id = $user_id AND key = $key;");
+        existing.Parameters.AddWithValue("$user_id", claim.UserId);
+        existing.Parameters.AddWithValue("$key", claim.Key);
+        await using var reader = await existing.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? claim with { PipelineHash = reader.GetString(0), Token = reader.GetString(1), CreatedAt = reader.GetDouble(2) }
+            : null;
+    }
+
+    /// <inheritdoc />
+    public async Task ReleaseIdempotencyKeyAsync(string userId, string key, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "DELETE FROM idempotency_keys WHERE user_id = $user_id AND key = $key;");
+        command.Parameters.AddWithValue("$user_id", userId);
+        command.Parameters.AddWithValue("$key", key);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

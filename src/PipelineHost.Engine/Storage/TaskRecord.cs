@@ -146,6 +146,10 @@ public sealed record TaskRecord
         if (terminal)
         {
             status["serviceUp"] = false;
+
+            // issue 20: an ended task waits for nothing (a status stored while queued said it did).
+            status["pendingReason"] = null;
+            status["pending"] = null;
         }
 
         // A status stored by an older server lacks the fields added since: they read as "nothing known".

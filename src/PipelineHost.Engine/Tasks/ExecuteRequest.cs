@@ -45,4 +45,16 @@ public sealed record ExecuteRequest(JsonNode? Pipeline)
     /// returning at once with its queue position.
     /// </summary>
     public bool Wait { get; init; }
+
+    /// <summary>
+    /// <c>idempotencyKey</c> (HTTP <c>Idempotency-Key</c>): the same key with the same pipeline within
+    /// <see cref="IdempotencyKeys.Window"/> returns the first task instead of starting another; per user.
+    /// </summary>
+    public string? IdempotencyKey { get; init; }
+
+    /// <summary>
+    /// The budget arguments as given (<c>maxTokens</c>, <c>maxCpuSeconds</c>, <c>maxMemoryMb</c>; issue 20), each
+    /// winning over the pipeline's top-level field of the same name; checked by <see cref="TaskBudget.Read"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, JsonNode?> Budget { get; init; } = new Dictionary<string, JsonNode?>();
 }

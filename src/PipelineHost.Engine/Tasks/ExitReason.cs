@@ -24,6 +24,8 @@ public enum ExitReason
     Lost,
     /// <summary>Its worker sent nothing for the heartbeat timeout while its process lived, and was killed.</summary>
     Unresponsive,
+    /// <summary>It used more than one of its budgets (<c>maxTokens</c>, <c>maxCpuSeconds</c>, <c>maxMemoryMb</c>) and was stopped.</summary>
+    Budget,
 }
 
 /// <summary>The wire words for a task's outcome: <c>exitReason</c> and the derived <c>statusName</c>.</summary>
@@ -38,6 +40,7 @@ public static class TaskOutcome
         ExitReason.Expired => "expired",
         ExitReason.Lost => "lost",
         ExitReason.Unresponsive => "unresponsive",
+        ExitReason.Budget => "budget",
         _ => "cancelled",
     };
 
@@ -51,6 +54,7 @@ public static class TaskOutcome
         "expired" => ExitReason.Expired,
         "lost" => ExitReason.Lost,
         "unresponsive" => ExitReason.Unresponsive,
+        "budget" => ExitReason.Budget,
         _ => null,
     };
 
@@ -68,6 +72,7 @@ public static class TaskOutcome
             ExitReason.Failed or ExitReason.Unresponsive => "FAILED",
             ExitReason.Timeout => "TIMEOUT",
             ExitReason.Expired => "EXPIRED",
+            ExitReason.Budget => "BUDGET_EXCEEDED",
             _ => "CANCELED",
         },
         _ => "IN_PROGRESS",

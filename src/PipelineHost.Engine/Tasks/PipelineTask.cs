@@ -33,6 +33,8 @@ public sealed class PipelineTask
     private JsonObject? _pendingRestart;
     private TaskCompletionSource _restarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _leftQueue = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _version;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal PipelineTask(TaskIdentity identity, JsonObject pipeline, TaskOptions options, double startTime)
     {
@@ -97,14 +99,64 @@ public sealed class PipelineTask
         }
     }
 
-    /// <summary>Records a change of the status at <paramref name="at"/>; the clock never moves it backwards.</summary>
+    /// <summary>
+    /// Records a change of the status at <paramref name="at"/> (the clock never moves it backwards) and raises
+    /// <see cref="Version"/> by one, waking whoever waits for a change.
+    /// </summary>
     internal void Touch(DateTimeOffset at)
     {
+        TaskCompletionSource changed;
         lock (_lock)
         {
             AdvanceUpdatedAtLocked(at);
+            _version++;
+            changed = _changed;
+            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        changed.TrySetResult();
+    }
+
+    /// <summary>
+    /// The status <c>version</c>: 0 at creation, one more on every change <see cref="UpdatedAt"/> records (state,
+    /// text, counts, errors, queue position, outputs; not a metrics sample alone). Never reset, not even by a restart.
+    /// </summary>
+    public long Version
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _version;
+            }
         }
     }
+
+    /// <summary>
+    /// Completes once <see cref="Version"/> is above <paramref name="since"/>, or at once when the task has ended (it
+    /// changes no more); cancelled with <paramref name="cancellationToken"/>.
+    /// </summary>
+    public async Task WaitForVersionAsync(long since, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task changed;
+            lock (_lock)
+            {
+                if (_version > since || State.IsTerminal())
+                {
+                    return;
+                }
+
+                changed = _changed.Task;
+            }
+
+            await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary><see cref="Version"/>, for the status writer, which already holds the lock.</summary>
+    internal long VersionUnderLock() => _version;
 
     private void AdvanceUpdatedAtLocked(DateTimeOffset at)
     {
@@ -122,6 +174,9 @@ public sealed class PipelineTask
 
     /// <summary>The host-wide queue the task belongs to; null for a task made outside a manager (tests).</summary>
     internal AdmissionQueue<PipelineTask>? Admission { get; init; }
+
+    /// <summary>The host's recent launch rate, for the status's estimated start (issue 20).</summary>
+    internal LaunchRate? LaunchRate { get; init; }
 
     /// <summary>Stops the task when it has run for <see cref="TaskOptions.Timeout"/>; disposed when it ends.</summary>
     internal ITimer? RunTimer { get; set; }

@@ -108,6 +108,23 @@ public sealed partial class TaskManager
         return new TaskOutputFile(output.Name, output.ContentType, path);
     }
 
+    /// <summary>
+    /// Why <paramref name="token"/> names no task, when the store knows: the task it named has left the task
+    /// history (then an exception saying when it ended); null when the token is simply unknown. For the one place
+    /// per transport that turns "not found" into an answer.
+    /// </summary>
+    public async Task<TaskExpiredException?> FindExpiredAsync(string? token, CancellationToken cancellationToken)
+    {
+        if (_store is null || string.IsNullOrEmpty(token) || _tasks.ContainsKey(token))
+        {
+            return null;
+        }
+
+        return await _store.FindExpiredAsync(token, cancellationToken).ConfigureAwait(false) is { } expired
+            ? new TaskExpiredException(DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(expired.EndedAt * 1000)))
+            : null;
+    }
+
     // Stored tasks answer API keys only: a task credential is valid only while its task is in memory.
     private bool CanReadStore(string? token, Caller caller) =>
         _store is not null && caller.Kind == CredentialKind.ApiKey && caller.Has(Permissions.Monitor) && !string.IsNullOrEmpty(token);
@@ -115,9 +132,14 @@ public sealed partial class TaskManager
     private async Task<TaskRecord> FindStoredAsync(string token, Caller caller, CancellationToken cancellationToken)
     {
         var record = await _store!.FindTaskAsync(token, cancellationToken).ConfigureAwait(false);
-        return record is not null && string.Equals(record.UserId, caller.UserId, StringComparison.Ordinal)
-            ? record
-            : throw new TaskNotFoundException();
+        if (record is not null && string.Equals(record.UserId, caller.UserId, StringComparison.Ordinal))
+        {
+            return record;
+        }
+
+        throw record is null && await _store.FindExpiredAsync(token, cancellationToken).ConfigureAwait(false) is { } expired && expired.UserId == caller.UserId
+            ? new TaskExpiredException(DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(expired.EndedAt * 1000)))
+            : new TaskNotFoundException();
     }
 
     /// <summary>

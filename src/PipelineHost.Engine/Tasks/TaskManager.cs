@@ -43,6 +43,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     private readonly AdmissionQueue<PipelineTask> _admission;
     private readonly WorkerPool? _pool;
     private readonly PipelineHostMetrics? _metrics;
+    private readonly LaunchRate _launchRate;
 
     /// <summary>
     /// Creates the manager; with a <paramref name="store"/>, lookups of tasks no longer in memory fall back to it;
@@ -52,6 +53,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     {
         _store = store;
         _metrics = metrics;
+        _launchRate = new LaunchRate(time);
         _options = options;
         _catalog = catalog;
         _validator = new PipelineValidator(catalog);
@@ -125,7 +127,8 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
     /// false, returns it at once still queued. <see cref="LaunchAsync"/> also tells which happened.
     /// </summary>
     public async Task<PipelineTask> ExecuteAsync(ExecuteRequest request, Caller caller, CancellationToken cancellationToken) =>
-        (await LaunchAsync(request, caller, cancellationToken).ConfigureAwait(false)).Task;
+        (await LaunchAsync(request, caller, cancellationToken).ConfigureAwait(false)).Task
+            ?? throw new TaskException("The task of this idempotency key has ended and left memory");
 
     /// <summary>
     /// Starts a task: it takes a worker slot at once, or joins the host's FIFO queue. Returns once it is RUNNING,
@@ -148,6 +151,8 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             throw new TaskException(validation.Errors[0].Message);
         }
 
+        // "The same pipeline" is the pipeline as submitted, before a missing project_id is made up below.
+        var keyed = request.IdempotencyKey is { } idempotencyKey ? (Key: IdempotencyKeys.Check(idempotencyKey), PipelineHash: StoredHash.Of(pipeline.ToJsonString())) : default;
         if (pipeline["project_id"] is not JsonValue projectValue || projectValue.GetValueKind() != JsonValueKind.String)
         {
             pipeline["project_id"] = Guid.NewGuid().ToString("D");
@@ -159,33 +164,62 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         var gate = _creationLocks.GetOrAdd(token, _ => new SemaphoreSlim(1, 1));
         PipelineTask task;
         var created = false;
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var claim = keyed.Key is { } key ? new IdempotencyRecord(caller.UserId, key, keyed.PipelineHash, token, Now()) : null;
+        if (claim is not null)
+        {
+            await _idempotencyGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
-            if (_tasks.TryGetValue(token, out var existing) && !existing.State.IsTerminal())
+            if (claim is not null && await ClaimOrReplayAsync(claim, cancellationToken).ConfigureAwait(false) is { } replay)
             {
-                if (!request.UseExisting)
-                {
-                    throw new TaskException("Pipeline is already running.");
-                }
-
-                task = existing;
+                return replay;
             }
-            else
-            {
-                task = Register(token, pipeline, validation.Definition!, options, request.Name, caller, request.Environment);
-                if (callbackUrl is not null)
-                {
-                    // Before "begin": the callback dispatcher takes the delivery on from that event.
-                    task.SetCallback(CallbackRecord.Create(task.Token, task.StartTime, callbackUrl));
-                }
 
-                created = true;
+            try
+            {
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    if (_tasks.TryGetValue(token, out var existing) && !existing.State.IsTerminal())
+                    {
+                        if (!request.UseExisting)
+                        {
+                            throw new TaskException("Pipeline is already running.");
+                        }
+
+                        task = existing;
+                    }
+                    else
+                    {
+                        task = Register(token, pipeline, validation.Definition!, options, request.Name, caller, request.Environment);
+                        if (callbackUrl is not null)
+                        {
+                            // Before "begin": the callback dispatcher takes the delivery on from that event.
+                            task.SetCallback(CallbackRecord.Create(task.Token, task.StartTime, callbackUrl));
+                        }
+
+                        created = true;
+                    }
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }
+            catch when (claim is not null)
+            {
+                await ReleaseClaimAsync(claim).ConfigureAwait(false);
+                throw;
             }
         }
         finally
         {
-            gate.Release();
+            if (claim is not null)
+            {
+                _idempotencyGate.Release();
+            }
         }
 
         if (created)
@@ -244,6 +278,23 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         }
 
         return task;
+    }
+
+    /// <summary>
+    /// The task in memory that <paramref name="token"/> names, if <paramref name="caller"/> may watch it; null
+    /// otherwise (unknown, left memory, or not the caller's): for waits that fall back to a plain lookup.
+    /// </summary>
+    public PipelineTask? FindLiveTask(string? token, Caller caller)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        try
+        {
+            return GetTask(token, caller, Permissions.Monitor);
+        }
+        catch (TaskException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The newest task of <paramref name="projectId"/>/<paramref name="source"/>, running ones first.</summary>
@@ -317,6 +368,8 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         {
             return;
         }
+
+        _launchRate.Record(_time.GetUtcNow());
 
         if (task.StopRequested)
         {
@@ -426,6 +479,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         var task = new PipelineTask(identity, pipeline, options, _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0)
         {
             Admission = _admission,
+            LaunchRate = _launchRate,
             Type = origin is not null ? TaskType.Retry : batch ? TaskType.Batch : TaskType.Pipeline,
             LastDataActivity = _time.GetTimestamp(),
             CallerEnvironment = (JsonObject?)environment?.DeepClone(),
@@ -501,7 +555,11 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                 _time,
                 _options.MetricsInterval,
                 _options.TokenRates,
-                () => Notify(new TaskStatusChanged(task, false) { MetricsOnly = true }),
+                () =>
+                {
+                    Notify(new TaskStatusChanged(task, false) { MetricsOnly = true });
+                    EnforceBudget(task);
+                },
                 logger: _logger);
             task.Sampler.Start();
             if (pooled is null)
@@ -562,6 +620,15 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             {
                 FinishWithoutWorker(task);
             }
+        }
+    }
+
+    // Issue 20: a task past one of its budgets is stopped (graceful, then killed) with exitReason "budget".
+    private void EnforceBudget(PipelineTask task)
+    {
+        if (task.Options.Budget is { } budget && !task.StopRequested && budget.Exceeded(TaskBudgetUsage.Of(task.Sampler)) is { } message)
+        {
+            _ = StopInBackgroundAsync(task, message, ExitReason.Budget);
         }
     }
 
@@ -855,6 +922,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             Timeout = timeout ?? TimeSpan.Zero,
             Expires = expires ?? TimeSpan.Zero,
             Retry = retry,
+            Budget = TaskBudget.Read(request.Budget, pipeline),
         };
     }
 

@@ -17,4 +17,7 @@ public sealed record TaskOptions(int Threads, TimeSpan Ttl, string? TraceLevel)
 
     /// <summary>How long the task may wait in the queue before it is removed unstarted; zero means no limit.</summary>
     public TimeSpan Expires { get; init; }
+
+    /// <summary>The task's resource budgets (issue 20); null: none.</summary>
+    public TaskBudget? Budget { get; init; }
 }

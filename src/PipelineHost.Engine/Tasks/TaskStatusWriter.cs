@@ -98,6 +98,12 @@ public static class TaskStatusWriter
         status["callback"] = null;
         status["updatedAt"] = null;
         status["lastHeartbeatAt"] = null;
+
+        // peers-http (issue 20).
+        status["version"] = 0;
+        status["pendingReason"] = null;
+        status["pending"] = null;
+        status["budget"] = null;
         return status;
     }
 
@@ -207,7 +213,18 @@ public static class TaskStatusWriter
             ["callback"] = task.CallbackUnderLock(),
             ["updatedAt"] = TaskOutcome.IsoTime(task.UpdatedAtUnderLock()),
             ["lastHeartbeatAt"] = TaskOutcome.IsoTime(task.LastHeartbeatAt),
+
+            // peers-http (issue 20): cheap waiting; see protocol-spec/tasks.md §3.
+            ["version"] = task.VersionUnderLock(),
         };
+
+        // peers-http (issue 20): why a task is not running yet.
+        var (pendingReason, pending) = PendingReason.Of(task, counts, position, task.Admission?.Stats ?? default);
+        status["pendingReason"] = pendingReason;
+        status["pending"] = pending;
+
+        // peers-http (issue 20): budgets and what is used of them.
+        status["budget"] = task.Options.Budget?.ToJson(TaskBudgetUsage.Of(task.Sampler));
         if (includeConfig)
         {
             status["config"] = Config(task.Options);

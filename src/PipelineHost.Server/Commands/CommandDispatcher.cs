@@ -9,7 +9,7 @@ namespace PipelineHost.Server.Commands;
 /// a <see cref="CommandResult"/>: a handler can never leave a request unanswered or leak an exception's
 /// internals to the client.
 /// </summary>
-public sealed partial class CommandDispatcher(CommandTable table, ILogger<CommandDispatcher> logger)
+public sealed partial class CommandDispatcher(CommandTable table, TaskManager tasks, ILogger<CommandDispatcher> logger)
 {
     /// <summary>The prefix of commands open to anyone (RocketRide's <c>rrext_public_*</c>).</summary>
     public const string PublicPrefix = "rrext_public_";
@@ -45,6 +45,12 @@ public sealed partial class CommandDispatcher(CommandTable table, ILogger<Comman
         catch (CommandException ex)
         {
             return CommandResult.Fail(ex.Message);
+        }
+        catch (TaskNotFoundException ex) when (ex is not TaskExpiredException)
+        {
+            // Unknown, or a task the history has dropped: then its holder is told so, with when it ended.
+            var expired = await tasks.FindExpiredAsync(context.Token, cancellationToken).ConfigureAwait(false);
+            return CommandResult.Fail(expired?.Message ?? ex.Message);
         }
         catch (TaskException ex)
         {

@@ -27,14 +27,20 @@ internal sealed class TaskCommands(TaskManager tasks) : ICommandModule
     /// </summary>
     public static JsonObject StartedBody(PipelineTask task, int queuePosition = 0)
     {
+        ArgumentNullException.ThrowIfNull(task);
+        return StartedBody(task.Identity, queuePosition);
+    }
+
+    private static JsonObject StartedBody(TaskIdentity identity, int queuePosition)
+    {
         var body = new JsonObject
         {
-            ["id"] = task.Id,
-            ["token"] = task.Token,
-            ["publicToken"] = task.Identity.PublicKey,
-            ["projectId"] = task.Identity.ProjectId,
-            ["source"] = task.Identity.Source,
-            ["provider"] = task.Identity.Provider,
+            ["id"] = identity.Id,
+            ["token"] = identity.Token,
+            ["publicToken"] = identity.PublicKey,
+            ["projectId"] = identity.ProjectId,
+            ["source"] = identity.Source,
+            ["provider"] = identity.Provider,
             ["queued"] = queuePosition > 0,
             ["queuePosition"] = queuePosition,
         };
@@ -52,7 +58,14 @@ internal sealed class TaskCommands(TaskManager tasks) : ICommandModule
     public static JsonObject StartedBody(TaskLaunch launch)
     {
         ArgumentNullException.ThrowIfNull(launch);
-        return StartedBody(launch.Task, launch.QueuePosition);
+        var body = StartedBody(launch.Identity, launch.QueuePosition);
+        if (launch.Replayed)
+        {
+            // issue 20: the idempotencyKey named this task already; nothing was started.
+            body["replayed"] = true;
+        }
+
+        return body;
     }
 
     /// <summary>Largest <c>threads</c> of <c>execute</c> (protocol-spec/tasks.md: 1–256).</summary>
@@ -88,6 +101,8 @@ internal sealed class TaskCommands(TaskManager tasks) : ICommandModule
             Timeout = Limit(context, "timeout"),
             Expires = Limit(context, "expires"),
             Wait = context.GetBool("wait"),
+            IdempotencyKey = context.GetString("idempotencyKey"),
+            Budget = TaskBudget.Names.Where(n => context.Arguments[n] is not null).ToDictionary(n => n, n => context.Arguments[n]?.DeepClone()),
         };
     }
 

@@ -62,6 +62,13 @@ internal static partial class ErrorEnvelope
         }
         catch (Exception ex) when (ex is not OutOfMemoryException && Handles(context, ex))
         {
+            // A token of a task the history has dropped: its holder is told so, with when it ended (410), not "unknown".
+            if (ex is TaskNotFoundException and not TaskExpiredException
+                && await context.RequestServices.GetRequiredService<TaskManager>().FindExpiredAsync(HttpCredentials.Token(context.Request), context.RequestAborted).ConfigureAwait(false) is { } expired)
+            {
+                ex = expired;
+            }
+
             var (status, message) = Classify(context, ex);
             context.Response.Clear();
             if (status == StatusCodes.Status401Unauthorized)
@@ -99,6 +106,10 @@ internal static partial class ErrorEnvelope
         {
             case HttpApiException api:
                 return (api.StatusCode, api.Message);
+            case IdempotencyConflictException conflict:
+                return (StatusCodes.Status409Conflict, conflict.Message);
+            case TaskExpiredException expired:
+                return (StatusCodes.Status410Gone, expired.Message);
             case TaskNotFoundException notFound:
                 return (StatusCodes.Status404NotFound, notFound.Message);
             case TaskOutputNotFoundException noOutput:

@@ -23,6 +23,12 @@ internal static class TaskEndpoints
     /// <summary>Pipes a task started over HTTP gets unless <c>threads</c> says otherwise (RocketRide's HTTP default).</summary>
     public const int DefaultThreads = 4;
 
+    /// <summary>The request header carrying <c>POST /task</c>'s idempotency key (issue 20).</summary>
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    /// <summary>Set on a <c>POST /task</c> answer that returned the key's first task instead of starting one.</summary>
+    public const string IdempotentReplayedHeader = "Idempotent-Replayed";
+
     /// <summary>Largest <c>threads</c> accepted over HTTP (RocketRide's HTTP bound).</summary>
     public const int MaxThreads = 64;
 
@@ -35,6 +41,7 @@ internal static class TaskEndpoints
             ("retry", "the retry policy as JSON ({maxRetries, backoff, delayMs})"), ("callbackUrl", "POSTed the final status when the task ends"),
             ("timeout", "seconds the task may run"), ("expires", "seconds the task may wait in the queue"), ("wait", "true: wait for a slot instead of answering queued"),
             ("token", "a token to give the task (tk_…)"),
+            ("maxTokens", "budget: billing tokens the task may use"), ("maxCpuSeconds", "budget: CPU seconds the task may use"), ("maxMemoryMb", "budget: MiB of memory the task may hold"),
         ];
         var startDoc = new RouteDoc(RouteCredentials.ApiKey, start) { RequestExample = ExamplePipeline, ResponseExample = ExampleStarted };
         endpoints.MapPost("/task", StartAsync)
@@ -42,7 +49,8 @@ internal static class TaskEndpoints
         endpoints.MapPut("/task", StartAsync) // deprecated spelling, kept for old clients
             .Documented("StartTaskDeprecated", "Deprecated spelling of POST /task.", "Tasks", startDoc);
         endpoints.MapGet("/task", StatusAsync)
-            .Documented("GetTaskStatus", "The task's TASK_STATUS; a tk_ in ?token= is its own credential.", "Tasks", RouteCredentials.ApiKey | RouteCredentials.TaskToken, ("token", "the task token (tk_…)"), ("config", "true: include the task's pipeline"));
+            .Documented("GetTaskStatus", "The task's TASK_STATUS with an ETag (304 to a matching If-None-Match), or long-polled with wait; a tk_ in ?token= is its own credential.", "Tasks", RouteCredentials.ApiKey | RouteCredentials.TaskToken, ("token", "the task token (tk_…)"), ("config", "true: include the task's pipeline"),
+                ("wait", "long-poll: answer at the next status change or after this long (30s, 500ms; at most 55 s)"), ("sinceVersion", "long-poll: the version already seen (default: the current one)"));
         endpoints.MapDelete("/task", StopAsync)
             .Documented("StopTask", "Stops the task.", "Tasks", RouteCredentials.ApiKey, ("token", "the task token (tk_…)"));
         endpoints.MapPost("/task/retry-failed", RetryFailedAsync)
@@ -86,9 +94,16 @@ internal static class TaskEndpoints
             Timeout = ReadLimit(query, "timeout"),
             Expires = ReadLimit(query, "expires"),
             Wait = ReadBool(query, "wait"),
+            IdempotencyKey = NonEmpty(context.Request.Headers[IdempotencyKeyHeader]),
+            Budget = TaskBudget.Names.Where(n => NonEmpty(query[n]) is not null).ToDictionary(n => n, n => BudgetValue(query[n]!)),
         };
 
         var launch = await tasks.LaunchAsync(request, caller, context.RequestAborted).ConfigureAwait(false);
+        if (launch.Replayed)
+        {
+            context.Response.Headers[IdempotentReplayedHeader] = "true";
+        }
+
         return ErrorEnvelope.Ok(TaskCommands.StartedBody(launch));
     }
 
@@ -97,17 +112,57 @@ internal static class TaskEndpoints
         // A tk_ token is its own credential for its task: GET /task?token=tk_… works with no header at all.
         var token = HttpCredentials.Token(context.Request);
         var fallback = token is not null && token.StartsWith(CredentialAuthenticator.TaskTokenPrefix, StringComparison.Ordinal) ? token : null;
-        var config = ReadBool(context.Request.Query, "config");
+        var query = context.Request.Query;
+        var config = ReadBool(query, "config");
+        var wait = StatusValidators.ReadWait(NonEmpty(query["wait"]));
+        var sinceVersion = StatusValidators.ReadSinceVersion(NonEmpty(query["sinceVersion"]));
         if (fallback is not null && HttpCredentials.Read(context.Request) is null
             && await tasks.FindOwnStoredStatusAsync(fallback, config, context.RequestAborted).ConfigureAwait(false) is { } stored)
         {
-            // The task has left memory (a restart, the retention): its tk_ still reads its own history.
-            return ErrorEnvelope.Ok(stored);
+            // The task has left memory (a restart, the retention): its tk_ still reads its own history. It changes no more: no wait.
+            return Conditional(context, stored);
+        }
+
+        if (fallback is not null && HttpCredentials.Read(context.Request) is null
+            && await tasks.FindExpiredAsync(fallback, context.RequestAborted).ConfigureAwait(false) is { } expired)
+        {
+            // ... and once the history has dropped it too, it hears when its task ended rather than "unknown".
+            throw expired;
         }
 
         var caller = HttpCredentials.Authenticate(context, authenticator, fallback);
+        if (wait is { } timeout && tasks.FindLiveTask(token, caller) is { } live)
+        {
+            await WaitForChangeAsync(live, sinceVersion ?? live.Version, timeout, context.RequestAborted).ConfigureAwait(false);
+        }
+
         // Live, or from the task history once the task has left memory (API keys only), as rrext_get_task_status.
-        return ErrorEnvelope.Ok(await tasks.GetStatusAsync(token, caller, config, context.RequestAborted).ConfigureAwait(false));
+        return Conditional(context, await tasks.GetStatusAsync(token, caller, config, context.RequestAborted).ConfigureAwait(false));
+    }
+
+    // Long-poll: back at the first change after sinceVersion, or when the wait is over (then with the same status).
+    private static async Task WaitForChangeAsync(PipelineTask task, long sinceVersion, TimeSpan timeout, CancellationToken requestAborted)
+    {
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
+        waiting.CancelAfter(timeout);
+        try
+        {
+            await task.WaitForVersionAsync(sinceVersion, waiting.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!requestAborted.IsCancellationRequested)
+        {
+        }
+    }
+
+    // The status with its ETag, or 304 Not Modified when If-None-Match already names it.
+    private static IResult Conditional(HttpContext context, JsonObject status)
+    {
+        var etag = StatusValidators.ETag(status);
+        context.Response.Headers.ETag = etag;
+        context.Response.Headers.CacheControl = "no-cache";
+        return StatusValidators.Matches(context.Request.Headers.IfNoneMatch, etag)
+            ? Results.StatusCode(StatusCodes.Status304NotModified)
+            : ErrorEnvelope.Ok(status);
     }
 
     private static async Task<IResult> RetryFailedAsync(HttpContext context, TaskManager tasks, CredentialAuthenticator authenticator)
@@ -240,6 +295,10 @@ internal static class TaskEndpoints
     // As the WebSocket's arguments: given (even 0) it wins over the pipeline's field; the engine's one rule checks it.
     private static TimeSpan? ReadLimit(IQueryCollection query, string name) =>
         NonEmpty(query[name]) is { } text ? TaskLimits.FromText(text, $"Argument '{name}'") ?? TimeSpan.Zero : null;
+
+    // A number stays a number (checked by the engine's one rule); anything else reaches it as text and is refused there.
+    private static JsonNode? BudgetValue(string text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) ? JsonValue.Create(number) : JsonValue.Create(text);
 
     private static bool ReadBool(IQueryCollection query, string name) => NonEmpty(query[name]) switch
     {

@@ -155,3 +155,39 @@ public sealed class SqliteTaskStoreSchemaTests : IDisposable
         }
     }
 }
+
+/// <summary>Issue 20 in the SQLite store: idempotency-key claims (atomic, per user, 24 h).</summary>
+public sealed class SqliteIdempotencyKeyTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "pipelinehost-store-tests", Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public async Task Of_concurrent_claims_of_one_key_one_wins_other_users_keys_never_meet_and_a_stale_claim_is_replaced()
+    {
+        await using var store = new SqliteTaskStore(Path.Combine(_directory, SqliteTaskStore.FileName));
+        var claims = Enumerable.Range(0, 8).Select(i => new IdempotencyRecord("alice", "k1", "hash", $"tk_{i}", 1000)).ToList();
+
+        var results = await Task.WhenAll(claims.Select(c => store.ClaimIdempotencyKeyAsync(c, 0, CancellationToken.None)));
+        var otherUser = await store.ClaimIdempotencyKeyAsync(new IdempotencyRecord("bob", "k1", "other", "tk_bob", 1000), 0, CancellationToken.None);
+        var stale = await store.ClaimIdempotencyKeyAsync(new IdempotencyRecord("alice", "k1", "new", "tk_new", 1000 + 86_401), 1001, CancellationToken.None);
+        var afterStale = await store.ClaimIdempotencyKeyAsync(new IdempotencyRecord("alice", "k1", "new", "tk_late", 1000 + 86_402), 1001, CancellationToken.None);
+
+        Assert.Single(results, r => r is null);
+        var winner = claims[Array.IndexOf(results, null)].Token;
+        Assert.All(results.Where(r => r is not null), r => Assert.Equal(winner, r!.Token));
+        Assert.Null(otherUser);
+        Assert.Null(stale);
+        Assert.Equal("tk_new", afterStale!.Token);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

@@ -18,6 +18,7 @@ public class TaskOutcomeTests
     [InlineData(TaskState.Cancelled, ExitReason.Timeout, "TIMEOUT")]
     [InlineData(TaskState.Cancelled, ExitReason.Expired, "EXPIRED")]
     [InlineData(TaskState.Cancelled, ExitReason.Unresponsive, "FAILED")]
+    [InlineData(TaskState.Cancelled, ExitReason.Budget, "BUDGET_EXCEEDED")]
     [InlineData(TaskState.Cancelled, null, "CANCELED")]
     public void Status_name_follows_the_state_and_the_exit_reason(TaskState state, ExitReason? reason, string expected) =>
         Assert.Equal(expected, TaskOutcome.StatusName(state, reason));
@@ -27,7 +28,7 @@ public class TaskOutcomeTests
     {
         var words = Enum.GetValues<ExitReason>().Select(r => r.ToWire()).ToArray();
 
-        Assert.Equal(["completed", "failed", "cancelled", "timeout", "expired", "lost", "unresponsive"], words);
+        Assert.Equal(["completed", "failed", "cancelled", "timeout", "expired", "lost", "unresponsive", "budget"], words);
         Assert.Equal(Enum.GetValues<ExitReason>(), words.Select(w => TaskOutcome.ParseExitReason(w)!.Value));
         Assert.Null(TaskOutcome.ParseExitReason("CANCELLED"));
     }

@@ -9,7 +9,7 @@ namespace PipelineHost.Engine.Tests.Tasks;
 public class TaskStatusFieldsTests
 {
     /// <summary>Every field PipelineHost adds after the reference's last one, <c>provider</c>, in wire order.</summary>
-    private static readonly string[] Added = ["taskType", "statusName", "exitReason", "createdAt", "startedAt", "completedAt", "queuePosition", "stats", "retried", "maxRetry", "nextProcessAt", "lastError", "lastErrorAt", "failedItems", "nbItems", "nbRemainingItems", "retryOf", "remainingCount", "errorSummary", "outputs", "callback", "updatedAt", "lastHeartbeatAt"];
+    private static readonly string[] Added = ["taskType", "statusName", "exitReason", "createdAt", "startedAt", "completedAt", "queuePosition", "stats", "retried", "maxRetry", "nextProcessAt", "lastError", "lastErrorAt", "failedItems", "nbItems", "nbRemainingItems", "retryOf", "remainingCount", "errorSummary", "outputs", "callback", "updatedAt", "lastHeartbeatAt", "version", "pendingReason", "pending", "budget"];
     private static readonly DateTimeOffset Created = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
 
     private static PipelineTask NewTask(TaskOptions? options = null)
@@ -127,5 +127,47 @@ public class TaskStatusFieldsTests
         Assert.Equal(("completed", "COMPLETED"), (status["exitReason"]!.GetValue<string>(), status["statusName"]!.GetValue<string>()));
         Assert.Equal("2026-11-23T12:00:01.000Z", status["startedAt"]!.GetValue<string>());
         Assert.Equal("2026-11-23T12:00:10.000Z", status["completedAt"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Pending_reason_says_why_a_task_is_not_running_and_is_null_once_it_runs_or_ends()
+    {
+        var task = NewTask();
+        task.MarkStarted(Created.AddSeconds(1));
+        task.TryMove(TaskState.Starting, "Starting");
+        var starting = task.Status();
+        task.TryMove(TaskState.Initializing, "Loading");
+        task.TryMove(TaskState.Running, "Running");
+        var running = task.Status();
+        task.ApplyCounts(new JsonObject { ["version"] = 1, ["nextProcessAt"] = "2026-11-23T12:00:09.000Z" });
+        var backingOff = task.Status();
+        task.ApplyPipeflow(new JsonObject { ["version"] = 1, ["byPipe"] = new JsonObject { ["0"] = new JsonArray("a.txt", "webhook_1") } });
+        var busy = task.Status();
+        task.Finish(TaskState.Cancelled, "Stopped", 0, "Stopped", ExitReason.Cancelled, Created.AddSeconds(10));
+
+        Assert.Equal("waiting_for_worker", starting["pendingReason"]!.GetValue<string>());
+        Assert.Equal("2026-11-23T12:00:01.000Z", starting["pending"]!["since"]!.GetValue<string>());
+        Assert.Null(running["pendingReason"]);
+        Assert.Null(running["pending"]);
+        Assert.Equal("retry_backoff", backingOff["pendingReason"]!.GetValue<string>());
+        Assert.Equal("2026-11-23T12:00:09.000Z", backingOff["pending"]!["nextAttemptAt"]!.GetValue<string>());
+        Assert.Null(busy["pendingReason"]);
+        Assert.Null(task.Status()["pendingReason"]);
+    }
+
+    [Fact]
+    public void The_launch_rate_estimates_a_queued_start_from_the_recent_launches()
+    {
+        var clock = new PipelineHost.Engine.Tests.Support.ManualTimeProvider(Created);
+        var rate = new LaunchRate(clock);
+        rate.Record(Created);
+        var fromOne = rate.EstimateStart(1);
+        clock.Advance(TimeSpan.FromSeconds(10));
+        rate.Record(clock.GetUtcNow());
+        clock.Advance(TimeSpan.FromSeconds(10));
+
+        // Two launches in the last 20 s: one every 20 s, so the third in the queue starts in about a minute.
+        Assert.Null(fromOne);
+        Assert.Equal(Created.AddSeconds(20 + 60), rate.EstimateStart(3));
     }
 }
