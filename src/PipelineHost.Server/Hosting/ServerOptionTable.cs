@@ -36,6 +36,7 @@ public static class ServerOptionTable
         ServerOption.FilePath("log-json", "none", "also write the log to this file as compact JSON lines, for log shippers", (o, v) => o with { LogJsonFile = v }),
         ServerOption.Bool("metrics-public", "`false`", "`GET /metrics` answers without the API key (`--metrics-public` alone means true)", (o, v) => o with { MetricsPublic = v }),
         ServerOption.Int("max-concurrent-tasks", 1, int.MaxValue, "logical processors × 4", "tasks running at once; the rest queue ([tasks.md §2.1](protocol-spec/tasks.md))", (o, v) => o with { MaxConcurrentTasks = v }),
+        ServerOption.Int("event-journal-size", 0, int.MaxValue, "`10000`", "events kept per task (and its final status always) for clients that resume with `sinceSeq` or `Last-Event-ID`; older ones are reported as a `gap` ([tasks.md §5](protocol-spec/tasks.md#5-events))", (o, v) => o with { EventJournalSize = v }),
     ];
 
     /// <summary>The option named <paramref name="name"/> (without <c>--</c>), or null.</summary>
