@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using PipelineHost.Protocol;
+using PipelineHost.Server.Events;
 using PipelineHost.Server.Tests.Support;
 
 namespace PipelineHost.Server.Tests;
@@ -219,5 +220,49 @@ public class EventResumeTests
                 }
             }
         }
+    }
+}
+
+/// <summary>The journal's bookkeeping on its own: what a replay after a given seq contains.</summary>
+public class EventJournalTests
+{
+    private static JournalEntry Entry(long seq, string name = "output") =>
+        new(seq, Protocol.Events.EventTypes.Output, null, new EventMessage(name, new JsonObject { ["__seq"] = seq }));
+
+    private static List<string> Replay(EventJournal journal, long since)
+    {
+        var said = new List<string>();
+        journal.Replay(since, e => said.Add($"{e.Seq}"), (from, to) => said.Add($"gap {from}-{to}"));
+        return said;
+    }
+
+    [Fact]
+    public void A_periodic_status_replaces_the_previous_one_without_a_gap_and_the_oldest_go_beyond_the_capacity()
+    {
+        var journal = new EventJournal(3);
+        for (var seq = 1; seq <= 6; seq++)
+        {
+            var periodic = seq is 2 or 4 or 5;
+            journal.Append(Entry(journal.Next()), finalStatus: false, periodicStatus: periodic);
+        }
+
+        // Kept: 3, 5 (which superseded 2 and 4), 6; 1 went beyond the capacity.
+        Assert.Equal(["gap 1-1", "3", "5", "6"], Replay(journal, 0));
+        Assert.Equal(["5", "6"], Replay(journal, 3));
+        Assert.Empty(Replay(journal, 6));
+        Assert.Equal(["gap 1-1", "3", "5", "6"], Replay(journal, 99)); // a client from before a restart starts over
+    }
+
+    [Fact]
+    public void With_no_capacity_only_the_final_status_is_kept_between_gaps()
+    {
+        var journal = new EventJournal(0);
+        journal.Next();
+        journal.Next();
+        journal.Append(Entry(journal.Next(), "apaevt_status_update"), finalStatus: true, periodicStatus: false);
+        journal.Next();
+
+        Assert.Equal(["gap 1-2", "3", "gap 4-4"], Replay(journal, 0));
+        Assert.Equal(["gap 4-4"], Replay(journal, 3));
     }
 }

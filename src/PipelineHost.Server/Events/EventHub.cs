@@ -168,7 +168,7 @@ public sealed partial class EventHub : ITaskObserver, IDisposable
 
             if (journal.KeepsEvents || finalStatus)
             {
-                journal.Append(new JournalEntry(seq, type, pipeId, message ?? Numbered(build(), seq).WithSharedEncoding()), finalStatus);
+                journal.Append(new JournalEntry(seq, type, pipeId, message ?? Numbered(build(), seq).WithSharedEncoding()), finalStatus, periodicStatus: coalesceKey is not null);
             }
         }
     }

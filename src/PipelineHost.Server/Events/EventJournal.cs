@@ -12,13 +12,17 @@ internal sealed record JournalEntry(long Seq, EventTypes Class, int? PipeId, Eve
 /// <summary>
 /// One task's numbered events: the per-task sequence (<c>__seq</c>) and the last <c>capacity</c> events, plus the
 /// task's final status even when newer events pushed it out, so a client that lost its connection can ask for what
-/// came after the last event it saw. Every member is used under <see cref="Gate"/>, which the hub also holds while it
-/// delivers the task's events: a subscription made under it sees each event either in the replay or live, never both.
+/// came after the last event it saw. A periodic status update replaces the previous periodic one, as it does in a
+/// connection's send queue (a status is a full snapshot): a long task's journal holds its other events, not hours of
+/// statuses. Every member is used under <see cref="Gate"/>, which the hub also holds while it delivers the task's
+/// events: a subscription made under it sees each event either in the replay or live, never both.
 /// </summary>
 internal sealed class EventJournal(int capacity)
 {
-    private readonly Queue<JournalEntry> _kept = new();
+    private readonly LinkedList<JournalEntry> _kept = new();
+    private LinkedListNode<JournalEntry>? _periodicStatus;
     private JournalEntry? _final;
+    private long _evictedThrough; // every seq up to here is gone (or superseded); after it, kept or superseded
 
     /// <summary>Held while numbering, keeping and delivering one of the task's events, and while subscribing to them.</summary>
     public Lock Gate { get; } = new();
@@ -32,8 +36,11 @@ internal sealed class EventJournal(int capacity)
     /// <summary>Numbers the next event.</summary>
     public long Next() => ++LastSeq;
 
-    /// <summary>Keeps <paramref name="entry"/>, dropping the oldest beyond the capacity; a final status is kept anyway.</summary>
-    public void Append(JournalEntry entry, bool finalStatus)
+    /// <summary>
+    /// Keeps <paramref name="entry"/>, dropping the oldest beyond the capacity; a final status is kept anyway, and a
+    /// <paramref name="periodicStatus"/> replaces the previous periodic one.
+    /// </summary>
+    public void Append(JournalEntry entry, bool finalStatus, bool periodicStatus)
     {
         if (finalStatus)
         {
@@ -45,12 +52,22 @@ internal sealed class EventJournal(int capacity)
             return;
         }
 
-        if (_kept.Count == capacity)
+        if (periodicStatus && _periodicStatus is { List: not null } superseded)
         {
-            _kept.Dequeue();
+            _kept.Remove(superseded);
         }
 
-        _kept.Enqueue(entry);
+        var node = _kept.AddLast(entry);
+        if (periodicStatus)
+        {
+            _periodicStatus = node;
+        }
+
+        if (_kept.Count > capacity)
+        {
+            _evictedThrough = _kept.First!.Value.Seq;
+            _kept.RemoveFirst();
+        }
     }
 
     /// <summary>
@@ -61,8 +78,8 @@ internal sealed class EventJournal(int capacity)
     public void Replay(long sinceSeq, Action<JournalEntry> entry, Action<long, long> gap)
     {
         var next = sinceSeq > LastSeq ? 1 : sinceSeq + 1;
-        var firstKept = _kept.TryPeek(out var oldest) ? oldest.Seq : LastSeq + 1;
-        if (_final is { } final && final.Seq >= next && final.Seq < firstKept)
+        var evictedThrough = capacity == 0 ? LastSeq : _evictedThrough;
+        if (_final is { } final && final.Seq >= next && final.Seq <= evictedThrough)
         {
             if (final.Seq > next)
             {
@@ -73,10 +90,10 @@ internal sealed class EventJournal(int capacity)
             next = final.Seq + 1;
         }
 
-        if (firstKept > next)
+        if (evictedThrough >= next)
         {
-            gap(next, firstKept - 1);
-            next = firstKept;
+            gap(next, evictedThrough);
+            next = evictedThrough + 1;
         }
 
         foreach (var kept in _kept)
