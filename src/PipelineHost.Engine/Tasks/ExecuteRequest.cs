@@ -45,4 +45,7 @@ public sealed record ExecuteRequest(JsonNode? Pipeline)
     /// returning at once with its queue position.
     /// </summary>
     public bool Wait { get; init; }
+
+    /// <summary>How many objects the caller means to send: the total for <c>percent</c> and <c>eta</c> of an open-ended source.</summary>
+    public long? ExpectedCount { get; init; }
 }

@@ -424,6 +424,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         var task = new PipelineTask(identity, pipeline, options, _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0)
         {
             Admission = _admission,
+            Clock = _time,
             Type = origin is not null ? TaskType.Retry : batch ? TaskType.Batch : TaskType.Pipeline,
             LastDataActivity = _time.GetTimestamp(),
             CallerEnvironment = (JsonObject?)environment?.DeepClone(),
@@ -856,6 +857,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             Timeout = timeout ?? TimeSpan.Zero,
             Expires = expires ?? TimeSpan.Zero,
             Retry = retry,
+            ExpectedCount = request.ExpectedCount,
         };
     }
 

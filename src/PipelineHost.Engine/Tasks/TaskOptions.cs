@@ -17,4 +17,7 @@ public sealed record TaskOptions(int Threads, TimeSpan Ttl, string? TraceLevel)
 
     /// <summary>How long the task may wait in the queue before it is removed unstarted; zero means no limit.</summary>
     public TimeSpan Expires { get; init; }
+
+    /// <summary>How many objects the caller will send (<c>expectedCount</c>): the total for progress when the source knows none.</summary>
+    public long? ExpectedCount { get; init; }
 }

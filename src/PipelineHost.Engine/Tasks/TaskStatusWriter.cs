@@ -97,6 +97,7 @@ public static class TaskStatusWriter
         status["outputs"] = new JsonArray();
         status["callback"] = null;
         status["updatedAt"] = null;
+        AddProgress(status, default);
         return status;
     }
 
@@ -206,12 +207,26 @@ public static class TaskStatusWriter
             ["callback"] = task.CallbackUnderLock(),
             ["updatedAt"] = TaskOutcome.IsoTime(task.UpdatedAtUnderLock()),
         };
+        AddProgress(status, task.ProgressUnderLock(counts));
         if (includeConfig)
         {
             status["config"] = Config(task.Options);
         }
 
         return status;
+    }
+
+    /// <summary>
+    /// Progress (issue 20; PipelineHost's addition): <c>percent</c>, <c>eta</c> and <c>etaConfidence</c> against a
+    /// known total, <c>recentRate</c> (objects/s, exponentially weighted) for every task. Every progress field is
+    /// added here and nowhere else; see protocol-spec/tasks.md §3.
+    /// </summary>
+    private static void AddProgress(JsonObject status, ProgressEstimate progress)
+    {
+        status["percent"] = progress.Percent;
+        status["eta"] = TaskOutcome.IsoTime(progress.Eta);
+        status["etaConfidence"] = progress.EtaConfidence;
+        status["recentRate"] = progress.RecentRate;
     }
 
     /// <summary>

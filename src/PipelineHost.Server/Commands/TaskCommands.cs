@@ -88,6 +88,7 @@ internal sealed class TaskCommands(TaskManager tasks) : ICommandModule
             Timeout = Limit(context, "timeout"),
             Expires = Limit(context, "expires"),
             Wait = context.GetBool("wait"),
+            ExpectedCount = context.GetInteger("expectedCount", 0),
         };
     }
 
