@@ -199,11 +199,18 @@ public sealed partial class PipelineHostClient
     /// <summary>Sends every subscription again on a fresh connection; the server forgets them with the socket.</summary>
     private async Task RestoreMonitorsAsync(ClientConnection connection, CancellationToken cancellationToken)
     {
-        foreach (var (key, types) in _monitors.Active())
+        foreach (var (key, types, sinceSeq) in _monitors.Active())
         {
+            var arguments = MonitorArguments(key, types);
+            if (sinceSeq is { } seq)
+            {
+                // What the server sent while we were away comes first (or an apaevt_gap for what it no longer keeps).
+                arguments["sinceSeq"] = seq;
+            }
+
             try
             {
-                await RequestAsync(connection, "rrext_monitor", MonitorArguments(key, types), null, cancellationToken).ConfigureAwait(false);
+                await RequestAsync(connection, "rrext_monitor", arguments, null, cancellationToken).ConfigureAwait(false);
             }
             catch (PipelineHostException ex) when (ex is not PipelineHostConnectionException)
             {

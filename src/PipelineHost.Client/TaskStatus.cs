@@ -116,6 +116,9 @@ public sealed record TaskStatus
     /// </summary>
     public long? RemainingCount { get; init; }
 
+    /// <summary>How far along the task is and when it should end (<c>percent</c>, <c>eta</c>, <c>etaConfidence</c>, <c>recentRate</c>).</summary>
+    public TaskProgress Progress { get; init; } = new();
+
     /// <summary>The most frequent error messages of the whole run, with counts, most frequent first (<c>errorSummary</c>).</summary>
     public IReadOnlyList<TaskErrorCount> ErrorSummary { get; init; } = [];
 
@@ -177,6 +180,7 @@ public sealed record TaskStatus
             Config = JsonFields.Object(status, "config") is { } config ? TaskConfig.FromJson(config) : null,
             Retries = TaskRetries.FromJson(status),
             RemainingCount = JsonFields.NullableInt64(status, "remainingCount"),
+            Progress = TaskProgress.FromJson(status),
             ErrorSummary = Objects(status, "errorSummary").Select(TaskErrorCount.FromJson).ToList(),
             Outputs = Objects(status, "outputs").Select(TaskOutputFile.FromJson).ToList(),
             Callback = JsonFields.Object(status, "callback") is { } callback ? TaskCallback.FromJson(callback) : null,
@@ -245,6 +249,33 @@ public sealed record TaskPending
 
     private static DateTimeOffset? Time(string? iso) =>
         DateTimeOffset.TryParse(iso, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var time) ? time : null;
+/// <summary>
+/// The progress fields of TASK_STATUS, computed by the server from the recent completion rate (protocol-spec/tasks.md §3).
+/// </summary>
+public sealed record TaskProgress
+{
+    /// <summary>0–100 of the known total (the source's, a retry's items, or <c>expectedCount</c>); null when there is none.</summary>
+    public double? Percent { get; init; }
+
+    /// <summary>When the task should have finished every object; null without a known total or a rate yet, and once ended.</summary>
+    public DateTimeOffset? Eta { get; init; }
+
+    /// <summary>0–1: how far to trust <see cref="Eta"/> (few samples or an unsteady rate lower it); null without one.</summary>
+    public double? EtaConfidence { get; init; }
+
+    /// <summary>Objects finished per second recently (exponentially weighted); null before the first measure.</summary>
+    public double? RecentRate { get; init; }
+
+    internal static TaskProgress FromJson(JsonObject status) => new()
+    {
+        Percent = Number(status, "percent"),
+        Eta = DateTimeOffset.TryParse(JsonFields.String(status, "eta"), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var eta) ? eta : null,
+        EtaConfidence = Number(status, "etaConfidence"),
+        RecentRate = Number(status, "recentRate"),
+    };
+
+    private static double? Number(JsonObject status, string name) =>
+        status[name] is JsonValue value && JsonFields.TryNumber(value, out var number) ? number : null;
 }
 
 /// <summary>The retry fields of TASK_STATUS (protocol-spec/tasks.md §7).</summary>

@@ -384,7 +384,8 @@ public sealed partial class CliTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.True(watch.ExitCode == 0, watch.ToString());
         Assert.DoesNotContain('\u001b', watch.Out);
         Assert.Single(watch.Out.Split('\n'), l => l.StartsWith("started", StringComparison.Ordinal));
-        Assert.Contains(watch.Out.Split('\n'), l => l.StartsWith("COMPLETED · 200/200 objects", StringComparison.Ordinal));
+        Assert.Contains(watch.Out.Split('\n'), l => l.StartsWith("COMPLETED · 200/200 objects · 100 %", StringComparison.Ordinal));
+        Assert.Contains(watch.Out.Split('\n'), l => l.StartsWith("progress", StringComparison.Ordinal) && l.Contains("100 %", StringComparison.Ordinal));
     }
 
     [Fact]

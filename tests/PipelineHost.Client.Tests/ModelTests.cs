@@ -7,6 +7,18 @@ namespace PipelineHost.Client.Tests;
 public class ModelTests
 {
     [Fact]
+    public void A_task_status_reads_the_servers_progress_estimate_and_its_absence()
+    {
+        var running = TaskStatus.FromJson(JsonNode.Parse("""{"state":3,"percent":42.5,"eta":"2026-12-03T12:00:10.000Z","etaConfidence":0.8,"recentRate":12}""")!.AsObject());
+        var open = TaskStatus.FromJson(JsonNode.Parse("""{"state":3,"percent":null,"eta":null,"etaConfidence":null,"recentRate":3.5}""")!.AsObject());
+        var old = TaskStatus.FromJson(JsonNode.Parse("""{"state":3}""")!.AsObject());
+
+        Assert.Equal(new TaskProgress { Percent = 42.5, Eta = new DateTimeOffset(2026, 12, 3, 12, 0, 10, TimeSpan.Zero), EtaConfidence = 0.8, RecentRate = 12 }, running.Progress);
+        Assert.Equal(new TaskProgress { RecentRate = 3.5 }, open.Progress);
+        Assert.Equal(new TaskProgress(), old.Progress);
+    }
+
+    [Fact]
     public void A_task_status_reads_every_field_and_keeps_the_raw_object()
     {
         var raw = JsonNode.Parse("""

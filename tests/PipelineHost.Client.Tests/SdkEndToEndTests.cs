@@ -463,6 +463,77 @@ public abstract class SdkEndToEndTests
     }
 
     [Fact]
+    public async Task A_monitor_resumes_by_itself_across_a_reconnect_with_no_event_lost_or_repeated()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var relay = new DroppableTcpRelay(server.Port);
+        await using var watcher = await PipelineHostClient.ConnectAsync(relay.Uri, TestServer.ApiKey, Options with { AutoReconnect = true })
+            .WaitAsync(TestTimeouts.Default);
+        await using var driver = await server.ConnectAsync(Options);
+        var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        watcher.ConnectionLost += (_, _) => lost.TrySetResult();
+        var task = await driver.UseAsync(TestPipelines.Echo()).WaitAsync(TestTimeouts.Default);
+        using var stop = new CancellationTokenSource(TestTimeouts.Default);
+        var seen = new List<PipelineEvent>();
+        var third = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var subscribed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var watching = Task.Run(async () =>
+        {
+            await foreach (var evt in watcher.MonitorAsync(task.Token, EventTypes.Summary | EventTypes.Detail | EventTypes.Task, stop.Token))
+            {
+                lock (seen)
+                {
+                    seen.Add(evt);
+                }
+
+                subscribed.TrySetResult(); // the catch-up status: live from here
+
+                if (ObjectName(evt) == "obj-3")
+                {
+                    third.TrySetResult();
+                }
+
+                if (evt is TaskLifecycleEvent { Action: "end" })
+                {
+                    return;
+                }
+            }
+        });
+        await subscribed.Task.WaitAsync(TestTimeouts.Default);
+        for (var i = 1; i <= 3; i++)
+        {
+            await driver.SendAsync(task.Token, "before", new JsonObject { ["name"] = $"obj-{i}" }).WaitAsync(TestTimeouts.Default);
+        }
+
+        await third.Task.WaitAsync(TestTimeouts.Default);
+
+        // The network goes down for as long as it takes to process three more objects.
+        relay.Hold();
+        relay.DropAll();
+        await lost.Task.WaitAsync(TestTimeouts.Default);
+        for (var i = 4; i <= 6; i++)
+        {
+            await driver.SendAsync(task.Token, "while away", new JsonObject { ["name"] = $"obj-{i}" }).WaitAsync(TestTimeouts.Default);
+        }
+
+        relay.Release();
+        await driver.SendAsync(task.Token, "after", new JsonObject { ["name"] = "obj-7" }).WaitAsync(TestTimeouts.Default);
+        await driver.TerminateAsync(task.Token).WaitAsync(TestTimeouts.Default);
+        await watching.WaitAsync(TestTimeouts.Default);
+
+        var numbered = seen.Where(e => e.Seq is not null).ToList();
+        var seqs = numbered.Select(e => e.Seq!.Value).ToList();
+        Assert.Equal(seqs.Order(), seqs);
+        Assert.Equal(seqs.Count, seqs.Distinct().Count());
+        Assert.Equal(Enumerable.Range(1, 7).Select(i => $"obj-{i}"), seen.Select(ObjectName).OfType<string>());
+        Assert.DoesNotContain(seen, e => e is GapEvent);
+        Assert.Equal(2, relay.Accepted);
+    }
+
+    private static string? ObjectName(PipelineEvent evt) =>
+        evt is DetailEvent { Name: "apaevt_status_object" } detail ? detail.Body["object"]?.GetValue<string>() : null;
+
+    [Fact]
     public async Task A_pipe_dies_with_its_connection_and_does_not_follow_the_reconnect()
     {
         await using var server = await TestServer.StartAsync();

@@ -78,7 +78,7 @@ public class CallbackTests
         Assert.Null(attempt["error"]);
         Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", attempt["at"]!.GetValue<string>());
         Assert.True(attempt["durationMs"]!.GetValue<long>() >= 0);
-        Assert.Equal(["updatedAt", "version", "pendingReason", "pending", "budget"], status.Select(p => p.Key).TakeLast(5));
+        Assert.Equal(["updatedAt", "lastHeartbeatAt", "version", "pendingReason", "pending", "budget", "percent", "eta", "etaConfidence", "recentRate"], status.Select(p => p.Key).TakeLast(10));
 
         Assert.NotEmpty(logs.Messages);
         Assert.Contains(logs.Messages, m => m.Contains("callback attempt 1", StringComparison.Ordinal));

@@ -237,6 +237,23 @@ public class ConnectionOutboxTests
     }
 
     [Fact]
+    public async Task A_coalesced_status_is_sent_after_the_events_queued_before_it_so_a_tasks_seq_order_holds()
+    {
+        var outbox = new ConnectionOutbox(maxQueuedEvents: 10, _ => throw new InvalidOperationException("must not overflow"));
+        var sent = new List<ProtocolMessage>();
+        outbox.Send(new EventMessage("apaevt_status_update", new JsonObject { ["__seq"] = 1 }), "status:t1");
+        outbox.Send(new EventMessage("output", new JsonObject { ["__seq"] = 2 }));
+        outbox.Send(new EventMessage("apaevt_status_update", new JsonObject { ["__seq"] = 3 }), "status:t1");
+        outbox.Send(new EventMessage("apaevt_status_update", new JsonObject { ["__seq"] = 4 }), "status:t1");
+        outbox.Close(WebSocketCloseStatus.NormalClosure, "done");
+
+        await outbox.RunAsync((m, _) => { sent.Add(m); return ValueTask.CompletedTask; }, (_, _, _) => ValueTask.CompletedTask, CancellationToken.None);
+
+        Assert.Equal([2, 4], sent.OfType<EventMessage>().Select(e => e.Body["__seq"]!.GetValue<int>()));
+        Assert.Equal(2, outbox.CoalescedCount);
+    }
+
+    [Fact]
     public void A_reader_hopelessly_behind_is_cut_off_with_a_reason_and_responses_still_queue()
     {
         string? reason = null;

@@ -16,7 +16,7 @@ namespace PipelineHost.Server.Tests;
 /// </summary>
 public partial class QueueTests
 {
-    private static readonly string[] NewFields = ["taskType", "statusName", "exitReason", "createdAt", "startedAt", "completedAt", "queuePosition", "stats", "retried", "maxRetry", "nextProcessAt", "lastError", "lastErrorAt", "failedItems", "nbItems", "nbRemainingItems", "retryOf", "remainingCount", "errorSummary", "outputs", "callback", "updatedAt", "version", "pendingReason", "pending", "budget"];
+    private static readonly string[] NewFields = ["taskType", "statusName", "exitReason", "createdAt", "startedAt", "completedAt", "queuePosition", "stats", "retried", "maxRetry", "nextProcessAt", "lastError", "lastErrorAt", "failedItems", "nbItems", "nbRemainingItems", "retryOf", "remainingCount", "errorSummary", "outputs", "callback", "updatedAt", "lastHeartbeatAt", "version", "pendingReason", "pending", "budget", "percent", "eta", "etaConfidence", "recentRate"];
 
     private static Task<TestServer> StartServerAsync(int limit, ManualTimeProvider? clock = null, RecordingObserver? observer = null) =>
         TestServer.StartAsync(

@@ -52,6 +52,11 @@ internal static class StatusView
         }
 
         Row(grid, "objects", objects);
+        if (Progress(status.Progress) is { } progress)
+        {
+            Row(grid, "progress", progress);
+        }
+
         Row(grid, "bytes", $"{Format.Bytes(counts.CompletedSize)} ({Format.Rate(status.Rates.BytesPerSecond)}, {Format.Number(status.Rates.ObjectsPerSecond)} objects/s)");
         if (counts.WordsCount > 0)
         {
@@ -91,8 +96,34 @@ internal static class StatusView
         metrics ??= status.Metrics;
         var counts = status.Counts;
         var total = counts.TotalCount > 0 ? $"/{counts.TotalCount}" : string.Empty;
-        return $"{counts.CompletedCount + counts.FailedCount}{total} objects · {Format.Bytes(counts.CompletedSize)} · {Format.Number(status.Rates.ObjectsPerSecond)} obj/s · "
+        var progress = Progress(status.Progress) is { } p ? $" · {p}" : string.Empty;
+        return $"{counts.CompletedCount + counts.FailedCount}{total} objects{progress} · {Format.Bytes(counts.CompletedSize)} · {Format.Number(status.Rates.ObjectsPerSecond)} obj/s · "
             + $"cpu {Format.Number(metrics.CpuPercent)} % · {Format.Number(metrics.CpuMemoryMb)} MiB";
+    }
+
+    /// <summary>
+    /// The server's progress estimate: "42.5 % · eta 14:03:10 (confidence 0.8) · 12.5 obj/s recent" for a known total,
+    /// the recent rate alone for an open-ended source; null when there is nothing to say yet.
+    /// </summary>
+    public static string? Progress(TaskProgress progress)
+    {
+        var parts = new List<string>();
+        if (progress.Percent is { } percent)
+        {
+            parts.Add($"{Format.Number(percent)} %");
+        }
+
+        if (progress.Eta is { } eta)
+        {
+            parts.Add($"eta {Format.Time(eta)}" + (progress.EtaConfidence is { } confidence ? $" (confidence {Format.Number(confidence, "0.0#")})" : string.Empty));
+        }
+
+        if (progress.RecentRate is { } rate)
+        {
+            parts.Add($"{Format.Number(rate)} obj/s recent");
+        }
+
+        return parts.Count == 0 ? null : string.Join(" · ", parts);
     }
 
     /// <summary>One plain line for a status change: the state's name, then <see cref="Summary"/>.</summary>

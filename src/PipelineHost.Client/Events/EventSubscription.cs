@@ -46,6 +46,10 @@ internal sealed class EventSubscription
         (eventClass == EventTypes.None || (Types & eventClass) != 0)
         && (_taskId is null || evt.TaskId.Length == 0 || string.Equals(evt.TaskId, _taskId, StringComparison.Ordinal));
 
+    /// <summary>True when <paramref name="evt"/> is an event of the subscribed task (whatever its class).</summary>
+    public bool IsAbout(PipelineEvent evt) =>
+        evt.TaskId.Length > 0 && (_taskId is null || string.Equals(evt.TaskId, _taskId, StringComparison.Ordinal));
+
     public void Offer(PipelineEvent evt) => _queue.Writer.TryWrite(evt);
 
     public void Complete(Exception? error = null) => _queue.Writer.TryComplete(error);

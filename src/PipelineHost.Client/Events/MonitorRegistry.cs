@@ -5,7 +5,9 @@ namespace PipelineHost.Client;
 /// <summary>
 /// The client's event subscriptions. The server keeps one bitmask per key and <c>rrext_monitor</c> replaces it, so
 /// several enumerations of one token share it: the client sends the union of their types and routes each event
-/// to the enumerations that asked for it.
+/// to the enumerations that asked for it. It also remembers, per task token, the <c>__seq</c> of the last event
+/// received, so a reconnect resumes each task's subscription after it (<c>sinceSeq</c>) instead of losing what was
+/// sent while the connection was down.
 /// </summary>
 internal sealed class MonitorRegistry
 {
@@ -14,6 +16,7 @@ internal sealed class MonitorRegistry
 
     private readonly Lock _lock = new();
     private readonly List<EventSubscription> _subscriptions = [];
+    private readonly Dictionary<string, long> _lastSeq = new(StringComparer.Ordinal);
 
     public void Add(EventSubscription subscription)
     {
@@ -28,6 +31,10 @@ internal sealed class MonitorRegistry
         lock (_lock)
         {
             _subscriptions.Remove(subscription);
+            if (!_subscriptions.Exists(s => s.Key == subscription.Key))
+            {
+                _lastSeq.Remove(subscription.Key);
+            }
         }
     }
 
@@ -49,13 +56,16 @@ internal sealed class MonitorRegistry
         }
     }
 
-    /// <summary>Every key with its union, to replay after a reconnect.</summary>
-    public IReadOnlyList<(string Key, EventTypes Types)> Active()
+    /// <summary>
+    /// Every key with its union, to replay after a reconnect, and for a task key the seq of the last event received
+    /// from it (null when none was, or for <c>*</c>, whose events come from many tasks).
+    /// </summary>
+    public IReadOnlyList<(string Key, EventTypes Types, long? SinceSeq)> Active()
     {
         lock (_lock)
         {
             return _subscriptions.GroupBy(s => s.Key, StringComparer.Ordinal)
-                .Select(g => (g.Key, g.Aggregate(EventTypes.None, (types, s) => types | s.Types)))
+                .Select(g => (g.Key, g.Aggregate(EventTypes.None, (types, s) => types | s.Types), _lastSeq.TryGetValue(g.Key, out var seq) ? seq : (long?)null))
                 .ToList();
         }
     }
@@ -75,12 +85,32 @@ internal sealed class MonitorRegistry
         }
 
         var evt = PipelineEvent.FromMessage(message);
+        if (evt.Seq is { } seq)
+        {
+            Remember(subscriptions, evt, seq);
+        }
+
         var eventClass = EventTypeNames.ClassOf(message.Event);
         foreach (var subscription in subscriptions)
         {
             if (subscription.Wants(evt, eventClass))
             {
                 subscription.Offer(evt);
+            }
+        }
+    }
+
+    // The server numbers each task's events and sends them in order, so the last one seen is where to resume.
+    private void Remember(EventSubscription[] subscriptions, PipelineEvent evt, long seq)
+    {
+        lock (_lock)
+        {
+            foreach (var subscription in subscriptions)
+            {
+                if (subscription.Key != AllTasks && subscription.IsAbout(evt))
+                {
+                    _lastSeq[subscription.Key] = seq;
+                }
             }
         }
     }

@@ -10,6 +10,12 @@ namespace PipelineHost.Client;
 /// <param name="Body">The body as received.</param>
 public abstract record PipelineEvent(string Name, string TaskId, JsonObject Body)
 {
+    /// <summary>
+    /// The event's number within its task (<c>__seq</c>): 1, 2, 3… in the order the server sent the task's events;
+    /// null for server-wide events and servers that do not number them.
+    /// </summary>
+    public long? Seq => JsonFields.NullableInt64(Body, "__seq");
+
     internal static PipelineEvent FromMessage(EventMessage message)
     {
         var body = message.Body;
@@ -19,6 +25,7 @@ public abstract record PipelineEvent(string Name, string TaskId, JsonObject Body
             "apaevt_status_update" => new StatusUpdateEvent(TaskStatus.FromJson(body), taskId, body),
             "apaevt_task" => TaskLifecycleEvent.FromJson(message.Id, taskId, body),
             "output" => new OutputEvent(OutputLine(body), taskId, body),
+            "apaevt_gap" => new GapEvent(JsonFields.Int64(body, "from"), JsonFields.Int64(body, "to"), taskId, body),
             _ when EventTypeNames.ClassOf(message.Event) == EventTypes.Detail => new DetailEvent(message.Event, taskId, body),
             _ => new UnknownEvent(message.Event, taskId, body),
         };
@@ -107,6 +114,16 @@ public sealed record DetailEvent(string Name, string TaskId, JsonObject Body) : 
     /// <summary>The <c>message</c> of error, warning and message details; null for the others.</summary>
     public string? Message => Body["message"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
 }
+
+/// <summary>
+/// <c>apaevt_gap</c>: after a reconnect, the task's events <paramref name="From"/>..<paramref name="To"/> (by
+/// <see cref="PipelineEvent.Seq"/>) were no longer kept by the server and cannot be replayed.
+/// </summary>
+/// <param name="From">The first seq missed.</param>
+/// <param name="To">The last seq missed.</param>
+/// <param name="TaskId">The task's short id.</param>
+/// <param name="Body">The body as received.</param>
+public sealed record GapEvent(long From, long To, string TaskId, JsonObject Body) : PipelineEvent("apaevt_gap", TaskId, Body);
 
 /// <summary>Any other event (flow, SSE, dashboard, debugger, or one newer than this SDK).</summary>
 /// <param name="Name">The event name.</param>

@@ -57,4 +57,6 @@ public sealed record ExecuteRequest(JsonNode? Pipeline)
     /// winning over the pipeline's top-level field of the same name; checked by <see cref="TaskBudget.Read"/>.
     /// </summary>
     public IReadOnlyDictionary<string, JsonNode?> Budget { get; init; } = new Dictionary<string, JsonNode?>();
+    /// <summary>How many objects the caller means to send: the total for <c>percent</c> and <c>eta</c> of an open-ended source.</summary>
+    public long? ExpectedCount { get; init; }
 }

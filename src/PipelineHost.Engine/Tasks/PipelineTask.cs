@@ -35,6 +35,7 @@ public sealed class PipelineTask
     private readonly TaskCompletionSource _leftQueue = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _version;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskProgress _progress = new();
 
     internal PipelineTask(TaskIdentity identity, JsonObject pipeline, TaskOptions options, double startTime)
     {
@@ -527,6 +528,8 @@ public sealed class PipelineTask
                 }
             }
 
+            _progress.Observe(FinishedCount(_counts), Clock.GetUtcNow());
+
             return true;
         }
     }
@@ -612,6 +615,24 @@ public sealed class PipelineTask
             return [.. _output];
         }
     }
+
+    /// <summary>The clock progress is measured with (the engine's).</summary>
+    internal TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// For the status writer, under the lock: percent, ETA and recent rate against the total the task knows — its
+    /// source's (<c>filesys</c>, <c>synthetic</c>), else the items of a retry task, else <c>expectedCount</c> given on
+    /// <c>execute</c>; none for an open-ended source.
+    /// </summary>
+    internal ProgressEstimate ProgressUnderLock(JsonObject counts) =>
+        _progress.Estimate(
+            FinishedCount(counts),
+            TaskStatusWriter.Int64(counts[Pipelines.Runtime.WorkerProtocol.SourceTotalCounter]) ?? RetryItems ?? Options.ExpectedCount,
+            State.IsTerminal(),
+            Clock.GetUtcNow());
+
+    private static long FinishedCount(JsonObject counts) =>
+        (TaskStatusWriter.Int64(counts["completedCount"]) ?? 0) + (TaskStatusWriter.Int64(counts["failedCount"]) ?? 0);
 
     /// <summary>The full TASK_STATUS object (§6 of the reference), a fresh copy.</summary>
     /// <param name="includeConfig">Also the task's runtime <c>config</c> (asked for with <c>config:true</c>).</param>

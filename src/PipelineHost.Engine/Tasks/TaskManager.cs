@@ -480,6 +480,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         {
             Admission = _admission,
             LaunchRate = _launchRate,
+            Clock = _time,
             Type = origin is not null ? TaskType.Retry : batch ? TaskType.Batch : TaskType.Pipeline,
             LastDataActivity = _time.GetTimestamp(),
             CallerEnvironment = (JsonObject?)environment?.DeepClone(),
@@ -923,6 +924,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             Expires = expires ?? TimeSpan.Zero,
             Retry = retry,
             Budget = TaskBudget.Read(request.Budget, pipeline),
+            ExpectedCount = request.ExpectedCount,
         };
     }
 

@@ -20,4 +20,6 @@ public sealed record TaskOptions(int Threads, TimeSpan Ttl, string? TraceLevel)
 
     /// <summary>The task's resource budgets (issue 20); null: none.</summary>
     public TaskBudget? Budget { get; init; }
+    /// <summary>How many objects the caller will send (<c>expectedCount</c>): the total for progress when the source knows none.</summary>
+    public long? ExpectedCount { get; init; }
 }

@@ -104,6 +104,7 @@ public static class TaskStatusWriter
         status["pendingReason"] = null;
         status["pending"] = null;
         status["budget"] = null;
+        AddProgress(status, default);
         return status;
     }
 
@@ -225,12 +226,26 @@ public static class TaskStatusWriter
 
         // peers-http (issue 20): budgets and what is used of them.
         status["budget"] = task.Options.Budget?.ToJson(TaskBudgetUsage.Of(task.Sampler));
+        AddProgress(status, task.ProgressUnderLock(counts));
         if (includeConfig)
         {
             status["config"] = Config(task.Options);
         }
 
         return status;
+    }
+
+    /// <summary>
+    /// Progress (issue 20; PipelineHost's addition): <c>percent</c>, <c>eta</c> and <c>etaConfidence</c> against a
+    /// known total, <c>recentRate</c> (objects/s, exponentially weighted) for every task. Every progress field is
+    /// added here and nowhere else; see protocol-spec/tasks.md §3.
+    /// </summary>
+    private static void AddProgress(JsonObject status, ProgressEstimate progress)
+    {
+        status["percent"] = progress.Percent;
+        status["eta"] = TaskOutcome.IsoTime(progress.Eta);
+        status["etaConfidence"] = progress.EtaConfidence;
+        status["recentRate"] = progress.RecentRate;
     }
 
     /// <summary>

@@ -7,7 +7,7 @@ using PipelineHost.Server.Events;
 
 namespace PipelineHost.Server.Commands;
 
-/// <summary><c>rrext_monitor</c>: set, replace or clear one of the connection's subscriptions.</summary>
+/// <summary><c>rrext_monitor</c>: set, replace or clear one of the connection's subscriptions, resuming after <c>sinceSeq</c> when given.</summary>
 internal sealed class MonitorCommands(TaskManager tasks, EventHub hub) : ICommandModule
 {
     public void Register(CommandTable table) => table.Add(new CommandDefinition("rrext_monitor", MonitorAsync));
@@ -19,6 +19,7 @@ internal sealed class MonitorCommands(TaskManager tasks, EventHub hub) : IComman
         var projectId = context.GetString("projectId") ?? context.GetString("project_id");
         var source = context.GetString("source");
         var pipeId = context.GetInteger("pipeId", 0, int.MaxValue) is { } p ? (int)p : (int?)null;
+        var sinceSeq = context.GetInteger("sinceSeq", 0);
         EventTypes mask;
         try
         {
@@ -85,17 +86,28 @@ internal sealed class MonitorCommands(TaskManager tasks, EventHub hub) : IComman
             throw new CommandException("You must specify either token or projectId/source");
         }
 
-        var previous = context.Connection.Subscriptions.Set(key, mask);
-        var added = mask & ~previous;
-
-        // Catch-up goes into the outbox before the response does, so the client sees it first.
-        if (added.HasFlag(EventTypes.Summary) && key != SubscriptionKey.All)
+        if (sinceSeq is not null && task is null)
         {
-            context.Connection.SendEvent(task is not null
-                ? EventHub.StatusEvent(task)
-                : new EventMessage("apaevt_status_update", Placeholder(projectId!, source!)));
+            throw new CommandException("Argument 'sinceSeq' needs one task: give its token, or the projectId/source of a task that exists");
         }
 
+        // Catch-up (or, with sinceSeq, the replay of what was missed) goes into the outbox before the response does,
+        // so the client sees it first.
+        EventTypes previous;
+        if (task is not null)
+        {
+            previous = hub.Subscribe(context.Connection, task, key, pipeId, mask, sinceSeq);
+        }
+        else
+        {
+            previous = context.Connection.Subscriptions.Set(key, mask);
+            if ((mask & ~previous).HasFlag(EventTypes.Summary) && key != SubscriptionKey.All)
+            {
+                context.Connection.SendEvent(new EventMessage("apaevt_status_update", Placeholder(projectId!, source!)));
+            }
+        }
+
+        var added = mask & ~previous;
         if (added.HasFlag(EventTypes.Task))
         {
             context.Connection.SendEvent(RunningSnapshot(caller));

@@ -103,6 +103,7 @@ internal sealed class TaskCommands(TaskManager tasks) : ICommandModule
             Wait = context.GetBool("wait"),
             IdempotencyKey = context.GetString("idempotencyKey"),
             Budget = TaskBudget.Names.Where(n => context.Arguments[n] is not null).ToDictionary(n => n, n => context.Arguments[n]?.DeepClone()),
+            ExpectedCount = context.GetInteger("expectedCount", 0),
         };
     }
 

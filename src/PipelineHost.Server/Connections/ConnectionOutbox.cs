@@ -35,6 +35,7 @@ internal sealed class ConnectionOutbox(int maxQueuedEvents, Action<string> onOve
     private int _queued; // slots written to the channel and not yet read
     private long _seq;
     private bool _overflowed;
+    private Slot? _lastEvent; // the event queued last, which a newer one of its key may replace in place
 
     /// <summary>Events replaced by a newer one before they were sent.</summary>
     public long CoalescedCount { get; private set; }
@@ -60,9 +61,22 @@ internal sealed class ConnectionOutbox(int maxQueuedEvents, Action<string> onOve
 
             if (coalesceKey is not null && _pendingByKey.TryGetValue(coalesceKey, out var pending))
             {
-                pending.Message = evt;
                 CoalescedCount++;
                 stats?.CountCoalesced();
+                if (ReferenceEquals(pending, _lastEvent))
+                {
+                    pending.Message = evt;
+                    return true;
+                }
+
+                // Events were queued after the older one: replacing it in place would send the newer one ahead of
+                // them, out of its task's __seq order. So the older slot is emptied and the newer event goes to the
+                // back; the emptied slot keeps counting against the cap until it is read, so the count is unchanged.
+                pending.Message = null;
+                var replacement = new Slot(evt, coalesceKey);
+                _pendingByKey[coalesceKey] = replacement;
+                _lastEvent = replacement;
+                Enqueue(replacement);
                 return true;
             }
 
@@ -77,6 +91,8 @@ internal sealed class ConnectionOutbox(int maxQueuedEvents, Action<string> onOve
                 {
                     _pendingByKey[coalesceKey] = slot;
                 }
+
+                _lastEvent = slot;
 
                 _queuedEvents++;
                 Enqueue(slot);
@@ -177,15 +193,22 @@ internal sealed class ConnectionOutbox(int maxQueuedEvents, Action<string> onOve
 
     private ProtocolMessage? Take(Slot slot)
     {
-        if (slot.Message is not EventMessage)
+        if (slot.Message is ResponseMessage || (slot.Message is null && slot.CoalesceKey is null))
         {
             return slot.Message;
         }
 
         lock (_lock)
         {
+            if (slot.Message is null)
+            {
+                // Emptied by a newer event of its key: the count moves to that event's slot, read later.
+                return null;
+            }
+
             _queuedEvents--;
-            if (slot.CoalesceKey is not null)
+
+            if (slot.CoalesceKey is not null && _pendingByKey.TryGetValue(slot.CoalesceKey, out var pending) && ReferenceEquals(pending, slot))
             {
                 _pendingByKey.Remove(slot.CoalesceKey);
             }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using PipelineHost.Engine.Security;
 using PipelineHost.Engine.Tasks;
@@ -13,7 +14,8 @@ namespace PipelineHost.Server.Events;
 /// Turns task events into protocol events and delivers them to every connection whose subscriptions and
 /// rights match. Status updates go out at every state change and at most once a second per task otherwise;
 /// each connection's outbox coalesces a task's queued status updates, so a slow reader never slows a task or
-/// anyone else.
+/// anyone else. Every event of a task is numbered (<c>__seq</c>) and journalled under the task's
+/// <see cref="EventJournal.Gate"/>, so a subscriber can resume after the last event it saw (<see cref="Subscribe"/>).
 /// </summary>
 public sealed partial class EventHub : ITaskObserver, IDisposable
 {
@@ -22,13 +24,21 @@ public sealed partial class EventHub : ITaskObserver, IDisposable
     private readonly ConcurrentDictionary<string, PipelineTask> _dirty = new(StringComparer.Ordinal);
     private readonly ITimer _timer;
 
+    // Keyed by the task object: a task's journal goes when the task leaves the registry, with no hook to forget it.
+    private readonly ConditionalWeakTable<PipelineTask, EventJournal> _journals = new();
+    private readonly int _journalSize;
+
     /// <summary>Creates the hub; changed statuses are published every <see cref="ServerOptions.StatusInterval"/>.</summary>
     public EventHub(ConnectionRegistry connections, TimeProvider time, ServerOptions options)
     {
         _connections = connections;
         _time = time;
+        _journalSize = options.EventJournalSize;
         _timer = time.CreateTimer(_ => FlushStatuses(), null, options.StatusInterval, options.StatusInterval);
     }
+
+    /// <summary>The body field of every task event that numbers it within its task (1, 2, 3…); see protocol-spec/tasks.md §5.</summary>
+    public const string SeqField = "__seq";
 
     /// <summary>Events whose delivery was refused because a connection fell behind (it is closed).</summary>
     public long Dropped => _connections.Stats.Dropped;
@@ -134,22 +144,85 @@ public sealed partial class EventHub : ITaskObserver, IDisposable
     {
         var keys = SubscriptionKey.Matching(task.Identity.ProjectId, task.Identity.Source, pipeId).ToArray();
         var needed = type == EventTypes.Sse ? Permissions.Data : Permissions.Monitor;
-        EventMessage? message = null;
-        foreach (var connection in _connections.All)
+        var journal = JournalOf(task);
+        lock (journal.Gate)
         {
-            if (connection.Subscriptions.IsEmpty
-                || connection.Caller is not { } caller
-                || (connection.Subscriptions.MaskFor(keys) & type) == 0
-                || !caller.CanAccess(task.Token, needed))
+            var seq = journal.Next();
+            var finalStatus = type == EventTypes.Summary && task.State.IsTerminal();
+            EventMessage? message = null;
+            foreach (var connection in _connections.All)
             {
-                continue;
+                if (connection.Subscriptions.IsEmpty
+                    || connection.Caller is not { } caller
+                    || (connection.Subscriptions.MaskFor(keys) & type) == 0
+                    || !caller.CanAccess(task.Token, needed))
+                {
+                    continue;
+                }
+
+                // Built once, for the first interested connection only; shared read-only after that, and encoded
+                // once per codec rather than once per connection.
+                message ??= Numbered(build(), seq).WithSharedEncoding();
+                Deliver(connection, message, coalesceKey);
             }
 
-            // Built once, for the first interested connection only; shared read-only after that, and encoded
-            // once per codec rather than once per connection.
-            message ??= build().WithSharedEncoding();
-            Deliver(connection, message, coalesceKey);
+            if (journal.KeepsEvents || finalStatus)
+            {
+                journal.Append(new JournalEntry(seq, type, pipeId, message ?? Numbered(build(), seq).WithSharedEncoding()), finalStatus, periodicStatus: coalesceKey is not null);
+            }
         }
+    }
+
+    /// <summary>
+    /// Sets <paramref name="connection"/>'s subscription <paramref name="key"/> of <paramref name="task"/> to
+    /// <paramref name="mask"/> and, before any later event of the task can reach it, queues either what it missed after
+    /// <paramref name="sinceSeq"/> (kept events it would have received, <c>apaevt_gap</c> for ranges no longer kept) or,
+    /// without <paramref name="sinceSeq"/>, the current status when SUMMARY is newly set (or <paramref name="statusFirst"/>).
+    /// Returns the previous mask.
+    /// </summary>
+    public EventTypes Subscribe(IClientConnection connection, PipelineTask task, string key, int? pipeId, EventTypes mask, long? sinceSeq, bool statusFirst = false)
+    {
+        var journal = JournalOf(task);
+        lock (journal.Gate)
+        {
+            var previous = connection.Subscriptions.Set(key, mask);
+            if (sinceSeq is { } since)
+            {
+                journal.Replay(
+                    since,
+                    entry =>
+                    {
+                        if ((entry.Class & mask) != 0
+                            && (pipeId is null || entry.PipeId == pipeId)
+                            && connection.Caller is { } caller
+                            && caller.CanAccess(task.Token, entry.Class == EventTypes.Sse ? Permissions.Data : Permissions.Monitor))
+                        {
+                            connection.SendEvent(entry.Message);
+                        }
+                    },
+                    (from, to) => connection.SendEvent(GapEvent(task, from, to)));
+            }
+            else if (statusFirst || (mask & ~previous).HasFlag(EventTypes.Summary))
+            {
+                // The snapshot reflects every event so far: resuming after it starts with the next one.
+                connection.SendEvent(Numbered(StatusEvent(task), journal.LastSeq));
+            }
+
+            return previous;
+        }
+    }
+
+    /// <summary>An <c>apaevt_gap</c>: the task's events <paramref name="from"/>..<paramref name="to"/> are no longer kept.</summary>
+    private static EventMessage GapEvent(PipelineTask task, long from, long to) => Numbered(
+        new EventMessage("apaevt_gap", new JsonObject { ["from"] = from, ["to"] = to, ["__id"] = task.Id }), to);
+
+    private EventJournal JournalOf(PipelineTask task) =>
+        _journals.TryGetValue(task, out var journal) ? journal : _journals.GetValue(task, _ => new EventJournal(_journalSize));
+
+    private static EventMessage Numbered(EventMessage message, long seq)
+    {
+        message.Body[SeqField] = seq;
+        return message;
     }
 
     private void Deliver(IClientConnection connection, EventMessage message, string? coalesceKey)

@@ -63,7 +63,9 @@ internal sealed class SseConnection : IClientConnection
                         return;
                     }
 
-                    var frame = $"id: {evt.Seq}\nevent: {evt.Event}\ndata: {evt.Body.ToJsonString()}\n\n";
+                    // The id is the task's event number, so a reconnecting EventSource resumes with Last-Event-ID.
+                    var id = evt.Body[EventHub.SeqField] is { } seq ? $"id: {seq.ToJsonString()}\n" : string.Empty;
+                    var frame = $"{id}event: {evt.Event}\ndata: {evt.Body.ToJsonString()}\n\n";
                     await WriteAsync(response, gate, frame, ct).ConfigureAwait(false);
                 },
                 (_, _, _) => ValueTask.CompletedTask,

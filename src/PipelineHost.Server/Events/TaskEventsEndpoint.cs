@@ -11,6 +11,28 @@ namespace PipelineHost.Server.Events;
 /// <summary><c>GET /task/events?token=</c>: a task's events as Server-Sent Events, for clients without WebSockets.</summary>
 internal static class TaskEventsEndpoint
 {
+    /// <summary>
+    /// The seq a reconnecting stream resumes after: the <c>Last-Event-ID</c> header browsers send by themselves, or a
+    /// <c>lastEventId</c> query parameter for clients that cannot set headers; null for a fresh stream.
+    /// </summary>
+    private static long? LastEventId(HttpRequest request)
+    {
+        var text = request.Headers["Last-Event-ID"].ToString();
+        if (text.Length == 0)
+        {
+            text = request.Query["lastEventId"].ToString();
+        }
+
+        if (text.Length == 0)
+        {
+            return null;
+        }
+
+        return long.TryParse(text.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seq)
+            ? seq
+            : throw new HttpApiException(StatusCodes.Status400BadRequest, "Last-Event-ID must be the id (a whole number) of an event of this stream");
+    }
+
     public static IEndpointRouteBuilder MapTaskEvents(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/task/events", HandleAsync)
@@ -24,6 +46,7 @@ internal static class TaskEventsEndpoint
         CredentialAuthenticator authenticator,
         TaskManager tasks,
         ConnectionRegistry registry,
+        EventHub hub,
         ServerOptions options,
         TimeProvider time)
     {
@@ -45,15 +68,17 @@ internal static class TaskEventsEndpoint
             throw new HttpApiException(StatusCodes.Status400BadRequest, ex.Message);
         }
 
+        var sinceSeq = LastEventId(context.Request);
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";
         context.Response.Headers["X-Accel-Buffering"] = "no";
         await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
 
         var connection = new SseConnection(caller, options.MaxQueuedEvents, time.GetUtcNow(), context.RequestAborted, registry.Stats);
-        connection.Subscriptions.Set(SubscriptionKey.For(task.Identity.ProjectId, task.Identity.Source), mask);
-        connection.SendEvent(EventHub.StatusEvent(task));
+        // Registered with no subscription (so nothing reaches it yet), then subscribed under the task's journal: the
+        // current status or, on a reconnect, every event after Last-Event-ID comes first, then the live ones.
         registry.Add(connection);
+        hub.Subscribe(connection, task, SubscriptionKey.For(task.Identity.ProjectId, task.Identity.Source), null, mask, sinceSeq, statusFirst: true);
         try
         {
             // The stream ends with the task: Ended completes only after its final events were published.

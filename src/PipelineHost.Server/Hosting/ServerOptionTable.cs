@@ -43,6 +43,7 @@ public static class ServerOptionTable
         ServerOption.Int("silo-port", 1, 65535, "`11111`", "the port the hosts of a cluster talk to each other on", (o, v) => o with { ClusterSiloPort = v }),
         ServerOption.Int("gateway-port", 1, 65535, "`30000`", "the cluster's Orleans gateway port (for Orleans clients)", (o, v) => o with { ClusterGatewayPort = v }),
         ServerOption.PositiveSeconds("cluster-probe-timeout", "`1`", "a host that misses 3 probes of this long is declared dead (its running tasks end `lost`)", (o, v) => o with { ClusterProbeTimeout = v }),
+        ServerOption.Int("event-journal-size", 0, int.MaxValue, "`10000`", "events kept per task (and its final status always) for clients that resume with `sinceSeq` or `Last-Event-ID`; older ones are reported as a `gap` ([tasks.md §5](protocol-spec/tasks.md#5-events))", (o, v) => o with { EventJournalSize = v }),
     ];
 
     /// <summary>The option named <paramref name="name"/> (without <c>--</c>), or null.</summary>

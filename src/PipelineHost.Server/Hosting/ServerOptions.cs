@@ -59,6 +59,12 @@ public sealed record ServerOptions
     public int MaxQueuedEvents { get; init; } = 4096;
 
     /// <summary>
+    /// Events kept per task for clients that resume a subscription (<c>rrext_monitor sinceSeq</c>, SSE
+    /// <c>Last-Event-ID</c>); the final status is kept besides. 0 keeps only the final status.
+    /// </summary>
+    public int EventJournalSize { get; init; } = 10_000;
+
+    /// <summary>
     /// How often a task's changed status is published between its state changes (which go out at once): once a
     /// second, RocketRide's cadence. Shorter only for tests and benchmarks; no command-line option.
     /// </summary>

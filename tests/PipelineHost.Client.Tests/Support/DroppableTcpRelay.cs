@@ -15,6 +15,7 @@ public sealed class DroppableTcpRelay : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
     private int _accepted;
+    private volatile TaskCompletionSource _open = Opened();
 
     public DroppableTcpRelay(int targetPort)
     {
@@ -27,6 +28,19 @@ public sealed class DroppableTcpRelay : IAsyncDisposable
 
     /// <summary>Connections accepted so far (the first connect counts as one).</summary>
     public int Accepted => Volatile.Read(ref _accepted);
+
+    /// <summary>New connections wait (accepted, not yet relayed) until <see cref="Release"/>: a network that is down for a while.</summary>
+    public void Hold() => _open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Relays the connections held since <see cref="Hold"/>, and new ones at once again.</summary>
+    public void Release() => _open.TrySetResult();
+
+    private static TaskCompletionSource Opened()
+    {
+        var open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        open.SetResult();
+        return open;
+    }
 
     /// <summary>Resets every relayed connection in both directions.</summary>
     public void DropAll()
@@ -51,6 +65,7 @@ public sealed class DroppableTcpRelay : IAsyncDisposable
             while (true)
             {
                 var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                await _open.Task.WaitAsync(_stop.Token);
                 var server = new TcpClient();
                 await server.ConnectAsync(_target, _stop.Token);
                 lock (_connections)

@@ -13,7 +13,7 @@ public sealed class StatusFieldsTests
         TaskOptions.Default,
         1000);
 
-    private static readonly string[] Tail = ["remainingCount", "errorSummary", "outputs", "callback", "updatedAt", "lastHeartbeatAt", "version", "pendingReason", "pending", "budget"];
+    private static readonly string[] Tail = ["remainingCount", "errorSummary", "outputs", "callback", "updatedAt", "lastHeartbeatAt", "version", "pendingReason", "pending", "budget", "percent", "eta", "etaConfidence", "recentRate"];
 
     [Fact]
     public void The_seed_fields_close_the_status_in_order_in_a_live_status_and_an_empty_one()

@@ -9,7 +9,7 @@ namespace PipelineHost.Engine.Tests.Tasks;
 public class TaskStatusFieldsTests
 {
     /// <summary>Every field PipelineHost adds after the reference's last one, <c>provider</c>, in wire order.</summary>
-    private static readonly string[] Added = ["taskType", "statusName", "exitReason", "createdAt", "startedAt", "completedAt", "queuePosition", "stats", "retried", "maxRetry", "nextProcessAt", "lastError", "lastErrorAt", "failedItems", "nbItems", "nbRemainingItems", "retryOf", "remainingCount", "errorSummary", "outputs", "callback", "updatedAt", "lastHeartbeatAt", "version", "pendingReason", "pending", "budget"];
+    private static readonly string[] Added = ["taskType", "statusName", "exitReason", "createdAt", "startedAt", "completedAt", "queuePosition", "stats", "retried", "maxRetry", "nextProcessAt", "lastError", "lastErrorAt", "failedItems", "nbItems", "nbRemainingItems", "retryOf", "remainingCount", "errorSummary", "outputs", "callback", "updatedAt", "lastHeartbeatAt", "version", "pendingReason", "pending", "budget", "percent", "eta", "etaConfidence", "recentRate"];
     private static readonly DateTimeOffset Created = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
 
     private static PipelineTask NewTask(TaskOptions? options = null)
