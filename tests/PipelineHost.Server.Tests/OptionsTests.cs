@@ -323,6 +323,7 @@ public class OptionTableTests
         "true/false" => "true",
         "DIR" => "/tmp/pipelinehost-sample",
         "PATH" => "/tmp/a,/tmp/b",
+        "CONNECTION" => "Host=db.example;Database=pipelinehost",
         _ => "sample1,sample2",
     };
 
