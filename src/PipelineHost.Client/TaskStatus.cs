@@ -249,6 +249,8 @@ public sealed record TaskPending
 
     private static DateTimeOffset? Time(string? iso) =>
         DateTimeOffset.TryParse(iso, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var time) ? time : null;
+}
+
 /// <summary>
 /// The progress fields of TASK_STATUS, computed by the server from the recent completion rate (protocol-spec/tasks.md §3).
 /// </summary>

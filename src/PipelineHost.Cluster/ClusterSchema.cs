@@ -21,6 +21,7 @@ public static class ClusterSchema
         new(1, "Orleans membership and reminders", ["PostgreSQL-Main.sql", "PostgreSQL-Clustering.sql", "PostgreSQL-Reminders.sql"]),
         new(2, "PipelineHost hosts and task owners", ["PipelineHost-2-Hosts.sql"]),
         new(3, "PipelineHost task history, callbacks and deployments", ["PipelineHost-3-Store.sql"]),
+        new(4, "PipelineHost token hash key", ["PipelineHost-4-TokenKey.sql"]),
     ];
 
     /// <summary>The schema version this build creates.</summary>

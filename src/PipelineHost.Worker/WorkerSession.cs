@@ -73,7 +73,7 @@ internal sealed class WorkerSession : IAsyncDisposable, IRunObserver
     public void ChildOpened(ObjectContext child, long size)
     {
         _counters.Opened(size);
-        SendEvent(WorkerProtocol.ObjectEvent, new JsonObject { ["name"] = child.Name, ["size"] = size });
+        _channel.Post(new ObjectStarted(child.Name, size));
     }
 
     public void ChildClosed(ObjectContext child, long size, string? error)

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Npgsql;
 using NpgsqlTypes;
@@ -12,7 +13,8 @@ namespace PipelineHost.Cluster.Storage;
 /// <see cref="ITaskStore"/> in the cluster's PostgreSQL database: the same contract as the SQLite store
 /// (<c>TaskStoreSpecification</c> runs against both), shared by every host. Each task row names the host that runs
 /// it (<paramref name="owner"/>), so a host that restarts marks only its own open tasks interrupted, never another
-/// live host's. The schema is <see cref="ClusterSchema"/>'s (step 3).
+/// live host's. Credentials are kept only as keyed hashes (<see cref="TokenHasher"/>) with the cluster's one
+/// key (schema step 4), as the SQLite store keeps them. The schema is <see cref="ClusterSchema"/>'s.
 /// </summary>
 /// <param name="connectionString">The cluster database.</param>
 /// <param name="owner">This host's identity (its advertised silo endpoint): the same across its restarts.</param>
@@ -35,7 +37,7 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
           AND (@user_id IS NULL OR user_id = @user_id)
           AND (@name IS NULL OR strpos(lower(name), lower(@name)) > 0)
           AND (@source IS NULL OR source = @source)
-          AND (@prefix IS NULL OR substr(token, 1, length(@prefix)) = @prefix OR substr(id, 1, length(@prefix)) = @prefix)
+          AND (@prefix IS NULL OR substr(id, 1, length(@prefix)) = @prefix)
           AND (@from IS NULL OR created_at >= @from)
           AND (@to IS NULL OR created_at < @to)
           AND (@tokens IS NULL OR token = ANY(@tokens))
@@ -44,6 +46,10 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
     private readonly NpgsqlDataSource _source = NpgsqlDataSource.Create(connectionString);
     private readonly SemaphoreSlim _initLock = new(1, 1);
     private volatile bool _initialized;
+    private TokenHasher? _hasher;
+
+    // Set once InitializeAsync (which every operation awaits first) has read the cluster's key.
+    private TokenHasher Hasher => _hasher ?? throw new InvalidOperationException("The store is not initialized.");
 
     /// <inheritdoc />
     public async Task InitializeAsync(CancellationToken cancellationToken)
@@ -60,6 +66,7 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
             {
                 await using var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
                 await ClusterSchema.EnsureAsync(connection, cancellationToken).ConfigureAwait(false);
+                _hasher = await LoadTokenKeyAsync(connection, cancellationToken).ConfigureAwait(false);
                 _initialized = true;
             }
         }
@@ -77,7 +84,7 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (var drop = Command(connection, transaction, "DELETE FROM pipelinehost_task_transitions WHERE token = @token AND EXISTS (SELECT 1 FROM pipelinehost_tasks WHERE token = @token AND created_at <> @created_at)"))
         {
-            Add(drop, "token", NpgsqlDbType.Text, record.Token);
+            Add(drop, "token", NpgsqlDbType.Text, TokenHashOf(record));
             Add(drop, "created_at", NpgsqlDbType.Double, record.CreatedAt);
             await drop.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -85,7 +92,7 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
         // Only callbacks of earlier runs: this run's may already be there (it is written when the task is created).
         await using (var dropCallback = Command(connection, transaction, "DELETE FROM pipelinehost_task_callbacks WHERE token = @token AND created_at < @created_at"))
         {
-            Add(dropCallback, "token", NpgsqlDbType.Text, record.Token);
+            Add(dropCallback, "token", NpgsqlDbType.Text, TokenHashOf(record));
             Add(dropCallback, "created_at", NpgsqlDbType.Double, record.CreatedAt);
             await dropCallback.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -106,8 +113,8 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
                 exit_message = excluded.exit_message, task_key = excluded.task_key, owner = excluded.owner
             """))
         {
-            Add(upsert, "token", NpgsqlDbType.Text, record.Token);
-            Add(upsert, "public_key", NpgsqlDbType.Text, record.PublicKey);
+            Add(upsert, "token", NpgsqlDbType.Text, TokenHashOf(record));
+            Add(upsert, "public_key", NpgsqlDbType.Text, record.PublicKey is { } publicKey ? Hasher.Hash(publicKey) : record.PublicKeyHash ?? throw new ArgumentException("The record has neither a public key nor its hash.", nameof(record)));
             Add(upsert, "id", NpgsqlDbType.Text, record.Id);
             Add(upsert, "project_id", NpgsqlDbType.Text, record.ProjectId);
             Add(upsert, "source", NpgsqlDbType.Text, record.Source);
@@ -136,7 +143,7 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, "INSERT INTO pipelinehost_task_transitions (token, state, at) VALUES (@token, @state, @at)");
-        Add(command, "token", NpgsqlDbType.Text, token);
+        Add(command, "token", NpgsqlDbType.Text, Hasher.Hash(token));
         Add(command, "state", NpgsqlDbType.Integer, (int)state);
         Add(command, "at", NpgsqlDbType.Double, at);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -145,12 +152,36 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
     /// <inheritdoc />
     public async Task<TaskRecord?> FindTaskAsync(string tokenOrPublicKey, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(tokenOrPublicKey);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var hash = Hasher.Hash(tokenOrPublicKey);
         await using var command = Command(
             connection,
             null,
-            $"SELECT {TaskColumns} FROM pipelinehost_tasks WHERE token = @key OR public_key = @key ORDER BY token = @key DESC, created_at DESC LIMIT 1");
+            $"SELECT {TaskColumns} FROM pipelinehost_tasks WHERE token = @hash OR public_key = @hash OR id = @key ORDER BY token = @hash DESC, public_key = @hash DESC, created_at DESC LIMIT 1");
+        Add(command, "hash", NpgsqlDbType.Text, hash);
         Add(command, "key", NpgsqlDbType.Text, tokenOrPublicKey);
+        var records = await ReadTasksAsync(command, cancellationToken).ConfigureAwait(false);
+        if (records.Count == 0)
+        {
+            return null;
+        }
+
+        // The caller named the task by a credential it holds: that one it may have back.
+        var record = records[0];
+        return record with
+        {
+            Token = record.TokenHash == hash ? tokenOrPublicKey : null,
+            PublicKey = record.PublicKeyHash == hash ? tokenOrPublicKey : null,
+        };
+    }
+
+    /// <inheritdoc />
+    public async Task<TaskRecord?> FindTaskByHashAsync(string tokenHash, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT {TaskColumns} FROM pipelinehost_tasks WHERE token = @hash");
+        Add(command, "hash", NpgsqlDbType.Text, tokenHash);
         var records = await ReadTasksAsync(command, cancellationToken).ConfigureAwait(false);
         return records.Count == 0 ? null : records[0];
     }
@@ -160,7 +191,7 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, "SELECT state, at FROM pipelinehost_task_transitions WHERE token = @token ORDER BY seq");
-        Add(command, "token", NpgsqlDbType.Text, token);
+        Add(command, "token", NpgsqlDbType.Text, Hasher.Hash(token));
         var list = new List<TaskTransition>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -191,14 +222,19 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
             $"""
             SELECT {TaskColumns} FROM pipelinehost_tasks
             WHERE {QueryFilter}
-            ORDER BY {key} {direction}, created_at DESC, token COLLATE "C"
+            ORDER BY {key} {direction}, created_at DESC, id COLLATE "C", token COLLATE "C"
             LIMIT @limit OFFSET @offset
             """);
-        BindQuery(command, query);
+        var known = BindQuery(command, query);
         Add(command, "now", NpgsqlDbType.Double, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
         Add(command, "limit", NpgsqlDbType.Integer, Math.Max(0, query.Limit));
         Add(command, "offset", NpgsqlDbType.Integer, Math.Max(0, query.Offset));
-        return await ReadTasksAsync(command, cancellationToken).ConfigureAwait(false);
+        var records = await ReadTasksAsync(command, cancellationToken).ConfigureAwait(false);
+
+        // Tokens the query named come back with their records; the others stay unknown.
+        return known.Count == 0
+            ? records
+            : records.Select(r => known.TryGetValue(r.TokenHash!, out var token) ? r with { Token = token } : r).ToList();
     }
 
     /// <inheritdoc />
@@ -207,7 +243,7 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
         ArgumentNullException.ThrowIfNull(query);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, $"SELECT COUNT(*) FROM pipelinehost_tasks WHERE {QueryFilter}");
-        BindQuery(command, query);
+        _ = BindQuery(command, query);
         return (int)(long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
@@ -315,7 +351,7 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
                 state = excluded.state, attempts = excluded.attempts, payload = excluded.payload
             WHERE excluded.created_at >= pipelinehost_task_callbacks.created_at
             """);
-        Add(command, "token", NpgsqlDbType.Text, record.Token);
+        Add(command, "token", NpgsqlDbType.Text, record.Token is { } token ? Hasher.Hash(token) : record.TokenHash ?? throw new ArgumentException("The record has neither a token nor its hash.", nameof(record)));
         Add(command, "created_at", NpgsqlDbType.Double, record.CreatedAt);
         Add(command, "url", NpgsqlDbType.Text, record.Url);
         Add(command, "delivery_id", NpgsqlDbType.Text, record.DeliveryId);
@@ -328,9 +364,16 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
     /// <inheritdoc />
     public async Task<CallbackRecord?> GetCallbackAsync(string token, CancellationToken cancellationToken)
     {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        return await GetCallbackByHashAsync(Hasher.Hash(token), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<CallbackRecord?> GetCallbackByHashAsync(string tokenHash, CancellationToken cancellationToken)
+    {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, $"SELECT {CallbackColumns} FROM pipelinehost_task_callbacks WHERE token = @token");
-        Add(command, "token", NpgsqlDbType.Text, token);
+        Add(command, "token", NpgsqlDbType.Text, tokenHash);
         var list = await ReadCallbacksAsync(command, cancellationToken).ConfigureAwait(false);
         return list.Count == 0 ? null : list[0];
     }
@@ -428,8 +471,10 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
     private static void Add(NpgsqlCommand command, string name, NpgsqlDbType type, object? value) =>
         command.Parameters.Add(new NpgsqlParameter(name, type) { Value = value ?? DBNull.Value });
 
-    private static void BindQuery(NpgsqlCommand command, TaskQuery query)
+    // Binds the filters; returns the query's tokens by their hashes, so the records found can carry them back.
+    private Dictionary<string, string> BindQuery(NpgsqlCommand command, TaskQuery query)
     {
+        var known = query.Tokens?.Distinct(StringComparer.Ordinal).ToDictionary(Hasher.Hash, t => t, StringComparer.Ordinal) ?? [];
         Add(command, "state", NpgsqlDbType.Integer, query.State is { } state ? (int)state : null);
         Add(command, "project_id", NpgsqlDbType.Text, query.ProjectId);
         Add(command, "user_id", NpgsqlDbType.Text, query.UserId);
@@ -438,10 +483,11 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
         Add(command, "prefix", NpgsqlDbType.Text, string.IsNullOrEmpty(query.TokenPrefix) ? null : query.TokenPrefix);
         Add(command, "from", NpgsqlDbType.Double, query.CreatedFrom);
         Add(command, "to", NpgsqlDbType.Double, query.CreatedTo);
-        Add(command, "tokens", NpgsqlDbType.Array | NpgsqlDbType.Text, query.Tokens?.ToArray());
+        Add(command, "tokens", NpgsqlDbType.Array | NpgsqlDbType.Text, query.Tokens is null ? null : known.Keys.ToArray());
+        return known;
     }
 
-    private static void BindDeployment(NpgsqlCommand command, DeploymentRecord d)
+    private void BindDeployment(NpgsqlCommand command, DeploymentRecord d)
     {
         Add(command, "project_id", NpgsqlDbType.Text, d.ProjectId);
         Add(command, "pipeline", NpgsqlDbType.Text, d.Pipeline.ToJsonString());
@@ -452,7 +498,7 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
         Add(command, "updated_at", NpgsqlDbType.Double, d.UpdatedAt);
         Add(command, "last_run_at", NpgsqlDbType.Double, d.LastRunAt);
         Add(command, "next_run_at", NpgsqlDbType.Double, d.NextRunAt);
-        Add(command, "last_token", NpgsqlDbType.Text, d.LastToken);
+        Add(command, "last_token", NpgsqlDbType.Text, d.LastToken is { } token ? Hasher.Hash(token) : d.LastTokenHash);
         Add(command, "last_run_skipped", NpgsqlDbType.Boolean, d.LastRunSkipped);
         Add(command, "last_error", NpgsqlDbType.Text, d.LastError);
         Add(command, "time_zone", NpgsqlDbType.Text, d.TimeZone);
@@ -466,7 +512,7 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
         {
             list.Add(new CallbackRecord
             {
-                Token = reader.GetString(0),
+                TokenHash = reader.GetString(0),
                 CreatedAt = reader.GetDouble(1),
                 Url = reader.GetString(2),
                 DeliveryId = reader.GetString(3),
@@ -487,8 +533,8 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
         {
             list.Add(new TaskRecord
             {
-                Token = reader.GetString(0),
-                PublicKey = reader.GetString(1),
+                TokenHash = reader.GetString(0),
+                PublicKeyHash = reader.GetString(1),
                 Id = reader.GetString(2),
                 ProjectId = reader.GetString(3),
                 Source = reader.GetString(4),
@@ -528,7 +574,7 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
                 UpdatedAt = reader.GetDouble(6),
                 LastRunAt = NullableDouble(reader, 7),
                 NextRunAt = NullableDouble(reader, 8),
-                LastToken = reader.IsDBNull(9) ? null : reader.GetString(9),
+                LastTokenHash = reader.IsDBNull(9) ? null : reader.GetString(9),
                 LastRunSkipped = reader.IsDBNull(10) ? null : reader.GetBoolean(10),
                 LastError = reader.IsDBNull(11) ? null : reader.GetString(11),
                 TimeZone = reader.GetString(12),
@@ -536,6 +582,20 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
         }
 
         return list;
+    }
+
+    private string TokenHashOf(TaskRecord record) =>
+        record.Token is { } token ? Hasher.Hash(token) : record.TokenHash ?? throw new ArgumentException("The record has neither a token nor its hash.", nameof(record));
+
+    // The first host inserts a random key; every host then reads the one that won.
+    private static async Task<TokenHasher> LoadTokenKeyAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "INSERT INTO pipelinehost_token_key (id, key) VALUES (1, @key) ON CONFLICT (id) DO NOTHING; SELECT key FROM pipelinehost_token_key WHERE id = 1",
+            connection);
+        command.Parameters.Add(new NpgsqlParameter("key", NpgsqlDbType.Text) { Value = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)) });
+        var key = (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        return new TokenHasher(Convert.FromHexString(key));
     }
 
     private static double? NullableDouble(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetDouble(ordinal);

@@ -22,7 +22,8 @@ public sealed record ExpiredTask(string Id, string UserId, double EndedAt, doubl
 /// <param name="PipelineHash">SHA-256 of the pipeline as submitted (normalised), to tell a different pipeline.</param>
 /// <param name="Token">The task it started.</param>
 /// <param name="CreatedAt">When (unix seconds).</param>
-public sealed record IdempotencyRecord(string UserId, string Key, string PipelineHash, string Token, double CreatedAt);
+/// <param name="PublicKey">The task's public key, chosen with the claim: the credential store keeps only its hash, and a replay gives it back.</param>
+public sealed record IdempotencyRecord(string UserId, string Key, string PipelineHash, string Token, double CreatedAt, string? PublicKey = null);
 
 /// <summary>The one hash for values kept only to be recognised (a token of an expired task, a pipeline).</summary>
 public static class StoredHash

@@ -99,6 +99,8 @@ internal static class SqliteMigrations
         UPDATE deployments SET last_token = token_hash(last_token) WHERE last_token IS NOT NULL;
         CREATE INDEX tasks_id ON tasks (id);
         CREATE INDEX tasks_listing ON tasks (created_at, user_id, state, project_id, source, id, name, token);
+        """,
+
         // 6 (issue 20): idempotency keys, per user, and the tasks the history dropped (by token hash, no token).
         """
         CREATE TABLE idempotency_keys (
@@ -106,6 +108,7 @@ internal static class SqliteMigrations
             key           TEXT NOT NULL,
             pipeline_hash TEXT NOT NULL,
             token         TEXT NOT NULL,
+            public_key    TEXT,
             created_at    REAL NOT NULL,
             PRIMARY KEY (user_id, key)
         );

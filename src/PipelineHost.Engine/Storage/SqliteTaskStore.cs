@@ -351,7 +351,7 @@ public sealed class SqliteTaskStore : ITaskStore
         const string Expired = "state IN (5, 6) AND ended_at IS NOT NULL AND ended_at < $before";
 
         // Each dropped task leaves its token's hash, id and end, so its holder hears "expired", not "unknown".
-        var leaving = new List<(string Token, string Id, string UserId, double EndedAt)>();
+        var leaving = new List<(string TokenHash, string Id, string UserId, double EndedAt)>();
         await using (var select = Command(connection, transaction, $"SELECT token, id, user_id, ended_at FROM tasks WHERE {Expired};"))
         {
             select.Parameters.AddWithValue("$before", before);
@@ -366,7 +366,7 @@ public sealed class SqliteTaskStore : ITaskStore
         foreach (var task in leaving)
         {
             await using var tombstone = Command(connection, transaction, "INSERT OR REPLACE INTO expired_tasks (token_hash, id, user_id, ended_at, expired_at) VALUES ($hash, $id, $user_id, $ended_at, $expired_at);");
-            tombstone.Parameters.AddWithValue("$hash", StoredHash.Of(task.Token));
+            tombstone.Parameters.AddWithValue("$hash", task.TokenHash);
             tombstone.Parameters.AddWithValue("$id", task.Id);
             tombstone.Parameters.AddWithValue("$user_id", task.UserId);
             tombstone.Parameters.AddWithValue("$ended_at", task.EndedAt);
@@ -411,7 +411,7 @@ public sealed class SqliteTaskStore : ITaskStore
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, "SELECT id, user_id, ended_at, expired_at FROM expired_tasks WHERE token_hash = $hash;");
-        command.Parameters.AddWithValue("$hash", StoredHash.Of(token));
+        command.Parameters.AddWithValue("$hash", _hasher.Hash(token));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
             ? new ExpiredTask(reader.GetString(0), reader.GetString(1), reader.GetDouble(2), reader.GetDouble(3))
@@ -431,10 +431,11 @@ public sealed class SqliteTaskStore : ITaskStore
 
         // One statement: a stale claim (older than the window) is replaced, a live one kept; RETURNING tells which.
         await using var command = Command(connection, null, """
-            INSERT INTO idempotency_keys (user_id, key, pipeline_hash, token, created_at)
-            VALUES ($user_id, $key, $pipeline_hash, $token, $created_at)
+            INSERT INTO idempotency_keys (user_id, key, pipeline_hash, token, public_key, created_at)
+            VALUES ($user_id, $key, $pipeline_hash, $token, $public_key, $created_at)
             ON CONFLICT (user_id, key) DO UPDATE SET
-                pipeline_hash = excluded.pipeline_hash, token = excluded.token, created_at = excluded.created_at
+                pipeline_hash = excluded.pipeline_hash, token = excluded.token, public_key = excluded.public_key,
+                created_at = excluded.created_at
             WHERE idempotency_keys.created_at < $not_before
             RETURNING token;
             """);
@@ -443,6 +444,7 @@ public sealed class SqliteTaskStore : ITaskStore
         p.AddWithValue("$key", claim.Key);
         p.AddWithValue("$pipeline_hash", claim.PipelineHash);
         p.AddWithValue("$token", claim.Token);
+        p.AddWithValue("$public_key", (object?)claim.PublicKey ?? DBNull.Value);
         p.AddWithValue("$created_at", claim.CreatedAt);
         p.AddWithValue("$not_before", notBefore);
         if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string)
@@ -450,12 +452,12 @@ public sealed class SqliteTaskStore : ITaskStore
             return null;
         }
 
-        await using var existing = Command(connection, null, "SELECT pipeline_hash, token, created_at FROM idempotency_keys WHERE user_id = $user_id AND key = $key;");
+        await using var existing = Command(connection, null, "SELECT pipeline_hash, token, created_at, public_key FROM idempotency_keys WHERE user_id = $user_id AND key = $key;");
         existing.Parameters.AddWithValue("$user_id", claim.UserId);
         existing.Parameters.AddWithValue("$key", claim.Key);
         await using var reader = await existing.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-            ? claim with { PipelineHash = reader.GetString(0), Token = reader.GetString(1), CreatedAt = reader.GetDouble(2) }
+            ? claim with { PipelineHash = reader.GetString(0), Token = reader.GetString(1), CreatedAt = reader.GetDouble(2), PublicKey = reader.IsDBNull(3) ? null : reader.GetString(3) }
             : null;
     }
 

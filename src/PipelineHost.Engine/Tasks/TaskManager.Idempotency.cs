@@ -41,7 +41,8 @@ public sealed partial class TaskManager
         if (_store is not null && await _store.FindTaskAsync(existing.Token, cancellationToken).ConfigureAwait(false) is { } stored
             && string.Equals(stored.Token, existing.Token, StringComparison.Ordinal) && string.Equals(stored.UserId, claim.UserId, StringComparison.Ordinal))
         {
-            var identity = new TaskIdentity(stored.Token, stored.PublicKey, stored.ProjectId, stored.Source, stored.Provider, stored.Name, stored.UserId) { Id = stored.Id };
+            // The task store keeps credentials only as keyed hashes: the token and public key come from the claim.
+            var identity = new TaskIdentity(existing.Token, stored.PublicKey ?? existing.PublicKey ?? string.Empty, stored.ProjectId, stored.Source, stored.Provider, stored.Name, stored.UserId) { Id = stored.Id };
             return new TaskLaunch(identity, 0) { Replayed = true };
         }
 

@@ -164,7 +164,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         var gate = _creationLocks.GetOrAdd(token, _ => new SemaphoreSlim(1, 1));
         PipelineTask task;
         var created = false;
-        var claim = keyed.Key is { } key ? new IdempotencyRecord(caller.UserId, key, keyed.PipelineHash, token, Now()) : null;
+        var claim = keyed.Key is { } key ? new IdempotencyRecord(caller.UserId, key, keyed.PipelineHash, token, Now(), TaskIdentity.NewPublicKey()) : null;
         if (claim is not null)
         {
             await _idempotencyGate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -193,7 +193,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
                     }
                     else
                     {
-                        task = Register(token, pipeline, validation.Definition!, options, request.Name, caller, request.Environment);
+                        task = Register(token, pipeline, validation.Definition!, options, request.Name, caller, request.Environment, publicKey: claim?.PublicKey);
                         if (callbackUrl is not null)
                         {
                             // Before "begin": the callback dispatcher takes the delivery on from that event.
@@ -460,7 +460,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
         : pipeline["name"] is JsonValue own && own.TryGetValue(out string? text) && !string.IsNullOrWhiteSpace(text) ? text
         : null;
 
-    private PipelineTask Register(string token, JsonObject pipeline, PipelineDefinition definition, TaskOptions options, string? name, Caller caller, JsonObject? environment, RetryOrigin? origin = null)
+    private PipelineTask Register(string token, JsonObject pipeline, PipelineDefinition definition, TaskOptions options, string? name, Caller caller, JsonObject? environment, RetryOrigin? origin = null, string? publicKey = null)
     {
         var sourceComponent = definition.SourceComponent;
         var shortId = TaskIdentity.NewShortId();
@@ -469,7 +469,7 @@ public sealed partial class TaskManager : ITaskCredentialResolver, IAsyncDisposa
             ?? definition.Source;
         var identity = new TaskIdentity(
             token,
-            TaskIdentity.NewPublicKey(),
+            publicKey ?? TaskIdentity.NewPublicKey(),
             pipeline["project_id"]!.GetValue<string>(),
             definition.Source,
             sourceComponent.Provider,

@@ -55,7 +55,7 @@ public sealed class PostgresTaskStoreClusterTests
 
         var changed = await hostA.MarkInterruptedAsync("The server stopped.", 2000, CancellationToken.None);
 
-        Assert.Equal("token-a", Assert.Single(changed).Token);
+        Assert.Equal(TaskStoreSpecification.Record("token-a").Id, Assert.Single(changed).Id);
         Assert.Equal(TaskState.Running, (await hostA.FindTaskAsync("token-b", CancellationToken.None))!.State);
         Assert.Equal(TaskState.Cancelled, (await hostB.FindTaskAsync("token-a", CancellationToken.None))!.State);
     }
