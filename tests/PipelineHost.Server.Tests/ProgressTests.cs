@@ -50,6 +50,34 @@ public class ProgressTests
         Assert.Null(final["recentRate"]);
     }
 
+    [Fact]
+    public async Task Post_task_takes_the_expected_count_as_a_query_parameter_and_refuses_a_negative_one()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var client = await server.ConnectAsync();
+        using var http = server.CreateHttpClient();
+
+        var started = await PostAsync(http, "/task?expectedCount=50");
+        var refused = await PostAsync(http, "/task?expectedCount=-1");
+        var token = started.Body["data"]!["token"]!.GetValue<string>();
+        await client.SendAsync(token, "one of fifty");
+        var status = await client.StatusAsync(token);
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, started.Status);
+        Assert.Equal(1, status["completedCount"]!.GetValue<long>());
+        Assert.Equal(2.0, status["percent"]!.GetValue<double>());
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.Status);
+        Assert.Contains("expectedCount", refused.Body["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    private static async Task<(System.Net.HttpStatusCode Status, JsonObject Body)> PostAsync(HttpClient http, string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(TestPipelines.Echo().ToJsonString(), System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + TestServer.ApiKey);
+        using var response = await http.SendAsync(request).WaitAsync(TestTimeouts.Default);
+        return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject());
+    }
+
     private static async Task<JsonObject> SendUntilAsync(DapTestClient client, string token, Func<JsonObject, bool> done)
     {
         using var timeout = new CancellationTokenSource(TestTimeouts.Default);

@@ -40,7 +40,7 @@ internal static class TaskEndpoints
             ("trace", "pipelineTraceLevel: metadata, summary or full"), ("useExisting", "true: reuse a running task of the same pipeline"),
             ("retry", "the retry policy as JSON ({maxRetries, backoff, delayMs})"), ("callbackUrl", "POSTed the final status when the task ends"),
             ("timeout", "seconds the task may run"), ("expires", "seconds the task may wait in the queue"), ("wait", "true: wait for a slot instead of answering queued"),
-            ("token", "a token to give the task (tk_…)"),
+            ("token", "a token to give the task (tk_…)"), ("expectedCount", "objects the caller will send: the total for percent and eta"),
             ("maxTokens", "budget: billing tokens the task may use"), ("maxCpuSeconds", "budget: CPU seconds the task may use"), ("maxMemoryMb", "budget: MiB of memory the task may hold"),
         ];
         var startDoc = new RouteDoc(RouteCredentials.ApiKey, start) { RequestExample = ExamplePipeline, ResponseExample = ExampleStarted };
@@ -94,6 +94,7 @@ internal static class TaskEndpoints
             Timeout = ReadLimit(query, "timeout"),
             Expires = ReadLimit(query, "expires"),
             Wait = ReadBool(query, "wait"),
+            ExpectedCount = ReadInteger(query, "expectedCount", 0, int.MaxValue),
             IdempotencyKey = NonEmpty(context.Request.Headers[IdempotencyKeyHeader]),
             Budget = TaskBudget.Names.Where(n => NonEmpty(query[n]) is not null).ToDictionary(n => n, n => BudgetValue(query[n]!)),
         };
