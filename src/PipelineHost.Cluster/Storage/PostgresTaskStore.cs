@@ -20,16 +20,6 @@ namespace PipelineHost.Cluster.Storage;
 /// <param name="owner">This host's identity (its advertised silo endpoint): the same across its restarts.</param>
 public sealed class PostgresTaskStore(string connectionString, string owner) : ITaskStore
 {
-    private const string TaskColumns =
-        "token, public_key, id, project_id, source, provider, name, user_id, pipeline, created_at, started_at, " +
-        "ended_at, state, status_text, status, exit_code, exit_message, task_key";
-
-    private const string CallbackColumns = "token, created_at, url, delivery_id, state, attempts, payload";
-
-    private const string DeploymentColumns =
-        "project_id, pipeline, schedule, state, created_by, created_at, updated_at, last_run_at, next_run_at, " +
-        "last_token, last_run_skipped, last_error, time_zone";
-
     // One filter for lists and counts, the same rules as TaskQuery.Matches (and the SQLite store's).
     private const string QueryFilter = """
         (@state IS NULL OR state = @state)
@@ -101,7 +91,7 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
             connection,
             transaction,
             $"""
-            INSERT INTO pipelinehost_tasks ({TaskColumns}, owner)
+            INSERT INTO pipelinehost_tasks ({StoredRecords.TaskColumns}, owner)
             VALUES (@token, @public_key, @id, @project_id, @source, @provider, @name, @user_id, @pipeline, @created_at,
                     @started_at, @ended_at, @state, @status_text, @status, @exit_code, @exit_message, @task_key, @owner)
             ON CONFLICT (token) DO UPDATE SET
@@ -158,10 +148,10 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
         await using var command = Command(
             connection,
             null,
-            $"SELECT {TaskColumns} FROM pipelinehost_tasks WHERE token = @hash OR public_key = @hash OR id = @key ORDER BY token = @hash DESC, public_key = @hash DESC, created_at DESC LIMIT 1");
+            $"SELECT {StoredRecords.TaskColumns} FROM pipelinehost_tasks WHERE token = @hash OR public_key = @hash OR id = @key ORDER BY token = @hash DESC, public_key = @hash DESC, created_at DESC LIMIT 1");
         Add(command, "hash", NpgsqlDbType.Text, hash);
         Add(command, "key", NpgsqlDbType.Text, tokenOrPublicKey);
-        var records = await ReadTasksAsync(command, cancellationToken).ConfigureAwait(false);
+        var records = await StoredRecords.TasksAsync(command, cancellationToken).ConfigureAwait(false);
         if (records.Count == 0)
         {
             return null;
@@ -180,9 +170,9 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
     public async Task<TaskRecord?> FindTaskByHashAsync(string tokenHash, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, $"SELECT {TaskColumns} FROM pipelinehost_tasks WHERE token = @hash");
+        await using var command = Command(connection, null, $"SELECT {StoredRecords.TaskColumns} FROM pipelinehost_tasks WHERE token = @hash");
         Add(command, "hash", NpgsqlDbType.Text, tokenHash);
-        var records = await ReadTasksAsync(command, cancellationToken).ConfigureAwait(false);
+        var records = await StoredRecords.TasksAsync(command, cancellationToken).ConfigureAwait(false);
         return records.Count == 0 ? null : records[0];
     }
 
@@ -220,7 +210,7 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
             connection,
             null,
             $"""
-            SELECT {TaskColumns} FROM pipelinehost_tasks
+            SELECT {StoredRecords.TaskColumns} FROM pipelinehost_tasks
             WHERE {QueryFilter}
             ORDER BY {key} {direction}, created_at DESC, id COLLATE "C", token COLLATE "C"
             LIMIT @limit OFFSET @offset
@@ -229,7 +219,7 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
         Add(command, "now", NpgsqlDbType.Double, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
         Add(command, "limit", NpgsqlDbType.Integer, Math.Max(0, query.Limit));
         Add(command, "offset", NpgsqlDbType.Integer, Math.Max(0, query.Offset));
-        var records = await ReadTasksAsync(command, cancellationToken).ConfigureAwait(false);
+        var records = await StoredRecords.TasksAsync(command, cancellationToken).ConfigureAwait(false);
 
         // Tokens the query named come back with their records; the others stay unknown.
         return known.Count == 0
@@ -269,7 +259,7 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
             $"""
             UPDATE pipelinehost_tasks SET state = 6, ended_at = @at, status_text = @status_text, exit_code = NULL,
                 exit_message = CASE WHEN state = 0 AND started_at IS NULL THEN @queued ELSE @reason END
-            WHERE {Open} RETURNING {TaskColumns}
+            WHERE {Open} RETURNING {StoredRecords.TaskColumns}
             """))
         {
             Add(update, "at", NpgsqlDbType.Double, at);
@@ -277,7 +267,7 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
             Add(update, "queued", NpgsqlDbType.Text, TaskRecord.InterruptedQueuedMessage);
             Add(update, "status_text", NpgsqlDbType.Text, TaskRecord.InterruptedStatusText);
             Add(update, "reason", NpgsqlDbType.Text, reason);
-            changed = await ReadTasksAsync(update, cancellationToken).ConfigureAwait(false);
+            changed = await StoredRecords.TasksAsync(update, cancellationToken).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -344,7 +334,7 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
             connection,
             null,
             $"""
-            INSERT INTO pipelinehost_task_callbacks ({CallbackColumns})
+            INSERT INTO pipelinehost_task_callbacks ({StoredRecords.CallbackColumns})
             VALUES (@token, @created_at, @url, @delivery_id, @state, @attempts, @payload)
             ON CONFLICT (token) DO UPDATE SET
                 created_at = excluded.created_at, url = excluded.url, delivery_id = excluded.delivery_id,
@@ -372,9 +362,9 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
     public async Task<CallbackRecord?> GetCallbackByHashAsync(string tokenHash, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, $"SELECT {CallbackColumns} FROM pipelinehost_task_callbacks WHERE token = @token");
+        await using var command = Command(connection, null, $"SELECT {StoredRecords.CallbackColumns} FROM pipelinehost_task_callbacks WHERE token = @token");
         Add(command, "token", NpgsqlDbType.Text, tokenHash);
-        var list = await ReadCallbacksAsync(command, cancellationToken).ConfigureAwait(false);
+        var list = await StoredRecords.CallbacksAsync(command, cancellationToken).ConfigureAwait(false);
         return list.Count == 0 ? null : list[0];
     }
 
@@ -382,8 +372,8 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
     public async Task<IReadOnlyList<CallbackRecord>> ListPendingCallbacksAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, $"SELECT {CallbackColumns} FROM pipelinehost_task_callbacks WHERE state = 'pending' ORDER BY created_at, token COLLATE \"C\"");
-        return await ReadCallbacksAsync(command, cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT {StoredRecords.CallbackColumns} FROM pipelinehost_task_callbacks WHERE state = 'pending' ORDER BY created_at, token COLLATE \"C\"");
+        return await StoredRecords.CallbacksAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -395,7 +385,7 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
             connection,
             null,
             $"""
-            INSERT INTO pipelinehost_deployments ({DeploymentColumns})
+            INSERT INTO pipelinehost_deployments ({StoredRecords.DeploymentColumns})
             VALUES (@project_id, @pipeline, @schedule, @state, @created_by, @created_at, @updated_at, @last_run_at,
                     @next_run_at, @last_token, @last_run_skipped, @last_error, @time_zone)
             ON CONFLICT (project_id) DO NOTHING
@@ -437,9 +427,9 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
     public async Task<DeploymentRecord?> GetDeploymentAsync(string projectId, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, $"SELECT {DeploymentColumns} FROM pipelinehost_deployments WHERE project_id = @project_id");
+        await using var command = Command(connection, null, $"SELECT {StoredRecords.DeploymentColumns} FROM pipelinehost_deployments WHERE project_id = @project_id");
         Add(command, "project_id", NpgsqlDbType.Text, projectId);
-        var list = await ReadDeploymentsAsync(command, cancellationToken).ConfigureAwait(false);
+        var list = await StoredRecords.DeploymentsAsync(command, cancellationToken).ConfigureAwait(false);
         return list.Count == 0 ? null : list[0];
     }
 
@@ -447,8 +437,8 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
     public async Task<IReadOnlyList<DeploymentRecord>> ListDeploymentsAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, $"SELECT {DeploymentColumns} FROM pipelinehost_deployments ORDER BY created_at, project_id COLLATE \"C\"");
-        return await ReadDeploymentsAsync(command, cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT {StoredRecords.DeploymentColumns} FROM pipelinehost_deployments ORDER BY created_at, project_id COLLATE \"C\"");
+        return await StoredRecords.DeploymentsAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Closes the pooled connections.</summary>
@@ -504,86 +494,6 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
         Add(command, "time_zone", NpgsqlDbType.Text, d.TimeZone);
     }
 
-    private static async Task<IReadOnlyList<CallbackRecord>> ReadCallbacksAsync(NpgsqlCommand command, CancellationToken cancellationToken)
-    {
-        var list = new List<CallbackRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(new CallbackRecord
-            {
-                TokenHash = reader.GetString(0),
-                CreatedAt = reader.GetDouble(1),
-                Url = reader.GetString(2),
-                DeliveryId = reader.GetString(3),
-                State = CallbackRecord.ParseState(reader.GetString(4)),
-                Attempts = CallbackRecord.ParseAttempts(reader.GetString(5)),
-                Payload = reader.IsDBNull(6) ? null : reader.GetString(6),
-            });
-        }
-
-        return list;
-    }
-
-    private static async Task<IReadOnlyList<TaskRecord>> ReadTasksAsync(NpgsqlCommand command, CancellationToken cancellationToken)
-    {
-        var list = new List<TaskRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(new TaskRecord
-            {
-                TokenHash = reader.GetString(0),
-                PublicKeyHash = reader.GetString(1),
-                Id = reader.GetString(2),
-                ProjectId = reader.GetString(3),
-                Source = reader.GetString(4),
-                Provider = reader.GetString(5),
-                Name = reader.GetString(6),
-                UserId = reader.GetString(7),
-                Pipeline = JsonNode.Parse(reader.GetString(8))!.AsObject(),
-                CreatedAt = reader.GetDouble(9),
-                StartedAt = NullableDouble(reader, 10),
-                EndedAt = NullableDouble(reader, 11),
-                State = (TaskState)reader.GetInt32(12),
-                StatusText = reader.GetString(13),
-                Status = reader.IsDBNull(14) ? null : JsonNode.Parse(reader.GetString(14))!.AsObject(),
-                ExitCode = reader.IsDBNull(15) ? null : reader.GetInt32(15),
-                ExitMessage = reader.GetString(16),
-                Key = reader.IsDBNull(17) ? null : reader.GetString(17),
-            });
-        }
-
-        return list;
-    }
-
-    private static async Task<IReadOnlyList<DeploymentRecord>> ReadDeploymentsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
-    {
-        var list = new List<DeploymentRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(new DeploymentRecord
-            {
-                ProjectId = reader.GetString(0),
-                Pipeline = JsonNode.Parse(reader.GetString(1))!,
-                Schedule = reader.GetString(2),
-                State = reader.GetString(3),
-                CreatedBy = reader.GetString(4),
-                CreatedAt = reader.GetDouble(5),
-                UpdatedAt = reader.GetDouble(6),
-                LastRunAt = NullableDouble(reader, 7),
-                NextRunAt = NullableDouble(reader, 8),
-                LastTokenHash = reader.IsDBNull(9) ? null : reader.GetString(9),
-                LastRunSkipped = reader.IsDBNull(10) ? null : reader.GetBoolean(10),
-                LastError = reader.IsDBNull(11) ? null : reader.GetString(11),
-                TimeZone = reader.GetString(12),
-            });
-        }
-
-        return list;
-    }
-
     private string TokenHashOf(TaskRecord record) =>
         record.Token is { } token ? Hasher.Hash(token) : record.TokenHash ?? throw new ArgumentException("The record has neither a token nor its hash.", nameof(record));
 
@@ -597,6 +507,4 @@ public sealed class PostgresTaskStore(string connectionString, string owner) : I
         var key = (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         return new TokenHasher(Convert.FromHexString(key));
     }
-
-    private static double? NullableDouble(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetDouble(ordinal);
 }

@@ -21,16 +21,6 @@ public sealed class SqliteTaskStore : ITaskStore
 
     private const int BusyTimeoutMilliseconds = 10_000;
 
-    private const string TaskColumns =
-        "token, public_key, id, project_id, source, provider, name, user_id, pipeline, created_at, started_at, " +
-        "ended_at, state, status_text, status, exit_code, exit_message, task_key";
-
-    private const string CallbackColumns = "token, created_at, url, delivery_id, state, attempts, payload";
-
-    private const string DeploymentColumns =
-        "project_id, pipeline, schedule, state, created_by, created_at, updated_at, last_run_at, next_run_at, " +
-        "last_token, last_run_skipped, last_error, time_zone";
-
     private readonly string _connectionString;
     private readonly TokenHasher _hasher;
     private readonly SemaphoreSlim _initLock = new(1, 1);
@@ -161,7 +151,7 @@ public sealed class SqliteTaskStore : ITaskStore
             connection,
             transaction,
             $"""
-            INSERT INTO tasks ({TaskColumns})
+            INSERT INTO tasks ({StoredRecords.TaskColumns})
             VALUES ($token, $public_key, $id, $project_id, $source, $provider, $name, $user_id, $pipeline, $created_at,
                     $started_at, $ended_at, $state, $status_text, $status, $exit_code, $exit_message, $task_key)
             ON CONFLICT (token) DO UPDATE SET
@@ -219,12 +209,12 @@ public sealed class SqliteTaskStore : ITaskStore
             connection,
             null,
             $"""
-            SELECT {TaskColumns} FROM tasks WHERE token = $hash OR public_key = $hash OR id = $key
+            SELECT {StoredRecords.TaskColumns} FROM tasks WHERE token = $hash OR public_key = $hash OR id = $key
             ORDER BY token = $hash DESC, public_key = $hash DESC, created_at DESC LIMIT 1;
             """);
         command.Parameters.AddWithValue("$hash", hash);
         command.Parameters.AddWithValue("$key", tokenOrPublicKey);
-        var records = await ReadTasksAsync(command, cancellationToken).ConfigureAwait(false);
+        var records = await StoredRecords.TasksAsync(command, cancellationToken).ConfigureAwait(false);
         if (records.Count == 0)
         {
             return null;
@@ -243,9 +233,9 @@ public sealed class SqliteTaskStore : ITaskStore
     public async Task<TaskRecord?> FindTaskByHashAsync(string tokenHash, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, $"SELECT {TaskColumns} FROM tasks WHERE token = $hash;");
+        await using var command = Command(connection, null, $"SELECT {StoredRecords.TaskColumns} FROM tasks WHERE token = $hash;");
         command.Parameters.AddWithValue("$hash", tokenHash);
-        var records = await ReadTasksAsync(command, cancellationToken).ConfigureAwait(false);
+        var records = await StoredRecords.TasksAsync(command, cancellationToken).ConfigureAwait(false);
         return records.Count == 0 ? null : records[0];
     }
 
@@ -283,7 +273,7 @@ public sealed class SqliteTaskStore : ITaskStore
             connection,
             null,
             $"""
-            SELECT {TaskColumns} FROM tasks
+            SELECT {StoredRecords.TaskColumns} FROM tasks
             WHERE {QueryFilter}
             ORDER BY {key} {direction}, created_at DESC, id, token
             LIMIT $limit OFFSET $offset;
@@ -292,7 +282,7 @@ public sealed class SqliteTaskStore : ITaskStore
         command.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
         command.Parameters.AddWithValue("$limit", Math.Max(0, query.Limit));
         command.Parameters.AddWithValue("$offset", Math.Max(0, query.Offset));
-        var records = await ReadTasksAsync(command, cancellationToken).ConfigureAwait(false);
+        var records = await StoredRecords.TasksAsync(command, cancellationToken).ConfigureAwait(false);
 
         // Tokens the query named come back with their records; the others stay unknown.
         return known.Count == 0
@@ -329,14 +319,14 @@ public sealed class SqliteTaskStore : ITaskStore
             $"""
             UPDATE tasks SET state = 6, ended_at = $at, status_text = $status_text, exit_code = NULL,
                 exit_message = CASE WHEN state = 0 AND started_at IS NULL THEN $queued ELSE $reason END
-            WHERE {Open} RETURNING {TaskColumns};
+            WHERE {Open} RETURNING {StoredRecords.TaskColumns};
             """))
         {
             update.Parameters.AddWithValue("$at", at);
             update.Parameters.AddWithValue("$queued", TaskRecord.InterruptedQueuedMessage);
             update.Parameters.AddWithValue("$status_text", TaskRecord.InterruptedStatusText);
             update.Parameters.AddWithValue("$reason", reason);
-            changed = await ReadTasksAsync(update, cancellationToken).ConfigureAwait(false);
+            changed = await StoredRecords.TasksAsync(update, cancellationToken).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -480,7 +470,7 @@ public sealed class SqliteTaskStore : ITaskStore
             connection,
             null,
             $"""
-            INSERT INTO task_callbacks ({CallbackColumns})
+            INSERT INTO task_callbacks ({StoredRecords.CallbackColumns})
             VALUES ($token, $created_at, $url, $delivery_id, $state, $attempts, $payload)
             ON CONFLICT (token) DO UPDATE SET
                 created_at = excluded.created_at, url = excluded.url, delivery_id = excluded.delivery_id,
@@ -506,9 +496,9 @@ public sealed class SqliteTaskStore : ITaskStore
     public async Task<CallbackRecord?> GetCallbackByHashAsync(string tokenHash, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, $"SELECT {CallbackColumns} FROM task_callbacks WHERE token = $token;");
+        await using var command = Command(connection, null, $"SELECT {StoredRecords.CallbackColumns} FROM task_callbacks WHERE token = $token;");
         command.Parameters.AddWithValue("$token", tokenHash);
-        var list = await ReadCallbacksAsync(command, cancellationToken).ConfigureAwait(false);
+        var list = await StoredRecords.CallbacksAsync(command, cancellationToken).ConfigureAwait(false);
         return list.Count == 0 ? null : list[0];
     }
 
@@ -516,8 +506,8 @@ public sealed class SqliteTaskStore : ITaskStore
     public async Task<IReadOnlyList<CallbackRecord>> ListPendingCallbacksAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, $"SELECT {CallbackColumns} FROM task_callbacks WHERE state = 'pending' ORDER BY created_at, token;");
-        return await ReadCallbacksAsync(command, cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT {StoredRecords.CallbackColumns} FROM task_callbacks WHERE state = 'pending' ORDER BY created_at, token;");
+        return await StoredRecords.CallbacksAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -529,7 +519,7 @@ public sealed class SqliteTaskStore : ITaskStore
             connection,
             null,
             $"""
-            INSERT INTO deployments ({DeploymentColumns})
+            INSERT INTO deployments ({StoredRecords.DeploymentColumns})
             VALUES ($project_id, $pipeline, $schedule, $state, $created_by, $created_at, $updated_at, $last_run_at,
                     $next_run_at, $last_token, $last_run_skipped, $last_error, $time_zone)
             ON CONFLICT (project_id) DO NOTHING;
@@ -571,9 +561,9 @@ public sealed class SqliteTaskStore : ITaskStore
     public async Task<DeploymentRecord?> GetDeploymentAsync(string projectId, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, $"SELECT {DeploymentColumns} FROM deployments WHERE project_id = $project_id;");
+        await using var command = Command(connection, null, $"SELECT {StoredRecords.DeploymentColumns} FROM deployments WHERE project_id = $project_id;");
         command.Parameters.AddWithValue("$project_id", projectId);
-        var list = await ReadDeploymentsAsync(command, cancellationToken).ConfigureAwait(false);
+        var list = await StoredRecords.DeploymentsAsync(command, cancellationToken).ConfigureAwait(false);
         return list.Count == 0 ? null : list[0];
     }
 
@@ -581,8 +571,8 @@ public sealed class SqliteTaskStore : ITaskStore
     public async Task<IReadOnlyList<DeploymentRecord>> ListDeploymentsAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, $"SELECT {DeploymentColumns} FROM deployments ORDER BY created_at, project_id;");
-        return await ReadDeploymentsAsync(command, cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT {StoredRecords.DeploymentColumns} FROM deployments ORDER BY created_at, project_id;");
+        return await StoredRecords.DeploymentsAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Releases pooled connections so the file is closed.</summary>
@@ -698,86 +688,4 @@ public sealed class SqliteTaskStore : ITaskStore
         p.AddWithValue("$last_error", (object?)d.LastError ?? DBNull.Value);
         p.AddWithValue("$time_zone", d.TimeZone);
     }
-
-    private static async Task<IReadOnlyList<CallbackRecord>> ReadCallbacksAsync(SqliteCommand command, CancellationToken cancellationToken)
-    {
-        var list = new List<CallbackRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(new CallbackRecord
-            {
-                TokenHash = reader.GetString(0),
-                CreatedAt = reader.GetDouble(1),
-                Url = reader.GetString(2),
-                DeliveryId = reader.GetString(3),
-                State = CallbackRecord.ParseState(reader.GetString(4)),
-                Attempts = CallbackRecord.ParseAttempts(reader.GetString(5)),
-                Payload = reader.IsDBNull(6) ? null : reader.GetString(6),
-            });
-        }
-
-        return list;
-    }
-
-    private static async Task<IReadOnlyList<TaskRecord>> ReadTasksAsync(SqliteCommand command, CancellationToken cancellationToken)
-    {
-        var list = new List<TaskRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(new TaskRecord
-            {
-                TokenHash = reader.GetString(0),
-                PublicKeyHash = reader.GetString(1),
-                Id = reader.GetString(2),
-                ProjectId = reader.GetString(3),
-                Source = reader.GetString(4),
-                Provider = reader.GetString(5),
-                Name = reader.GetString(6),
-                UserId = reader.GetString(7),
-                Pipeline = JsonNode.Parse(reader.GetString(8))!.AsObject(),
-                CreatedAt = reader.GetDouble(9),
-                StartedAt = NullableDouble(reader, 10),
-                EndedAt = NullableDouble(reader, 11),
-                State = (TaskState)reader.GetInt32(12),
-                StatusText = reader.GetString(13),
-                Status = reader.IsDBNull(14) ? null : JsonNode.Parse(reader.GetString(14))!.AsObject(),
-                ExitCode = reader.IsDBNull(15) ? null : reader.GetInt32(15),
-                ExitMessage = reader.GetString(16),
-                Key = reader.IsDBNull(17) ? null : reader.GetString(17),
-            });
-        }
-
-        return list;
-    }
-
-    private static async Task<IReadOnlyList<DeploymentRecord>> ReadDeploymentsAsync(SqliteCommand command, CancellationToken cancellationToken)
-    {
-        var list = new List<DeploymentRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(new DeploymentRecord
-            {
-                ProjectId = reader.GetString(0),
-                Pipeline = JsonNode.Parse(reader.GetString(1))!,
-                Schedule = reader.GetString(2),
-                State = reader.GetString(3),
-                CreatedBy = reader.GetString(4),
-                CreatedAt = reader.GetDouble(5),
-                UpdatedAt = reader.GetDouble(6),
-                LastRunAt = NullableDouble(reader, 7),
-                NextRunAt = NullableDouble(reader, 8),
-                LastTokenHash = reader.IsDBNull(9) ? null : reader.GetString(9),
-                LastRunSkipped = reader.IsDBNull(10) ? null : reader.GetInt32(10) != 0,
-                LastError = reader.IsDBNull(11) ? null : reader.GetString(11),
-                TimeZone = reader.GetString(12),
-            });
-        }
-
-        return list;
-    }
-
-    private static double? NullableDouble(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetDouble(ordinal);
 }
