@@ -87,14 +87,25 @@ public sealed partial class DeploymentScheduler(
     public async Task<IReadOnlyList<DeploymentRecord>> ListAsync(Caller caller, CancellationToken cancellationToken)
     {
         CheckCaller(caller);
-        var all = await store.ListDeploymentsAsync(cancellationToken).ConfigureAwait(false);
-        var list = new List<DeploymentRecord>();
-        foreach (var deployment in all.Where(d => Owns(caller, d)))
-        {
-            list.Add(await RevealAsync(deployment, cancellationToken).ConfigureAwait(false));
-        }
 
-        return list;
+        // Under the mutex, like a fire: a fire picks the run's token and then stores the record, and a reader in
+        // between would pair the stored (previous) record with the new run's token.
+        await _mutex.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var all = await store.ListDeploymentsAsync(cancellationToken).ConfigureAwait(false);
+            var list = new List<DeploymentRecord>();
+            foreach (var deployment in all.Where(d => Owns(caller, d)))
+            {
+                list.Add(await RevealAsync(deployment, cancellationToken).ConfigureAwait(false));
+            }
+
+            return list;
+        }
+        finally
+        {
+            _mutex.Release();
+        }
     }
 
     /// <summary>The deployment of <paramref name="projectId"/>.</summary>
@@ -102,8 +113,16 @@ public sealed partial class DeploymentScheduler(
     public async Task<DeploymentRecord> GetAsync(string projectId, Caller caller, CancellationToken cancellationToken)
     {
         CheckCaller(caller);
-        var record = await store.GetDeploymentAsync(projectId, cancellationToken).ConfigureAwait(false);
-        return record is not null && Owns(caller, record) ? await RevealAsync(record, cancellationToken).ConfigureAwait(false) : throw NotFound(projectId);
+        await _mutex.WaitAsync(cancellationToken).ConfigureAwait(false); // see ListAsync
+        try
+        {
+            var record = await store.GetDeploymentAsync(projectId, cancellationToken).ConfigureAwait(false);
+            return record is not null && Owns(caller, record) ? await RevealAsync(record, cancellationToken).ConfigureAwait(false) : throw NotFound(projectId);
+        }
+        finally
+        {
+            _mutex.Release();
+        }
     }
 
     /// <summary>Replaces the pipeline, the schedule and/or the time zone; the next due time is recomputed from now.</summary>
